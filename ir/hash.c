@@ -1,0 +1,74 @@
+/* Structural hashing with XXH3: a node's hash covers its op, attributes,
+ * type and its operands' hashes, never its label or position. */
+#include "ir.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+static void hash_attrs(XXH3_state_t *s, const gc_node *n) {
+  int nf;
+  const gc_field *f = gc_schema_fields(gc_op_info_of(n->op)->schema, &nf);
+  for (int i = 0; i < nf; i++) {
+    const void *p = (const char *)&n->attrs + f[i].offset;
+    switch (f[i].kind) {
+    case GC_FIELD_BOOL: { unsigned char b = *(const bool *)p; XXH3_64bits_update(s, &b, 1); break; }
+    case GC_FIELD_INT: XXH3_64bits_update(s, p, sizeof(int64_t)); break;
+    case GC_FIELD_FLOAT: XXH3_64bits_update(s, p, sizeof(double)); break;
+    case GC_FIELD_STR: {
+      const char *str = *(const char *const *)p;
+      if (str) XXH3_64bits_update(s, str, strlen(str) + 1);
+      break;
+    }
+    case GC_FIELD_LIST: {
+      const gc_ilist *l = p;
+      int64_t ones[GC_MAX_RANK];
+      int k = l->n;
+      const int64_t *v = l->v;
+      if (k == 0 && f[i].dflt == 1) { /* omitted step: all ones, one per axis */
+        k = n->type.rank;
+        for (int j = 0; j < k; j++) ones[j] = 1;
+        v = ones;
+      }
+      XXH3_64bits_update(s, &k, sizeof k);
+      XXH3_64bits_update(s, v, sizeof(int64_t) * (size_t)k);
+      break;
+    }
+    }
+  }
+}
+
+void gc_hash_nodes(const gc_graph *g, uint64_t *hashes) {
+  XXH3_state_t *s = XXH3_createState();
+  for (int i = 0; i < g->n_nodes; i++) {
+    const gc_node *n = g->nodes[i];
+    int32_t head[3] = {(int32_t)n->op, (int32_t)n->type.dtype, n->type.rank};
+    XXH3_64bits_reset(s);
+    XXH3_64bits_update(s, head, sizeof head);
+    XXH3_64bits_update(s, n->type.dims, sizeof(int64_t) * (size_t)n->type.rank);
+    hash_attrs(s, n);
+    for (int k = 0; k < n->n_in; k++) XXH3_64bits_update(s, &hashes[n->in[k]], sizeof(uint64_t));
+    hashes[i] = XXH3_64bits_digest(s);
+  }
+  XXH3_freeState(s);
+}
+
+uint64_t gc_hash_graph(const gc_graph *g) {
+  uint64_t *h = calloc((size_t)g->n_nodes + 1, sizeof *h);
+  XXH3_state_t *s = XXH3_createState();
+  gc_hash_nodes(g, h);
+  XXH3_64bits_reset(s);
+  XXH3_64bits_update(s, h, sizeof(uint64_t) * (size_t)g->n_nodes);
+  for (int i = 0; i < g->n_outputs; i++) {
+    XXH3_64bits_update(s, g->outputs[i].name, strlen(g->outputs[i].name) + 1);
+    XXH3_64bits_update(s, &g->outputs[i].node, sizeof(int));
+  }
+  for (int i = 0; i < g->n_updates; i++) {
+    XXH3_64bits_update(s, g->updates[i].name, strlen(g->updates[i].name) + 1);
+    XXH3_64bits_update(s, &g->updates[i].node, sizeof(int));
+  }
+  uint64_t r = XXH3_64bits_digest(s);
+  XXH3_freeState(s);
+  free(h);
+  return r;
+}

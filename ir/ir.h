@@ -1,0 +1,209 @@
+/* ir/ir.h — the graph IR: dtypes, types, the op table, nodes and graphs.
+ *
+ * A graph is a list of SSA nodes in topological order.  Node ids are dense
+ * indices into `graph->nodes` (operands refer to earlier ids).  All memory of
+ * a graph (nodes, operand arrays, strings) lives in the graph's arena and is
+ * released by gc_graph_free(); callers never free pieces of a graph.
+ *
+ * Errors are values: functions that can fail take a `gc_diag *` (may be NULL)
+ * and return -1 (or NULL) after writing a message into it.
+ */
+#ifndef GC_IR_H
+#define GC_IR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GC_MAX_RANK 8
+
+/* ---- dtypes and types ------------------------------------------------- */
+
+typedef enum { GC_F32, GC_F64, GC_I32, GC_I64, GC_BOOL, GC_DTYPE_COUNT } gc_dtype;
+
+const char *gc_dtype_name(gc_dtype dt);          /* "f32", ... */
+int gc_dtype_parse(const char *s, size_t len);   /* -1 if unknown */
+size_t gc_dtype_size(gc_dtype dt);               /* bytes per element */
+bool gc_dtype_is_float(gc_dtype dt);
+bool gc_dtype_is_int(gc_dtype dt);               /* i32, i64 */
+
+typedef struct {
+  gc_dtype dtype;
+  int rank;                    /* 0 .. GC_MAX_RANK; 0 is a scalar */
+  int64_t dims[GC_MAX_RANK];   /* each >= 0 */
+} gc_type;
+
+gc_type gc_type_make(gc_dtype dt, int rank, const int64_t *dims);
+bool gc_type_equal(const gc_type *a, const gc_type *b);
+bool gc_shape_equal(const gc_type *a, const gc_type *b); /* dims only */
+/* Element count; false when a dim is negative or the product overflows. */
+bool gc_type_numel(const gc_type *t, int64_t *out);
+int64_t gc_type_numel_unchecked(const gc_type *t);
+/* Writes "f32[4,8]" into buf (always NUL-terminated); returns buf. */
+char *gc_type_str(const gc_type *t, char *buf, size_t size);
+#define GC_TYPE_STR_MAX 200
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+typedef struct {
+  char msg[1024];
+  int line, col;               /* 0 when not tied to source text */
+} gc_diag;
+
+/* printf into d->msg if d is non-NULL; always returns -1. */
+int gc_diag_set(gc_diag *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- arena ------------------------------------------------------------- */
+
+typedef struct gc_arena gc_arena;
+gc_arena *gc_arena_new(void);
+void gc_arena_free(gc_arena *a);
+void *gc_arena_alloc(gc_arena *a, size_t size);  /* zeroed, 16-aligned */
+char *gc_arena_strdup(gc_arena *a, const char *s);
+char *gc_arena_strndup(gc_arena *a, const char *s, size_t n);
+
+/* ---- attributes (generated from attrs.def) ----------------------------- */
+
+typedef struct {
+  int n;
+  int64_t v[GC_MAX_RANK];
+} gc_ilist;
+
+#define GC_FIELD_CTYPE_BOOL  bool
+#define GC_FIELD_CTYPE_INT   int64_t
+#define GC_FIELD_CTYPE_FLOAT double
+#define GC_FIELD_CTYPE_STR   const char *
+#define GC_FIELD_CTYPE_LIST  gc_ilist
+
+#include "attrs.def"
+
+#define GC_FIELD_DECL_(KIND, field, req, dflt) GC_FIELD_CTYPE_##KIND field;
+#define GC_SCHEMA_STRUCT_(s) \
+  typedef struct { char unused_; GC_FIELDS_##s(GC_FIELD_DECL_) } gc_attrs_##s;
+GC_SCHEMAS(GC_SCHEMA_STRUCT_)
+#undef GC_SCHEMA_STRUCT_
+
+#define GC_SCHEMA_MEMBER_(s) gc_attrs_##s s;
+typedef union { GC_SCHEMAS(GC_SCHEMA_MEMBER_) } gc_attrs;
+#undef GC_SCHEMA_MEMBER_
+
+#define GC_SCHEMA_ENUM_(s) GC_SCHEMA_##s,
+typedef enum { GC_SCHEMAS(GC_SCHEMA_ENUM_) GC_SCHEMA_COUNT } gc_schema;
+#undef GC_SCHEMA_ENUM_
+
+typedef enum { GC_FIELD_BOOL, GC_FIELD_INT, GC_FIELD_FLOAT, GC_FIELD_STR, GC_FIELD_LIST } gc_field_kind;
+
+typedef struct {
+  const char *key;
+  gc_field_kind kind;
+  size_t offset;     /* within gc_attrs */
+  bool required;
+  double dflt;       /* LIST: 1 means all ones */
+} gc_field;
+
+/* The fields of a schema, `*n` set to their count. */
+const gc_field *gc_schema_fields(gc_schema s, int *n);
+
+/* ---- the op table (generated from ops.def) ----------------------------- */
+
+#define GC_OP(ID, name, arity, attrs, rule) GC_OP_##ID,
+typedef enum {
+#include "ops.def"
+  GC_OP_COUNT
+} gc_op;
+#undef GC_OP
+
+typedef struct {
+  const char *name;
+  int arity;          /* -1: two or more */
+  gc_schema schema;
+} gc_op_info;
+
+const gc_op_info *gc_op_info_of(gc_op op);
+const char *gc_op_name(gc_op op);
+int gc_op_parse(const char *s, size_t len);      /* -1 if unknown */
+
+/* Fill attributes with the schema's defaults (LIST defaults get n = 0). */
+void gc_attrs_defaults(gc_op op, gc_attrs *a);
+
+/* ---- nodes and graphs -------------------------------------------------- */
+
+typedef struct {
+  gc_op op;
+  gc_type type;
+  int n_in;
+  int *in;            /* operand node ids, each < this node's id */
+  gc_attrs attrs;
+  const char *label;  /* optional, NULL if none */
+} gc_node;
+
+typedef struct {
+  const char *name;   /* output name, or the param name an update writes */
+  int node;
+} gc_binding;
+
+typedef struct gc_graph {
+  gc_arena *arena;
+  const char *name;
+  gc_node **nodes;
+  int n_nodes, cap_nodes;
+  gc_binding *outputs;
+  int n_outputs, cap_outputs;
+  gc_binding *updates;
+  int n_updates, cap_updates;
+} gc_graph;
+
+gc_graph *gc_graph_new(const char *name);
+void gc_graph_free(gc_graph *g);
+
+/* Append a node after checking it against its op's rule.  `declared` is the
+ * result type written in the text (required for ops whose rule is
+ * "declared": input, param, const, iota, rand_uniform, cast, broadcast,
+ * reshape, scatter_add); for other ops it may be NULL (inferred) or given
+ * (then it must equal the inferred type).  `attrs` may be NULL for defaults.
+ * Returns the new node's id, or -1 with a message in `d`. */
+int gc_graph_add(gc_graph *g, gc_op op, const int *in, int n_in,
+                 const gc_attrs *attrs, const gc_type *declared, gc_diag *d);
+
+/* Compute (or check) the result type of a would-be node without adding it. */
+int gc_infer_type(const gc_graph *g, gc_op op, const int *in, int n_in,
+                  const gc_attrs *attrs, const gc_type *declared,
+                  gc_type *out, gc_diag *d);
+
+void gc_graph_set_label(gc_graph *g, int node, const char *label);
+int gc_graph_add_output(gc_graph *g, const char *name, int node, gc_diag *d);
+/* The update's type must equal the named param's; -1 otherwise. */
+int gc_graph_add_update(gc_graph *g, const char *param, int node, gc_diag *d);
+
+static inline const gc_node *gc_node_at(const gc_graph *g, int id) { return g->nodes[id]; }
+/* The node of `param "name"` (or input, for gc_graph_find_input); -1 if none. */
+int gc_graph_find_param(const gc_graph *g, const char *name);
+int gc_graph_find_input(const gc_graph *g, const char *name);
+int gc_graph_find_output(const gc_graph *g, const char *name);
+
+/* Verify every node against its rule, names unique, updates well typed.
+ * The message names the node (%id and label), the op, the operand types and
+ * the expected result type. */
+int gc_verify(const gc_graph *g, gc_diag *d);
+
+/* ---- text form (IR.md) -------------------------------------------------- */
+
+/* Parse a whole file.  On error returns NULL; d->msg holds the message, and
+ * d->line/col its position.  gc_format_error renders the standard
+ * "FILE:LINE:COL: error: MSG\n<source line>\n<caret>\n". */
+gc_graph *gc_parse(const char *text, size_t len, gc_diag *d);
+void gc_format_error(const char *file, const char *text, size_t len,
+                     const gc_diag *d, char *out, size_t size);
+/* Print in the IR.md form; values are numbered %0.. in node order.  Returns
+ * a malloc'd string the caller frees. */
+char *gc_print(const gc_graph *g);
+
+/* ---- structural hashing ------------------------------------------------ */
+
+/* hashes[i] for every node: XXH3 of op, attributes, type and the operands'
+ * hashes (labels excluded).  `hashes` has g->n_nodes entries. */
+void gc_hash_nodes(const gc_graph *g, uint64_t *hashes);
+uint64_t gc_hash_graph(const gc_graph *g);
+
+#endif

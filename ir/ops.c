@@ -1,0 +1,66 @@
+/* The op table and attribute schemas, generated from ops.def and attrs.def. */
+#include "ir.h"
+
+#include <string.h>
+
+static const gc_op_info op_table[GC_OP_COUNT] = {
+#define GC_OP(ID, name, arity, attrs, rule) {#name, arity, GC_SCHEMA_##attrs},
+#include "ops.def"
+#undef GC_OP
+};
+
+const gc_op_info *gc_op_info_of(gc_op op) { return &op_table[op]; }
+const char *gc_op_name(gc_op op) { return (unsigned)op < GC_OP_COUNT ? op_table[op].name : "?"; }
+
+int gc_op_parse(const char *s, size_t len) {
+  for (int i = 0; i < GC_OP_COUNT; i++)
+    if (strlen(op_table[i].name) == len && memcmp(op_table[i].name, s, len) == 0) return i;
+  return -1;
+}
+
+/* One descriptor array per schema, ending with a NULL key. */
+#define MAKE_FIELD_(S, KIND, field, req, dflt) \
+  {#field, GC_FIELD_##KIND, offsetof(gc_attrs_##S, field), req, dflt},
+#define F_none(K, f, r, d) MAKE_FIELD_(none, K, f, r, d)
+#define F_name(K, f, r, d) MAKE_FIELD_(name, K, f, r, d)
+#define F_value(K, f, r, d) MAKE_FIELD_(value, K, f, r, d)
+#define F_axis(K, f, r, d) MAKE_FIELD_(axis, K, f, r, d)
+#define F_seed(K, f, r, d) MAKE_FIELD_(seed, K, f, r, d)
+#define F_perm(K, f, r, d) MAKE_FIELD_(perm, K, f, r, d)
+#define F_slice(K, f, r, d) MAKE_FIELD_(slice, K, f, r, d)
+#define F_pad(K, f, r, d) MAKE_FIELD_(pad, K, f, r, d)
+#define F_reduce(K, f, r, d) MAKE_FIELD_(reduce, K, f, r, d)
+#define F_argmax(K, f, r, d) MAKE_FIELD_(argmax, K, f, r, d)
+#define F_dot(K, f, r, d) MAKE_FIELD_(dot, K, f, r, d)
+#define SCHEMA_ARRAY_(s) static const gc_field fields_##s[] = {GC_FIELDS_##s(F_##s){NULL, 0, 0, 0, 0}};
+GC_SCHEMAS(SCHEMA_ARRAY_)
+
+static const gc_field *const schema_fields[GC_SCHEMA_COUNT] = {
+#define SCHEMA_PTR_(s) fields_##s,
+    GC_SCHEMAS(SCHEMA_PTR_)
+#undef SCHEMA_PTR_
+};
+
+const gc_field *gc_schema_fields(gc_schema s, int *n) {
+  const gc_field *f = schema_fields[s];
+  int k = 0;
+  while (f[k].key) k++;
+  *n = k;
+  return f;
+}
+
+void gc_attrs_defaults(gc_op op, gc_attrs *a) {
+  int n;
+  const gc_field *f = gc_schema_fields(op_table[op].schema, &n);
+  memset(a, 0, sizeof *a);
+  for (int i = 0; i < n; i++) {
+    void *p = (char *)a + f[i].offset;
+    switch (f[i].kind) {
+    case GC_FIELD_BOOL: *(bool *)p = f[i].dflt != 0; break;
+    case GC_FIELD_INT: *(int64_t *)p = (int64_t)f[i].dflt; break;
+    case GC_FIELD_FLOAT: *(double *)p = f[i].dflt; break;
+    case GC_FIELD_STR: *(const char **)p = NULL; break;
+    case GC_FIELD_LIST: ((gc_ilist *)p)->n = 0; break;
+    }
+  }
+}

@@ -1,0 +1,49 @@
+/* The verifier: every node against its op's rule, source names unique. */
+#include "ir.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int node_error(const gc_graph *g, int id, gc_diag *d) {
+  const gc_node *n = g->nodes[id];
+  char inner[sizeof d->msg];
+  snprintf(inner, sizeof inner, "%s", d->msg);
+  if (n->label)
+    return gc_diag_set(d, "node %%%d (%s, label \"%s\"): %s", id, gc_op_name(n->op), n->label, inner);
+  return gc_diag_set(d, "node %%%d (%s): %s", id, gc_op_name(n->op), inner);
+}
+
+int gc_verify(const gc_graph *g, gc_diag *d) {
+  gc_diag local;
+  if (!d) d = &local;
+  for (int i = 0; i < g->n_nodes; i++) {
+    const gc_node *n = g->nodes[i];
+    gc_type t;
+    for (int k = 0; k < n->n_in; k++)
+      if (n->in[k] < 0 || n->in[k] >= i) {
+        gc_diag_set(d, "operand %d is not defined before use", k);
+        return node_error(g, i, d);
+      }
+    if (gc_infer_type(g, n->op, n->in, n->n_in, &n->attrs, &n->type, &t, d)) return node_error(g, i, d);
+    if (n->op == GC_OP_INPUT || n->op == GC_OP_PARAM) {
+      for (int j = 0; j < i; j++) {
+        const gc_node *m = g->nodes[j];
+        if ((m->op == GC_OP_INPUT || m->op == GC_OP_PARAM) &&
+            strcmp(m->attrs.name.name, n->attrs.name.name) == 0) {
+          gc_diag_set(d, "the name \"%s\" is already used by node %%%d", n->attrs.name.name, j);
+          return node_error(g, i, d);
+        }
+      }
+    }
+  }
+  for (int i = 0; i < g->n_outputs; i++)
+    if (g->outputs[i].node < 0 || g->outputs[i].node >= g->n_nodes)
+      return gc_diag_set(d, "output \"%s\" refers to no value", g->outputs[i].name);
+  for (int i = 0; i < g->n_updates; i++) {
+    int p = gc_graph_find_param(g, g->updates[i].name), v = g->updates[i].node;
+    if (p < 0 || v < 0 || v >= g->n_nodes ||
+        !gc_type_equal(&g->nodes[p]->type, &g->nodes[v]->type))
+      return gc_diag_set(d, "update \"%s\" does not match a param of the same type", g->updates[i].name);
+  }
+  return 0;
+}
