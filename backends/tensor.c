@@ -38,7 +38,7 @@ size_t gc_tensor_bytes(const gc_tensor *t) {
   return (size_t)gc_tensor_numel(t) * gc_dtype_size(t->type.dtype);
 }
 
-double gc_tensor_get(const gc_tensor *t, int64_t i) {
+double gc_tensor_load(const gc_tensor *t, int64_t i) {
   switch (t->type.dtype) {
   case GC_F32: return ((const float *)t->data)[i];
   case GC_F64: return ((const double *)t->data)[i];
@@ -49,7 +49,7 @@ double gc_tensor_get(const gc_tensor *t, int64_t i) {
   }
 }
 
-void gc_tensor_set(gc_tensor *t, int64_t i, double v) {
+void gc_tensor_store(gc_tensor *t, int64_t i, double v) {
   switch (t->type.dtype) {
   case GC_F32: ((float *)t->data)[i] = (float)v; break;
   case GC_F64: ((double *)t->data)[i] = v; break;
@@ -60,9 +60,9 @@ void gc_tensor_set(gc_tensor *t, int64_t i, double v) {
   }
 }
 
-void gc_tensor_set_init(gc_tensor_set *s) { memset(s, 0, sizeof *s); }
+void gc_tensor_map_init(gc_tensor_map *s) { memset(s, 0, sizeof *s); }
 
-void gc_tensor_set_clear(gc_tensor_set *s) {
+void gc_tensor_map_clear(gc_tensor_map *s) {
   for (int i = 0; i < s->n; i++) {
     free(s->names[i]);
     gc_tensor_free(s->tensors[i]);
@@ -72,13 +72,13 @@ void gc_tensor_set_clear(gc_tensor_set *s) {
   memset(s, 0, sizeof *s);
 }
 
-static int find(const gc_tensor_set *s, const char *name) {
+static int find(const gc_tensor_map *s, const char *name) {
   for (int i = 0; i < s->n; i++)
     if (strcmp(s->names[i], name) == 0) return i;
   return -1;
 }
 
-void gc_tensor_set_put(gc_tensor_set *s, const char *name, gc_tensor *t) {
+void gc_tensor_map_put(gc_tensor_map *s, const char *name, gc_tensor *t) {
   int i = find(s, name);
   if (i >= 0) {
     if (s->tensors[i] != t) gc_tensor_free(s->tensors[i]);
@@ -95,12 +95,12 @@ void gc_tensor_set_put(gc_tensor_set *s, const char *name, gc_tensor *t) {
   s->tensors[s->n++] = t;
 }
 
-gc_tensor *gc_tensor_set_get(const gc_tensor_set *s, const char *name) {
+gc_tensor *gc_tensor_map_get(const gc_tensor_map *s, const char *name) {
   int i = find(s, name);
   return i < 0 ? NULL : s->tensors[i];
 }
 
-gc_tensor *gc_tensor_set_take(gc_tensor_set *s, const char *name) {
+gc_tensor *gc_tensor_map_take(gc_tensor_map *s, const char *name) {
   int i = find(s, name);
   if (i < 0) return NULL;
   gc_tensor *t = s->tensors[i];
