@@ -2,23 +2,28 @@
 # Shared by ./gc-train and ./gc-test: install the Debian packages gc needs
 # (once), then configure and build a build directory.
 #
-#   gc_bootstrap_packages             install what is missing, or explain how
+#   gc_bootstrap_packages [PKG...]    install what is missing (GC_PACKAGES and
+#                                     any extra ones), or explain how
 #   gc_build DIR [cmake args...]      configure DIR if needed, then build it
 set -euo pipefail
 
 GC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 GC_PACKAGES=(gcc cmake ninja-build pkg-config llvm-19-dev libffi-dev libxxhash-dev libcmocka-dev)
 
+# What the test suite needs besides: the independent reference implementations
+# the Python tests compare gc with.
+GC_TEST_PACKAGES=(python3-numpy python3-torch)
+
 gc_missing_packages() {
   local p
-  for p in "${GC_PACKAGES[@]}"; do
+  for p in "${GC_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
   done
 }
 
 gc_bootstrap_packages() {
   local missing
-  missing=$(gc_missing_packages | tr '\n' ' ')
+  missing=$(gc_missing_packages "$@" | tr '\n' ' ')
   [ -z "${missing// /}" ] && return 0
   echo "gc: installing Debian packages: $missing" >&2
   local sudo=""

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""gc's model graphs against an independent PyTorch implementation of the
+Hugging Face definitions (tests/reference/hf_models.py).
+
+For each tiny model, in f64 and f32: random weights and inputs under HF names
+go to safetensors files, `gc-run model:NAME --grad loss` computes loss, logits
+and every gradient, and each is compared with PyTorch's autograd:
+max |gc - ref| / max |ref| within 1e-8 (f64) or 1e-4 (f32).
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "reference"))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import hf_models  # noqa: E402
+import safetensors_np  # noqa: E402
+
+BIN = os.environ.get("GC_BIN_DIR", os.path.join(HERE, "..", "..", "build", "bin"))
+TOL = {"f64": 1e-8, "f32": 1e-4}
+
+
+def make_weights(cfg, dtype, gen):
+    w = {}
+    for name, shape in hf_models.param_shapes(cfg).items():
+        if name.endswith("norm.weight") or "LayerNorm.weight" in name or name.endswith("ln_1.weight") \
+                or name.endswith("ln_2.weight") or name.endswith("ln_f.weight"):
+            t = 1.0 + 0.1 * torch.randn(shape, generator=gen, dtype=torch.float64)
+        elif len(shape) == 1:
+            t = 0.1 * torch.randn(shape, generator=gen, dtype=torch.float64)
+        else:
+            fan_in = shape[-1] if "c_" not in name else shape[0]
+            t = torch.randn(shape, generator=gen, dtype=torch.float64) * min(0.2, 1.5 / fan_in ** 0.5)
+        w[name] = t.to(dtype)
+    return w
+
+
+def make_inputs(cfg, B, T, Td, gen):
+    V = cfg["vocab_size"]
+    ids = torch.randint(2, V, (B, T), generator=gen)
+    mask = torch.ones(B, T, dtype=torch.long)
+    mask[1, T - 3:] = 0  # right padding in the second row
+    inputs = {"input_ids": ids, "attention_mask": mask}
+    if cfg["arch"] == "bert":
+        ids[1, T - 3:] = cfg["pad_token_id"]
+        labels = torch.full((B, T), -100, dtype=torch.long)
+        pick = torch.rand(B, T, generator=gen) < 0.3
+        pick[0, 0] = True
+        labels[pick] = torch.randint(0, V, (int(pick.sum()),), generator=gen)
+        inputs["token_type_ids"] = (torch.arange(T)[None].expand(B, T) >= T // 2).long()
+    elif cfg["arch"] == "t5":
+        labels = torch.randint(2, V, (B, Td), generator=gen)
+        labels[1, Td - 2:] = -100
+    else:
+        labels = ids.clone()
+        labels[0, 3] = -100
+    inputs["labels"] = labels
+    return inputs
+
+
+def run_gc(model, dtype, B, T, Td, params, inputs, out):
+    cmd = [os.path.join(BIN, "gc-run"), f"model:{model}", "--set", f"dtype={dtype}",
+           "--batch", str(B), "--seq", str(T), "--params", params, "--inputs", inputs,
+           "--out", out, "--grad", "loss"]
+    if Td:
+        cmd += ["--dec-seq", str(Td)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr}")
+
+
+def rel_err(got, ref):
+    scale = float(np.max(np.abs(ref))) if ref.size else 0.0
+    return float(np.max(np.abs(got - ref))) / max(scale, 1e-30) if ref.size else 0.0
+
+
+def check(model, dtype):
+    cfg = hf_models.CONFIGS[model]
+    tdt = torch.float64 if dtype == "f64" else torch.float32
+    gen = torch.Generator().manual_seed(1234)
+    B, T = 2, 12
+    Td = 6 if cfg["arch"] == "t5" else 0
+    w = make_weights(cfg, tdt, gen)
+    inputs = make_inputs(cfg, B, T, Td, gen)
+    failures = []
+    with tempfile.TemporaryDirectory() as d:
+        pp, ip, op = (os.path.join(d, n) for n in ("p.safetensors", "i.safetensors", "o.safetensors"))
+        safetensors_np.write(pp, {k: v.numpy() for k, v in w.items()})
+        safetensors_np.write(ip, {k: v.numpy().astype(np.int64) for k, v in inputs.items()})
+        run_gc(model, dtype, B, T, Td, pp, ip, op)
+        got = safetensors_np.read(op)
+    leaves = {k: v.clone().requires_grad_(True) for k, v in w.items()}
+    loss, logits = hf_models.forward(cfg, leaves, inputs)
+    loss.backward()
+    checks = [("loss", got.get("loss"), loss.detach().numpy()),
+              ("logits", got.get("logits"), logits.detach().numpy())]
+    for k, v in leaves.items():
+        checks.append(("grad." + k, got.get("grad." + k), v.grad.numpy()))
+    worst = ("", 0.0)
+    for name, g, r in checks:
+        if g is None:
+            failures.append(f"{name}: missing from gc-run's output")
+            continue
+        if g.shape != r.shape:
+            failures.append(f"{name}: shape {g.shape}, expected {r.shape}")
+            continue
+        e = rel_err(g.astype(np.float64), r.astype(np.float64))
+        if not e <= TOL[dtype]:
+            failures.append(f"{name}: relative error {e:.3g} > {TOL[dtype]:g}")
+        if e > worst[1]:
+            worst = (name, e)
+    print(f"{model} {dtype}: {len(checks)} tensors, loss {float(loss):.6f}, "
+          f"worst {worst[0]} {worst[1]:.3g}: {'ok' if not failures else 'FAIL'}")
+    return failures
+
+
+def main():
+    models = sys.argv[1:] or list(hf_models.CONFIGS)
+    passed = failed = 0
+    for m in models:
+        for dt in ("f64", "f32"):
+            try:
+                fails = check(m, dt)
+            except Exception as e:  # a failed run is a failed check
+                fails = [str(e)]
+            for f in fails:
+                print(f"  FAIL {m} {dt}: {f}")
+            passed += not fails
+            failed += bool(fails)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
