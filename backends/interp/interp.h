@@ -27,4 +27,8 @@ void gc_interp_values_free(const gc_graph *g, gc_tensor **values);
 double gc_rand_uniform_f64(uint64_t seed, int64_t ctr, int64_t index);
 float gc_rand_uniform_f32(uint64_t seed, int64_t ctr, int64_t index);
 
+/* True when every op of ir/ops.def has an interpreter kernel (the kernel
+ * table is generated from ops.def, so a missing kernel also fails to link). */
+bool gc_interp_covers_all_ops(void);
+
 #endif
