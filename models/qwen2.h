@@ -1,0 +1,18 @@
+/* models/qwen2.h — Qwen2ForCausalLM (transformers' modeling_qwen2). */
+#ifndef GC_MODELS_QWEN2_H
+#define GC_MODELS_QWEN2_H
+
+#include "models/model.h"
+
+typedef struct {
+  int64_t vocab_size, hidden_size, intermediate_size, num_hidden_layers;
+  int64_t num_attention_heads, num_key_value_heads, max_position_embeddings;
+  char hidden_act[GC_KEY_STRING_MAX];
+  double initializer_range, rms_norm_eps, rope_theta, attention_dropout;
+  bool use_cache, tie_word_embeddings, use_sliding_window;
+  int64_t sliding_window, max_window_layers, bos_token_id, eos_token_id;
+} gc_qwen2_config;
+
+void gc_qwen2_build(gc_builder *b, const void *config, const gc_model_shape *shape);
+
+#endif
