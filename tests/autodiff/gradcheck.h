@@ -1,0 +1,195 @@
+/* tests/autodiff/gradcheck.h — finite-difference checks of autodiff (header
+ * only).
+ *
+ * gc_gradcheck(g, "loss", params, inputs, &opts): keeps a copy of the forward
+ * graph, appends the backward part to g with gc_grad (every float param), runs
+ * g once on the interpreter, then for each param element (all of them, or a
+ * deterministic sample of opts.max_samples) compares the autodiff value with
+ * the central difference (f(p+h) - f(p-h)) / 2h of the forward copy, in f64.
+ *
+ * Error measure per element: |a - n| / max(|a| + |n|, opts.floor); the floor
+ * keeps elements whose true gradient is ~0 from dividing round-off by zero.
+ * A failure names the check, the param and the worst element (flat index and
+ * coordinates) with both values.  Optionally asserts that no value of the
+ * whole graph (forward and backward) is NaN. */
+#ifndef GC_TESTS_AUTODIFF_GRADCHECK_H
+#define GC_TESTS_AUTODIFF_GRADCHECK_H
+
+#include "tests/testutil.h"
+#include "autodiff/autodiff.h"
+#include "backends/interp/interp.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  const char *what;   /* names the check in messages: the op or composite */
+  double h;           /* step; default 1e-6 */
+  double tol;         /* max relative error; default 1e-6 */
+  double floor;       /* denominator floor; default 1e-7 */
+  int max_samples;    /* per param; 0 = every element */
+  bool check_nan;     /* assert no node value anywhere is NaN */
+} gc_gradcheck_opts;
+
+/* ---- a deterministic random source (no global state) ---- */
+
+typedef struct {
+  uint64_t s;
+} gc_rng;
+
+static inline double gc_rng_uniform(gc_rng *r) {
+  r->s ^= r->s << 13;
+  r->s ^= r->s >> 7;
+  r->s ^= r->s << 17;
+  return (double)(r->s >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static inline double gc_rng_range(gc_rng *r, double lo, double hi) { return lo + (hi - lo) * gc_rng_uniform(r); }
+
+/* A tensor of uniform values in [lo, hi]; with `gap` > 0, values within gap
+ * of zero are pushed away from it (for kinks at 0). */
+static inline gc_tensor *gc_rand_tensor(gc_rng *r, gc_type t, double lo, double hi, double gap) {
+  gc_tensor *x = gc_tensor_new(&t);
+  for (int64_t i = 0; i < gc_tensor_numel(x); i++) {
+    double v = gc_rng_range(r, lo, hi);
+    if (gap > 0 && fabs(v) < gap) v = v < 0 ? v - gap : v + gap;
+    gc_tensor_store(x, i, v);
+  }
+  return x;
+}
+
+/* Distinct values (a shuffled 0.1-spaced ladder plus jitter below 0.01), so
+ * no two elements tie or come within 0.09 of each other. */
+static inline gc_tensor *gc_rand_distinct(gc_rng *r, gc_type t, double offset) {
+  gc_tensor *x = gc_tensor_new(&t);
+  int64_t n = gc_tensor_numel(x);
+  for (int64_t i = 0; i < n; i++) gc_tensor_store(x, i, (double)i);
+  for (int64_t i = n - 1; i > 0; i--) {
+    int64_t j = (int64_t)(gc_rng_uniform(r) * (double)(i + 1));
+    double a = gc_tensor_load(x, i), b = gc_tensor_load(x, j);
+    gc_tensor_store(x, i, b);
+    gc_tensor_store(x, j, a);
+  }
+  for (int64_t i = 0; i < n; i++)
+    gc_tensor_store(x, i, offset + 0.1 * gc_tensor_load(x, i) + 0.01 * gc_rng_uniform(r));
+  return x;
+}
+
+/* ---- the checker ---- */
+
+/* A copy of g's nodes and outputs (labels dropped). */
+static inline gc_graph *gc_gradcheck_copy(const gc_graph *g) {
+  gc_diag d;
+  gc_graph *c = gc_graph_new(g->name);
+  for (int i = 0; i < g->n_nodes; i++) {
+    const gc_node *n = g->nodes[i];
+    if (gc_graph_add(c, n->op, n->in, n->n_in, &n->attrs, &n->type, &d) != i) fail_msg("copy: %s", d.msg);
+  }
+  for (int i = 0; i < g->n_outputs; i++) gc_graph_add_output(c, g->outputs[i].name, g->outputs[i].node, &d);
+  return c;
+}
+
+static inline double gc_gradcheck_eval(const gc_graph *fwd, const char *output, gc_tensor_map *params,
+                                       const gc_tensor_map *inputs) {
+  gc_diag d;
+  gc_tensor_map out;
+  gc_tensor_map_init(&out);
+  if (gc_interp_run(fwd, params, inputs, &out, &d)) fail_msg("forward run: %s", d.msg);
+  double v = gc_tensor_load(gc_tensor_map_get(&out, output), 0);
+  gc_tensor_map_clear(&out);
+  return v;
+}
+
+static inline void gc_gradcheck_coords(const gc_type *t, int64_t flat, char *buf, size_t size) {
+  int64_t idx[GC_MAX_RANK];
+  for (int i = t->rank - 1; i >= 0; i--) {
+    idx[i] = t->dims[i] ? flat % t->dims[i] : 0;
+    flat = t->dims[i] ? flat / t->dims[i] : 0;
+  }
+  size_t k = (size_t)snprintf(buf, size, "[");
+  for (int i = 0; i < t->rank && k < size; i++)
+    k += (size_t)snprintf(buf + k, size - k, "%s%lld", i ? "," : "", (long long)idx[i]);
+  if (k < size) snprintf(buf + k, size - k, "]");
+}
+
+static inline void gc_gradcheck_no_nan(const gc_graph *g, gc_tensor **values, const char *what) {
+  for (int i = 0; i < g->n_nodes; i++) {
+    const gc_tensor *v = values[i];
+    if (!v || !gc_dtype_is_float(v->type.dtype)) continue;
+    for (int64_t k = 0; k < gc_tensor_numel(v); k++)
+      if (isnan(gc_tensor_load(v, k)))
+        fail_msg("%s: node %%%d (%s%s%s) holds NaN at element %lld", what, i, gc_op_name(g->nodes[i]->op),
+                 g->nodes[i]->label ? " " : "", g->nodes[i]->label ? g->nodes[i]->label : "", (long long)k);
+  }
+}
+
+/* Compare one param's autodiff gradient against central differences; returns
+ * the worst relative error and fails the test when it exceeds tol. */
+static inline double gc_gradcheck_param(const gc_graph *fwd, const char *output, gc_tensor_map *params,
+                                        const gc_tensor_map *inputs, const char *name, const gc_tensor *grad,
+                                        const gc_gradcheck_opts *o) {
+  gc_tensor *p = gc_tensor_map_get(params, name);
+  if (!p) fail_msg("%s: no value for param %s", o->what, name);
+  int64_t n = gc_tensor_numel(p);
+  int64_t stride = o->max_samples > 0 && n > o->max_samples ? (n + o->max_samples - 1) / o->max_samples : 1;
+  double worst = 0, wa = 0, wn = 0;
+  int64_t wi = -1;
+  for (int64_t i = (stride > 1 ? (int64_t)(n % stride) / 2 : 0); i < n; i += stride) {
+    double x = gc_tensor_load(p, i);
+    gc_tensor_store(p, i, x + o->h);
+    double fp = gc_gradcheck_eval(fwd, output, params, inputs);
+    gc_tensor_store(p, i, x - o->h);
+    double fm = gc_gradcheck_eval(fwd, output, params, inputs);
+    gc_tensor_store(p, i, x);
+    double num = (fp - fm) / (2 * o->h), ana = gc_tensor_load(grad, i);
+    double den = fabs(ana) + fabs(num);
+    double err = fabs(ana - num) / (den > o->floor ? den : o->floor);
+    if (isnan(err)) err = INFINITY;
+    if (err > worst || wi < 0) worst = err, wa = ana, wn = num, wi = i;
+  }
+  if (worst > o->tol) {
+    char at[128];
+    gc_gradcheck_coords(&p->type, wi, at, sizeof at);
+    fail_msg("%s: d%s/d%s worst at element %lld %s: autodiff %.12g, finite difference %.12g, rel err %.3g > %.3g",
+             o->what, output, name, (long long)wi, at, wa, wn, worst, o->tol);
+  }
+  return worst;
+}
+
+/* Check every float param of g; g gets the backward part appended. Returns
+ * the worst relative error seen. */
+static inline double gc_gradcheck(gc_graph *g, const char *output, gc_tensor_map *params,
+                                  const gc_tensor_map *inputs, const gc_gradcheck_opts *opts) {
+  gc_gradcheck_opts o = *opts;
+  if (o.h == 0) o.h = 1e-6;
+  if (o.tol == 0) o.tol = 1e-6;
+  if (o.floor == 0) o.floor = 1e-7;
+  if (!o.what) o.what = g->name;
+  gc_diag d;
+  gc_graph *fwd = gc_gradcheck_copy(g);
+  int out = gc_graph_find_output(g, output);
+  if (out < 0) fail_msg("%s: no output %s", o.what, output);
+  int *grads = calloc((size_t)g->n_nodes + 1, sizeof *grads);
+  int n = gc_grad(g, out, NULL, 0, grads, &d);
+  if (n < 0) fail_msg("%s: gc_grad: %s", o.what, d.msg);
+  if (gc_verify(g, &d)) fail_msg("%s: the graph with its backward part does not verify: %s", o.what, d.msg);
+  gc_tensor **values = calloc((size_t)g->n_nodes, sizeof *values);
+  if (gc_interp_eval(g, params, inputs, values, &d)) fail_msg("%s: running the backward graph: %s", o.what, d.msg);
+  if (o.check_nan) gc_gradcheck_no_nan(g, values, o.what);
+  double worst = 0;
+  int k = 0;
+  for (int i = 0; i < g->n_nodes && k < n; i++) {
+    const gc_node *nd = g->nodes[i];
+    if (nd->op != GC_OP_PARAM || !gc_dtype_is_float(nd->type.dtype)) continue;
+    double e = gc_gradcheck_param(fwd, output, params, inputs, nd->attrs.name.name, values[grads[k++]], &o);
+    if (e > worst) worst = e;
+  }
+  gc_interp_values_free(g, values);
+  free(values);
+  free(grads);
+  gc_graph_free(fwd);
+  return worst;
+}
+
+#endif
