@@ -1,0 +1,413 @@
+/* The parser of the graph IR text form (IR.md).
+ *
+ * One pass over the tokens: each statement becomes a node through
+ * gc_graph_add, so the op's rule checks it on the spot and its message is
+ * reported at the op's name.  Value names map to node ids; the printer
+ * renumbers them %0, %1, ... */
+#include "lexer.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_OPERANDS 64
+
+/* ---- value names -> node ids (open addressing) ---- */
+
+typedef struct {
+  const char *name; /* into the source text; NULL marks an empty slot */
+  size_t len;
+  int node, line;
+} name_slot;
+
+typedef struct {
+  name_slot *slots;
+  size_t cap, n;
+} name_map;
+
+static uint64_t hash_name(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+  return h;
+}
+
+/* The slot holding `s`, or the empty slot where it would go. */
+static name_slot *map_slot(const name_map *m, const char *s, size_t n) {
+  size_t i = hash_name(s, n) & (m->cap - 1);
+  while (m->slots[i].name && !(m->slots[i].len == n && memcmp(m->slots[i].name, s, n) == 0))
+    i = (i + 1) & (m->cap - 1);
+  return &m->slots[i];
+}
+
+static const name_slot *map_get(const name_map *m, const char *s, size_t n) {
+  if (!m->cap) return NULL;
+  const name_slot *slot = map_slot(m, s, n);
+  return slot->name ? slot : NULL;
+}
+
+static void map_put(name_map *m, const char *s, size_t n, int node, int line) {
+  if (2 * (m->n + 1) > m->cap) {
+    name_map bigger = {calloc(m->cap ? 2 * m->cap : 64, sizeof(name_slot)), m->cap ? 2 * m->cap : 64, 0};
+    if (!bigger.slots) abort(); /* out of memory is not a user error */
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->slots[i].name) *map_slot(&bigger, m->slots[i].name, m->slots[i].len) = m->slots[i];
+    bigger.n = m->n;
+    free(m->slots);
+    *m = bigger;
+  }
+  *map_slot(m, s, n) = (name_slot){s, n, node, line};
+  m->n++;
+}
+
+/* ---- the parser ---- */
+
+typedef struct {
+  lexer lx;
+  token tok;       /* the lookahead */
+  gc_graph *g;
+  gc_diag *d;
+  name_map names;
+  gc_arena *scratch;
+} parser;
+
+static int next(parser *p) { return lexer_next(&p->lx, &p->tok, p->d); }
+
+static int error_at(parser *p, const token *t, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int error_at(parser *p, const token *t, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(p->d->msg, sizeof p->d->msg, fmt, ap);
+  va_end(ap);
+  p->d->line = t->line;
+  p->d->col = t->col;
+  return -1;
+}
+
+/* The message is already in d (from the graph API); give it a position. */
+static int place(parser *p, const token *t) {
+  p->d->line = t->line;
+  p->d->col = t->col;
+  return -1;
+}
+
+#define DESCRIBE(t) token_describe((t), (char[64]){0}, 64)
+
+static bool is_punct(const token *t, char c) { return t->kind == TOK_PUNCT && t->punct == c; }
+
+static bool is_word(const token *t, const char *w) {
+  return t->kind == TOK_IDENT && strlen(w) == t->len && memcmp(t->text, w, t->len) == 0;
+}
+
+static int expect_punct(parser *p, char c, const char *where) {
+  if (!is_punct(&p->tok, c))
+    return error_at(p, &p->tok, "expected '%c' %s, got %s", c, where, DESCRIBE(&p->tok));
+  return next(p);
+}
+
+/* The node a %name refers to; an error at the token if it is not defined yet. */
+static int use_value(parser *p, int *node) {
+  const name_slot *s = map_get(&p->names, p->tok.text, p->tok.len);
+  if (!s)
+    return error_at(p, &p->tok, "use of undefined value %%%.*s (values must be defined before use)",
+                    (int)p->tok.len, p->tok.text);
+  *node = s->node;
+  return next(p);
+}
+
+/* ---- attributes ---- */
+
+static int parse_int(parser *p, const char *what, int64_t *v) {
+  if (p->tok.kind != TOK_NUMBER || !p->tok.int_syntax)
+    return error_at(p, &p->tok, "%s must be an integer, got %s", what, DESCRIBE(&p->tok));
+  if (!p->tok.int_ok) return error_at(p, &p->tok, "integer %s is out of range", DESCRIBE(&p->tok));
+  *v = p->tok.ival;
+  return next(p);
+}
+
+static int parse_list(parser *p, const gc_field *f, gc_ilist *l) {
+  char what[96];
+  snprintf(what, sizeof what, "each entry of '%s'", f->key);
+  if (!is_punct(&p->tok, '['))
+    return error_at(p, &p->tok, "attribute '%s' expects a list like [0,1], got %s", f->key,
+                    DESCRIBE(&p->tok));
+  if (next(p)) return -1;
+  l->n = 0;
+  if (is_punct(&p->tok, ']')) return next(p);
+  for (;;) {
+    if (l->n == GC_MAX_RANK)
+      return error_at(p, &p->tok, "attribute '%s' has more than %d entries", f->key, GC_MAX_RANK);
+    if (parse_int(p, what, &l->v[l->n++])) return -1;
+    if (is_punct(&p->tok, ']')) return next(p);
+    if (expect_punct(p, ',', "or ']' in the list")) return -1;
+  }
+}
+
+static int parse_attr_value(parser *p, const gc_field *f, void *dst) {
+  char what[96];
+  snprintf(what, sizeof what, "attribute '%s'", f->key);
+  const token *t = &p->tok;
+  switch (f->kind) {
+  case GC_FIELD_BOOL:
+    if (!is_word(t, "true") && !is_word(t, "false"))
+      return error_at(p, t, "%s expects true or false, got %s", what, DESCRIBE(t));
+    *(bool *)dst = is_word(t, "true");
+    return next(p);
+  case GC_FIELD_INT: return parse_int(p, what, dst);
+  case GC_FIELD_FLOAT:
+    if (t->kind != TOK_NUMBER) return error_at(p, t, "%s expects a number, got %s", what, DESCRIBE(t));
+    *(double *)dst = t->fval;
+    return next(p);
+  case GC_FIELD_STR:
+    if (t->kind != TOK_STRING) return error_at(p, t, "%s expects a string, got %s", what, DESCRIBE(t));
+    *(const char **)dst = t->str;
+    return next(p);
+  case GC_FIELD_LIST: return parse_list(p, f, dst);
+  }
+  return error_at(p, t, "%s has an unknown kind", what);
+}
+
+/* "perm, label" — the keys an op accepts, for messages. */
+static void list_keys(gc_op op, char *buf, size_t size) {
+  int n;
+  const gc_field *f = gc_schema_fields(gc_op_info_of(op)->schema, &n);
+  size_t k = 0;
+  buf[0] = 0;
+  for (int i = gc_text_positional(op) ? n : 0; i < n && k < size; i++)
+    k += (size_t)snprintf(buf + k, size - k, "%s, ", f[i].key);
+  if (k < size) snprintf(buf + k, size - k, "label");
+}
+
+static int find_key(gc_op op, const token *t) {
+  int n;
+  const gc_field *f = gc_schema_fields(gc_op_info_of(op)->schema, &n);
+  for (int i = gc_text_positional(op) ? n : 0; i < n; i++)
+    if (is_word(t, f[i].key)) return i;
+  return -1;
+}
+
+/* '{' key '=' attr (',' key '=' attr)* '}', the '{' being the lookahead. */
+static int parse_attrs(parser *p, gc_op op, gc_attrs *a, const char **label, unsigned *seen) {
+  int n;
+  const gc_field *f = gc_schema_fields(gc_op_info_of(op)->schema, &n);
+  if (next(p)) return -1;
+  if (is_punct(&p->tok, '}')) return next(p);
+  for (;;) {
+    token key = p->tok;
+    bool is_label = is_word(&key, "label");
+    int i = is_label ? n : find_key(op, &key);
+    if (key.kind != TOK_IDENT) return error_at(p, &key, "expected an attribute name, got %s", DESCRIBE(&key));
+    if (i < 0) {
+      char keys[256];
+      list_keys(op, keys, sizeof keys);
+      return error_at(p, &key, "unknown attribute '%.*s' for %s (it takes: %s)", (int)key.len, key.text,
+                      gc_op_name(op), keys);
+    }
+    if (*seen & (1u << i)) return error_at(p, &key, "duplicate attribute '%.*s'", (int)key.len, key.text);
+    *seen |= 1u << i;
+    if (next(p) || expect_punct(p, '=', "after the attribute name")) return -1;
+    if (is_label) {
+      if (p->tok.kind != TOK_STRING)
+        return error_at(p, &p->tok, "attribute 'label' expects a string, got %s", DESCRIBE(&p->tok));
+      *label = p->tok.str;
+      if (next(p)) return -1;
+    } else if (parse_attr_value(p, &f[i], (char *)a + f[i].offset)) {
+      return -1;
+    }
+    if (is_punct(&p->tok, '}')) return next(p);
+    if (!is_punct(&p->tok, ','))
+      return error_at(p, &p->tok, "expected ',' or '}' after attribute '%.*s', got %s", (int)key.len,
+                      key.text, DESCRIBE(&p->tok));
+    if (next(p)) return -1;
+  }
+}
+
+static int check_required(parser *p, gc_op op, unsigned seen, const token *at) {
+  int n;
+  const gc_field *f = gc_schema_fields(gc_op_info_of(op)->schema, &n);
+  for (int i = gc_text_positional(op) ? n : 0; i < n; i++)
+    if (f[i].required && !(seen & (1u << i)))
+      return error_at(p, at, "%s: missing required attribute '%s'", gc_op_name(op), f[i].key);
+  return 0;
+}
+
+/* ---- types ---- */
+
+static int parse_type(parser *p, gc_type *t) {
+  token dt = p->tok;
+  int d = dt.kind == TOK_IDENT ? gc_dtype_parse(dt.text, dt.len) : -1;
+  if (dt.kind != TOK_IDENT)
+    return error_at(p, &dt, "expected a type like f32[4,8], got %s", DESCRIBE(&dt));
+  if (d < 0)
+    return error_at(p, &dt, "unknown dtype '%.*s' (expected f32, f64, i32, i64 or bool)",
+                    (int)(dt.len > 40 ? 40 : dt.len), dt.text);
+  memset(t, 0, sizeof *t);
+  t->dtype = (gc_dtype)d;
+  if (next(p) || expect_punct(p, '[', "after the dtype")) return -1;
+  while (!is_punct(&p->tok, ']')) {
+    token dim = p->tok;
+    if (t->rank == GC_MAX_RANK) return error_at(p, &dim, "rank exceeds %d", GC_MAX_RANK);
+    if (parse_int(p, "a dimension", &t->dims[t->rank])) return -1;
+    if (t->dims[t->rank++] < 0) return error_at(p, &dim, "negative dimension %s", DESCRIBE(&dim));
+    if (is_punct(&p->tok, ']')) break;
+    if (expect_punct(p, ',', "or ']' in the shape")) return -1;
+  }
+  int64_t numel;
+  if (!gc_type_numel(t, &numel)) {
+    char b[GC_TYPE_STR_MAX];
+    return error_at(p, &dt, "type %s has too many elements", gc_type_str(t, b, sizeof b));
+  }
+  return next(p);
+}
+
+/* ---- statements ---- */
+
+/* input "x" / param "w" / const 0.5 */
+static int parse_positional(parser *p, gc_op op, gc_attrs *a) {
+  if (op == GC_OP_CONST) {
+    if (p->tok.kind != TOK_NUMBER)
+      return error_at(p, &p->tok, "const needs a number (%%c = const 0.5 : f32[]), got %s",
+                      DESCRIBE(&p->tok));
+    a->value.value = p->tok.fval;
+    return next(p);
+  }
+  if (p->tok.kind != TOK_STRING)
+    return error_at(p, &p->tok, "%s needs its name as a string (%%x = %s \"x\" : f32[4]), got %s",
+                    gc_op_name(op), gc_op_name(op), DESCRIBE(&p->tok));
+  if (gc_graph_find_input(p->g, p->tok.str) >= 0 || gc_graph_find_param(p->g, p->tok.str) >= 0)
+    return error_at(p, &p->tok, "the name \"%s\" is already used by another input or param", p->tok.str);
+  a->name.name = p->tok.str;
+  return next(p);
+}
+
+static int parse_operands(parser *p, int *in, int *n_in) {
+  if (p->tok.kind != TOK_VALUE) return 0;
+  for (;;) {
+    if (*n_in == MAX_OPERANDS) return error_at(p, &p->tok, "more than %d operands", MAX_OPERANDS);
+    if (use_value(p, &in[(*n_in)++])) return -1;
+    if (!is_punct(&p->tok, ',')) return 0;
+    if (next(p)) return -1;
+    if (p->tok.kind != TOK_VALUE)
+      return error_at(p, &p->tok, "expected an operand (%%name) after ',', got %s", DESCRIBE(&p->tok));
+  }
+}
+
+/* A const of an integer dtype holds an integer; a bool const is 0 or 1. */
+static int check_const_value(parser *p, const token *at, double v, const gc_type *t) {
+  bool ok = true;
+  if (t->dtype == GC_BOOL) ok = v == 0 || v == 1;
+  else if (t->dtype == GC_I32) ok = v == trunc(v) && v >= -2147483648.0 && v <= 2147483647.0;
+  else if (t->dtype == GC_I64) ok = v == trunc(v) && v >= -0x1p63 && v < 0x1p63;
+  if (ok) return 0;
+  return error_at(p, at, "const of dtype %s cannot hold %s", gc_dtype_name(t->dtype), DESCRIBE(at));
+}
+
+/* %name = op operands? attrs? : type */
+static int parse_node(parser *p) {
+  token def = p->tok;
+  const name_slot *old = map_get(&p->names, def.text, def.len);
+  if (old)
+    return error_at(p, &def, "redefinition of %%%.*s (first defined on line %d)", (int)def.len, def.text,
+                    old->line);
+  if (next(p) || expect_punct(p, '=', "after the value name")) return -1;
+  token optok = p->tok;
+  int op = optok.kind == TOK_IDENT ? gc_op_parse(optok.text, optok.len) : -1;
+  if (optok.kind != TOK_IDENT) return error_at(p, &optok, "expected an op name, got %s", DESCRIBE(&optok));
+  if (op < 0) return error_at(p, &optok, "unknown op '%.*s'", (int)(optok.len > 40 ? 40 : optok.len), optok.text);
+  if (next(p)) return -1;
+
+  gc_attrs a;
+  gc_attrs_defaults((gc_op)op, &a);
+  int in[MAX_OPERANDS], n_in = 0;
+  token first = p->tok;
+  if (gc_text_positional((gc_op)op) ? parse_positional(p, (gc_op)op, &a) : parse_operands(p, in, &n_in))
+    return -1;
+  const char *label = NULL;
+  unsigned seen = 0;
+  if (is_punct(&p->tok, '{') && parse_attrs(p, (gc_op)op, &a, &label, &seen)) return -1;
+  if (check_required(p, (gc_op)op, seen, &optok)) return -1;
+  if (!is_punct(&p->tok, ':'))
+    return error_at(p, &p->tok, "expected ':' and the result type, got %s", DESCRIBE(&p->tok));
+  gc_type t;
+  if (next(p) || parse_type(p, &t)) return -1;
+  if (op == GC_OP_CONST && check_const_value(p, &first, a.value.value, &t)) return -1;
+
+  int id = gc_graph_add(p->g, (gc_op)op, in, n_in, &a, &t, p->d);
+  if (id < 0) return place(p, &optok);
+  if (label) gc_graph_set_label(p->g, id, label);
+  map_put(&p->names, def.text, def.len, id, def.line);
+  return 0;
+}
+
+/* output "name" = %v  |  update "param" = %v */
+static int parse_binding(parser *p) {
+  bool update = is_word(&p->tok, "update");
+  const char *kw = update ? "update" : "output";
+  if (next(p)) return -1;
+  token name = p->tok;
+  if (name.kind != TOK_STRING)
+    return error_at(p, &name, "expected the %s name as a string (%s \"x\" = %%v), got %s", kw, kw,
+                    DESCRIBE(&name));
+  if (next(p) || expect_punct(p, '=', update ? "after the update's param name" : "after the output name"))
+    return -1;
+  if (p->tok.kind != TOK_VALUE)
+    return error_at(p, &p->tok, "expected a value (%%name) after '=', got %s", DESCRIBE(&p->tok));
+  int node = -1;
+  if (use_value(p, &node)) return -1;
+  int rc = update ? gc_graph_add_update(p->g, name.str, node, p->d)
+                  : gc_graph_add_output(p->g, name.str, node, p->d);
+  return rc ? place(p, &name) : 0;
+}
+
+static int parse_stmt(parser *p) {
+  if (p->tok.kind == TOK_VALUE) return parse_node(p);
+  if (is_word(&p->tok, "output") || is_word(&p->tok, "update")) return parse_binding(p);
+  return error_at(p, &p->tok, "expected a statement ('%%name = op ...', 'output' or 'update'), got %s",
+                  DESCRIBE(&p->tok));
+}
+
+/* 'graph' '@' NAME '{' stmt* '}' */
+static int parse_file(parser *p) {
+  if (next(p)) return -1;
+  if (!is_word(&p->tok, "graph"))
+    return error_at(p, &p->tok, "expected 'graph @NAME {' at the start of the file, got %s",
+                    DESCRIBE(&p->tok));
+  if (next(p)) return -1;
+  if (p->tok.kind != TOK_GLOBAL)
+    return error_at(p, &p->tok, "expected the graph's name '@NAME' after 'graph', got %s", DESCRIBE(&p->tok));
+  char *name = gc_arena_strndup(p->scratch, p->tok.text, p->tok.len);
+  token open = p->tok;
+  p->g = gc_graph_new(name);
+  if (next(p) || expect_punct(p, '{', "to open the graph's body")) return -1;
+  while (!is_punct(&p->tok, '}')) {
+    if (p->tok.kind == TOK_EOF)
+      return error_at(p, &p->tok, "expected '}' to close graph @%s (opened on line %d) before end of file",
+                      name, open.line);
+    if (parse_stmt(p)) return -1;
+  }
+  if (next(p)) return -1;
+  if (p->tok.kind != TOK_EOF)
+    return error_at(p, &p->tok, "unexpected %s after the graph's closing '}'", DESCRIBE(&p->tok));
+  return 0;
+}
+
+gc_graph *gc_parse(const char *text, size_t len, gc_diag *d) {
+  gc_diag local;
+  parser p;
+  memset(&p, 0, sizeof p);
+  p.d = d ? d : &local;
+  p.d->msg[0] = 0;
+  p.d->line = p.d->col = 0;
+  p.scratch = gc_arena_new();
+  lexer_init(&p.lx, text, len, p.scratch);
+  int rc = parse_file(&p);
+  if (rc) {
+    gc_graph_free(p.g);
+    p.g = NULL;
+  }
+  free(p.names.slots);
+  gc_arena_free(p.scratch);
+  return p.g;
+}
