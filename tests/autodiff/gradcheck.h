@@ -11,7 +11,8 @@
  * keeps elements whose true gradient is ~0 from dividing round-off by zero.
  * A failure names the check, the param and the worst element (flat index and
  * coordinates) with both values.  Optionally asserts that no value of the
- * whole graph (forward and backward) is NaN. */
+ * whole graph (forward and backward) is NaN.  GC_GRADCHECK_VERBOSE=1 in the
+ * environment prints each check's worst error. */
 #ifndef GC_TESTS_AUTODIFF_GRADCHECK_H
 #define GC_TESTS_AUTODIFF_GRADCHECK_H
 
@@ -185,6 +186,7 @@ static inline double gc_gradcheck(gc_graph *g, const char *output, gc_tensor_map
     double e = gc_gradcheck_param(fwd, output, params, inputs, nd->attrs.name.name, values[grads[k++]], &o);
     if (e > worst) worst = e;
   }
+  if (getenv("GC_GRADCHECK_VERBOSE")) printf("gradcheck %-40s worst rel err %.3g\n", o.what, worst);
   gc_interp_values_free(g, values);
   free(values);
   free(grads);
