@@ -1,0 +1,314 @@
+/* gc-run end to end: the IR.md mlp run from files, values compared with the
+ * same computation done here in C; --grad, updates, and the error paths. */
+#include "tests/testutil.h"
+#include "frontend/safetensors.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+enum { B = 4, K = 8, N = 16 };
+
+typedef struct {
+  char dir[64];
+  char err[8192]; /* stderr of the last run */
+} fixture;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const char *bin_dir(void) {
+  const char *b = getenv("GC_BIN_DIR");
+  return b ? b : GC_BIN_DIR;
+}
+
+static void path_of(const fixture *f, const char *name, char *out, size_t size) {
+  snprintf(out, size, "%s/%s", f->dir, name);
+}
+
+static void write_text(const fixture *f, const char *name, const char *text) {
+  char p[128];
+  path_of(f, name, p, sizeof p);
+  FILE *fp = fopen(p, "w");
+  assert_non_null(fp);
+  fputs(text, fp);
+  fclose(fp);
+}
+
+/* Runs `gc-run ARGS` in the fixture's directory; returns the exit status and
+ * keeps stderr in f->err. */
+static int gc_run(fixture *f, const char *args) {
+  char cmd[1024], errp[128];
+  path_of(f, "stderr.txt", errp, sizeof errp);
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s/gc-run' %s >/dev/null 2>stderr.txt", f->dir, bin_dir(), args);
+  int st = system(cmd);
+  FILE *fp = fopen(errp, "r");
+  size_t n = fp ? fread(f->err, 1, sizeof f->err - 1, fp) : 0;
+  if (fp) fclose(fp);
+  f->err[n] = 0;
+  assert_true(WIFEXITED(st));
+  return WEXITSTATUS(st);
+}
+
+static gc_tensor *tensor(gc_dtype dt, int rank, const int64_t *dims) {
+  gc_type t = gc_type_make(dt, rank, dims);
+  gc_tensor *x = gc_tensor_new(&t);
+  assert_non_null(x);
+  return x;
+}
+
+static void save(const fixture *f, const char *name, gc_tensor_map *m) {
+  char p[128];
+  gc_diag d;
+  path_of(f, name, p, sizeof p);
+  if (gc_safetensors_write(p, m, &d) < 0) fail_msg("%s", d.msg);
+  gc_tensor_map_clear(m);
+}
+
+static void load(const fixture *f, const char *name, gc_tensor_map *m) {
+  char p[128];
+  gc_diag d;
+  path_of(f, name, p, sizeof p);
+  gc_tensor_map_init(m);
+  if (gc_safetensors_read(p, m, &d) < 0) fail_msg("%s", d.msg);
+}
+
+static const gc_tensor *get(const gc_tensor_map *m, const char *name, gc_dtype dt, int64_t numel) {
+  const gc_tensor *t = gc_tensor_map_get(m, name);
+  if (!t) fail_msg("O has no tensor \"%s\"", name);
+  assert_int_equal(t->type.dtype, dt);
+  assert_int_equal(gc_tensor_numel(t), numel);
+  return t;
+}
+
+/* ---- the mlp: files and the reference computation ------------------------ */
+
+static double x_at(int i, int k) { return 0.5 * sin(1.0 + i * K + k); }
+static double w_at(int k, int j) { return 0.3 * cos(0.7 * (k * N + j)); }
+static double b_at(int j) { return 0.1 * j - 0.5; }
+
+/* a = tanh(x·w + b), loss = Σa; dloss/dw and dloss/db by the chain rule. */
+typedef struct {
+  double a[B][N], loss, gw[K][N], gb[N];
+} mlp_ref;
+
+static void mlp_reference(mlp_ref *r) {
+  memset(r, 0, sizeof *r);
+  for (int i = 0; i < B; i++)
+    for (int j = 0; j < N; j++) {
+      double y = b_at(j);
+      for (int k = 0; k < K; k++) y += x_at(i, k) * w_at(k, j);
+      r->a[i][j] = tanh(y);
+      r->loss += r->a[i][j];
+      double dy = 1 - r->a[i][j] * r->a[i][j];
+      r->gb[j] += dy;
+      for (int k = 0; k < K; k++) r->gw[k][j] += x_at(i, k) * dy;
+    }
+}
+
+static const char mlp_f32[] =
+    "graph @mlp {\n"
+    "  %x  = input \"x\" : f32[4,8]\n"
+    "  %w  = param \"w\" : f32[8,16]\n"
+    "  %b  = param \"b\" : f32[16]\n"
+    "  %h  = dot %x, %w : f32[4,16]\n"
+    "  %bb = broadcast %b : f32[4,16]\n"
+    "  %y  = add %h, %bb : f32[4,16]\n"
+    "  %a  = tanh %y : f32[4,16]\n"
+    "  %s  = reduce_sum %a {axes=[0,1]} : f32[]\n"
+    "  output \"loss\" = %s\n"
+    "  output \"a\" = %a\n"
+    "}\n";
+
+/* The same in f64, with two updates: b halved, a step counter. */
+static const char mlp_f64[] =
+    "graph @mlp64 {\n"
+    "  %x  = input \"x\" : f64[4,8]\n"
+    "  %w  = param \"w\" : f64[8,16]\n"
+    "  %b  = param \"b\" : f64[16]\n"
+    "  %step = param \"step\" : i64[]\n"
+    "  %h  = dot %x, %w : f64[4,16]\n"
+    "  %bb = broadcast %b : f64[4,16]\n"
+    "  %y  = add %h, %bb : f64[4,16]\n"
+    "  %a  = tanh %y : f64[4,16]\n"
+    "  %s  = reduce_sum %a {axes=[0,1]} : f64[]\n"
+    "  %half = const 0.5 : f64[16]\n"
+    "  %nb = mul %b, %half : f64[16]\n"
+    "  %one = const 1 : i64[]\n"
+    "  %next = add %step, %one : i64[]\n"
+    "  output \"loss\" = %s\n"
+    "  update \"b\" = %nb\n"
+    "  update \"step\" = %next\n"
+    "}\n";
+
+/* P (w, b, and step when `with_step`) of dtype `pdt` and I (x plus an unused
+ * extra) of dtype `dt`. */
+static void write_mlp_tensors(const fixture *f, gc_dtype dt, gc_dtype pdt, bool with_step, bool with_b) {
+  gc_tensor_map p, in;
+  gc_tensor_map_init(&p);
+  gc_tensor_map_init(&in);
+  gc_tensor *x = tensor(dt, 2, (int64_t[]){B, K}), *w = tensor(pdt, 2, (int64_t[]){K, N}),
+            *b = tensor(pdt, 1, (int64_t[]){N});
+  for (int i = 0; i < B; i++)
+    for (int k = 0; k < K; k++) gc_tensor_store(x, i * K + k, x_at(i, k));
+  for (int k = 0; k < K; k++)
+    for (int j = 0; j < N; j++) gc_tensor_store(w, k * N + j, w_at(k, j));
+  for (int j = 0; j < N; j++) gc_tensor_store(b, j, b_at(j));
+  gc_tensor_map_put(&p, "w", w);
+  if (with_b) gc_tensor_map_put(&p, "b", b);
+  else gc_tensor_free(b);
+  if (with_step) {
+    gc_tensor *s = tensor(GC_I64, 0, NULL);
+    ((int64_t *)s->data)[0] = 7;
+    gc_tensor_map_put(&p, "step", s);
+  }
+  gc_tensor_map_put(&in, "x", x);
+  gc_tensor_map_put(&in, "token_type_ids", tensor(GC_I64, 1, (int64_t[]){3}));
+  save(f, "p.safetensors", &p);
+  save(f, "i.safetensors", &in);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_mlp_f32(void **state) {
+  fixture *f = *state;
+  mlp_ref r;
+  mlp_reference(&r);
+  write_text(f, "mlp.gcir", mlp_f32);
+  write_mlp_tensors(f, GC_F32, GC_F32, false, true);
+  int rc = gc_run(f, "mlp.gcir --params p.safetensors --inputs i.safetensors --out o.safetensors");
+  if (rc != 0) fail_msg("exit %d: %s", rc, f->err);
+  assert_non_null(strstr(f->err, "note: input \"token_type_ids\" is not used by the graph"));
+  gc_tensor_map o;
+  load(f, "o.safetensors", &o);
+  assert_int_equal(o.n, 2);
+  assert_close(gc_tensor_load(get(&o, "loss", GC_F32, 1), 0), r.loss, 1e-6);
+  const gc_tensor *a = get(&o, "a", GC_F32, B * N);
+  assert_int_equal(a->type.rank, 2);
+  for (int i = 0; i < B; i++)
+    for (int j = 0; j < N; j++) assert_close(gc_tensor_load(a, i * N + j), r.a[i][j], 1e-6);
+  gc_tensor_map_clear(&o);
+}
+
+static void test_mlp_f64_grad_and_updates(void **state) {
+  fixture *f = *state;
+  mlp_ref r;
+  mlp_reference(&r);
+  write_text(f, "mlp64.gcir", mlp_f64);
+  write_mlp_tensors(f, GC_F64, GC_F64, true, true);
+  int rc = gc_run(f, "mlp64.gcir --params p.safetensors --inputs=i.safetensors --out o.safetensors "
+                     "--grad loss --backend interp");
+  if (rc != 0) fail_msg("exit %d: %s", rc, f->err);
+  gc_tensor_map o;
+  load(f, "o.safetensors", &o);
+  /* loss, grad.w, grad.b (step is not a float param), updated b and step */
+  assert_int_equal(o.n, 5);
+  assert_close(gc_tensor_load(get(&o, "loss", GC_F64, 1), 0), r.loss, 1e-12);
+  const gc_tensor *gw = get(&o, "grad.w", GC_F64, K * N), *gb = get(&o, "grad.b", GC_F64, N);
+  for (int k = 0; k < K; k++)
+    for (int j = 0; j < N; j++) assert_close(gc_tensor_load(gw, k * N + j), r.gw[k][j], 1e-12);
+  for (int j = 0; j < N; j++) assert_close(gc_tensor_load(gb, j), r.gb[j], 1e-12);
+  const gc_tensor *b = get(&o, "b", GC_F64, N);
+  for (int j = 0; j < N; j++) assert_close(gc_tensor_load(b, j), 0.5 * b_at(j), 1e-15);
+  assert_int_equal(((const int64_t *)get(&o, "step", GC_I64, 1)->data)[0], 8);
+  gc_tensor_map_clear(&o);
+}
+
+static void test_missing_and_mistyped(void **state) {
+  fixture *f = *state;
+  write_text(f, "mlp.gcir", mlp_f32);
+  write_mlp_tensors(f, GC_F32, GC_F32, false, false); /* no "b" */
+  assert_int_equal(gc_run(f, "mlp.gcir --params p.safetensors --inputs i.safetensors --out o.safetensors"), 1);
+  assert_non_null(strstr(f->err, "\"b\""));
+  write_mlp_tensors(f, GC_F32, GC_F64, false, true); /* f64 params for an f32 graph */
+  assert_int_equal(gc_run(f, "mlp.gcir --params p.safetensors --inputs i.safetensors --out o2.safetensors"), 1);
+  assert_non_null(strstr(f->err, "\"w\""));
+  /* without --params at all */
+  assert_int_equal(gc_run(f, "mlp.gcir --inputs i.safetensors --out o3.safetensors"), 1);
+  assert_non_null(strstr(f->err, "\"w\""));
+  /* nothing was written */
+  char p[128];
+  path_of(f, "o2.safetensors", p, sizeof p);
+  assert_null(fopen(p, "r"));
+  /* an unreadable tensor file names itself */
+  write_text(f, "junk.safetensors", "junk");
+  assert_int_equal(gc_run(f, "mlp.gcir --params junk.safetensors --out o.safetensors"), 1);
+  assert_non_null(strstr(f->err, "junk.safetensors"));
+}
+
+static void test_no_params_or_inputs(void **state) {
+  fixture *f = *state;
+  write_text(f, "c.gcir",
+             "graph @c {\n  %c = const 2.5 : f64[2]\n  %i = iota {axis=0} : i32[3]\n"
+             "  output \"c\" = %c\n  output \"i\" = %i\n}\n");
+  int rc = gc_run(f, "c.gcir --out o.safetensors");
+  if (rc != 0) fail_msg("exit %d: %s", rc, f->err);
+  gc_tensor_map o;
+  load(f, "o.safetensors", &o);
+  assert_int_equal(o.n, 2);
+  const gc_tensor *c = get(&o, "c", GC_F64, 2), *i = get(&o, "i", GC_I32, 3);
+  assert_true(gc_tensor_load(c, 0) == 2.5 && gc_tensor_load(c, 1) == 2.5);
+  for (int k = 0; k < 3; k++) assert_int_equal(((const int32_t *)i->data)[k], k);
+  gc_tensor_map_clear(&o);
+}
+
+static void test_parse_error(void **state) {
+  fixture *f = *state;
+  write_text(f, "bad.gcir", "graph @bad {\n  %x = input \"x\" : f32[2]\n  %y = frobnicate %x : f32[2]\n}\n");
+  assert_int_equal(gc_run(f, "bad.gcir --out o.safetensors"), 1);
+  assert_non_null(strstr(f->err, "bad.gcir:3:"));
+  assert_non_null(strstr(f->err, "error:"));
+  assert_non_null(strstr(f->err, "frobnicate"));
+  assert_int_equal(gc_run(f, "missing.gcir --out o.safetensors"), 1);
+  assert_non_null(strstr(f->err, "missing.gcir"));
+  write_text(f, "c.gcir", "graph @c {\n  %c = const 1 : f64[]\n  output \"c\" = %c\n}\n");
+  assert_int_equal(gc_run(f, "c.gcir --grad nope --out o.safetensors"), 1);
+  assert_non_null(strstr(f->err, "nope"));
+}
+
+static void test_usage(void **state) {
+  fixture *f = *state;
+  assert_int_equal(gc_run(f, "--help"), 0);
+  assert_int_equal(gc_run(f, ""), 2);
+  assert_non_null(strstr(f->err, "no graph file"));
+  assert_non_null(strstr(f->err, "--help"));
+  assert_int_equal(gc_run(f, "g.gcir"), 2);
+  assert_non_null(strstr(f->err, "--out"));
+  assert_int_equal(gc_run(f, "g.gcir --out o.safetensors --bogus 1"), 2);
+  assert_non_null(strstr(f->err, "--bogus"));
+  assert_int_equal(gc_run(f, "g.gcir --out"), 2);
+  assert_int_equal(gc_run(f, "g.gcir h.gcir --out o.safetensors"), 2);
+  assert_int_equal(gc_run(f, "g.gcir --out o.safetensors --backend tpu"), 2);
+  assert_int_equal(gc_run(f, "g.gcir --out o.safetensors --backend llvm"), 2);
+  assert_non_null(strstr(f->err, "not available yet"));
+}
+
+/* ---- fixture ------------------------------------------------------------ */
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  snprintf(f->dir, sizeof f->dir, "/tmp/gc_run_test.XXXXXX");
+  if (!mkdtemp(f->dir)) return -1;
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+  int rc = system(cmd);
+  free(f);
+  return rc == 0 ? 0 : -1;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_mlp_f32, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_mlp_f64_grad_and_updates, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_missing_and_mistyped, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_no_params_or_inputs, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_parse_error, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,174 @@
+/* gc-run: run a graph in the text IR once, on tensors from safetensors files.
+ *
+ *   gc-run GRAPH.gcir --params P.safetensors --inputs I.safetensors
+ *          --out O.safetensors [--grad OUTPUT] [--backend interp|llvm]
+ *
+ * O holds every output by name and every updated param under its own name;
+ * with --grad OUTPUT also "grad.<param>" for every float param.
+ * Exit codes: 0 ok, 1 parse or run-time error, 2 usage error. */
+#include "autodiff/autodiff.h"
+#include "backends/interp/interp.h"
+#include "frontend/safetensors.h"
+#include "ir/ir.h"
+#include "tools/cli.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: gc-run GRAPH.gcir [--params P.safetensors] [--inputs I.safetensors]\n"
+    "              --out O.safetensors [--grad OUTPUT] [--backend interp|llvm]\n"
+    "\n"
+    "Runs the graph once and writes its results to O: every output by name and\n"
+    "every updated param under its own name.\n"
+    "\n"
+    "  --params P    the graph's params by name (optional if it has none)\n"
+    "  --inputs I    the graph's inputs by name (optional if it has none)\n"
+    "  --out O       where the results go (safetensors, replaced atomically)\n"
+    "  --grad NAME   also write grad.<param>, the gradient of the scalar output\n"
+    "                NAME with respect to every float param\n"
+    "  --backend B   interp (default) or llvm\n"
+    "  --help        this text\n"
+    "\n"
+    "Exit status: 0 ok, 1 parse or run-time error, 2 usage error.\n";
+
+static const char prog[] = "gc-run";
+
+typedef struct {
+  const char *graph, *params, *inputs, *out, *grad, *backend;
+  bool help;
+} options;
+
+/* ---- flags ------------------------------------------------------------- */
+
+/* The option slot for "--name", NULL if there is none. */
+static const char **flag_slot(options *o, const char *name, size_t len) {
+  static const struct { const char *name; size_t offset; } flags[] = {
+      {"params", offsetof(options, params)}, {"inputs", offsetof(options, inputs)},
+      {"out", offsetof(options, out)},       {"grad", offsetof(options, grad)},
+      {"backend", offsetof(options, backend)},
+  };
+  for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+    if (strlen(flags[i].name) == len && memcmp(flags[i].name, name, len) == 0)
+      return (const char **)((char *)o + flags[i].offset);
+  return NULL;
+}
+
+/* Accepts "--flag VALUE" and "--flag=VALUE".  0, or GC_EXIT_USAGE after
+ * printing the complaint. */
+static int parse_args(int argc, char **argv, options *o) {
+  memset(o, 0, sizeof *o);
+  o->backend = "interp";
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      o->help = true;
+      return 0;
+    }
+    if (strncmp(a, "--", 2) != 0) {
+      if (o->graph) return gc_cli_usage_error(prog, "more than one graph file ('%s' and '%s')", o->graph, a);
+      o->graph = a;
+      continue;
+    }
+    const char *eq = strchr(a + 2, '=');
+    const char **slot = flag_slot(o, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+    if (!slot) return gc_cli_usage_error(prog, "unknown option '%s'", a);
+    if (!eq && i + 1 >= argc) return gc_cli_usage_error(prog, "option '%s' needs a value", a);
+    *slot = eq ? eq + 1 : argv[++i];
+  }
+  if (!o->graph) return gc_cli_usage_error(prog, "no graph file given");
+  if (!o->out) return gc_cli_usage_error(prog, "--out is required");
+  if (strcmp(o->backend, "interp") != 0 && strcmp(o->backend, "llvm") != 0)
+    return gc_cli_usage_error(prog, "unknown backend '%s' (interp or llvm)", o->backend);
+  return 0;
+}
+
+/* ---- steps ------------------------------------------------------------- */
+
+/* Reads, parses and verifies the graph; errors are printed. */
+static gc_graph *load_graph(const char *path) {
+  gc_graph *g = gc_cli_load_graph(path);
+  gc_diag d = {0};
+  if (g && gc_verify(g, &d) < 0) {
+    gc_cli_print_diag(gc_cli_display_name(path), NULL, 0, &d);
+    gc_graph_free(g);
+    g = NULL;
+  }
+  return g;
+}
+
+/* Reads a tensor file into m; a NULL path leaves m empty. */
+static int load_tensors(const char *path, gc_tensor_map *m) {
+  gc_diag d = {0};
+  if (!path || gc_safetensors_read(path, m, &d) == 0) return 0;
+  fprintf(stderr, "gc-run: %s\n", d.msg);
+  return -1;
+}
+
+/* One note per tensor the graph does not read. */
+static void note_unused(const gc_graph *g, const gc_tensor_map *m, const char *kind,
+                        int (*find)(const gc_graph *, const char *)) {
+  for (int i = 0; i < m->n; i++)
+    if (find(g, m->names[i]) < 0)
+      fprintf(stderr, "gc-run: note: %s \"%s\" is not used by the graph\n", kind, m->names[i]);
+}
+
+/* Moves every updated param from `params` into `results`. */
+static int collect_updates(const gc_graph *g, gc_tensor_map *params, gc_tensor_map *results,
+                           gc_diag *d) {
+  for (int i = 0; i < g->n_updates; i++) {
+    const char *name = g->updates[i].name;
+    if (gc_tensor_map_get(results, name))
+      return gc_diag_set(d, "updated param \"%s\" has the name of an output; O cannot hold both", name);
+    gc_tensor *t = gc_tensor_map_take(params, name);
+    if (!t) return gc_diag_set(d, "updated param \"%s\" is missing after the run", name);
+    gc_tensor_map_put(results, name, t);
+  }
+  return 0;
+}
+
+/* Differentiates if asked, runs, and writes the results. */
+static int run(gc_graph *g, const options *o, gc_tensor_map *params, const gc_tensor_map *inputs) {
+  gc_diag d = {0};
+  gc_tensor_map results;
+  gc_tensor_map_init(&results);
+  int rc = -1;
+  if (o->grad && gc_grad_outputs(g, o->grad, &d) < 0) goto done;
+  if (gc_interp_run(g, params, inputs, &results, &d) < 0) goto done;
+  if (collect_updates(g, params, &results, &d) < 0) goto done;
+  rc = gc_safetensors_write(o->out, &results, &d);
+done:
+  if (rc < 0) fprintf(stderr, "gc-run: %s\n", d.msg);
+  gc_tensor_map_clear(&results);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  options o;
+  if (parse_args(argc, argv, &o) != 0) return GC_EXIT_USAGE;
+  if (o.help) {
+    fputs(usage, stdout);
+    return GC_EXIT_OK;
+  }
+  if (strcmp(o.backend, "llvm") == 0) {
+    fprintf(stderr, "gc-run: --backend llvm is not available yet\n");
+    return GC_EXIT_USAGE;
+  }
+  gc_graph *g = load_graph(o.graph);
+  if (!g) return GC_EXIT_ERROR;
+  gc_tensor_map params, inputs;
+  gc_tensor_map_init(&params);
+  gc_tensor_map_init(&inputs);
+  int rc = GC_EXIT_ERROR;
+  if (load_tensors(o.params, &params) == 0 && load_tensors(o.inputs, &inputs) == 0) {
+    note_unused(g, &params, "param", gc_graph_find_param);
+    note_unused(g, &inputs, "input", gc_graph_find_input);
+    if (run(g, &o, &params, &inputs) == 0) rc = GC_EXIT_OK;
+  }
+  gc_tensor_map_clear(&params);
+  gc_tensor_map_clear(&inputs);
+  gc_graph_free(g);
+  return rc;
+}
