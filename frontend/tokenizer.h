@@ -50,7 +50,8 @@ gc_tokenizer *gc_bpe_train(const uint8_t *text, size_t len, int vocab_size,
                            const char *const *specials, int n_specials, gc_diag *d);
 
 /* Encodes text into *ids (malloc'ed, caller frees; NULL when *n == 0).
- * Returns 0, or -1 on allocation failure (then *ids = NULL, *n = 0). */
+ * Returns 0, or -1 on allocation failure or text over 2 GiB (then *ids =
+ * NULL, *n = 0). */
 int gc_tokenizer_encode(const gc_tokenizer *t, const uint8_t *text, size_t len,
                         int32_t **ids, size_t *n);
 
