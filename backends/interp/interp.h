@@ -17,7 +17,8 @@ int gc_interp_run(const gc_graph *g, gc_tensor_map *params, const gc_tensor_map 
                   gc_tensor_map *outputs, gc_diag *d);
 
 /* Evaluate every node; on success values[i] is node i's value (the caller
- * frees them with gc_interp_values_free).  values has g->n_nodes slots. */
+ * frees them with gc_interp_values_free; param/input slots hold copies).
+ * values has g->n_nodes slots; on error every slot is NULL. */
 int gc_interp_eval(const gc_graph *g, const gc_tensor_map *params, const gc_tensor_map *inputs,
                    gc_tensor **values, gc_diag *d);
 void gc_interp_values_free(const gc_graph *g, gc_tensor **values);
