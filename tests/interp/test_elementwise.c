@@ -214,6 +214,9 @@ static void test_const_and_iota(void **state) {
   gc_attrs ax1 = {.axis = {.axis = 1}}, ax0 = {.axis = {.axis = 0}};
   expect_node(&t, tg_op_(&t, GC_OP_IOTA, NULL, 0, &ax1, &l), "i64[2,3]", VALS(0, 1, 2, 0, 1, 2), 0);
   expect_node(&t, tg_op_(&t, GC_OP_IOTA, NULL, 0, &ax0, &d), "f64[2,3]", VALS(0, 0, 0, 1, 1, 1), 0);
+  gc_type fd = TY(GC_F64, 2), fi = TY(GC_F32, 3, 2);
+  expect_node(&t, tg_op_(&t, GC_OP_CONST, NULL, 0, &frac, &fd), "f64[2]", VALS(-3.7, -3.7), 0);
+  expect_node(&t, tg_op_(&t, GC_OP_IOTA, NULL, 0, &ax0, &fi), "f32[3,2]", VALS(0, 0, 1, 1, 2, 2), 0);
   tg_free(&t);
 }
 
