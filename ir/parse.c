@@ -267,6 +267,10 @@ static int parse_type(parser *p, gc_type *t) {
 /* input "x" / param "w" / const 0.5 */
 static int parse_positional(parser *p, gc_op op, gc_attrs *a) {
   if (op == GC_OP_CONST) {
+    if (is_word(&p->tok, "true") || is_word(&p->tok, "false")) { /* for bool consts */
+      a->value.value = is_word(&p->tok, "true");
+      return next(p);
+    }
     if (p->tok.kind != TOK_NUMBER)
       return error_at(p, &p->tok, "const needs a number (%%c = const 0.5 : f32[]), got %s",
                       DESCRIBE(&p->tok));

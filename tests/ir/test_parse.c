@@ -162,12 +162,14 @@ static void test_numbers_and_strings(void **state) {
                      "  %f = pad %e {lo=[], hi=[], value=-2} : f32[]\n"
                      "  %g = input \"q\\\"\\\\\\n\\t\\x01z\" : bool[0]\n"
                      "  %h = neg %a {} : i32[]\n"
+                     "  %t = const true : bool[]\n"
                      "}";
   gc_diag d;
   gc_graph *g = parse_exact(text, strlen(text), &d);
   if (!g) fail_msg("%d:%d: %s", d.line, d.col, d.msg);
   assert_string_equal(g->name, "n.1-b");
-  assert_int_equal(g->n_nodes, 8);
+  assert_int_equal(g->n_nodes, 9);
+  assert_true(g->nodes[8]->attrs.value.value == 1);
   assert_true(g->nodes[0]->attrs.value.value == 16);
   assert_true(g->nodes[1]->attrs.value.value == 0 && signbit(g->nodes[1]->attrs.value.value));
   assert_true(isinf(g->nodes[2]->attrs.value.value) && g->nodes[2]->attrs.value.value > 0);

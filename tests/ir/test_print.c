@@ -109,6 +109,9 @@ static void test_all_ops_round_trip(void **state) {
   free(text);
 }
 
+/* (graph.c passes `in` to memcpy even when n_in is 0, so not NULL here) */
+static const int no_operands[1] = {0};
+
 static uint64_t bits_of(double v) {
   uint64_t u;
   memcpy(&u, &v, sizeof u);
@@ -125,7 +128,7 @@ static void test_floats_read_back_exactly(void **state) {
   gc_type t = gc_type_make(GC_F64, 1, (int64_t[]){2});
   for (int i = 0; i < N; i++) {
     gc_attrs a = {.value = {.value = values[i]}};
-    assert_int_equal(gc_graph_add(g, GC_OP_CONST, NULL, 0, &a, &t, &d), 2 * i);
+    assert_int_equal(gc_graph_add(g, GC_OP_CONST, no_operands, 0, &a, &t, &d), 2 * i);
     gc_attrs pa;
     gc_attrs_defaults(GC_OP_PAD, &pa);
     pa.pad.lo = (gc_ilist){1, {1}};
@@ -157,7 +160,7 @@ static void test_builder_graph(void **state) {
   gc_diag d;
   gc_attrs in = {.name = {.name = "tok\"en"}};
   gc_type t = gc_type_make(GC_I64, 2, (int64_t[]){2, 6});
-  int x = gc_graph_add(g, GC_OP_INPUT, NULL, 0, &in, &t, &d);
+  int x = gc_graph_add(g, GC_OP_INPUT, no_operands, 0, &in, &t, &d);
   gc_attrs s;
   gc_attrs_defaults(GC_OP_SLICE, &s);
   s.slice.start = (gc_ilist){2, {0, 1}};
