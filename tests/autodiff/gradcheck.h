@@ -13,8 +13,10 @@
  * checker, not autodiff.  The five-point stencil's truncation error is
  * O(h^4) ~ 1e-16 and its round-off ~1e-12, so errors near 1e-6 are real.
  *
- * Error measure per element: |a - n| / max(|a| + |n|, opts.floor); the floor
- * keeps elements whose true gradient is ~0 from dividing round-off by zero.
+ * Error measure per element: |a - n| / max(|a| + |n|, floor), where floor is
+ * opts.floor or the differences' own round-off over tol, whichever is larger
+ * (gc_gradcheck_floor): elements whose true gradient is ~0 are not judged by
+ * round-off divided by ~0.
  * A failure names the check, the param and the worst element (flat index and
  * coordinates) with both values.  Optionally asserts that no value of the
  * whole graph (forward and backward) is NaN.  GC_GRADCHECK_VERBOSE=1 in the
@@ -131,6 +133,18 @@ static inline void gc_gradcheck_no_nan(const gc_graph *g, gc_tensor **values, co
   }
 }
 
+/* The denominator floor of one element's relative error: at least
+ * opts.floor, and at least the stencil's own round-off (18/12 eps max|f| / h)
+ * divided by tol, so a gradient too small for the differences to resolve to
+ * tol is compared within that round-off instead (e.g. exact zeros, or the
+ * sums of softmax gradients, which cancel). */
+static inline double gc_gradcheck_floor(const double *f, const gc_gradcheck_opts *o) {
+  double m = 0;
+  for (int k = 0; k < 4; k++) m = fabs(f[k]) > m ? fabs(f[k]) : m;
+  double noise = 1.5 * 2.220446049250313e-16 * m / o->h;
+  return noise / o->tol > o->floor ? noise / o->tol : o->floor;
+}
+
 /* Compare one param's autodiff gradient against central differences; returns
  * the worst relative error and fails the test when it exceeds tol. */
 static inline double gc_gradcheck_param(const gc_graph *fwd, const char *output, gc_tensor_map *params,
@@ -151,8 +165,8 @@ static inline double gc_gradcheck_param(const gc_graph *fwd, const char *output,
     }
     gc_tensor_store(p, i, x);
     double num = (8 * (f[0] - f[1]) - (f[2] - f[3])) / (12 * o->h), ana = gc_tensor_load(grad, i);
-    double den = fabs(ana) + fabs(num);
-    double err = fabs(ana - num) / (den > o->floor ? den : o->floor);
+    double den = fabs(ana) + fabs(num), floor = gc_gradcheck_floor(f, o);
+    double err = fabs(ana - num) / (den > floor ? den : floor);
     if (isnan(err)) err = INFINITY;
     if (err > worst || wi < 0) worst = err, wa = ana, wn = num, wi = i;
   }
