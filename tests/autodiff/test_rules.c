@@ -98,6 +98,11 @@ static int build_strided(gc_graph *g, int p) {
 }
 /* sum(cast(cast(p, i64), f64)): integer values carry no gradient. */
 static int build_int_path(gc_graph *g, int p) { return gb_sum_all(g, gb_cast(g, gb_cast(g, p, GC_I64), GC_F64)); }
+/* sum(cast(cast(p, f32), f64) * p): float casts pass the gradient through
+ * a cast back, so d/dp = round_f32(p) + p, here exact. */
+static int build_f32_path(gc_graph *g, int p) {
+  return gb_sum_all(g, gb_bin(g, GC_OP_MUL, gb_cast(g, gb_cast(g, p, GC_F32), GC_F64), p));
+}
 /* sum(pow(p, 2)): base <= 0 must not make the exponent's gradient NaN. */
 static int build_pow_base(gc_graph *g, int p) {
   return gb_sum_all(g, gb_bin(g, GC_OP_POW, gb_const_like(g, 0, p), p));
@@ -117,6 +122,7 @@ static void test_hand_worked(void **state) {
   check_grad(TY(F64, 7), (double[]){1, 2, 3, 4, 5, 6, 7}, build_strided, (double[]){0, 1, 0, 0, 2, 0, 0});
   check_grad(TY(F64, 2), (double[]){1.5, 2.5}, build_int_path, (double[]){0, 0});
   check_grad(TY(F64, 2), (double[]){2, 3}, build_pow_base, (double[]){0, 0});
+  check_grad(TY(F64, 2), (double[]){0.5, -1.25}, build_f32_path, (double[]){1, -2.5});
 }
 
 static void test_labels_and_zero_grads(void **state) {
