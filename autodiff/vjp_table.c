@@ -16,6 +16,7 @@
 #define vjp_eq vjp_none
 #define vjp_ne vjp_none
 #define vjp_argmax vjp_none
+#define vjp_stop_gradient vjp_none
 
 static vjp_fn *const vjp_table[GC_OP_COUNT] = {
 #define GC_OP(ID, name, arity, attrs, rule) [GC_OP_##ID] = vjp_##name,

@@ -35,6 +35,13 @@ gc_val gc_linear_fn(gc_builder *b, gc_val x, gc_val weight, gc_val bias, gc_line
  * Learned absolute positions are an embedding of gc_arange(b, T, GC_I64). */
 gc_val gc_embedding(gc_builder *b, gc_val ids, const char *name, int64_t num, int64_t dim);
 
+/* The same as PyTorch's nn.Embedding(num, dim, padding_idx): positions whose
+ * id is padding_idx take the row's value but pass no gradient back to it. */
+gc_val gc_embedding_padded(gc_builder *b, gc_val ids, const char *name, int64_t num, int64_t dim,
+                           int64_t padding_idx);
+/* x's value, with a zero gradient (IR op stop_gradient). */
+gc_val gc_stop_gradient(gc_builder *b, gc_val x);
+
 /* ---- normalisation ----------------------------------------------------- */
 
 /* nn.LayerNorm over the last dim: (x - mean) / sqrt(var + eps) * weight + bias

@@ -54,7 +54,7 @@ int gc_graph_add(gc_graph *g, gc_op op, const int *in, int n_in, const gc_attrs 
   n->type = t;
   n->n_in = n_in;
   n->in = gc_arena_alloc(g->arena, sizeof(int) * (size_t)(n_in ? n_in : 1));
-  memcpy(n->in, in, sizeof(int) * (size_t)n_in);
+  if (n_in) memcpy(n->in, in, sizeof(int) * (size_t)n_in);
   own_strings(g, op, &a);
   n->attrs = a;
   g->nodes = grow(g->nodes, &g->cap_nodes, g->n_nodes + 1, sizeof *g->nodes);

@@ -98,6 +98,11 @@ static int rule_unary_float(rule_ctx *c, gc_type *out) {
   return 0;
 }
 
+static int rule_identity(rule_ctx *c, gc_type *out) {
+  *out = *c->in[0];
+  return 0;
+}
+
 static int rule_cast(rule_ctx *c, gc_type *out) {
   char b1[GC_TYPE_STR_MAX], b2[GC_TYPE_STR_MAX];
   if (need_declared(c)) return -1;

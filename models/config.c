@@ -175,10 +175,7 @@ gc_graph *gc_model_build(const gc_model_config *c, const gc_model_shape *shape, 
   gc_init_table *t = gc_builder_take_inits(b);
   gc_graph *g = gc_builder_finish(b, d);
   if (g && inits) *inits = t;
-  else {
-    gc_init_table_free(t);
-    free(t);
-  }
+  else gc_init_table_free(t);
   return g;
 }
 

@@ -90,6 +90,9 @@ int interp_kernel_reshape(const interp_call *c) {
   return 0;
 }
 
+/* A copy: stop_gradient only matters to autodiff. */
+int interp_kernel_stop_gradient(const interp_call *c) { return interp_kernel_reshape(c); }
+
 int interp_kernel_transpose(const interp_call *c) {
   const gc_ilist *perm = &c->node->attrs.perm.perm;
   int64_t xs[GC_MAX_RANK];

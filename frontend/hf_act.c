@@ -1,0 +1,14 @@
+/* Activations by Hugging Face name. */
+#include "frontend/hf_act.h"
+#include "frontend/nn.h"
+
+#include <string.h>
+
+gc_val gc_hf_activation(gc_builder *b, gc_val x, const char *name) {
+  if (!strcmp(name, "gelu")) return gc_gelu(b, x, GC_GELU_ERF);
+  if (!strcmp(name, "gelu_new") || !strcmp(name, "gelu_pytorch_tanh")) return gc_gelu(b, x, GC_GELU_TANH);
+  if (!strcmp(name, "relu")) return gc_relu(b, x);
+  if (!strcmp(name, "silu") || !strcmp(name, "swish")) return gc_silu(b, x);
+  gc_builder_fail(b, "unknown activation \"%s\" (gelu, gelu_new, gelu_pytorch_tanh, relu, silu)", name);
+  return GC_NONE;
+}

@@ -1,0 +1,24 @@
+/* Embedding with HF's padding_idx (the pad row gets no gradient from the
+ * lookup) and stop_gradient. */
+#include "frontend/builder_internal.h"
+#include "frontend/nn.h"
+
+gc_val gc_stop_gradient(gc_builder *b, gc_val x) {
+  if (gc_b_skip(b, "stop_gradient", 1, &x)) return GC_NONE;
+  return gc_b_emit(b, "stop_gradient", GC_OP_STOP_GRADIENT, 1, &x, NULL, NULL);
+}
+
+gc_val gc_embedding_padded(gc_builder *b, gc_val ids, const char *name, int64_t num, int64_t dim,
+                           int64_t padding_idx) {
+  if (gc_b_skip(b, "embedding", 1, &ids)) return GC_NONE;
+  gc_val y = gc_embedding(b, ids, name, num, dim);
+  if (padding_idx < 0 || padding_idx >= num) return y;
+  /* where(ids == pad, stop_gradient(y), y): the same values, but positions
+   * holding the pad token pass no gradient back to the table. */
+  gc_push(b, "%s", name);
+  gc_val is_pad = gc_eq(b, ids, gc_const(b, (double)padding_idx, gc_type_of(b, ids).dtype, 0, NULL));
+  is_pad = gc_unsqueeze(b, is_pad, -1);
+  y = gc_where(b, is_pad, gc_stop_gradient(b, y), y);
+  gc_pop(b);
+  return y;
+}
