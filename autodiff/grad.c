@@ -54,19 +54,34 @@ static void mark_active(const gc_graph *g, int output, const int *wrt, int n_wrt
   free(to);
 }
 
-/* Label a freshly emitted adjoint "grad.<name>" unless it already has a
- * label (adjoints can be shared, e.g. both operands of an add). */
-static void label_adjoint(gc_graph *g, int adj, int first_new, const char *name) {
-  if (adj < first_new || g->nodes[adj]->label || !name) return;
+/* Label a freshly emitted adjoint "grad.<name>".  Adjoints can be shared
+ * (both operands of an add have the same one): a param's name overrides the
+ * label of an intermediate value (`force`), otherwise the first label stays. */
+static void label_adjoint(gc_graph *g, int adj, int first_new, const char *name, bool force) {
+  if (adj < first_new || !name || (g->nodes[adj]->label && !force)) return;
   char buf[512];
   snprintf(buf, sizeof buf, "grad.%s", name);
   gc_graph_set_label(g, adj, buf);
 }
 
+static bool is_param(const gc_graph *g, int id) { return g->nodes[id]->op == GC_OP_PARAM; }
+
+/* The name an adjoint is labelled after: a param's or input's name, or the
+ * forward node's label. */
 static const char *node_name(const gc_graph *g, int id) {
   const gc_node *n = g->nodes[id];
   if (n->op == GC_OP_PARAM || n->op == GC_OP_INPUT) return n->attrs.name.name;
   return n->label;
+}
+
+/* Params' gradients are labelled grad.<param>, the first param winning when
+ * two share one node. */
+static void label_grads(gc_graph *g, const int *wrt, int n_wrt, const int *grads, int first_new) {
+  for (int i = 0; i < n_wrt; i++) {
+    bool claimed = false;
+    for (int j = 0; j < i && !claimed; j++) claimed = grads[j] == grads[i] && is_param(g, wrt[j]);
+    if (!claimed) label_adjoint(g, grads[i], first_new, node_name(g, wrt[i]), is_param(g, wrt[i]));
+  }
 }
 
 /* Run node i's rule and add its operands' contributions to their adjoints. */
@@ -92,7 +107,7 @@ static int reverse_walk(ad_ctx *c, int output, const bool *active, int *adj) {
   adj[output] = em_const(c, 1.0, &c->g->nodes[output]->type);
   for (int i = output; i >= 0; i--) {
     if (!active[i] || adj[i] < 0) continue;
-    label_adjoint(c->g, adj[i], first_new, node_name(c->g, i));
+    if (!is_param(c->g, i)) label_adjoint(c->g, adj[i], first_new, node_name(c->g, i), false);
     if (!ad_vjp_of(c->g->nodes[i]->op)) continue;
     if (backprop_node(c, i, active, adj)) return -1;
   }
@@ -131,8 +146,8 @@ int gc_grad(gc_graph *g, int output, const int *wrt, int n_wrt, int *grads, gc_d
     int w = wrt[i];
     grads[i] = w <= output && adj[w] >= 0 ? adj[w] : em_const(&c, 0.0, &g->nodes[w]->type);
     if (grads[i] < 0) goto done;
-    label_adjoint(g, grads[i], first_new, node_name(g, w));
   }
+  label_grads(g, wrt, n_wrt, grads, first_new);
   rc = n_wrt;
 done:
   free(all);

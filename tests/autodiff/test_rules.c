@@ -165,6 +165,23 @@ static void test_labels_and_zero_grads(void **state) {
   gc_graph_free(g);
 }
 
+/* A param's name wins over an intermediate's label on a shared adjoint. */
+static void test_shared_adjoint_label(void **state) {
+  (void)state;
+  gc_diag d;
+  gc_graph *g = gc_graph_new("t");
+  int a = gb_param(g, "a", TY(F64, 3)), b = gb_param(g, "b", TY(F64, 3));
+  int h = gb_bin(g, GC_OP_ADD, a, b);
+  gc_graph_set_label(g, h, "h");
+  int e = gb_un(g, GC_OP_EXP, h);
+  gc_graph_set_label(g, e, "e");
+  int grads[2];
+  assert_int_equal(gc_grad(g, gb_sum_all(g, e), NULL, 0, grads, &d), 2);
+  assert_int_equal(grads[0], grads[1]);
+  assert_string_equal(g->nodes[grads[0]]->label, "grad.a");
+  gc_graph_free(g);
+}
+
 static void test_errors(void **state) {
   (void)state;
   gc_diag d;
@@ -209,6 +226,7 @@ int main(void) {
       cmocka_unit_test(test_covers_all_ops),
       cmocka_unit_test(test_hand_worked),
       cmocka_unit_test(test_labels_and_zero_grads),
+      cmocka_unit_test(test_shared_adjoint_label),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_only_active_nodes),
   };
