@@ -1,7 +1,9 @@
-/* gc-run: run a graph in the text IR once, on tensors from safetensors files.
+/* gc-run: run a graph in the text IR (or a model's graph) once, on tensors
+ * from safetensors files.
  *
  *   gc-run GRAPH.gcir --params P.safetensors --inputs I.safetensors
  *          --out O.safetensors [--grad OUTPUT] [--backend interp|llvm]
+ *   gc-run model:NAME [--set K=V,...] [--batch B] [--seq T] [--init SEED] ...
  *
  * O holds every output by name and every updated param under its own name;
  * with --grad OUTPUT also "grad.<param>" for every float param.
@@ -11,6 +13,7 @@
 #include "frontend/safetensors.h"
 #include "ir/ir.h"
 #include "tools/cli.h"
+#include "tools/model_cli.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -20,9 +23,12 @@
 static const char usage[] =
     "usage: gc-run GRAPH.gcir [--params P.safetensors] [--inputs I.safetensors]\n"
     "              --out O.safetensors [--grad OUTPUT] [--backend interp|llvm]\n"
+    "       gc-run model:NAME [model flags] [the same flags]\n"
     "\n"
     "Runs the graph once and writes its results to O: every output by name and\n"
-    "every updated param under its own name.\n"
+    "every updated param under its own name.  With model:NAME the graph is that\n"
+    "model's (forward + loss: outputs loss and logits), params are read by their\n"
+    "Hugging Face names, and inputs HF forward() can default are defaulted.\n"
     "\n"
     "  --params P    the graph's params by name (optional if it has none)\n"
     "  --inputs I    the graph's inputs by name (optional if it has none)\n"
@@ -30,6 +36,7 @@ static const char usage[] =
     "  --grad NAME   also write grad.<param>, the gradient of the scalar output\n"
     "                NAME with respect to every float param\n"
     "  --backend B   interp (default) or llvm\n"
+    "\nmodel flags:\n" GC_CLI_MODEL_FLAGS_HELP
     "  --help        this text\n"
     "\n"
     "Exit status: 0 ok, 1 parse or run-time error, 2 usage error.\n";
@@ -38,6 +45,7 @@ static const char prog[] = "gc-run";
 
 typedef struct {
   const char *graph, *params, *inputs, *out, *grad, *backend;
+  gc_cli_model_flags model;
   bool help;
 } options;
 
@@ -53,7 +61,7 @@ static const char **flag_slot(options *o, const char *name, size_t len) {
   for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
     if (strlen(flags[i].name) == len && memcmp(flags[i].name, name, len) == 0)
       return (const char **)((char *)o + flags[i].offset);
-  return NULL;
+  return gc_cli_model_flag(&o->model, name, len);
 }
 
 /* Accepts "--flag VALUE" and "--flag=VALUE".  0, or GC_EXIT_USAGE after
@@ -80,6 +88,9 @@ static int parse_args(int argc, char **argv, options *o) {
   }
   if (!o->graph) return gc_cli_usage_error(prog, "no graph file given");
   if (!o->out) return gc_cli_usage_error(prog, "--out is required");
+  if (!gc_cli_is_model(o->graph) && (o->model.set || o->model.batch || o->model.seq || o->model.dec_seq ||
+                                     o->model.init))
+    return gc_cli_usage_error(prog, "--set, --batch, --seq, --dec-seq and --init go with model:NAME");
   if (strcmp(o->backend, "interp") != 0 && strcmp(o->backend, "llvm") != 0)
     return gc_cli_usage_error(prog, "unknown backend '%s' (interp or llvm)", o->backend);
   return 0;
@@ -145,6 +156,31 @@ done:
   return rc;
 }
 
+/* The graph and its params/inputs: from a .gcir file and tensor files, or
+ * from a model and its HF-named tensors.  0, or an exit code. */
+static int load(const options *o, gc_graph **g, gc_cli_model *m, gc_tensor_map *params, gc_tensor_map *inputs) {
+  gc_tensor_map file;
+  gc_tensor_map_init(&file);
+  if (load_tensors(o->params, &file) || load_tensors(o->inputs, inputs)) {
+    gc_tensor_map_clear(&file);
+    return GC_EXIT_ERROR;
+  }
+  int rc = 0;
+  if (gc_cli_is_model(o->graph)) {
+    rc = gc_cli_model_build(prog, o->graph, &o->model, inputs, m);
+    if (!rc) rc = gc_cli_model_feed(prog, m, &file, params, inputs);
+    if (!rc) *g = m->graph;
+  } else if (!(*g = load_graph(o->graph))) {
+    rc = GC_EXIT_ERROR;
+  } else {
+    note_unused(*g, &file, "param", gc_graph_find_param);
+    note_unused(*g, inputs, "input", gc_graph_find_input);
+    for (int i = 0; i < file.n; i++) gc_tensor_map_put(params, file.names[i], gc_tensor_clone(file.tensors[i]));
+  }
+  gc_tensor_map_clear(&file);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   options o;
   if (parse_args(argc, argv, &o) != 0) return GC_EXIT_USAGE;
@@ -156,19 +192,16 @@ int main(int argc, char **argv) {
     fprintf(stderr, "gc-run: --backend llvm is not available yet\n");
     return GC_EXIT_USAGE;
   }
-  gc_graph *g = load_graph(o.graph);
-  if (!g) return GC_EXIT_ERROR;
+  gc_graph *g = NULL;
+  gc_cli_model m = {0};
   gc_tensor_map params, inputs;
   gc_tensor_map_init(&params);
   gc_tensor_map_init(&inputs);
-  int rc = GC_EXIT_ERROR;
-  if (load_tensors(o.params, &params) == 0 && load_tensors(o.inputs, &inputs) == 0) {
-    note_unused(g, &params, "param", gc_graph_find_param);
-    note_unused(g, &inputs, "input", gc_graph_find_input);
-    if (run(g, &o, &params, &inputs) == 0) rc = GC_EXIT_OK;
-  }
+  int rc = load(&o, &g, &m, &params, &inputs);
+  if (!rc) rc = run(g, &o, &params, &inputs) == 0 ? GC_EXIT_OK : GC_EXIT_ERROR;
   gc_tensor_map_clear(&params);
   gc_tensor_map_clear(&inputs);
-  gc_graph_free(g);
+  if (m.graph) gc_cli_model_free(&m);
+  else gc_graph_free(g);
   return rc;
 }

@@ -1,8 +1,12 @@
 /* dot: batched matmul.  a is [..., M, K] and b is [..., K, N] after the
  * optional swap of each one's last two dims; the leading (batch) dims
  * broadcast numpy-style and either side may have none.  Each output matrix
- * is a plain i-k-j loop accumulating in the operands' dtype. */
+ * is a plain i-k-j loop; f64 accumulates in double, and so does f32 (each
+ * output row in a double buffer, rounded once), so the oracle's f32 results
+ * are as close to exact as f32 allows. */
 #include "backends/interp/kernels.h"
+
+#include <stdlib.h>
 
 typedef struct {
   int64_t m, k, n;
@@ -43,15 +47,21 @@ static int64_t batch_matrix(const gc_type *x, const gc_type *y, int64_t batch) {
   return at;
 }
 
-#define MATMUL(T)                                                              \
-  static void matmul_##T(const dot_shape *s, const T *a, const T *b, T *y) {   \
-    for (int64_t i = 0; i < s->m; i++)                                         \
-      for (int64_t k = 0; k < s->k; k++) {                                     \
-        T aik = a[i * s->a_row + k * s->a_col];                                \
-        const T *bk = b + k * s->b_row;                                        \
-        T *yi = y + i * s->n;                                                  \
-        for (int64_t j = 0; j < s->n; j++) yi[j] += aik * bk[j * s->b_col];    \
-      }                                                                        \
+/* y (m x n) = A B for one matrix pair; `row` is n doubles of scratch. */
+#define MATMUL(T)                                                                       \
+  static void matmul_##T(const dot_shape *s, const T *a, const T *b, T *y, double *row) { \
+    for (int64_t i = 0; i < s->m; i++) {                                                \
+      for (int64_t j = 0; j < s->n; j++) row[j] = 0;                                    \
+      for (int64_t k = 0; k < s->k; k++) {                                              \
+        double aik = a[i * s->a_row + k * s->a_col];                                    \
+        const T *bk = b + k * s->b_row;                                                 \
+        if (s->b_col == 1)                                                              \
+          for (int64_t j = 0; j < s->n; j++) row[j] += aik * bk[j];                     \
+        else                                                                            \
+          for (int64_t j = 0; j < s->n; j++) row[j] += aik * bk[j * s->b_col];          \
+      }                                                                                 \
+      for (int64_t j = 0; j < s->n; j++) y[i * s->n + j] = (T)row[j];                   \
+    }                                                                                   \
   }
 MATMUL(float)
 MATMUL(double)
@@ -66,14 +76,17 @@ int interp_kernel_dot(const interp_call *c) {
   gc_dtype dt = a->type.dtype;
   if (dt != GC_F32 && dt != GC_F64)
     return interp_node_error(c, "dtype %s is not supported", gc_dtype_name(dt));
-  for (int64_t bi = 0; bi < batches; bi++) {   /* the output starts zeroed */
+  double *row = malloc(sizeof(double) * (size_t)(s.n ? s.n : 1));
+  if (!row) return interp_node_error(c, "out of memory");
+  for (int64_t bi = 0; bi < batches; bi++) {
     int64_t ai = batch_matrix(&a->type, y, bi) * s.a_mat;
     int64_t bj = batch_matrix(&b->type, y, bi) * s.b_mat;
     int64_t yo = bi * s.m * s.n;
     if (dt == GC_F32)
-      matmul_float(&s, (const float *)a->data + ai, (const float *)b->data + bj, (float *)c->out->data + yo);
+      matmul_float(&s, (const float *)a->data + ai, (const float *)b->data + bj, (float *)c->out->data + yo, row);
     else
-      matmul_double(&s, (const double *)a->data + ai, (const double *)b->data + bj, (double *)c->out->data + yo);
+      matmul_double(&s, (const double *)a->data + ai, (const double *)b->data + bj, (double *)c->out->data + yo, row);
   }
+  free(row);
   return 0;
 }

@@ -1,11 +1,13 @@
 /* Reductions: reduce_sum, reduce_max over a set of axes, argmax along one.
  * The input is walked once in order, row by row (its last dim); each element
  * goes to the output element its kept coordinates address (stride 0 on the
- * reduced axes).  Sums accumulate in the tensor's dtype (ints wrap); max
+ * reduced axes).  Sums accumulate in the tensor's dtype (ints wrap), except
+ * f32 sums, which accumulate in double and round once; max
  * propagates NaN and starts from -inf (ints: the type's minimum). */
 #include "backends/interp/kernels.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -69,7 +71,6 @@ static bool walk_empty(const row_walk *w) {
     return 0;                                                                    \
   } while (0)
 
-static inline float sum_f32(float a, float b) { return a + b; }
 static inline double sum_f64(double a, double b) { return a + b; }
 static inline int32_t sum_i32(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
 static inline int64_t sum_i64(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
@@ -78,6 +79,23 @@ static inline float max_f32(float acc, float v) { return v > acc || isnan(v) ? v
 static inline double max_f64(double acc, double v) { return v > acc || isnan(v) ? v : acc; }
 static inline int32_t max_i32(int32_t acc, int32_t v) { return v > acc ? v : acc; }
 static inline int64_t max_i64(int64_t acc, int64_t v) { return v > acc ? v : acc; }
+
+/* f32 sums in double, rounded once at the end: the oracle's f32 results are
+ * then as close to exact as f32 allows, whatever the summation order. */
+static int reduce_sum_f32(const interp_call *c, row_walk w) {
+  int64_t n = gc_tensor_numel(c->out);
+  double *acc = calloc((size_t)(n ? n : 1), sizeof *acc);
+  if (!acc) return interp_node_error(c, "out of memory");
+  const float *x = c->in[0]->data;
+  int64_t len = w.dims[w.rank - 1], s = w.out_strides[w.rank - 1];
+  if (!walk_empty(&w)) do {
+      for (int64_t j = 0; j < len; j++) acc[w.out_offset + j * s] += x[w.in_offset + j];
+    } while (walk_next(&w));
+  float *o = c->out->data;
+  for (int64_t i = 0; i < n; i++) o[i] = (float)acc[i];
+  free(acc);
+  return 0;
+}
 
 static int bad_dtype(const interp_call *c) {
   return interp_node_error(c, "dtype %s is not supported", gc_dtype_name(c->in[0]->type.dtype));
@@ -88,7 +106,7 @@ int interp_kernel_reduce_sum(const interp_call *c) {
   row_walk w;
   walk_init(&w, &c->in[0]->type, &r->axes);
   switch (c->in[0]->type.dtype) {   /* the output starts zeroed */
-  case GC_F32: REDUCE_LOOP(float, sum_f32);
+  case GC_F32: return reduce_sum_f32(c, w);
   case GC_F64: REDUCE_LOOP(double, sum_f64);
   case GC_I32: REDUCE_LOOP(int32_t, sum_i32);
   case GC_I64: REDUCE_LOOP(int64_t, sum_i64);

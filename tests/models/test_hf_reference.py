@@ -5,7 +5,15 @@ Hugging Face definitions (tests/reference/hf_models.py).
 For each tiny model, in f64 and f32: random weights and inputs under HF names
 go to safetensors files, `gc-run model:NAME --grad loss` computes loss, logits
 and every gradient, and each is compared with PyTorch's autograd:
-max |gc - ref| / max |ref| within 1e-8 (f64) or 1e-4 (f32).
+max |gc - ref| / max(max |ref|, FLOOR) within 1e-8 (f64) or 1e-4 (f32).
+
+The reference always runs in f64 (for the f32 check, on the same f32 weights
+widened): PyTorch's own f32 result strays up to 3e-4 from the exact answer on
+these weights, while gc's f32 (which accumulates sums in double) stays within
+6e-5, so comparing two f32 results would measure PyTorch's rounding.  FLOOR
+(1e-6 in f64, 1e-4 in f32: far below the gradients' typical size of 1e-2 to 1)
+keeps gradients that are exactly zero in theory (BERT's key biases: softmax
+ignores a constant shift) from being judged by rounding noise.
 """
 import os
 import subprocess
@@ -23,6 +31,7 @@ import safetensors_np  # noqa: E402
 
 BIN = os.environ.get("GC_BIN_DIR", os.path.join(HERE, "..", "..", "build", "bin"))
 TOL = {"f64": 1e-8, "f32": 1e-4}
+FLOOR = {"f64": 1e-6, "f32": 1e-4}
 
 
 def make_weights(cfg, dtype, gen):
@@ -74,9 +83,9 @@ def run_gc(model, dtype, B, T, Td, params, inputs, out):
         raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr}")
 
 
-def rel_err(got, ref):
+def rel_err(got, ref, floor):
     scale = float(np.max(np.abs(ref))) if ref.size else 0.0
-    return float(np.max(np.abs(got - ref))) / max(scale, 1e-30) if ref.size else 0.0
+    return float(np.max(np.abs(got - ref))) / max(scale, floor) if ref.size else 0.0
 
 
 def check(model, dtype):
@@ -94,7 +103,7 @@ def check(model, dtype):
         safetensors_np.write(ip, {k: v.numpy().astype(np.int64) for k, v in inputs.items()})
         run_gc(model, dtype, B, T, Td, pp, ip, op)
         got = safetensors_np.read(op)
-    leaves = {k: v.clone().requires_grad_(True) for k, v in w.items()}
+    leaves = {k: v.to(torch.float64).requires_grad_(True) for k, v in w.items()}
     loss, logits = hf_models.forward(cfg, leaves, inputs)
     loss.backward()
     checks = [("loss", got.get("loss"), loss.detach().numpy()),
@@ -109,7 +118,7 @@ def check(model, dtype):
         if g.shape != r.shape:
             failures.append(f"{name}: shape {g.shape}, expected {r.shape}")
             continue
-        e = rel_err(g.astype(np.float64), r.astype(np.float64))
+        e = rel_err(g.astype(np.float64), r.astype(np.float64), FLOOR[dtype])
         if not e <= TOL[dtype]:
             failures.append(f"{name}: relative error {e:.3g} > {TOL[dtype]:g}")
         if e > worst[1]:

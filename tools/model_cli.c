@@ -1,0 +1,101 @@
+/* model:NAME for the tools. */
+#include "tools/model_cli.h"
+#include "models/model_io.h"
+#include "tools/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool gc_cli_is_model(const char *spec) { return spec && strncmp(spec, "model:", 6) == 0; }
+
+const char **gc_cli_model_flag(gc_cli_model_flags *f, const char *name, size_t len) {
+  static const struct { const char *name; size_t offset; } flags[] = {
+      {"set", offsetof(gc_cli_model_flags, set)},         {"batch", offsetof(gc_cli_model_flags, batch)},
+      {"seq", offsetof(gc_cli_model_flags, seq)},         {"dec-seq", offsetof(gc_cli_model_flags, dec_seq)},
+      {"init", offsetof(gc_cli_model_flags, init)},
+  };
+  for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+    if (strlen(flags[i].name) == len && memcmp(flags[i].name, name, len) == 0)
+      return (const char **)((char *)f + flags[i].offset);
+  return NULL;
+}
+
+/* A positive integer flag; -1 after complaining. */
+static int64_t positive(const char *prog, const char *flag, const char *s, int64_t dflt) {
+  if (!s) return dflt;
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (!*s || *end || errno || v < 1) {
+    gc_cli_usage_error(prog, "%s takes a positive integer, not '%s'", flag, s);
+    return -1;
+  }
+  return v;
+}
+
+static int64_t input_dim(const gc_tensor_map *inputs, const char *name, int axis, int64_t dflt) {
+  const gc_tensor *t = inputs ? gc_tensor_map_get(inputs, name) : NULL;
+  return t && t->type.rank == 2 ? t->type.dims[axis] : dflt;
+}
+
+int gc_cli_model_build(const char *prog, const char *spec, const gc_cli_model_flags *f,
+                       const gc_tensor_map *inputs, gc_cli_model *m) {
+  gc_diag d = {0};
+  memset(m, 0, sizeof *m);
+  if (gc_model_config_init(&m->config, spec + 6, &d) || (f->set && gc_model_config_set(&m->config, f->set, &d))) {
+    fprintf(stderr, "%s: error: %s\n", prog, d.msg);
+    gc_model_config_free(&m->config);
+    return GC_EXIT_USAGE;
+  }
+  gc_model_shape s = {0};
+  s.batch = positive(prog, "--batch", f->batch, input_dim(inputs, "input_ids", 0, 2));
+  s.seq = positive(prog, "--seq", f->seq, input_dim(inputs, "input_ids", 1, 16));
+  int64_t dec = input_dim(inputs, "decoder_input_ids", 1, input_dim(inputs, "labels", 1, s.seq));
+  s.dec_seq = m->config.family->task == GC_MODEL_SEQ2SEQ ? positive(prog, "--dec-seq", f->dec_seq, dec) : 0;
+  if (s.batch < 0 || s.seq < 0 || s.dec_seq < 0) {
+    gc_model_config_free(&m->config);
+    return GC_EXIT_USAGE;
+  }
+  if (f->init) {
+    char *end;
+    errno = 0;
+    m->seed = strtoull(f->init, &end, 10);
+    if (!*f->init || *end || errno) {
+      gc_model_config_free(&m->config);
+      return gc_cli_usage_error(prog, "--init takes a seed (an integer), not '%s'", f->init);
+    }
+  }
+  m->graph = gc_model_build(&m->config, &s, &m->inits, &d);
+  if (!m->graph) {
+    fprintf(stderr, "%s: error: %s\n", prog, d.msg);
+    gc_model_config_free(&m->config);
+    return GC_EXIT_ERROR;
+  }
+  if (!f->init) {
+    gc_init_table_free(m->inits);
+    m->inits = NULL;
+  }
+  return 0;
+}
+
+static void note(const char *msg) { fprintf(stderr, "gc: %s\n", msg); }
+
+int gc_cli_model_feed(const char *prog, gc_cli_model *m, gc_tensor_map *file, gc_tensor_map *params,
+                      gc_tensor_map *inputs) {
+  gc_diag d = {0};
+  if (gc_model_complete_inputs(&m->config, m->graph, inputs, note, &d) ||
+      gc_model_load_params(&m->config, m->graph, file, params, m->inits, m->seed, note, &d)) {
+    fprintf(stderr, "%s: error: %s\n", prog, d.msg);
+    return GC_EXIT_ERROR;
+  }
+  return 0;
+}
+
+void gc_cli_model_free(gc_cli_model *m) {
+  gc_graph_free(m->graph);
+  gc_init_table_free(m->inits);
+  gc_model_config_free(&m->config);
+  memset(m, 0, sizeof *m);
+}
