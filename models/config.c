@@ -166,6 +166,11 @@ gc_graph *gc_model_build(const gc_model_config *c, const gc_model_shape *shape, 
   if (shape->batch < 1 || shape->seq < 1)
     return gc_diag_set(d, "batch and seq must be at least 1"), NULL;
   gc_builder *b = gc_builder_new(c->preset ? c->preset->name : c->family->name, c->dtype);
+  if (shape->training) {
+    /* Dropout masks are a function of the step counter the optimizer keeps. */
+    gc_val step = gc_param_full(b, "opt.step", GC_I64, 0, NULL, gc_init_zeros());
+    gc_builder_set_training(b, true, step, 0x5eedULL);
+  }
   c->family->build(b, c->config, shape);
   if (gc_builder_error(b)) {
     gc_diag_set(d, "%s", gc_builder_error(b));

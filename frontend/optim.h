@@ -1,0 +1,61 @@
+/* frontend/optim.h — the optimizer step as graph nodes, so one training step
+ * is one graph: forward, loss, backward, clipping, schedule, update.
+ *
+ * State lives in params updated with `update`:
+ *   opt.step          i64[]  steps taken so far (0 at the start)
+ *   opt.m.<param>     f32/f64 like the param (AdamW first moment; SGD momentum buffer)
+ *   opt.v.<param>     AdamW second moment
+ * all zeros at the start (gc_init_params fills params without a rule with
+ * zeros).  The learning rate of step s (s = opt.step + 1, 1-based) is
+ *   warmup:   lr * s / warmup                          for s <= warmup
+ *   cosine:   min_lr + (lr - min_lr) * 0.5 * (1 + cos(pi * p)),
+ *             p = min(1, (s - warmup) / (decay_steps - warmup))
+ *   constant: lr after warmup.
+ * Clipping by global norm (clip > 0): every gradient is scaled by
+ * min(1, clip / (norm + 1e-6)), norm = sqrt(sum of all squared gradients).
+ * AdamW (PyTorch's torch.optim.AdamW): m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ *   p -= lr * (m / (1-b1^s)) / (sqrt(v / (1-b2^s)) + eps) + lr * wd * p
+ *   (decoupled weight decay applied to the old p, on params of rank >= 2 only).
+ * SGD with momentum (PyTorch's): buf = momentum * buf + g (buf = g at s = 1);
+ *   p -= lr * buf (+ weight decay added to g for rank >= 2 params).
+ */
+#ifndef GC_OPTIM_H
+#define GC_OPTIM_H
+
+#include "ir/ir.h"
+
+typedef enum { GC_OPTIM_ADAMW, GC_OPTIM_SGD } gc_optim_kind;
+typedef enum { GC_SCHEDULE_COSINE, GC_SCHEDULE_CONSTANT } gc_schedule_kind;
+
+typedef struct {
+  gc_optim_kind kind;          /* key "optimizer": adamw | sgd */
+  double lr;                   /* peak learning rate */
+  double beta1, beta2, eps;    /* AdamW */
+  double momentum;             /* SGD */
+  double weight_decay;
+  int64_t warmup;              /* steps of linear warmup */
+  int64_t decay_steps;         /* cosine reaches min_lr at this step */
+  double min_lr;
+  double clip;                 /* global-norm clipping; 0 turns it off */
+  gc_schedule_kind schedule;   /* key "schedule": cosine | constant */
+} gc_optim_config;
+
+/* lr 1e-3, betas 0.9/0.95, eps 1e-8, momentum 0.9, weight_decay 0.1,
+ * warmup 100, decay_steps 2000, min_lr 1e-4, clip 1.0, cosine, AdamW. */
+void gc_optim_defaults(gc_optim_config *c);
+
+/* Set one key (lr, beta1, beta2, eps, momentum, weight_decay, warmup,
+ * decay_steps, min_lr, clip, schedule, optimizer).  Returns 1 when `key` is
+ * not an optimizer key (nothing set), 0 when set, -1 on a bad value. */
+int gc_optim_config_set(gc_optim_config *c, const char *key, const char *value, gc_diag *d);
+
+/* Append the training step to g, which has a scalar float output `loss`:
+ * gradients of loss with respect to every float param not named opt.*,
+ * clipping, the schedule, and an `update` of every such param and of the
+ * optimizer state (created here as params).  Adds outputs "lr" (the step's
+ * learning rate, f32/f64 scalar) and "grad_norm" (before clipping).
+ * If g already has a param "opt.step" (e.g. as a dropout counter) it is
+ * reused.  0, or -1 with a message. */
+int gc_optim_append(gc_graph *g, const char *loss, const gc_optim_config *c, gc_diag *d);
+
+#endif
