@@ -17,9 +17,12 @@ static void list_names(char *buf, size_t size) {
   size_t k = 0;
   buf[0] = 0;
   for (int i = 0; i < n; i++) {
-    for (const gc_model_preset *p = f[i]->presets; p && p->name; p++)
+    bool preset_named_so = false;
+    for (const gc_model_preset *p = f[i]->presets; p && p->name; p++) {
       k = append(buf, size, k, "%s ", p->name);
-    k = append(buf, size, k, "%s ", f[i]->name);
+      preset_named_so = preset_named_so || strcmp(p->name, f[i]->name) == 0;
+    }
+    if (!preset_named_so) k = append(buf, size, k, "%s ", f[i]->name);
   }
   if (k > 0 && k < size) buf[k - 1] = 0;
 }

@@ -30,6 +30,24 @@ CONFIGS = {
                     pad_token_id=0, eos_token_id=1, decoder_start_token_id=0),
 }
 
+# The published configurations (their config.json values that shape parameters).
+CONFIGS.update({
+    "qwen2_0.5b": dict(arch="qwen2", vocab_size=151936, hidden_size=896, intermediate_size=4864,
+                       num_hidden_layers=24, num_attention_heads=14, num_key_value_heads=2,
+                       rope_theta=1000000.0, rms_norm_eps=1e-6, max_position_embeddings=131072,
+                       tie_word_embeddings=True),
+    "gpt2": dict(arch="gpt2", vocab_size=50257, n_positions=1024, n_embd=768, n_layer=12, n_head=12,
+                 n_inner=None, layer_norm_epsilon=1e-5),
+    "bert_base": dict(arch="bert", vocab_size=30522, hidden_size=768, num_hidden_layers=12,
+                      num_attention_heads=12, intermediate_size=3072, max_position_embeddings=512,
+                      type_vocab_size=2, layer_norm_eps=1e-12, pad_token_id=0),
+    "t5_small": dict(arch="t5", vocab_size=32128, d_model=512, d_kv=64, d_ff=2048, num_layers=6,
+                     num_decoder_layers=6, num_heads=8, relative_attention_num_buckets=32,
+                     relative_attention_max_distance=128, layer_norm_epsilon=1e-6,
+                     pad_token_id=0, eos_token_id=1, decoder_start_token_id=0),
+})
+TINY = ["qwen2_tiny", "gpt2_tiny", "bert_tiny", "t5_tiny"]
+
 
 def param_shapes(cfg):
     """{name: shape} of every parameter, in HF's naming."""

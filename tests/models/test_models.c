@@ -1,0 +1,244 @@
+/* The model families: published parameter counts, causality, the loss at
+ * initialisation, and an f64 finite-difference check of each whole tiny model.
+ * (Names and shapes against Hugging Face's are checked, with values, by
+ * test_hf_reference.py and test_param_names.py.) */
+#include "tests/autodiff/gradcheck.h"
+#include "frontend/builder.h"
+#include "models/model.h"
+#include "models/model_io.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const tiny[] = {"qwen2_tiny", "gpt2_tiny", "bert_tiny", "t5_tiny"};
+
+static gc_graph *build(const char *name, const char *set, int64_t B, int64_t T, int64_t Td, gc_model_config *c,
+                       gc_init_table **inits) {
+  gc_diag d;
+  if (gc_model_config_init(c, name, &d)) fail_msg("%s: %s", name, d.msg);
+  if (set && gc_model_config_set(c, set, &d)) fail_msg("%s: %s", name, d.msg);
+  gc_model_shape s = {.batch = B, .seq = T, .dec_seq = Td};
+  gc_graph *g = gc_model_build(c, &s, inits, &d);
+  if (!g) fail_msg("%s: %s", name, d.msg);
+  return g;
+}
+
+/* ---- published parameter counts ---------------------------------------- */
+
+static void test_real_preset_counts(void **state) {
+  (void)state;
+  static const struct { const char *name; int64_t count; } want[] = {
+      {"qwen2_0.5b", 494032768}, {"gpt2", 124439808}, {"bert_base", 109514298}, {"t5_small", 60506624}};
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+    gc_model_config c;
+    gc_graph *g = build(want[i].name, NULL, 1, 8, 4, &c, NULL);
+    int64_t n = gc_graph_param_count(g);
+    if (n != want[i].count) fail_msg("%s: %lld parameters, expected %lld", want[i].name, (long long)n,
+                                     (long long)want[i].count);
+    gc_graph_free(g);
+    gc_model_config_free(&c);
+  }
+}
+
+/* ---- inputs ------------------------------------------------------------ */
+
+static gc_tensor *ids_tensor(int64_t B, int64_t T, int64_t V, uint64_t seed) {
+  gc_type t = gc_type_make(GC_I64, 2, (int64_t[]){B, T});
+  gc_tensor *x = gc_tensor_new(&t);
+  for (int64_t i = 0; i < B * T; i++) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    ((int64_t *)x->data)[i] = 2 + (int64_t)((seed >> 33) % (uint64_t)(V - 2));
+  }
+  return x;
+}
+
+/* Params from the model's own init, inputs random, HF defaults for the rest. */
+static void feed(const gc_model_config *c, const gc_graph *g, gc_init_table *inits, gc_tensor_map *params,
+                 gc_tensor_map *inputs, uint64_t seed) {
+  gc_diag d;
+  int64_t V = c->family->vocab_size(c->config);
+  const gc_node *ids = g->nodes[gc_graph_find_input(g, "input_ids")];
+  const gc_node *labels = g->nodes[gc_graph_find_input(g, "labels")];
+  gc_tensor_map_put(inputs, "input_ids", ids_tensor(ids->type.dims[0], ids->type.dims[1], V, seed));
+  gc_tensor_map_put(inputs, "labels", ids_tensor(labels->type.dims[0], labels->type.dims[1], V, seed + 1));
+  if (gc_model_complete_inputs(c, g, inputs, NULL, &d)) fail_msg("inputs: %s", d.msg);
+  if (gc_model_load_params(c, g, NULL, params, inits, 42, NULL, &d)) fail_msg("params: %s", d.msg);
+}
+
+static gc_tensor *run_logits(const gc_graph *g, gc_tensor_map *params, const gc_tensor_map *inputs, double *loss) {
+  gc_diag d;
+  gc_tensor_map out;
+  gc_tensor_map_init(&out);
+  if (gc_interp_run(g, params, inputs, &out, &d)) fail_msg("run: %s", d.msg);
+  if (loss) *loss = gc_tensor_load(gc_tensor_map_get(&out, "loss"), 0);
+  gc_tensor *logits = gc_tensor_map_take(&out, "logits");
+  gc_tensor_map_clear(&out);
+  return logits;
+}
+
+/* ---- loss at initialisation ---------------------------------------------- */
+
+static void test_initial_loss_near_ln_vocab(void **state) {
+  (void)state;
+  for (size_t m = 0; m < sizeof tiny / sizeof *tiny; m++) {
+    gc_model_config c;
+    gc_init_table *inits;
+    gc_graph *g = build(tiny[m], NULL, 4, 32, 16, &c, &inits);
+    gc_tensor_map params, inputs;
+    gc_tensor_map_init(&params);
+    gc_tensor_map_init(&inputs);
+    feed(&c, g, inits, &params, &inputs, 7);
+    double loss;
+    gc_tensor_free(run_logits(g, &params, &inputs, &loss));
+    double want = log((double)c.family->vocab_size(c.config));
+    printf("%s: loss at init %.4f, ln(vocab) %.4f\n", tiny[m], loss, want);
+    /* HF's inits give near-uniform predictions.  T5's differ: its shared
+     * embedding has std 1, so the decoder's residual stream still carries
+     * the input token's own embedding, whose tied logit is ~sqrt(d_model);
+     * HF's T5 starts about 1 nat above ln(vocab) for the same reason. */
+    double tol = strcmp(tiny[m], "t5_tiny") == 0 ? 1.25 : 0.1;
+    if (!(fabs(loss - want) < tol)) fail_msg("%s: loss %.4f is not within %.2f of ln(vocab) %.4f", tiny[m], loss, tol, want);
+    gc_tensor_map_clear(&params);
+    gc_tensor_map_clear(&inputs);
+    gc_init_table_free(inits);
+    gc_graph_free(g);
+    gc_model_config_free(&c);
+  }
+}
+
+/* ---- causality --------------------------------------------------------- */
+
+/* Change the token of `input` at position `at` and report which positions'
+ * logits changed. */
+static void changed_positions(const char *model, const char *input, int64_t at, bool *changed, int64_t *n_pos) {
+  gc_model_config c;
+  gc_init_table *inits;
+  gc_graph *g = build(model, "dtype=f64", 1, 8, 8, &c, &inits);
+  gc_tensor_map params, inputs;
+  gc_tensor_map_init(&params);
+  gc_tensor_map_init(&inputs);
+  feed(&c, g, inits, &params, &inputs, 11);
+  gc_tensor *before = run_logits(g, &params, &inputs, NULL);
+  gc_tensor *x = gc_tensor_map_get(&inputs, input);
+  int64_t *v = x->data;
+  v[at] = v[at] == 5 ? 6 : 5;
+  gc_tensor *after = run_logits(g, &params, &inputs, NULL);
+  int64_t T = before->type.dims[1], V = before->type.dims[2];
+  *n_pos = T;
+  for (int64_t t = 0; t < T; t++) {
+    changed[t] = false;
+    for (int64_t k = 0; k < V; k++)
+      if (((double *)before->data)[t * V + k] != ((double *)after->data)[t * V + k]) changed[t] = true;
+  }
+  gc_tensor_free(before);
+  gc_tensor_free(after);
+  gc_tensor_map_clear(&params);
+  gc_tensor_map_clear(&inputs);
+  gc_init_table_free(inits);
+  gc_graph_free(g);
+  gc_model_config_free(&c);
+}
+
+static void test_causal_models_do_not_see_the_future(void **state) {
+  (void)state;
+  static const struct { const char *model, *input; } cases[] = {
+      {"qwen2_tiny", "input_ids"}, {"gpt2_tiny", "input_ids"}, {"t5_tiny", "decoder_input_ids"}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    bool changed[64];
+    int64_t T;
+    changed_positions(cases[i].model, cases[i].input, 5, changed, &T);
+    for (int64_t t = 0; t < T; t++)
+      if (changed[t] != (t >= 5))
+        fail_msg("%s: changing %s at position 5 %s the logits at position %lld", cases[i].model, cases[i].input,
+                 changed[t] ? "changed" : "did not change", (long long)t);
+  }
+}
+
+static void test_bert_sees_both_ways(void **state) {
+  (void)state;
+  bool changed[64];
+  int64_t T;
+  changed_positions("bert_tiny", "input_ids", 5, changed, &T);
+  for (int64_t t = 0; t < T; t++)
+    if (!changed[t]) fail_msg("bert_tiny: changing the token at 5 left position %lld unchanged", (long long)t);
+}
+
+/* ---- finite differences of the whole model ------------------------------ */
+
+static void test_whole_model_gradcheck(void **state) {
+  (void)state;
+  for (size_t m = 0; m < sizeof tiny / sizeof *tiny; m++) {
+    gc_model_config c;
+    gc_init_table *inits;
+    gc_graph *g = build(tiny[m], "dtype=f64", 1, 5, 4, &c, &inits);
+    gc_tensor_map params, inputs;
+    gc_tensor_map_init(&params);
+    gc_tensor_map_init(&inputs);
+    feed(&c, g, inits, &params, &inputs, 3);
+    /* every param (every kind: embeddings, norms, projections, biases,
+     * position tables), a sample of its elements */
+    gc_gradcheck_opts o = {.what = tiny[m], .max_samples = 2, .tol = 1e-6, .check_nan = true};
+    double worst = gc_gradcheck(g, "loss", &params, &inputs, &o);
+    printf("%s: whole-model gradcheck, worst relative error %.3g\n", tiny[m], worst);
+    gc_tensor_map_clear(&params);
+    gc_tensor_map_clear(&inputs);
+    gc_init_table_free(inits);
+    gc_graph_free(g);
+    gc_model_config_free(&c);
+  }
+}
+
+/* ---- configs ----------------------------------------------------------- */
+
+static void test_config_errors(void **state) {
+  (void)state;
+  gc_model_config c;
+  gc_diag d;
+  assert_int_equal(gc_model_config_init(&c, "qwen3", &d), -1);
+  assert_non_null(strstr(d.msg, "qwen2_tiny"));
+  assert_int_equal(gc_model_config_init(&c, "qwen2_tiny", &d), 0);
+  assert_int_equal(gc_model_config_set(&c, "num_key_value_heads=3", &d), 0);
+  assert_int_equal(gc_model_config_validate(&c, &d), -1);
+  assert_non_null(strstr(d.msg, "num_key_value_heads"));
+  assert_int_equal(gc_model_config_set(&c, "hidden_sizes=3", &d), -1);
+  assert_non_null(strstr(d.msg, "valid keys"));
+  assert_int_equal(gc_model_config_set(&c, "tie_word_embeddings=maybe", &d), -1);
+  assert_int_equal(gc_model_config_set(&c, "dtype=f16", &d), -1);
+  gc_model_config_free(&c);
+  assert_int_equal(gc_model_config_init(&c, "t5_tiny", &d), 0);
+  assert_int_equal(gc_model_config_set(&c, "feed_forward_proj=gated-gelu", &d), 0);
+  assert_int_equal(gc_model_config_set(&c, "feed_forward_proj=swiglu", &d), -1);
+  gc_model_config_free(&c);
+}
+
+/* tie_word_embeddings=false adds the head; true shares one param. */
+static void test_tying_keys(void **state) {
+  (void)state;
+  gc_model_config c;
+  gc_graph *g = build("qwen2_tiny", "tie_word_embeddings=true", 1, 4, 4, &c, NULL);
+  assert_int_equal(gc_graph_find_param(g, "lm_head.weight"), -1);
+  gc_graph_free(g);
+  gc_model_config_free(&c);
+  g = build("gpt2_tiny", "tie_word_embeddings=false", 1, 4, 4, &c, NULL);
+  assert_true(gc_graph_find_param(g, "lm_head.weight") >= 0);
+  gc_graph_free(g);
+  gc_model_config_free(&c);
+  g = build("t5_tiny", "feed_forward_proj=gated-gelu,tie_word_embeddings=false", 1, 4, 4, &c, NULL);
+  assert_true(gc_graph_find_param(g, "encoder.block.0.layer.1.DenseReluDense.wi_0.weight") >= 0);
+  assert_true(gc_graph_find_param(g, "lm_head.weight") >= 0);
+  gc_graph_free(g);
+  gc_model_config_free(&c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_real_preset_counts),
+      cmocka_unit_test(test_initial_loss_near_ln_vocab),
+      cmocka_unit_test(test_causal_models_do_not_see_the_future),
+      cmocka_unit_test(test_bert_sees_both_ways),
+      cmocka_unit_test(test_whole_model_gradcheck),
+      cmocka_unit_test(test_config_errors),
+      cmocka_unit_test(test_tying_keys),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
