@@ -356,6 +356,25 @@ static void test_reuses_step_param(void **state) {
   rig_free(&r);
 }
 
+/* The training graph prints in the IR text and parses back to the same graph. */
+static void test_prints_and_parses(void **state) {
+  (void)state;
+  gc_optim_config c;
+  gc_optim_defaults(&c);
+  gc_graph *g = build(GC_F32, &c, true, false);
+  char *text = gc_print(g);
+  assert_non_null(text);
+  gc_diag d = {0};
+  gc_graph *back = gc_parse(text, strlen(text), &d);
+  if (!back) fail_msg("parse: %s", d.msg);
+  assert_true(gc_hash_graph(back) == gc_hash_graph(g));
+  assert_int_equal(back->n_updates, g->n_updates);
+  assert_int_equal(g->n_updates, 1 + 3 * 2); /* opt.step; each param, its m and v */
+  free(text);
+  gc_graph_free(back);
+  gc_graph_free(g);
+}
+
 /* ---- training ----------------------------------------------------------- */
 
 static void trains(gc_dtype dt, gc_optim_kind kind) {
@@ -463,7 +482,7 @@ int main(void) {
       cmocka_unit_test(test_clip_scales_f32),      cmocka_unit_test(test_clip_below_norm_untouched),
       cmocka_unit_test(test_reuses_step_param),    cmocka_unit_test(test_trains_adamw),
       cmocka_unit_test(test_trains_sgd),           cmocka_unit_test(test_config),
-      cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_errors),               cmocka_unit_test(test_prints_and_parses),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
