@@ -12,7 +12,7 @@
 #include <math.h>
 
 static gc_val attention(gc_builder *b, const gc_gpt2_config *c, int64_t layer, gc_val x, gc_val mask,
-                        double proj_std) {
+                        double proj_std, const gc_kv_hook *hook) {
   int64_t E = c->n_embd, nh = c->n_head;
   gc_push(b, "attn");
   gc_val qkv = gc_linear(b, x, "c_attn", E, 3 * E, true, GC_LINEAR_IN_OUT);
@@ -23,6 +23,7 @@ static gc_val attention(gc_builder *b, const gc_gpt2_config *c, int64_t layer, g
   if (c->scale_attn_by_inverse_layer_idx) scale /= (double)(layer + 1);
   gc_attn_opts o = {.causal = true, .mask = mask, .scale = scale, .no_scale = scale == 1.0,
                     .dropout = c->attn_pdrop};
+  if (hook) hook->fn(b, hook->ctx, layer, &k, &v, &o);
   gc_val a = gc_merge_heads(b, gc_attention(b, q, k, v, &o));
   gc_val y = gc_linear(b, a, "c_proj", E, E, true, GC_LINEAR_IN_OUT);
   gc_set_init(b, "c_proj.weight", gc_init_normal(proj_std));
@@ -41,35 +42,43 @@ static gc_val mlp(gc_builder *b, const gc_gpt2_config *c, gc_val x, double proj_
   return gc_dropout(b, y, c->resid_pdrop);
 }
 
-void gc_gpt2_build(gc_builder *b, const void *config, const gc_model_shape *s) {
-  const gc_gpt2_config *c = config;
-  int64_t B = s->batch, T = s->seq, E = c->n_embd, V = c->vocab_size;
+gc_val gc_gpt2_trunk(gc_builder *b, const gc_gpt2_config *c, gc_val ids, gc_val positions, gc_val mask,
+                     const gc_kv_hook *hook) {
+  int64_t E = c->n_embd, V = c->vocab_size;
   double eps = c->layer_norm_epsilon;
   /* HF: c_proj weights get initializer_range / sqrt(2 * n_layer). */
   double proj_std = c->initializer_range / sqrt(2.0 * (double)(c->n_layer ? c->n_layer : 1));
+  gc_push(b, "transformer");
+  if (gc_is_none(positions)) positions = gc_arange(b, gc_dim(b, ids, 1), GC_I64);
+  gc_val h = gc_add(b, gc_embedding(b, ids, "wte", V, E), gc_embedding(b, positions, "wpe", c->n_positions, E));
+  h = gc_dropout(b, h, c->embd_pdrop);
+  for (int64_t i = 0; i < c->n_layer; i++) {
+    gc_push(b, "h.%lld", (long long)i);
+    h = gc_add(b, h, attention(b, c, i, gc_layer_norm(b, h, "ln_1", E, eps), mask, proj_std, hook));
+    h = gc_add(b, h, mlp(b, c, gc_layer_norm(b, h, "ln_2", E, eps), proj_std));
+    gc_pop(b);
+  }
+  h = gc_layer_norm(b, h, "ln_f", E, eps);
+  gc_pop(b);
+  return h;
+}
+
+gc_val gc_gpt2_lm_head(gc_builder *b, const gc_gpt2_config *c, gc_val h) {
+  return c->tie_word_embeddings
+             ? gc_linear_fn(b, h, gc_find_param(b, "transformer.wte.weight"), GC_NONE, GC_LINEAR_OUT_IN)
+             : gc_linear(b, h, "lm_head", c->n_embd, c->vocab_size, false, GC_LINEAR_OUT_IN);
+}
+
+void gc_gpt2_build(gc_builder *b, const void *config, const gc_model_shape *s) {
+  const gc_gpt2_config *c = config;
+  int64_t B = s->batch, T = s->seq;
   if (T > c->n_positions)
     gc_builder_fail(b, "gpt2: seq %lld exceeds n_positions %lld", (long long)T, (long long)c->n_positions);
   gc_builder_set_init_std(b, c->initializer_range);
   gc_val ids = gc_input(b, "input_ids", GC_I64, GC_SHAPE(B, T));
   gc_val labels = gc_input(b, "labels", GC_I64, GC_SHAPE(B, T));
   gc_val mask = gc_input(b, "attention_mask", GC_I64, GC_SHAPE(B, T));
-
-  gc_push(b, "transformer");
-  gc_val h = gc_add(b, gc_embedding(b, ids, "wte", V, E),
-                    gc_embedding(b, gc_arange(b, T, GC_I64), "wpe", c->n_positions, E));
-  h = gc_dropout(b, h, c->embd_pdrop);
-  for (int64_t i = 0; i < c->n_layer; i++) {
-    gc_push(b, "h.%lld", (long long)i);
-    h = gc_add(b, h, attention(b, c, i, gc_layer_norm(b, h, "ln_1", E, eps), mask, proj_std));
-    h = gc_add(b, h, mlp(b, c, gc_layer_norm(b, h, "ln_2", E, eps), proj_std));
-    gc_pop(b);
-  }
-  h = gc_layer_norm(b, h, "ln_f", E, eps);
-  gc_pop(b);
-
-  gc_val logits = c->tie_word_embeddings
-                      ? gc_linear_fn(b, h, gc_find_param(b, "transformer.wte.weight"), GC_NONE, GC_LINEAR_OUT_IN)
-                      : gc_linear(b, h, "lm_head", E, V, false, GC_LINEAR_OUT_IN);
+  gc_val logits = gc_gpt2_lm_head(b, c, gc_gpt2_trunk(b, c, ids, GC_NONE, mask, NULL));
   gc_output(b, "loss", gc_label(b, gc_causal_lm_loss(b, logits, labels), "loss"));
   gc_output(b, "logits", logits);
 }

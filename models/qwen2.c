@@ -8,8 +8,8 @@
 #include "models/qwen2.h"
 #include "frontend/nn.h"
 
-static gc_val attention(gc_builder *b, const gc_qwen2_config *c, gc_val x, gc_val cos, gc_val sin,
-                        gc_val mask) {
+static gc_val attention(gc_builder *b, const gc_qwen2_config *c, int64_t layer, gc_val x, gc_val cos,
+                        gc_val sin, gc_val mask, const gc_kv_hook *hook) {
   int64_t H = c->hidden_size, nh = c->num_attention_heads, nkv = c->num_key_value_heads, hd = H / nh;
   gc_push(b, "self_attn");
   gc_val q = gc_split_heads(b, gc_linear(b, x, "q_proj", H, nh * hd, true, GC_LINEAR_OUT_IN), nh);
@@ -18,16 +18,43 @@ static gc_val attention(gc_builder *b, const gc_qwen2_config *c, gc_val x, gc_va
   q = gc_rope_apply(b, q, cos, sin);
   k = gc_rope_apply(b, k, cos, sin);
   gc_attn_opts o = {.causal = true, .mask = mask, .dropout = c->attention_dropout};
+  if (hook) hook->fn(b, hook->ctx, layer, &k, &v, &o);
   gc_val a = gc_merge_heads(b, gc_attention(b, q, k, v, &o));
   gc_val y = gc_linear(b, a, "o_proj", nh * hd, H, false, GC_LINEAR_OUT_IN);
   gc_pop(b);
   return y;
 }
 
+gc_val gc_qwen2_trunk(gc_builder *b, const gc_qwen2_config *c, gc_val ids, gc_val positions, gc_val mask,
+                      const gc_kv_hook *hook) {
+  int64_t H = c->hidden_size, V = c->vocab_size;
+  double eps = c->rms_norm_eps;
+  gc_push(b, "model");
+  gc_val h = gc_embedding(b, ids, "embed_tokens", V, H);
+  gc_val cos, sin;
+  gc_rope_tables(b, positions, gc_dim(b, ids, 1), H / c->num_attention_heads, c->rope_theta, &cos, &sin);
+  for (int64_t i = 0; i < c->num_hidden_layers; i++) {
+    gc_push(b, "layers.%lld", (long long)i);
+    gc_val x = gc_rms_norm(b, h, "input_layernorm", H, eps);
+    h = gc_add(b, h, attention(b, c, i, x, cos, sin, mask, hook));
+    x = gc_rms_norm(b, h, "post_attention_layernorm", H, eps);
+    h = gc_add(b, h, gc_swiglu_mlp(b, x, "mlp", H, c->intermediate_size));
+    gc_pop(b);
+  }
+  h = gc_rms_norm(b, h, "norm", H, eps);
+  gc_pop(b);
+  return h;
+}
+
+gc_val gc_qwen2_lm_head(gc_builder *b, const gc_qwen2_config *c, gc_val h) {
+  return c->tie_word_embeddings
+             ? gc_linear_fn(b, h, gc_find_param(b, "model.embed_tokens.weight"), GC_NONE, GC_LINEAR_OUT_IN)
+             : gc_linear(b, h, "lm_head", c->hidden_size, c->vocab_size, false, GC_LINEAR_OUT_IN);
+}
+
 void gc_qwen2_build(gc_builder *b, const void *config, const gc_model_shape *s) {
   const gc_qwen2_config *c = config;
-  int64_t B = s->batch, T = s->seq, H = c->hidden_size, V = c->vocab_size;
-  double eps = c->rms_norm_eps;
+  int64_t B = s->batch, T = s->seq;
   if (T > c->max_position_embeddings)
     gc_builder_fail(b, "qwen2: seq %lld exceeds max_position_embeddings %lld", (long long)T,
                     (long long)c->max_position_embeddings);
@@ -35,25 +62,7 @@ void gc_qwen2_build(gc_builder *b, const void *config, const gc_model_shape *s) 
   gc_val ids = gc_input(b, "input_ids", GC_I64, GC_SHAPE(B, T));
   gc_val labels = gc_input(b, "labels", GC_I64, GC_SHAPE(B, T));
   gc_val mask = gc_input(b, "attention_mask", GC_I64, GC_SHAPE(B, T));
-
-  gc_push(b, "model");
-  gc_val h = gc_embedding(b, ids, "embed_tokens", V, H);
-  gc_val cos, sin;
-  gc_rope_tables(b, GC_NONE, T, H / c->num_attention_heads, c->rope_theta, &cos, &sin);
-  for (int64_t i = 0; i < c->num_hidden_layers; i++) {
-    gc_push(b, "layers.%lld", (long long)i);
-    gc_val x = gc_rms_norm(b, h, "input_layernorm", H, eps);
-    h = gc_add(b, h, attention(b, c, x, cos, sin, mask));
-    x = gc_rms_norm(b, h, "post_attention_layernorm", H, eps);
-    h = gc_add(b, h, gc_swiglu_mlp(b, x, "mlp", H, c->intermediate_size));
-    gc_pop(b);
-  }
-  h = gc_rms_norm(b, h, "norm", H, eps);
-  gc_pop(b);
-
-  gc_val logits = c->tie_word_embeddings
-                      ? gc_linear_fn(b, h, gc_find_param(b, "model.embed_tokens.weight"), GC_NONE, GC_LINEAR_OUT_IN)
-                      : gc_linear(b, h, "lm_head", H, V, false, GC_LINEAR_OUT_IN);
+  gc_val logits = gc_qwen2_lm_head(b, c, gc_qwen2_trunk(b, c, ids, GC_NONE, mask, NULL));
   gc_output(b, "loss", gc_label(b, gc_causal_lm_loss(b, logits, labels), "loss"));
   gc_output(b, "logits", logits);
 }

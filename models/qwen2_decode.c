@@ -1,0 +1,35 @@
+/* Qwen2 generation graphs: the training graph's layers (gc_qwen2_trunk) with
+ * the KV cache hook; RoPE at the tokens' own positions. */
+#include "models/decode.h"
+#include "models/qwen2.h"
+
+static bool fits(gc_builder *b, const gc_qwen2_config *c, int64_t n, int64_t max_len) {
+  if (n >= 1 && n <= max_len && max_len <= c->max_position_embeddings) return true;
+  gc_builder_fail(b, "qwen2: generation needs 1 <= tokens %lld <= max_len %lld <= max_position_embeddings %lld",
+                  (long long)n, (long long)max_len, (long long)c->max_position_embeddings);
+  return false;
+}
+
+void gc_qwen2_build_prefill(gc_builder *b, const void *config, int64_t prompt_len, int64_t max_len) {
+  const gc_qwen2_config *c = config;
+  if (!fits(b, c, prompt_len, max_len)) return;
+  gc_builder_set_init_std(b, c->initializer_range);
+  gc_val ids = gc_input(b, "input_ids", GC_I64, GC_SHAPE(1, prompt_len));
+  gc_kv_cache kv = {.position = GC_NONE, .max_len = max_len};
+  gc_kv_hook hook = {gc_kv_cache_fn, &kv};
+  gc_val h = gc_qwen2_trunk(b, c, ids, GC_NONE, GC_NONE, &hook);
+  h = gc_slice(b, h, 1, prompt_len - 1, prompt_len, 1);                       /* the last token */
+  gc_output(b, "logits", gc_reshape(b, gc_qwen2_lm_head(b, c, h), GC_SHAPE(1, c->vocab_size)));
+}
+
+void gc_qwen2_build_decode(gc_builder *b, const void *config, int64_t max_len) {
+  const gc_qwen2_config *c = config;
+  if (!fits(b, c, 1, max_len)) return;
+  gc_builder_set_init_std(b, c->initializer_range);
+  gc_val ids = gc_input(b, "input_ids", GC_I64, GC_SHAPE(1, 1));
+  gc_val pos = gc_input(b, "position", GC_I64, 0, NULL);
+  gc_kv_cache kv = {.position = pos, .max_len = max_len};
+  gc_kv_hook hook = {gc_kv_cache_fn, &kv};
+  gc_val h = gc_qwen2_trunk(b, c, ids, gc_reshape(b, pos, GC_SHAPE(1)), GC_NONE, &hook);
+  gc_output(b, "logits", gc_reshape(b, gc_qwen2_lm_head(b, c, h), GC_SHAPE(1, c->vocab_size)));
+}
