@@ -72,6 +72,12 @@ int gc_model_load_params(const gc_model_config *c, const gc_graph *g, gc_tensor_
     const gc_node *n = g->nodes[i];
     if (n->op != GC_OP_PARAM || gc_tensor_map_get(params, n->attrs.name.name)) continue;
     if (file && take_param(c, n, file, params, d)) return -1;
+    if (!gc_tensor_map_get(params, n->attrs.name.name) && strncmp(n->attrs.name.name, "opt.", 4) == 0) {
+      /* optimizer state starts at zeros */
+      gc_tensor *t = gc_tensor_new(&n->type);
+      if (!t) return gc_diag_set(d, "cannot allocate \"%s\"", n->attrs.name.name);
+      gc_tensor_map_put(params, n->attrs.name.name, t);
+    }
     if (!gc_tensor_map_get(params, n->attrs.name.name) && !inits) {
       size_t k = strlen(missing);
       if (n_missing < 5) snprintf(missing + k, sizeof missing - k, "%s\"%s\"", n_missing ? ", " : "", n->attrs.name.name);

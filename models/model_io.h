@@ -11,7 +11,8 @@
  * (f32 <-> f64) and integer ones as the graph asks.  A shape mismatch is an
  * error naming the tensor.  Params still missing afterwards are an error
  * listing them, unless `inits` is non-NULL: then they are filled by the
- * model's own initialisation from `seed`.  Tensors the graph does not use
+ * model's own initialisation from `seed`.  Optimizer state (opt.*) that is
+ * missing starts at zeros.  Tensors the graph does not use
  * are reported through `note` (may be NULL) and left in `file`. */
 int gc_model_load_params(const gc_model_config *c, const gc_graph *g, gc_tensor_map *file,
                          gc_tensor_map *params, const gc_init_table *inits, uint64_t seed,

@@ -63,6 +63,8 @@ static int parse_args(int argc, char **argv, opt_options *o) {
       only_files = true;
     } else if (!only_files && strcmp(a, "-o") == 0) {
       if (!(o->output = option_value(argc, argv, &i))) return gc_cli_usage_error(prog, "-o needs a file name");
+    } else if (!only_files && strcmp(a, "--train") == 0) {
+      o->model.train = true;
     } else if (!only_files && strncmp(a, "--", 2) == 0 && a[2]) {
       const char *eq = strchr(a + 2, '=');
       size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
@@ -80,9 +82,8 @@ static int parse_args(int argc, char **argv, opt_options *o) {
     }
   }
   if (!o->input) return gc_cli_usage_error(prog, "no input file");
-  if (!gc_cli_is_model(o->input) && (o->model.set || o->model.batch || o->model.seq || o->model.dec_seq ||
-                                     o->model.init))
-    return gc_cli_usage_error(prog, "--set, --batch, --seq, --dec-seq and --init go with model:NAME");
+  if (!gc_cli_is_model(o->input) && gc_cli_model_flags_used(&o->model))
+    return gc_cli_usage_error(prog, "--set, --batch, --seq, --dec-seq, --init and --train go with model:NAME");
   return 0;
 }
 

@@ -75,6 +75,10 @@ static int parse_args(int argc, char **argv, options *o) {
       o->help = true;
       return 0;
     }
+    if (strcmp(a, "--train") == 0) {
+      o->model.train = true;
+      continue;
+    }
     if (strncmp(a, "--", 2) != 0) {
       if (o->graph) return gc_cli_usage_error(prog, "more than one graph file ('%s' and '%s')", o->graph, a);
       o->graph = a;
@@ -88,9 +92,8 @@ static int parse_args(int argc, char **argv, options *o) {
   }
   if (!o->graph) return gc_cli_usage_error(prog, "no graph file given");
   if (!o->out) return gc_cli_usage_error(prog, "--out is required");
-  if (!gc_cli_is_model(o->graph) && (o->model.set || o->model.batch || o->model.seq || o->model.dec_seq ||
-                                     o->model.init))
-    return gc_cli_usage_error(prog, "--set, --batch, --seq, --dec-seq and --init go with model:NAME");
+  if (!gc_cli_is_model(o->graph) && gc_cli_model_flags_used(&o->model))
+    return gc_cli_usage_error(prog, "--set, --batch, --seq, --dec-seq, --init and --train go with model:NAME");
   if (strcmp(o->backend, "interp") != 0 && strcmp(o->backend, "llvm") != 0)
     return gc_cli_usage_error(prog, "unknown backend '%s' (interp or llvm)", o->backend);
   return 0;

@@ -1,5 +1,7 @@
 /* model:NAME for the tools. */
 #include "tools/model_cli.h"
+#include "autodiff/autodiff.h"
+#include "frontend/optim.h"
 #include "models/model_io.h"
 #include "tools/cli.h"
 
@@ -20,6 +22,28 @@ const char **gc_cli_model_flag(gc_cli_model_flags *f, const char *name, size_t l
     if (strlen(flags[i].name) == len && memcmp(flags[i].name, name, len) == 0)
       return (const char **)((char *)f + flags[i].offset);
   return NULL;
+}
+
+bool gc_cli_model_flags_used(const gc_cli_model_flags *f) {
+  return f->set || f->batch || f->seq || f->dec_seq || f->init || f->train;
+}
+
+/* Apply "key=value,..." to the optimizer (its keys) and the model (the rest). */
+static int apply_settings(gc_model_config *c, gc_optim_config *o, const char *settings, gc_diag *d) {
+  char *copy = strdup(settings), *save = NULL;
+  int rc = 0;
+  for (char *item = strtok_r(copy, ",", &save); item && !rc; item = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(item, '=');
+    if (!eq) {
+      rc = gc_diag_set(d, "--set takes key=value pairs, got \"%s\"", item);
+      break;
+    }
+    *eq = 0;
+    rc = gc_optim_config_set(o, item, eq + 1, d);
+    if (rc == 1) rc = gc_model_config_set_one(c, item, eq + 1, d);
+  }
+  free(copy);
+  return rc;
 }
 
 /* A positive integer flag; -1 after complaining. */
@@ -44,12 +68,14 @@ int gc_cli_model_build(const char *prog, const char *spec, const gc_cli_model_fl
                        const gc_tensor_map *inputs, gc_cli_model *m) {
   gc_diag d = {0};
   memset(m, 0, sizeof *m);
-  if (gc_model_config_init(&m->config, spec + 6, &d) || (f->set && gc_model_config_set(&m->config, f->set, &d))) {
+  gc_optim_config opt;
+  gc_optim_defaults(&opt);
+  if (gc_model_config_init(&m->config, spec + 6, &d) || (f->set && apply_settings(&m->config, &opt, f->set, &d))) {
     fprintf(stderr, "%s: error: %s\n", prog, d.msg);
     gc_model_config_free(&m->config);
     return GC_EXIT_USAGE;
   }
-  gc_model_shape s = {0};
+  gc_model_shape s = {.training = f->train};
   s.batch = positive(prog, "--batch", f->batch, input_dim(inputs, "input_ids", 0, 2));
   s.seq = positive(prog, "--seq", f->seq, input_dim(inputs, "input_ids", 1, 16));
   int64_t dec = input_dim(inputs, "decoder_input_ids", 1, input_dim(inputs, "labels", 1, s.seq));
@@ -71,6 +97,11 @@ int gc_cli_model_build(const char *prog, const char *spec, const gc_cli_model_fl
   if (!m->graph) {
     fprintf(stderr, "%s: error: %s\n", prog, d.msg);
     gc_model_config_free(&m->config);
+    return GC_EXIT_ERROR;
+  }
+  if (f->train && gc_optim_append(m->graph, "loss", &opt, &d)) {
+    fprintf(stderr, "%s: error: %s\n", prog, d.msg);
+    gc_cli_model_free(m);
     return GC_EXIT_ERROR;
   }
   if (!f->init) {

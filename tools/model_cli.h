@@ -13,6 +13,7 @@ typedef struct {
   const char *set;                      /* "key=value,..." */
   const char *batch, *seq, *dec_seq;    /* as given, or NULL */
   const char *init;                     /* seed for missing weights, or NULL */
+  bool train;                           /* --train: the whole training step */
 } gc_cli_model_flags;
 
 #define GC_CLI_MODEL_FLAGS_HELP                                                       \
@@ -20,12 +21,18 @@ typedef struct {
   "  --batch B       batch size (default: from input_ids, else 2)\n"                  \
   "  --seq T         sequence length (default: from input_ids, else 16)\n"            \
   "  --dec-seq T     decoder length, T5 (default: from labels, else --seq)\n"         \
-  "  --init SEED     initialise missing weights as the model's HF _init_weights\n"
+  "  --init SEED     initialise missing weights as the model's HF _init_weights\n" \
+  "  --train         build the whole training step: forward, loss, backward and\n" \
+  "                  the optimizer (--set lr, beta1, beta2, eps, weight_decay,\n"   \
+  "                  warmup, decay_steps, min_lr, clip, schedule, optimizer);\n"    \
+  "                  optimizer state opt.* starts at zeros when not given\n"
 
 /* True when `spec` is "model:NAME". */
 bool gc_cli_is_model(const char *spec);
 /* The slot of flag "--name" (name without dashes, `len` bytes), or NULL. */
 const char **gc_cli_model_flag(gc_cli_model_flags *f, const char *name, size_t len);
+/* True when any model flag was given (an error without model:NAME). */
+bool gc_cli_model_flags_used(const gc_cli_model_flags *f);
 
 typedef struct {
   gc_model_config config;
