@@ -1,0 +1,331 @@
+/* gc-train end to end, on a small generated corpus with one-layer models:
+ * --help, --list-models (published parameter counts), every bad input (exit
+ * 2, a message naming it, nothing overwritten), loss.csv (header, rows, the
+ * schedule's lr worked out by hand), resume bitwise equal to an uninterrupted
+ * run, sampling, and each model family training a few steps. */
+#include "tests/testutil.h"
+#include "frontend/runlog.h"
+#include "frontend/safetensors.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+typedef struct {
+  char dir[64];
+  char out[16384]; /* stdout of the last run */
+  char err[8192];  /* stderr of the last run */
+} fixture;
+
+static const char *bin_dir(void) {
+  const char *b = getenv("GC_BIN_DIR");
+  return b ? b : GC_BIN_DIR;
+}
+
+static void path_of(const fixture *f, const char *name, char *out, size_t size) {
+  snprintf(out, size, "%s/%s", f->dir, name);
+}
+
+static size_t slurp(const char *path, char *buf, size_t size) {
+  FILE *fp = fopen(path, "rb");
+  size_t n = fp ? fread(buf, 1, size - 1, fp) : 0;
+  if (fp) fclose(fp);
+  buf[n] = 0;
+  return n;
+}
+
+/* Runs `gc-train ARGS` in the fixture's directory; the exit status, with
+ * stdout and stderr kept in f. */
+static int gc_train(fixture *f, const char *args) {
+  char cmd[2048], p[128];
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s/gc-train' %s >stdout.txt 2>stderr.txt", f->dir, bin_dir(), args);
+  int st = system(cmd);
+  path_of(f, "stdout.txt", p, sizeof p);
+  slurp(p, f->out, sizeof f->out);
+  path_of(f, "stderr.txt", p, sizeof p);
+  slurp(p, f->err, sizeof f->err);
+  assert_true(WIFEXITED(st));
+  return WEXITSTATUS(st);
+}
+
+static void write_file(const fixture *f, const char *name, const char *data, size_t len) {
+  char p[128];
+  path_of(f, name, p, sizeof p);
+  FILE *fp = fopen(p, "wb");
+  assert_non_null(fp);
+  assert_int_equal(fwrite(data, 1, len, fp), len);
+  fclose(fp);
+}
+
+/* About 12 KB of verse-like text, the same every time. */
+static void write_corpus(const fixture *f) {
+  static const char *const lines[] = {
+      "ROMEO:\nBut soft, what light through yonder window breaks?\n",
+      "JULIET:\nO Romeo, Romeo, wherefore art thou Romeo?\n",
+      "MERCUTIO:\nA plague on both your houses!\n",
+      "FRIAR:\nThese violent delights have violent ends.\n",
+      "NURSE:\nGood morrow to the gentle lady and her love.\n",
+  };
+  char text[13000];
+  size_t n = 0;
+  for (unsigned i = 0; n + 64 < sizeof text; i = i * 7 + 3) {
+    const char *l = lines[i % 5];
+    memcpy(text + n, l, strlen(l));
+    n += strlen(l);
+  }
+  write_file(f, "corpus.txt", text, n);
+}
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  snprintf(f->dir, sizeof f->dir, "/tmp/gc_train_test_XXXXXX");
+  if (!mkdtemp(f->dir)) return -1;
+  write_corpus(f);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+  if (system(cmd)) return -1;
+  free(f);
+  return 0;
+}
+
+#define TINY "--data corpus.txt --batch 2 --seq 16 --max-new 8 "
+#define QWEN "qwen2_tiny " TINY "--set num_hidden_layers=1 "
+#define GPT2 "gpt2_tiny " TINY "--set n_layer=1,decay_steps=6 "
+
+/* ---- help and the model list --------------------------------------------- */
+
+static void test_help(void **state) {
+  fixture *f = *state;
+  assert_int_equal(gc_train(f, "--help"), 0);
+  assert_non_null(strstr(f->out, "usage: gc-train MODEL"));
+  assert_non_null(strstr(f->out, "--resume"));
+  assert_non_null(strstr(f->out, "--list-models"));
+}
+
+/* The count printed on the line of `name`, commas removed. */
+static long long listed_count(const char *text, const char *name) {
+  char key[64];
+  snprintf(key, sizeof key, "\n%s ", name);
+  const char *p = strncmp(text, key + 1, strlen(key + 1)) == 0 ? text : strstr(text, key);
+  assert_non_null(p);
+  p += strlen(name) + (p == text ? 1 : 2);
+  long long v = 0;
+  while (*p == ' ') p++;
+  for (; (*p >= '0' && *p <= '9') || *p == ','; p++)
+    if (*p != ',') v = v * 10 + (*p - '0');
+  return v;
+}
+
+static void test_list_models(void **state) {
+  fixture *f = *state;
+  assert_int_equal(gc_train(f, "--list-models"), 0);
+  assert_int_equal(listed_count(f->out, "qwen2_0.5b"), 494032768LL);
+  assert_int_equal(listed_count(f->out, "gpt2"), 124439808LL);
+  assert_non_null(strstr(f->out, "494,032,768"));
+  const char *names[] = {"qwen2_tiny", "gpt2_tiny", "bert_tiny", "t5_tiny", "bert_base", "t5_small"};
+  for (int i = 0; i < 6; i++) assert_true(listed_count(f->out, names[i]) > 100000);
+}
+
+/* ---- bad input ------------------------------------------------------------ */
+
+static void expect_usage(fixture *f, const char *args, const char *message) {
+  int rc = gc_train(f, args);
+  if (rc != 2 || !strstr(f->err, message))
+    fail_msg("gc-train %s: exit %d, stderr:\n%s\n(wanted exit 2 and \"%s\")", args, rc, f->err, message);
+  /* One line says it all (usage errors add the --help hint below it). */
+  assert_true(strstr(f->err, message) < strchr(f->err, '\n'));
+}
+
+static void test_bad_input(void **state) {
+  fixture *f = *state;
+  write_file(f, "empty.txt", "", 0);
+  write_file(f, "short.txt", "Too short.\n", 11);
+  expect_usage(f, "nosuch " TINY, "unknown model \"nosuch\"; the models are: qwen2_tiny");
+  expect_usage(f, QWEN "--steps x", "--steps takes a positive integer, not 'x'");
+  expect_usage(f, QWEN "--lr -1", "--lr takes a positive number, not '-1'");
+  expect_usage(f, QWEN "--top-p 1.5", "--top-p takes a number in (0, 1], not '1.5'");
+  expect_usage(f, QWEN "--set no_such_key=1", "no_such_key");
+  expect_usage(f, QWEN "--set clip=x", "clip");
+  expect_usage(f, QWEN "--data missing.txt", "cannot read data file missing.txt");
+  expect_usage(f, QWEN "--data empty.txt", "data file empty.txt is empty");
+  expect_usage(f, QWEN "--data short.txt", "data too short");
+  expect_usage(f, QWEN "--out corpus.txt/run", "cannot create output directory corpus.txt/run");
+  expect_usage(f, QWEN "--out nowhere --resume", "no checkpoint");
+}
+
+static void test_bad_checkpoint(void **state) {
+  fixture *f = *state;
+  char p[128], buf[64];
+  assert_int_equal(gc_train(f, QWEN "--steps 1 --out ck"), 0);
+  /* A different width does not fit the checkpoint. */
+  expect_usage(f, QWEN "--steps 2 --out ck --resume --set num_hidden_layers=1,hidden_size=64", "does not match");
+  /* A corrupt weights file is named, and left as it was. */
+  write_file(f, "ck/model.safetensors", "garbage!", 8);
+  expect_usage(f, QWEN "--steps 2 --out ck --resume", "ck/model.safetensors");
+  path_of(f, "ck/model.safetensors", p, sizeof p);
+  assert_int_equal(slurp(p, buf, sizeof buf), 8);
+  assert_string_equal(buf, "garbage!");
+  expect_usage(f, QWEN "--out ck --generate", "ck/model.safetensors");
+}
+
+/* ---- the log -------------------------------------------------------------- */
+
+static void read_rows(const fixture *f, const char *run, gc_runlog_row **rows, size_t *n) {
+  char p[128];
+  gc_diag d;
+  snprintf(p, sizeof p, "%s/%s/loss.csv", f->dir, run);
+  if (gc_runlog_read_csv(p, rows, n, &d)) fail_msg("%s", d.msg);
+}
+
+static void test_loss_csv(void **state) {
+  fixture *f = *state;
+  assert_int_equal(gc_train(f, QWEN "--steps 4 --eval-every 2 --lr 0.01 --warmup 2 --out log"), 0);
+  char p[128], text[4096];
+  path_of(f, "log/loss.csv", p, sizeof p);
+  slurp(p, text, sizeof text);
+  assert_int_equal(strncmp(text, GC_RUNLOG_HEADER "\n", strlen(GC_RUNLOG_HEADER) + 1), 0);
+  gc_runlog_row *rows;
+  size_t n;
+  read_rows(f, "log", &rows, &n);
+  assert_int_equal(n, 4);
+  /* warmup: 0.01 * s / 2; then cosine from 0.01 to min_lr = 0.001 over
+   * steps 2..4: p = (s - 2) / 2. */
+  const double lr[] = {0.005, 0.01, 0.001 + 0.009 * 0.5 * (1 + cos(M_PI * 0.5)), 0.001};
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(rows[i].step, (long)i + 1);
+    assert_true(fabs(rows[i].lr - lr[i]) < 1e-6 * lr[i] + 1e-9);
+    assert_true(isfinite(rows[i].train_loss) && rows[i].tokens_per_s > 0);
+    assert_true(i % 2 == 1 ? isfinite(rows[i].val_loss) : isnan(rows[i].val_loss));
+  }
+  /* At initialisation the model guesses about uniformly over the vocabulary. */
+  assert_true(fabs(rows[0].train_loss - log(512)) < 0.3);
+  free(rows);
+  /* The validation line, the svg, the checkpoint and a sample. */
+  assert_non_null(strstr(f->out, "val  step 2  loss "));
+  assert_non_null(strstr(f->out, "ppl "));
+  assert_non_null(strstr(f->out, "bpb "));
+  assert_non_null(strstr(f->out, "\nROMEO:"));
+  path_of(f, "log/loss.svg", p, sizeof p);
+  slurp(p, text, sizeof text);
+  assert_non_null(strstr(text, "<svg"));
+}
+
+/* ---- resume --------------------------------------------------------------- */
+
+static void file_bytes(const fixture *f, const char *name, char **data, size_t *len) {
+  char p[128];
+  path_of(f, name, p, sizeof p);
+  FILE *fp = fopen(p, "rb");
+  assert_non_null(fp);
+  fseek(fp, 0, SEEK_END);
+  *len = (size_t)ftell(fp);
+  rewind(fp);
+  *data = malloc(*len);
+  assert_int_equal(fread(*data, 1, *len, fp), *len);
+  fclose(fp);
+}
+
+static void assert_same_file(const fixture *f, const char *a, const char *b) {
+  char *x, *y;
+  size_t nx, ny;
+  file_bytes(f, a, &x, &nx);
+  file_bytes(f, b, &y, &ny);
+  assert_int_equal(nx, ny);
+  assert_memory_equal(x, y, nx);
+  free(x);
+  free(y);
+}
+
+static void test_resume_bitwise(void **state) {
+  fixture *f = *state;
+  /* Both runs decay over 6 steps, so stopping at 3 changes nothing. */
+  assert_int_equal(gc_train(f, GPT2 "--steps 6 --warmup 2 --out whole"), 0);
+  assert_int_equal(gc_train(f, GPT2 "--steps 3 --warmup 2 --out part"), 0);
+  assert_int_equal(gc_train(f, GPT2 "--steps 6 --warmup 2 --out part --resume"),
+                   0);
+  assert_same_file(f, "whole/model.safetensors", "part/model.safetensors");
+  assert_same_file(f, "whole/state.safetensors", "part/state.safetensors");
+  assert_same_file(f, "whole/tokenizer.gcbpe", "part/tokenizer.gcbpe");
+  gc_runlog_row *a, *b;
+  size_t na, nb;
+  read_rows(f, "whole", &a, &na);
+  read_rows(f, "part", &b, &nb);
+  assert_int_equal(na, 6);
+  assert_int_equal(nb, 6);
+  for (size_t i = 0; i < na; i++) assert_true(a[i].train_loss == b[i].train_loss && a[i].lr == b[i].lr);
+  free(a);
+  free(b);
+  /* The state file holds the step and the optimizer's moments. */
+  gc_tensor_map m;
+  gc_diag d;
+  char p[128];
+  gc_tensor_map_init(&m);
+  path_of(f, "part/state.safetensors", p, sizeof p);
+  if (gc_safetensors_read(p, &m, &d)) fail_msg("%s", d.msg);
+  assert_int_equal((int64_t)gc_tensor_load(gc_tensor_map_get(&m, "train.step"), 0), 6);
+  assert_int_equal((int64_t)gc_tensor_load(gc_tensor_map_get(&m, "opt.step"), 0), 6);
+  assert_non_null(gc_tensor_map_get(&m, "opt.m.transformer.wte.weight"));
+  assert_non_null(gc_tensor_map_get(&m, "opt.v.transformer.wte.weight"));
+  gc_tensor_map_clear(&m);
+}
+
+/* ---- sampling ------------------------------------------------------------- */
+
+static void test_generate(void **state) {
+  fixture *f = *state;
+  char first[16384];
+  assert_int_equal(gc_train(f, QWEN "--steps 2 --out gen --max-new 0"), 0);
+  assert_int_equal(gc_train(f, QWEN "--out gen --generate --prompt JULIET: --seed 7"), 0);
+  assert_int_equal(strncmp(f->out, "JULIET:", 7), 0);
+  assert_true(strlen(f->out) > 8);
+  memcpy(first, f->out, sizeof first);
+  /* Seeded: the same command samples the same text. */
+  assert_int_equal(gc_train(f, QWEN "--out gen --generate --prompt JULIET: --seed 7"), 0);
+  assert_string_equal(first, f->out);
+  expect_usage(f, "bert_tiny " TINY "--out gen --generate", "not a causal language model");
+}
+
+/* ---- every family --------------------------------------------------------- */
+
+static void run_family(fixture *f, const char *model, const char *set) {
+  char args[512];
+  snprintf(args, sizeof args, "%s --data corpus.txt --batch 2 --seq 16 --steps 3 --eval-every 3 --set %s --out %s",
+           model, set, model);
+  int rc = gc_train(f, args);
+  if (rc) fail_msg("gc-train %s: exit %d\n%s", args, rc, f->err);
+  gc_runlog_row *rows;
+  size_t n;
+  read_rows(f, model, &rows, &n);
+  assert_int_equal(n, 3);
+  for (size_t i = 0; i < n; i++) assert_true(rows[i].train_loss > 3 && rows[i].train_loss < 9);
+  assert_true(isfinite(rows[2].val_loss));
+  free(rows);
+}
+
+static void test_families(void **state) {
+  fixture *f = *state;
+  run_family(f, "gpt2_tiny", "n_layer=1");
+  run_family(f, "bert_tiny", "num_hidden_layers=1");
+  run_family(f, "t5_tiny", "num_layers=1,num_decoder_layers=1");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_help, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_list_models, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bad_checkpoint, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_loss_csv, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_resume_bitwise, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_generate, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_families, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
