@@ -70,6 +70,8 @@ struct gc_decoder {
 static int add_cache(gc_decoder *s, gc_diag *d) {
   for (int i = 0; i < s->step->n_updates; i++) {
     const char *name = s->step->updates[i].name;
+    if (gc_tensor_map_get(&s->state, name))
+      return gc_diag_set(d, "generation: the params hold \"%s\", a name the KV cache uses", name);
     gc_tensor *t = gc_tensor_new(&s->step->nodes[gc_graph_find_param(s->step, name)]->type);
     if (!t) return gc_diag_set(d, "out of memory for the KV cache");
     gc_tensor_map_put(&s->state, name, t);

@@ -102,9 +102,14 @@ static void check_model(const char *name, const char *dtype, double tol) {
   reference_generate(&m, 0, 1, 0, want);
   assert_int_equal(generate(&m, 0, 1, 0, got), NEW);
   for (int i = 0; i < NEW; i++) assert_int_equal(got[i], want[i]);
+  /* eos stops after its first occurrence */
+  int first = 0;
+  while (want[first] != want[3]) first++;
+  gc_generate_opts eos = {.max_new = NEW, .top_p = 1, .eos_id = want[3]};
+  gc_diag d = {0};
+  assert_int_equal(gc_generate(&m.c, &m.params, prompt, P, &eos, got, &d), first + 1);
 
   /* step by step: prefill, then the greedy tokens */
-  gc_diag d = {0};
   gc_decoder *s = gc_decoder_new(&m.c, &m.params, L, &d);
   if (!s) fail_msg("%s", d.msg);
   assert_int_equal(gc_decoder_vocab(s), m.vocab);
@@ -184,6 +189,19 @@ static void test_graph_interface(void **st) {
   assert_null(gc_decode_build_step(&c, 257, &d));
   assert_non_null(strstr(d.msg, "max_position_embeddings"));
   assert_null(gc_decode_build_prefill(&c, 0, 10, &d));
+  /* gc_generate: past the positions; a missing weight is named */
+  gc_tensor_map none;
+  gc_tensor_map_init(&none);
+  int64_t out[300];
+  gc_generate_opts o = {.max_new = 253, .top_p = 1, .eos_id = -1};
+  assert_int_equal(gc_generate(&c, &none, prompt, P, &o, out, &d), -1);
+  assert_non_null(strstr(d.msg, "max_position_embeddings"));
+  o.max_new = 2;
+  assert_int_equal(gc_generate(&c, &none, prompt, P, &o, out, &d), -1);
+  assert_non_null(strstr(d.msg, "model.embed_tokens.weight"));
+  o.temperature = 1, o.top_p = 0;
+  assert_int_equal(gc_generate(&c, &none, prompt, P, &o, out, &d), -1);
+  assert_non_null(strstr(d.msg, "top_p"));
   gc_model_config_free(&c);
   assert_int_equal(gc_model_config_init(&c, "bert_tiny", &d), 0);
   assert_false(gc_decode_supported(&c));
