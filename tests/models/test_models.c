@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const tiny[] = {"qwen2_tiny", "gpt2_tiny", "bert_tiny", "t5_tiny"};
+static const char *const tiny[] = {"qwen2_tiny", "gpt2_tiny", "bert_tiny", "t5_tiny", "alibi_tiny"};
 
 static gc_graph *build(const char *name, const char *set, int64_t B, int64_t T, int64_t Td, gc_model_config *c,
                        gc_init_table **inits) {
@@ -142,7 +142,8 @@ static void changed_positions(const char *model, const char *input, int64_t at, 
 static void test_causal_models_do_not_see_the_future(void **state) {
   (void)state;
   static const struct { const char *model, *input; } cases[] = {
-      {"qwen2_tiny", "input_ids"}, {"gpt2_tiny", "input_ids"}, {"t5_tiny", "decoder_input_ids"}};
+      {"qwen2_tiny", "input_ids"}, {"gpt2_tiny", "input_ids"}, {"t5_tiny", "decoder_input_ids"},
+      {"alibi_tiny", "input_ids"}};
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     bool changed[64];
     int64_t T;
