@@ -1,51 +1,19 @@
-/* gc-train's sampling for causal models, by full recomputation: each new
- * token runs the model (batch 1, the training length) over the last tokens,
- * right-padded (causal attention never looks at the padding), and draws from
- * the logits at the last real position: greedy at temperature 0, else
- * softmax(logits / T) cut to the smallest set whose mass reaches top_p. */
+/* gc-train's sampling for causal models: with the KV cache of
+ * models/decode.h (gc_generate) when the family has generation graphs and
+ * prompt + max_new fit its positions; otherwise by full recomputation, each
+ * new token running the model (batch 1, the training length) over the last
+ * tokens, right-padded (causal attention never looks at the padding).  Both
+ * draw with frontend/sample.h (greedy at temperature 0, else top-p). */
 #include "tools/train.h"
 #include "backends/interp/interp.h"
+#include "frontend/sample.h"
+#include "models/decode.h"
 #include "models/model_io.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-  int id;
-  double p;
-} candidate;
-
-static int by_p_desc(const void *a, const void *b) {
-  const candidate *x = a, *y = b;
-  if (x->p != y->p) return x->p < y->p ? 1 : -1;
-  return x->id - y->id;
-}
-
-/* Draws a token from `logits` (n of them). */
-static int pick(const double *logits, int n, double temperature, double top_p, gc_rng *rng, candidate *c) {
-  int best = 0;
-  for (int i = 1; i < n; i++)
-    if (logits[i] > logits[best]) best = i;
-  if (temperature <= 0) return best;
-  double sum = 0;
-  for (int i = 0; i < n; i++) {
-    c[i].id = i;
-    c[i].p = exp((logits[i] - logits[best]) / temperature);
-    sum += c[i].p;
-  }
-  qsort(c, (size_t)n, sizeof *c, by_p_desc);
-  int keep = 0;
-  double mass = 0;
-  while (keep < n && (keep == 0 || mass < top_p * sum)) mass += c[keep++].p;
-  double u = gc_rng_uniform(rng) * mass;
-  for (int i = 0; i < keep; i++) {
-    u -= c[i].p;
-    if (u < 0) return c[i].id;
-  }
-  return c[keep - 1].id;
-}
 
 /* Logits at position `last` of a run over ids[0..len) (len <= seq). */
 static int next_logits(gc_train_run *r, const gc_graph *g, const int32_t *ids, int len, int seq, double *logits,
@@ -77,26 +45,44 @@ static void put_token(const gc_tokenizer *tok, int id) {
   fflush(stdout);
 }
 
-static int generate(gc_train_run *r, const gc_graph *g, int seq, int32_t *ids, int len, int max_new,
-                    double temperature, double top_p, uint64_t seed, gc_diag *d) {
+/* Recomputation over a sliding window of the last `seq` tokens. */
+static int recompute(gc_train_run *r, const gc_graph *g, int seq, int32_t *ids, int len, int max_new,
+                     double temperature, double top_p, uint64_t seed, gc_diag *d) {
   int vocab = (int)r->config.family->vocab_size(r->config.config);
   int usable = gc_tokenizer_vocab_size(r->tok) < vocab ? gc_tokenizer_vocab_size(r->tok) : vocab;
   double *logits = malloc((size_t)vocab * sizeof *logits);
-  candidate *c = malloc((size_t)vocab * sizeof *c);
   gc_rng rng;
   gc_rng_seed(&rng, seed);
-  int rc = logits && c ? 0 : gc_diag_set(d, "out of memory");
+  int rc = logits ? 0 : gc_diag_set(d, "out of memory");
   for (int i = 0; i < max_new && rc == 0; i++) {
     int start = len > seq ? len - seq : 0;
     rc = next_logits(r, g, ids + start, len - start, seq, logits, vocab, d);
-    if (rc == 0) {
-      ids[len] = pick(logits, usable, temperature, top_p, &rng, c);
-      put_token(r->tok, ids[len++]);
-    }
+    int64_t id = rc == 0 ? gc_sample(logits, usable, temperature, top_p, &rng, d) : -1;
+    if (id < 0) rc = -1;
+    if (rc == 0) put_token(r->tok, ids[len++] = (int32_t)id);
+    if (rc == 0 && id == gc_tokenizer_special_id(r->tok, "<|endoftext|>")) break;
   }
   free(logits);
-  free(c);
   return rc;
+}
+
+/* With the KV cache; 1 when the family or the length does not allow it. */
+static int cached(gc_train_run *r, const int32_t *ids, int len, int max_new, double temperature, double top_p,
+                  uint64_t seed) {
+  if (!gc_decode_supported(&r->config)) return 1;
+  int64_t *prompt = malloc((size_t)len * sizeof *prompt), *out = malloc(((size_t)max_new + 1) * sizeof *out);
+  gc_generate_opts o = {.max_new = max_new, .temperature = temperature, .top_p = top_p, .seed = seed,
+                        .eos_id = gc_tokenizer_special_id(r->tok, "<|endoftext|>")};
+  int64_t n = -1;
+  gc_diag d = {0};
+  if (prompt && out) {
+    for (int i = 0; i < len; i++) prompt[i] = ids[i];
+    n = gc_generate(&r->config, &r->params, prompt, len, &o, out, &d);
+  }
+  for (int64_t i = 0; i < n; i++) put_token(r->tok, (int)out[i]);
+  free(prompt);
+  free(out);
+  return n < 0 ? 1 : 0;
 }
 
 int gc_train_sample(gc_train_run *r, const char *prompt, int max_new, double temperature, double top_p,
@@ -119,7 +105,8 @@ int gc_train_sample(gc_train_run *r, const char *prompt, int max_new, double tem
     int eot = gc_tokenizer_special_id(r->tok, "<|endoftext|>");
     if (n == 0) ids[n++] = eot >= 0 ? eot : '\n';
     fputs(prompt, stdout);
-    rc = generate(r, g, seq, ids, (int)n, max_new, temperature, top_p, seed, d);
+    if (cached(r, ids, (int)n, max_new, temperature, top_p, seed))
+      rc = recompute(r, g, seq, ids, (int)n, max_new, temperature, top_p, seed, d);
     fputc('\n', stdout);
   }
   free(prompt_ids);
