@@ -3,6 +3,7 @@
 #include "tools/cli.h"
 #include "tools/train.h"
 #include "frontend/progress.h"
+#include "frontend/runlog.h"
 
 #include <errno.h>
 #include <math.h>
@@ -44,7 +45,8 @@ static const char usage[] =
     "  --top-p P         nucleus sampling mass (default 0.95)\n"
     "  --help            this text\n"
     "\n"
-    "Ctrl-C saves a checkpoint at the end of the current step; --resume continues it.\n";
+    "Ctrl-C saves a checkpoint at the end of the current step; --resume continues it.\n"
+    "--resume and --generate reuse the run's --set (saved in OUT/settings.txt) unless given one.\n";
 
 typedef enum { LONG_POS, INT_POS, INT_NONNEG, REAL_POS, REAL_NONNEG, UNIT, SEED, TEXT, FLAG } flag_kind;
 
@@ -169,6 +171,24 @@ static int prepare_out(const char *dir, gc_diag *d) {
   return 0;
 }
 
+/* OUT/settings.txt keeps the run's --set, so --resume and --generate
+ * rebuild the same model without repeating it. */
+static int save_settings(const gc_train_run *r, gc_diag *d) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/settings.txt", r->out);
+  const char *set = r->opts->set ? r->opts->set : "";
+  return gc_write_file_atomic(path, set, strlen(set), d);
+}
+
+/* The saved --set of OUT (malloc'd, caller frees), or NULL. */
+static char *saved_settings(const gc_train_opts *o) {
+  char path[4200], err[256];
+  size_t len;
+  if (o->out) snprintf(path, sizeof path, "%s/settings.txt", o->out);
+  else snprintf(path, sizeof path, "runs/%s/settings.txt", o->model);
+  return access(path, R_OK) == 0 ? gc_cli_read_file(path, &len, err, sizeof err) : NULL;
+}
+
 static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig) { (void)sig, interrupted = 1; }
 
@@ -194,7 +214,7 @@ static int train(gc_train_run *r) {
   if (setup_training(r, &d)) return fprintf(stderr, "%s: error: %s\n", prog, d.msg), GC_EXIT_USAGE;
   char path[4200];
   snprintf(path, sizeof path, "%s/tokenizer.gcbpe", r->out);
-  if (!r->opts->resume && gc_tokenizer_save(r->tok, path, &d))
+  if (!r->opts->resume && (gc_tokenizer_save(r->tok, path, &d) || save_settings(r, &d)))
     return fprintf(stderr, "%s: error: %s\n", prog, d.msg), GC_EXIT_ERROR;
   printf("%s: %s, %lld params, %zu tokens (%zu train, %zu val), vocab %d, out %s\n", prog, r->opts->model,
          (long long)gc_graph_param_count(r->eval_graph), r->n_ids, r->train.n, r->val.n,
@@ -231,9 +251,12 @@ int main(int argc, char **argv) {
   if (rc == 1 && action[2] == 'l') return list_models();
   if (rc == 1) return fputs(usage, stdout), GC_EXIT_OK;
   if (rc) return rc;
+  char *saved = (o.resume || o.generate) && !o.set ? saved_settings(&o) : NULL;
+  if (saved && *saved) o.set = saved;
   gc_train_run r = {.opts = &o};
   gc_tensor_map_init(&r.params);
   rc = o.generate ? generate(&r) : train(&r);
   gc_train_run_free(&r);
+  free(saved);
   return rc;
 }

@@ -10,7 +10,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 typedef struct {
   char dir[64];
@@ -289,7 +291,58 @@ static void test_generate(void **state) {
   /* Seeded: the same command samples the same text. */
   assert_int_equal(gc_train(f, QWEN "--out gen --generate --prompt JULIET: --seed 7"), 0);
   assert_string_equal(first, f->out);
+  /* The run's --set is remembered: one layer again without saying so. */
+  assert_int_equal(gc_train(f, "qwen2_tiny " TINY "--out gen --generate --prompt JULIET: --seed 7"), 0);
+  assert_string_equal(first, f->out);
   expect_usage(f, "bert_tiny " TINY "--out gen --generate", "not a causal language model");
+}
+
+/* ---- Ctrl-C ----------------------------------------------------------------- */
+
+static size_t csv_rows(const fixture *f, const char *run) {
+  char p[128];
+  snprintf(p, sizeof p, "%s/%s/loss.csv", f->dir, run);
+  gc_runlog_row *rows = NULL;
+  size_t n = 0;
+  gc_diag d;
+  if (gc_runlog_read_csv(p, &rows, &n, &d)) n = 0;
+  free(rows);
+  return n;
+}
+
+static void test_interrupt(void **state) {
+  fixture *f = *state;
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && exec '%s/gc-train' " QWEN "--steps 100000 --out int >int.out 2>int.err", f->dir,
+           bin_dir());
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+  }
+  for (int i = 0; i < 600 && csv_rows(f, "int") < 2; i++) usleep(50000);
+  assert_true(csv_rows(f, "int") >= 2);
+  kill(pid, SIGINT);
+  int st;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 130);
+  /* The checkpoint holds every step the log shows. */
+  size_t done = csv_rows(f, "int");
+  gc_tensor_map m;
+  gc_diag d;
+  char p[128];
+  gc_tensor_map_init(&m);
+  path_of(f, "int/state.safetensors", p, sizeof p);
+  if (gc_safetensors_read(p, &m, &d)) fail_msg("%s", d.msg);
+  assert_int_equal((int64_t)gc_tensor_load(gc_tensor_map_get(&m, "train.step"), 0), (int64_t)done);
+  gc_tensor_map_clear(&m);
+  /* And --resume takes it on for one more step. */
+  snprintf(cmd, sizeof cmd, "qwen2_tiny " TINY "--steps %zu --out int --resume --max-new 0", done + 1);
+  assert_int_equal(gc_train(f, cmd), 0);
+  assert_int_equal(csv_rows(f, "int"), done + 1);
 }
 
 /* ---- every family --------------------------------------------------------- */
@@ -325,6 +378,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_loss_csv, setup, teardown),
       cmocka_unit_test_setup_teardown(test_resume_bitwise, setup, teardown),
       cmocka_unit_test_setup_teardown(test_generate, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
       cmocka_unit_test_setup_teardown(test_families, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
