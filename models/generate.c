@@ -1,42 +1,37 @@
-/* Generation: the families' prefill/decode graph builders by name, a decoder
+/* Generation: the families' prefill/decode graph builders, a decoder
  * running them with the interpreter while it holds the KV cache, and the
  * generate loop (prefill once, then one decode step per token). */
 #include "models/decode.h"
 #include "backends/interp/interp.h"
 #include "frontend/sample.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-  const char *family;
-  void (*prefill)(gc_builder *b, const void *config, int64_t prompt_len, int64_t max_len);
-  void (*decode)(gc_builder *b, const void *config, int64_t max_len);
-} decode_family;
-
-static const decode_family families[] = {
-    {"qwen2", gc_qwen2_build_prefill, gc_qwen2_build_decode},
-    {"gpt2", gc_gpt2_build_prefill, gc_gpt2_build_decode},
-};
-
-static const decode_family *find_family(const gc_model_config *c) {
-  for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
-    if (strcmp(families[i].family, c->family->name) == 0) return &families[i];
-  return NULL;
+bool gc_decode_supported(const gc_model_config *c) {
+  return c->family->build_prefill && c->family->build_decode;
 }
-
-bool gc_decode_supported(const gc_model_config *c) { return find_family(c) != NULL; }
 
 /* Check, then build with the family's prefill (prompt_len > 0) or decode
  * (prompt_len == 0) builder. */
 static gc_graph *build(const gc_model_config *c, int64_t prompt_len, int64_t max_len, gc_diag *d) {
-  const decode_family *f = find_family(c);
-  if (!f) return gc_diag_set(d, "generation supports the causal families qwen2 and gpt2, not %s", c->family->name), NULL;
+  const gc_model_family *f = c->family;
+  if (!gc_decode_supported(c)) {
+    char names[256] = "";
+    int n;
+    const gc_model_family *const *all = gc_model_families(&n);
+    for (int i = 0; i < n; i++)
+      if (all[i]->build_prefill && all[i]->build_decode)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "", all[i]->name);
+    return gc_diag_set(d, "generation with a KV cache is not available for %s; it is for: %s", f->name, names),
+           NULL;
+  }
   if (gc_model_config_validate(c, d)) return NULL;
   gc_builder *b = gc_builder_new(prompt_len ? "prefill" : "decode", c->dtype);
   if (!b) return gc_diag_set(d, "out of memory"), NULL;
-  if (prompt_len) f->prefill(b, c->config, prompt_len, max_len);
-  else f->decode(b, c->config, max_len);
+  if (prompt_len) f->build_prefill(b, c->config, prompt_len, max_len);
+  else f->build_decode(b, c->config, max_len);
   if (gc_builder_error(b)) {
     gc_diag_set(d, "%s", gc_builder_error(b));
     gc_builder_free(b);

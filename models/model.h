@@ -72,6 +72,11 @@ struct gc_model_family {
   /* Tied-weight aliases: pairs {alias, kept name}, NULL-terminated; loading
    * accepts either.  May be NULL. */
   const char *const *(*aliases)(const void *config);
+  /* Generation with a KV cache (models/decode.h), for causal families; NULL
+   * when the family has none.  prefill: the prompt (input_ids [1, P]) fills
+   * cache slots 0..P-1; decode: one token at `position`. */
+  void (*build_prefill)(gc_builder *b, const void *config, int64_t prompt_len, int64_t max_len);
+  void (*build_decode)(gc_builder *b, const void *config, int64_t max_len);
 };
 
 /* ---- the registry ------------------------------------------------------ */
@@ -104,7 +109,7 @@ char *gc_model_config_describe(const gc_model_config *c);
 
 /* Build the training graph (forward + loss).  On success returns the graph
  * (caller frees) and, when `inits` is non-NULL, the params' init rules
- * (caller frees with gc_init_table_free + free). */
+ * (caller frees with gc_init_table_free, which frees the table too). */
 gc_graph *gc_model_build(const gc_model_config *c, const gc_model_shape *shape,
                          gc_init_table **inits, gc_diag *d);
 

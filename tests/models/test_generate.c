@@ -206,7 +206,7 @@ static void test_graph_interface(void **st) {
   assert_int_equal(gc_model_config_init(&c, "bert_tiny", &d), 0);
   assert_false(gc_decode_supported(&c));
   assert_null(gc_decode_build_step(&c, 10, &d));
-  assert_non_null(strstr(d.msg, "qwen2 and gpt2"));
+  assert_non_null(strstr(d.msg, "qwen2, gpt2"));
   gc_model_config_free(&c);
 }
 
