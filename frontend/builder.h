@@ -64,11 +64,18 @@ typedef struct {
   gc_init_kind kind;
   double value;   /* CONST: the value; NORMAL: the mean */
   double std;     /* NORMAL: the standard deviation */
+  /* Row (index along axis 0) set to zero afterwards, plus one; 0 for none.
+   * HF zeroes an embedding's padding_idx row this way. */
+  int64_t zero_row_plus1;
 } gc_init;
-static inline gc_init gc_init_zeros(void) { return (gc_init){GC_INIT_ZEROS, 0, 0}; }
-static inline gc_init gc_init_ones(void) { return (gc_init){GC_INIT_ONES, 1, 0}; }
-static inline gc_init gc_init_const(double v) { return (gc_init){GC_INIT_CONST, v, 0}; }
-static inline gc_init gc_init_normal(double std) { return (gc_init){GC_INIT_NORMAL, 0, std}; }
+static inline gc_init gc_init_zeros(void) { return (gc_init){GC_INIT_ZEROS, 0, 0, 0}; }
+static inline gc_init gc_init_ones(void) { return (gc_init){GC_INIT_ONES, 1, 0, 0}; }
+static inline gc_init gc_init_const(double v) { return (gc_init){GC_INIT_CONST, v, 0, 0}; }
+static inline gc_init gc_init_normal(double std) { return (gc_init){GC_INIT_NORMAL, 0, std, 0}; }
+/* normal(std) with row `row` zeroed (an embedding's padding_idx). */
+static inline gc_init gc_init_normal_zero_row(double std, int64_t row) {
+  return (gc_init){GC_INIT_NORMAL, 0, std, row + 1};
+}
 
 /* Param name -> init rule, filled as params are created.  Owned by whoever
  * took it from the builder; free with gc_init_table_free. */

@@ -84,11 +84,15 @@ static void fill(gc_tensor *t, const gc_init *rule, uint64_t state) {
     }
     gc_tensor_store(t, i, v);
   }
+  if (rule->zero_row_plus1 > 0 && t->type.rank >= 1 && rule->zero_row_plus1 <= t->type.dims[0]) {
+    int64_t row = n / t->type.dims[0], at = (rule->zero_row_plus1 - 1) * row;
+    for (int64_t i = 0; i < row; i++) gc_tensor_store(t, at + i, 0);
+  }
 }
 
 int gc_init_params(const gc_graph *g, const gc_init_table *inits, uint64_t seed,
                    gc_tensor_map *params, gc_diag *d) {
-  static const gc_init zeros = {GC_INIT_ZEROS, 0, 0};
+  static const gc_init zeros = {GC_INIT_ZEROS, 0, 0, 0};
   for (int i = 0; i < g->n_nodes; i++) {
     const gc_node *n = g->nodes[i];
     if (n->op != GC_OP_PARAM) continue;

@@ -13,6 +13,10 @@ gc_val gc_embedding_padded(gc_builder *b, gc_val ids, const char *name, int64_t 
   if (gc_b_skip(b, "embedding", 1, &ids)) return GC_NONE;
   gc_val y = gc_embedding(b, ids, name, num, dim);
   if (padding_idx < 0 || padding_idx >= num) return y;
+  /* HF's _init_weights zeroes the padding row. */
+  gc_push(b, "%s", name);
+  gc_set_init(b, "weight", gc_init_normal_zero_row(gc_builder_init_std(b), padding_idx));
+  gc_pop(b);
   /* where(ids == pad, stop_gradient(y), y): the same values, but positions
    * holding the pad token pass no gradient back to the table. */
   gc_push(b, "%s", name);

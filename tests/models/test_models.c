@@ -106,6 +106,31 @@ static void test_initial_loss_near_ln_vocab(void **state) {
   }
 }
 
+/* HF's _init_weights zeroes BERT's padding_idx row; the rest is normal(0.02). */
+static void test_bert_init_zeroes_the_padding_row(void **state) {
+  (void)state;
+  gc_model_config c;
+  gc_init_table *inits;
+  gc_graph *g = build("bert_tiny", "pad_token_id=3", 1, 4, 4, &c, &inits);
+  gc_tensor_map params, inputs;
+  gc_tensor_map_init(&params);
+  gc_tensor_map_init(&inputs);
+  feed(&c, g, inits, &params, &inputs, 5);
+  const gc_tensor *w = gc_tensor_map_get(&params, "bert.embeddings.word_embeddings.weight");
+  int64_t H = w->type.dims[1];
+  double ss = 0;
+  for (int64_t i = 0; i < H; i++) {
+    assert_true(gc_tensor_load(w, 3 * H + i) == 0.0);
+    ss += gc_tensor_load(w, 4 * H + i) * gc_tensor_load(w, 4 * H + i);
+  }
+  assert_true(sqrt(ss / (double)H) > 0.01 && sqrt(ss / (double)H) < 0.03);
+  gc_tensor_map_clear(&params);
+  gc_tensor_map_clear(&inputs);
+  gc_init_table_free(inits);
+  gc_graph_free(g);
+  gc_model_config_free(&c);
+}
+
 /* ---- causality --------------------------------------------------------- */
 
 /* Change the token of `input` at position `at` and report which positions'
@@ -235,6 +260,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_real_preset_counts),
       cmocka_unit_test(test_initial_loss_near_ln_vocab),
+      cmocka_unit_test(test_bert_init_zeroes_the_padding_row),
       cmocka_unit_test(test_causal_models_do_not_see_the_future),
       cmocka_unit_test(test_bert_sees_both_ways),
       cmocka_unit_test(test_whole_model_gradcheck),
