@@ -1,4 +1,5 @@
 /* Model configs: presets, `--set key=value` on Hugging Face config keys. */
+#include "frontend/nn.h"
 #include "models/model.h"
 
 #include <errno.h>
@@ -174,7 +175,8 @@ gc_graph *gc_model_build(const gc_model_config *c, const gc_model_shape *shape, 
     gc_val step = gc_param_full(b, "opt.step", GC_I64, 0, NULL, gc_init_zeros());
     gc_builder_set_training(b, true, step, 0x5eedULL);
   }
-  c->family->build(b, c->config, shape);
+  if (c->family->build) c->family->build(b, c->config, shape);
+  else gc_causal_lm_build(b, c->family, c->config, shape);
   if (gc_builder_error(b)) {
     gc_diag_set(d, "%s", gc_builder_error(b));
     gc_builder_free(b);
@@ -192,4 +194,17 @@ int64_t gc_graph_param_count(const gc_graph *g) {
   for (int i = 0; i < g->n_nodes; i++)
     if (g->nodes[i]->op == GC_OP_PARAM) n += gc_type_numel_unchecked(&g->nodes[i]->type);
   return n;
+}
+
+void gc_causal_lm_build(gc_builder *b, const gc_model_family *f, const void *config, const gc_model_shape *s) {
+  int64_t B = s->batch, T = s->seq;
+  if (T > f->max_positions(config))
+    gc_builder_fail(b, "%s: seq %lld exceeds the model's %lld positions", f->name, (long long)T,
+                    (long long)f->max_positions(config));
+  gc_val ids = gc_input(b, "input_ids", GC_I64, GC_SHAPE(B, T));
+  gc_val labels = gc_input(b, "labels", GC_I64, GC_SHAPE(B, T));
+  gc_val mask = gc_input(b, "attention_mask", GC_I64, GC_SHAPE(B, T));
+  gc_val logits = f->lm_head(b, config, f->trunk(b, config, ids, GC_NONE, mask, NULL));
+  gc_output(b, "loss", gc_label(b, gc_causal_lm_loss(b, logits, labels), "loss"));
+  gc_output(b, "logits", logits);
 }

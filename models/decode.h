@@ -15,8 +15,8 @@
  *            where(iota == position, new, cache); attention reads all max_len
  *            slots with a mask keeping slots <= position.
  *
- * Each family's layers are the training builder's (models/qwen2.c, gpt2.c)
- * with a gc_kv_hook, so generation computes what the training graph does:
+ * The graphs are built from the family's trunk and lm_head — the same code
+ * the training graph uses (models/model.h) — with a gc_kv_hook, so generation computes what the training graph does:
  * greedy decoding with the cache gives the tokens a full recomputation gives.
  *
  * A gc_decoder runs the graphs with the interpreter, holding the cache; and
@@ -55,13 +55,13 @@ void gc_kv_cache_fn(gc_builder *b, void *ctx, int64_t layer, gc_val *k, gc_val *
 
 /* ---- graph builders ---------------------------------------------------- */
 
-/* Per family: build into b (errors recorded in the builder). */
-void gc_qwen2_build_prefill(gc_builder *b, const void *config, int64_t prompt_len, int64_t max_len);
-void gc_qwen2_build_decode(gc_builder *b, const void *config, int64_t max_len);
-void gc_gpt2_build_prefill(gc_builder *b, const void *config, int64_t prompt_len, int64_t max_len);
-void gc_gpt2_build_decode(gc_builder *b, const void *config, int64_t max_len);
+/* Build into b (errors recorded in the builder) from a causal family's trunk
+ * and lm_head (models/model.h) with the cache hook. */
+void gc_decode_graph_prefill(gc_builder *b, const gc_model_family *f, const void *config, int64_t prompt_len,
+                             int64_t max_len);
+void gc_decode_graph_step(gc_builder *b, const gc_model_family *f, const void *config, int64_t max_len);
 
-/* True for the families with generation graphs (qwen2, gpt2). */
+/* True for the families with a trunk and lm_head (qwen2, gpt2). */
 bool gc_decode_supported(const gc_model_config *c);
 /* The graphs for a config: 1 <= prompt_len <= max_len <= the family's
  * positions.  The caller frees them (gc_graph_free); NULL + message. */

@@ -10,7 +10,7 @@
 #include <string.h>
 
 bool gc_decode_supported(const gc_model_config *c) {
-  return c->family->build_prefill && c->family->build_decode;
+  return c->family->trunk && c->family->lm_head && c->family->max_positions;
 }
 
 /* Check, then build with the family's prefill (prompt_len > 0) or decode
@@ -22,7 +22,7 @@ static gc_graph *build(const gc_model_config *c, int64_t prompt_len, int64_t max
     int n;
     const gc_model_family *const *all = gc_model_families(&n);
     for (int i = 0; i < n; i++)
-      if (all[i]->build_prefill && all[i]->build_decode)
+      if (all[i]->trunk && all[i]->lm_head && all[i]->max_positions)
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "", all[i]->name);
     return gc_diag_set(d, "generation with a KV cache is not available for %s; it is for: %s", f->name, names),
            NULL;
@@ -30,8 +30,8 @@ static gc_graph *build(const gc_model_config *c, int64_t prompt_len, int64_t max
   if (gc_model_config_validate(c, d)) return NULL;
   gc_builder *b = gc_builder_new(prompt_len ? "prefill" : "decode", c->dtype);
   if (!b) return gc_diag_set(d, "out of memory"), NULL;
-  if (prompt_len) f->build_prefill(b, c->config, prompt_len, max_len);
-  else f->build_decode(b, c->config, max_len);
+  if (prompt_len) gc_decode_graph_prefill(b, f, c->config, prompt_len, max_len);
+  else gc_decode_graph_step(b, f, c->config, max_len);
   if (gc_builder_error(b)) {
     gc_diag_set(d, "%s", gc_builder_error(b));
     gc_builder_free(b);

@@ -42,9 +42,11 @@ static gc_val mlp(gc_builder *b, const gc_gpt2_config *c, gc_val x, double proj_
   return gc_dropout(b, y, c->resid_pdrop);
 }
 
-gc_val gc_gpt2_trunk(gc_builder *b, const gc_gpt2_config *c, gc_val ids, gc_val positions, gc_val mask,
+gc_val gc_gpt2_trunk(gc_builder *b, const void *config, gc_val ids, gc_val positions, gc_val mask,
                      const gc_kv_hook *hook) {
+  const gc_gpt2_config *c = config;
   int64_t E = c->n_embd, V = c->vocab_size;
+  gc_builder_set_init_std(b, c->initializer_range);
   double eps = c->layer_norm_epsilon;
   /* HF: c_proj weights get initializer_range / sqrt(2 * n_layer). */
   double proj_std = c->initializer_range / sqrt(2.0 * (double)(c->n_layer ? c->n_layer : 1));
@@ -63,22 +65,11 @@ gc_val gc_gpt2_trunk(gc_builder *b, const gc_gpt2_config *c, gc_val ids, gc_val 
   return h;
 }
 
-gc_val gc_gpt2_lm_head(gc_builder *b, const gc_gpt2_config *c, gc_val h) {
+gc_val gc_gpt2_lm_head(gc_builder *b, const void *config, gc_val h) {
+  const gc_gpt2_config *c = config;
   return c->tie_word_embeddings
              ? gc_linear_fn(b, h, gc_find_param(b, "transformer.wte.weight"), GC_NONE, GC_LINEAR_OUT_IN)
              : gc_linear(b, h, "lm_head", c->n_embd, c->vocab_size, false, GC_LINEAR_OUT_IN);
 }
 
-void gc_gpt2_build(gc_builder *b, const void *config, const gc_model_shape *s) {
-  const gc_gpt2_config *c = config;
-  int64_t B = s->batch, T = s->seq;
-  if (T > c->n_positions)
-    gc_builder_fail(b, "gpt2: seq %lld exceeds n_positions %lld", (long long)T, (long long)c->n_positions);
-  gc_builder_set_init_std(b, c->initializer_range);
-  gc_val ids = gc_input(b, "input_ids", GC_I64, GC_SHAPE(B, T));
-  gc_val labels = gc_input(b, "labels", GC_I64, GC_SHAPE(B, T));
-  gc_val mask = gc_input(b, "attention_mask", GC_I64, GC_SHAPE(B, T));
-  gc_val logits = gc_gpt2_lm_head(b, c, gc_gpt2_trunk(b, c, ids, GC_NONE, mask, NULL));
-  gc_output(b, "loss", gc_label(b, gc_causal_lm_loss(b, logits, labels), "loss"));
-  gc_output(b, "logits", logits);
-}
+int64_t gc_gpt2_max_positions(const void *config) { return ((const gc_gpt2_config *)config)->n_positions; }

@@ -14,15 +14,14 @@ typedef struct {
   int64_t bos_token_id, eos_token_id;
 } gc_gpt2_config;
 
-void gc_gpt2_build(gc_builder *b, const void *config, const gc_model_shape *shape);
-
 /* The parts the training and generation graphs share.  The block stack:
  * ids i64[B, T] -> ln_f'd hidden states [B, T, n_embd]; positions i64[T]
  * (GC_NONE: 0..T-1) pick the wpe rows; mask an HF attention_mask or GC_NONE;
  * hook NULL except when generating (models/decode.h). */
-gc_val gc_gpt2_trunk(gc_builder *b, const gc_gpt2_config *c, gc_val ids, gc_val positions, gc_val mask,
+gc_val gc_gpt2_trunk(gc_builder *b, const void *config, gc_val ids, gc_val positions, gc_val mask,
                      const gc_kv_hook *hook);
 /* hidden [..., n_embd] -> logits [..., vocab] (tied to wte or lm_head). */
-gc_val gc_gpt2_lm_head(gc_builder *b, const gc_gpt2_config *c, gc_val h);
+gc_val gc_gpt2_lm_head(gc_builder *b, const void *config, gc_val h);
+int64_t gc_gpt2_max_positions(const void *config);
 
 #endif

@@ -63,6 +63,6 @@ static const char *const *aliases(const void *config) {
 const gc_model_family gc_family_gpt2 = {
     .name = "gpt2", .hf_class = "GPT2LMHeadModel", .task = GC_MODEL_CAUSAL_LM,
     .config_size = sizeof(gc_gpt2_config), .defaults = &defaults, .keys = keys, .presets = presets,
-    .validate = validate, .build = gc_gpt2_build, .vocab_size = vocab_size, .aliases = aliases,
-    .build_prefill = gc_gpt2_build_prefill, .build_decode = gc_gpt2_build_decode,
+    .validate = validate, .vocab_size = vocab_size, .aliases = aliases,
+    .trunk = gc_gpt2_trunk, .lm_head = gc_gpt2_lm_head, .max_positions = gc_gpt2_max_positions,
 };

@@ -46,6 +46,7 @@ typedef struct {
 } gc_model_shape;
 
 typedef struct gc_model_family gc_model_family;
+struct gc_kv_hook; /* models/decode.h */
 
 typedef struct {
   const char *name;                       /* "qwen2_tiny" */
@@ -72,12 +73,25 @@ struct gc_model_family {
   /* Tied-weight aliases: pairs {alias, kept name}, NULL-terminated; loading
    * accepts either.  May be NULL. */
   const char *const *(*aliases)(const void *config);
-  /* Generation with a KV cache (models/decode.h), for causal families; NULL
-   * when the family has none.  prefill: the prompt (input_ids [1, P]) fills
-   * cache slots 0..P-1; decode: one token at `position`. */
-  void (*build_prefill)(gc_builder *b, const void *config, int64_t prompt_len, int64_t max_len);
-  void (*build_decode)(gc_builder *b, const void *config, int64_t max_len);
+  /* Causal LMs split in two parts that the training graph
+   * (gc_causal_lm_build) and the generation graphs with a KV cache
+   * (models/decode.h) share; NULL for other families.
+   *   trunk: ids i64[B, T] -> final hidden states [B, T, width]; positions
+   *          i64[T] or [B, T] (GC_NONE: 0..T-1); mask an HF attention_mask or
+   *          GC_NONE; hook NULL except when generating.
+   *   lm_head: hidden [..., width] -> logits [..., vocab].
+   *   max_positions: the longest sequence the config allows. */
+  gc_val (*trunk)(gc_builder *b, const void *config, gc_val ids, gc_val positions, gc_val mask,
+                  const struct gc_kv_hook *hook);
+  gc_val (*lm_head)(gc_builder *b, const void *config, gc_val h);
+  int64_t (*max_positions)(const void *config);
 };
+
+/* The training graph of a causal LM from its family's trunk and lm_head:
+ * inputs input_ids, labels, attention_mask [B, T]; outputs loss (labels
+ * shifted inside, -100 ignored) and logits.  A family's `build` for causal
+ * LMs with trunk/lm_head. */
+void gc_causal_lm_build(gc_builder *b, const gc_model_family *f, const void *config, const gc_model_shape *shape);
 
 /* ---- the registry ------------------------------------------------------ */
 

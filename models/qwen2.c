@@ -25,9 +25,11 @@ static gc_val attention(gc_builder *b, const gc_qwen2_config *c, int64_t layer, 
   return y;
 }
 
-gc_val gc_qwen2_trunk(gc_builder *b, const gc_qwen2_config *c, gc_val ids, gc_val positions, gc_val mask,
+gc_val gc_qwen2_trunk(gc_builder *b, const void *config, gc_val ids, gc_val positions, gc_val mask,
                       const gc_kv_hook *hook) {
+  const gc_qwen2_config *c = config;
   int64_t H = c->hidden_size, V = c->vocab_size;
+  gc_builder_set_init_std(b, c->initializer_range);
   double eps = c->rms_norm_eps;
   gc_push(b, "model");
   gc_val h = gc_embedding(b, ids, "embed_tokens", V, H);
@@ -46,23 +48,11 @@ gc_val gc_qwen2_trunk(gc_builder *b, const gc_qwen2_config *c, gc_val ids, gc_va
   return h;
 }
 
-gc_val gc_qwen2_lm_head(gc_builder *b, const gc_qwen2_config *c, gc_val h) {
+gc_val gc_qwen2_lm_head(gc_builder *b, const void *config, gc_val h) {
+  const gc_qwen2_config *c = config;
   return c->tie_word_embeddings
              ? gc_linear_fn(b, h, gc_find_param(b, "model.embed_tokens.weight"), GC_NONE, GC_LINEAR_OUT_IN)
              : gc_linear(b, h, "lm_head", c->hidden_size, c->vocab_size, false, GC_LINEAR_OUT_IN);
 }
 
-void gc_qwen2_build(gc_builder *b, const void *config, const gc_model_shape *s) {
-  const gc_qwen2_config *c = config;
-  int64_t B = s->batch, T = s->seq;
-  if (T > c->max_position_embeddings)
-    gc_builder_fail(b, "qwen2: seq %lld exceeds max_position_embeddings %lld", (long long)T,
-                    (long long)c->max_position_embeddings);
-  gc_builder_set_init_std(b, c->initializer_range);
-  gc_val ids = gc_input(b, "input_ids", GC_I64, GC_SHAPE(B, T));
-  gc_val labels = gc_input(b, "labels", GC_I64, GC_SHAPE(B, T));
-  gc_val mask = gc_input(b, "attention_mask", GC_I64, GC_SHAPE(B, T));
-  gc_val logits = gc_qwen2_lm_head(b, c, gc_qwen2_trunk(b, c, ids, GC_NONE, mask, NULL));
-  gc_output(b, "loss", gc_label(b, gc_causal_lm_loss(b, logits, labels), "loss"));
-  gc_output(b, "logits", logits);
-}
+int64_t gc_qwen2_max_positions(const void *config) { return ((const gc_qwen2_config *)config)->max_position_embeddings; }

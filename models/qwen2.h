@@ -14,15 +14,14 @@ typedef struct {
   int64_t sliding_window, max_window_layers, bos_token_id, eos_token_id;
 } gc_qwen2_config;
 
-void gc_qwen2_build(gc_builder *b, const void *config, const gc_model_shape *shape);
-
 /* The parts the training and generation graphs share.  The decoder stack:
  * ids i64[B, T] -> final-normed hidden states [B, T, hidden]; positions
  * i64[T] or [B, T] (GC_NONE: 0..T-1); mask an HF attention_mask or GC_NONE;
  * hook NULL except when generating (models/decode.h). */
-gc_val gc_qwen2_trunk(gc_builder *b, const gc_qwen2_config *c, gc_val ids, gc_val positions, gc_val mask,
+gc_val gc_qwen2_trunk(gc_builder *b, const void *config, gc_val ids, gc_val positions, gc_val mask,
                       const gc_kv_hook *hook);
 /* hidden [..., hidden] -> logits [..., vocab] (tied to the embedding or lm_head). */
-gc_val gc_qwen2_lm_head(gc_builder *b, const gc_qwen2_config *c, gc_val h);
+gc_val gc_qwen2_lm_head(gc_builder *b, const void *config, gc_val h);
+int64_t gc_qwen2_max_positions(const void *config);
 
 #endif
