@@ -12,6 +12,8 @@ param line says how to draw it) and runs through
                                                     with f64 replaced by f32)
   gc-run G ... --grad loss                          f64, if there is a "loss"
 
+(each also with --backend llvm once gc-run has that backend).
+
 Every output and updated param is compared with the reference:
 max |gc - ref| / max(max |ref|, FLOOR) within 1e-10 (f64) or 1e-5 (f32);
 integers and bools exactly; non-finite values must sit at the same places.
@@ -128,7 +130,7 @@ def write_tensors(path, tensors):
         f.write(struct.pack("<Q", len(h)) + h + b"".join(chunks))
 
 
-def run_gc(graph_path, params, inputs, d, grad=None, param_file=None):
+def run_gc(graph_path, params, inputs, d, grad=None, param_file=None, backend=None):
     """(returncode, stderr, outputs or None)."""
     pp = param_file or os.path.join(d, "p.safetensors")
     ip, op = os.path.join(d, "i.safetensors"), os.path.join(d, "o.safetensors")
@@ -140,6 +142,8 @@ def run_gc(graph_path, params, inputs, d, grad=None, param_file=None):
     cmd = [os.path.join(BIN, "gc-run"), graph_path, "--params", pp, "--inputs", ip, "--out", op]
     if grad:
         cmd += ["--grad", grad]
+    if backend:
+        cmd += ["--backend", backend]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     got = safetensors_np.read(op) if r.returncode == 0 and os.path.exists(op) else None
     return r.returncode, r.stderr, got
@@ -230,8 +234,18 @@ def check_run(label, graph, dt, got, params, inputs, grad):
 
 # ---- the checks ------------------------------------------------------------
 
-def graph_checks(path, d):
-    """[(label, failures)] for one graph file: f64, f64 --grad, f32."""
+def llvm_available(d):
+    """Whether gc-run --backend llvm runs (it may not be built yet)."""
+    path = os.path.join(d, "probe.gcir")
+    with open(path, "w") as f:
+        f.write('graph @probe {\n  %c = const 1.0 : f64[2]\n  output "c" = %c\n}\n')
+    rc, err, _ = run_gc(path, {}, {}, d, backend="llvm")
+    return rc == 0
+
+
+def graph_checks(path, d, backends):
+    """[(label, failures)] for one graph file: f64, f64 --grad, f32, each
+    on every backend."""
     stem = os.path.splitext(os.path.basename(path))[0]
     text64 = open(path).read()
     results = []
@@ -246,16 +260,16 @@ def graph_checks(path, d):
         params, inputs = make_tensors(graph, text, zlib.crc32(stem.encode()))
         has_loss = "loss" in dict(graph.outputs)
         modes = [None] + (["loss"] if dt == "f64" and has_loss else [])
-        for grad in modes:
-            label = f"{stem} {dt}" + (" --grad loss" if grad else "")
+        for grad, backend in ((g, b) for b in backends for g in modes):
+            label = f"{stem} {dt}" + (" --grad loss" if grad else "") + (f" --backend {backend}" if backend else "")
             try:
-                rc, err, got = run_gc(gpath, params, inputs, d, grad)
+                rc, err, got = run_gc(gpath, params, inputs, d, grad, backend=backend)
                 if rc != 0:
                     fails = [f"gc-run exit {rc}: {err.strip()}"]
                     print(f"{label}: FAIL")
                 else:
                     fails = check_run(label, graph, dt, got, params, inputs, grad)
-                    if stem == "rand" and not grad:
+                    if stem == "rand" and not grad and not backend:
                         fails += rand_extra(gpath, params, inputs, d, got)
             except Exception as e:  # a crash of the check is a failed check
                 fails = [f"{type(e).__name__}: {e}"]
@@ -330,8 +344,10 @@ def main():
     passed = failed = 0
     with tempfile.TemporaryDirectory() as d:
         results = []
+        backends = [None] + (["llvm"] if llvm_available(d) else [])
+        print(f"backends: interp{', llvm' if len(backends) > 1 else ' (llvm not available)'}")
         for path in sorted(glob.glob(os.path.join(GRAPHS, "*.gcir"))):
-            results += graph_checks(path, d)
+            results += graph_checks(path, d, backends)
         results += error_checks(d)
     for label, fails in results:
         for f in fails:
