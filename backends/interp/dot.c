@@ -47,13 +47,26 @@ static int64_t batch_matrix(const gc_type *x, const gc_type *y, int64_t batch) {
   return at;
 }
 
-/* y (m x n) = A B for one matrix pair; `row` is n doubles of scratch. */
+/* y (m x n) = A B for one matrix pair; `row` is n doubles of scratch.  When
+ * B's rows are contiguous along j the loop is i-k-j into the row; when they
+ * are contiguous along k (transpose_b, the layout of nn.Linear weights) each
+ * element is a dot product over k, so both walk memory in order. */
 #define MATMUL(T)                                                                       \
   static void matmul_##T(const dot_shape *s, const T *a, const T *b, T *y, double *row) { \
     for (int64_t i = 0; i < s->m; i++) {                                                \
+      const T *ai = a + i * s->a_row;                                                   \
+      if (s->b_row == 1 && s->a_col == 1) {                                             \
+        for (int64_t j = 0; j < s->n; j++) {                                            \
+          const T *bj = b + j * s->b_col;                                               \
+          double acc = 0;                                                               \
+          for (int64_t k = 0; k < s->k; k++) acc += (double)ai[k] * bj[k];              \
+          y[i * s->n + j] = (T)acc;                                                     \
+        }                                                                               \
+        continue;                                                                       \
+      }                                                                                 \
       for (int64_t j = 0; j < s->n; j++) row[j] = 0;                                    \
       for (int64_t k = 0; k < s->k; k++) {                                              \
-        double aik = a[i * s->a_row + k * s->a_col];                                    \
+        double aik = ai[k * s->a_col];                                                  \
         const T *bk = b + k * s->b_row;                                                 \
         if (s->b_col == 1)                                                              \
           for (int64_t j = 0; j < s->n; j++) row[j] += aik * bk[j];                     \

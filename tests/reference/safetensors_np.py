@@ -27,7 +27,7 @@ def read(path):
 def write(path, tensors):
     header, chunks, off = {}, [], 0
     for name, arr in tensors.items():
-        arr = np.ascontiguousarray(arr)
+        arr = np.asarray(arr)
         raw = arr.tobytes()
         header[name] = {"dtype": _NAME[arr.dtype], "shape": list(arr.shape),
                         "data_offsets": [off, off + len(raw)]}
