@@ -85,8 +85,7 @@ int gc_model_load_params(const gc_model_config *c, const gc_graph *g, gc_tensor_
     }
   }
   if (n_missing)
-    return gc_diag_set(d, "missing weights: %s%s (%d in all; --init SEED initialises missing weights)", missing,
-                       n_missing > 5 ? ", ..." : "", n_missing);
+    return gc_diag_set(d, "missing weights: %s%s (%d in all)", missing, n_missing > 5 ? ", ..." : "", n_missing);
   if (inits && gc_init_params(g, inits, seed, params, d)) return -1;
   for (int i = 0; file && note && i < file->n; i++) {
     char msg[512];

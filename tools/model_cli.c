@@ -119,6 +119,8 @@ int gc_cli_model_feed(const char *prog, gc_cli_model *m, gc_tensor_map *file, gc
   if (gc_model_complete_inputs(&m->config, m->graph, inputs, note, &d) ||
       gc_model_load_params(&m->config, m->graph, file, params, m->inits, m->seed, note, &d)) {
     fprintf(stderr, "%s: error: %s\n", prog, d.msg);
+    if (strncmp(d.msg, "missing weights", 15) == 0)
+      fprintf(stderr, "%s: --init SEED initialises missing weights as the model's own init\n", prog);
     return GC_EXIT_ERROR;
   }
   return 0;

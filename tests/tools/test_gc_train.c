@@ -278,6 +278,34 @@ static void test_resume_bitwise(void **state) {
   gc_tensor_map_clear(&m);
 }
 
+/* A save interrupted between the state and the model's rename is finished on
+ * resume; a model that is not the state's is refused, nothing overwritten. */
+static void test_checkpoint_pair(void **state) {
+  fixture *f = *state;
+  char a[256], b[256];
+  assert_int_equal(gc_train(f, GPT2 "--steps 4 --warmup 2 --out whole"), 0);
+  assert_int_equal(gc_train(f, GPT2 "--steps 2 --warmup 2 --out part"), 0);
+  assert_int_equal(gc_train(f, GPT2 "--steps 3 --warmup 2 --out early"), 0);
+  /* part's model as if the rename had not happened yet */
+  path_of(f, "part/model.safetensors", a, sizeof a);
+  path_of(f, "part/model.next.safetensors", b, sizeof b);
+  assert_int_equal(rename(a, b), 0);
+  char *data;
+  size_t len;
+  file_bytes(f, "early/model.safetensors", &data, &len);
+  write_file(f, "part/model.safetensors", data, len); /* an older model in place */
+  free(data);
+  assert_int_equal(gc_train(f, GPT2 "--steps 4 --warmup 2 --out part --resume"), 0);
+  assert_same_file(f, "whole/model.safetensors", "part/model.safetensors");
+  /* a model swapped for another run's */
+  file_bytes(f, "early/model.safetensors", &data, &len);
+  write_file(f, "part/model.safetensors", data, len);
+  free(data);
+  assert_int_equal(gc_train(f, GPT2 "--steps 6 --warmup 2 --out part --resume"), 2);
+  assert_non_null(strstr(f->err, "mismatched checkpoint"));
+  assert_same_file(f, "early/model.safetensors", "part/model.safetensors");
+}
+
 /* ---- sampling ------------------------------------------------------------- */
 
 static void test_generate(void **state) {
@@ -377,6 +405,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bad_checkpoint, setup, teardown),
       cmocka_unit_test_setup_teardown(test_loss_csv, setup, teardown),
       cmocka_unit_test_setup_teardown(test_resume_bitwise, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_checkpoint_pair, setup, teardown),
       cmocka_unit_test_setup_teardown(test_generate, setup, teardown),
       cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
       cmocka_unit_test_setup_teardown(test_families, setup, teardown),
