@@ -66,12 +66,50 @@ static void test_rules(void **state) {
   gc_graph_free(g);
 }
 
+/* Structural hashes: equal for equal structure (labels and node positions
+ * aside), different when an op, attribute, type or operand differs. */
+static void test_structural_hash(void **state) {
+  (void)state;
+  gc_diag d;
+  gc_graph *g = gc_graph_new("h");
+  gc_attrs px = {.name = {.name = "x"}};
+  gc_type t = gc_type_make(GC_F32, 2, (int64_t[]){3, 4});
+  int x = gc_graph_add(g, GC_OP_INPUT, NULL, 0, &px, &t, &d);
+  int e1 = gc_graph_add(g, GC_OP_EXP, (int[]){x}, 1, NULL, NULL, &d);
+  int e2 = gc_graph_add(g, GC_OP_EXP, (int[]){x}, 1, NULL, NULL, &d);
+  gc_graph_set_label(g, e2, "another label");
+  int t1 = gc_graph_add(g, GC_OP_TANH, (int[]){x}, 1, NULL, NULL, &d);
+  gc_attrs r0 = {.reduce = {.axes = {1, {0}}}}, r1 = {.reduce = {.axes = {1, {1}}}};
+  int s0 = gc_graph_add(g, GC_OP_REDUCE_SUM, (int[]){e1}, 1, &r0, NULL, &d);
+  int s0b = gc_graph_add(g, GC_OP_REDUCE_SUM, (int[]){e2}, 1, &r0, NULL, &d);
+  int s1 = gc_graph_add(g, GC_OP_REDUCE_SUM, (int[]){e1}, 1, &r1, NULL, &d);
+  int st = gc_graph_add(g, GC_OP_REDUCE_SUM, (int[]){t1}, 1, &r0, NULL, &d);
+  uint64_t h[16];
+  gc_hash_nodes(g, h);
+  assert_true(h[e1] == h[e2]);    /* same op and operand, label ignored */
+  assert_true(h[s0] == h[s0b]);   /* equal through equal operands */
+  assert_true(h[e1] != h[t1]);    /* op */
+  assert_true(h[s0] != h[s1]);    /* attribute */
+  assert_true(h[s0] != h[st]);    /* operand */
+  gc_type t2 = gc_type_make(GC_F32, 2, (int64_t[]){4, 3});
+  gc_attrs py = {.name = {.name = "y"}};
+  int y = gc_graph_add(g, GC_OP_INPUT, NULL, 0, &py, &t2, &d), x2 = gc_graph_add(g, GC_OP_INPUT, NULL, 0, &px, &t2, &d);
+  gc_hash_nodes(g, h);
+  assert_true(h[y] != h[x2]);     /* name */
+  assert_true(h[x] != h[x2]);     /* type */
+  uint64_t whole = gc_hash_graph(g);
+  gc_graph_set_label(g, s1, "relabelled");
+  assert_true(gc_hash_graph(g) == whole);
+  gc_graph_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_numel_overflow),
       cmocka_unit_test(test_type_str),
       cmocka_unit_test(test_op_table),
       cmocka_unit_test(test_rules),
+      cmocka_unit_test(test_structural_hash),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
