@@ -12,7 +12,7 @@
 typedef struct {
   gc_graph *g;
   gc_tensor_map params, inputs;
-  gc_rng rng;
+  gc_test_rng rng;
   int n_inputs;
 } chk;
 

@@ -45,23 +45,23 @@ typedef struct {
 
 typedef struct {
   uint64_t s;
-} gc_rng;
+} gc_test_rng;
 
-static inline double gc_rng_uniform(gc_rng *r) {
+static inline double gc_test_rng_uniform(gc_test_rng *r) {
   r->s ^= r->s << 13;
   r->s ^= r->s >> 7;
   r->s ^= r->s << 17;
   return (double)(r->s >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static inline double gc_rng_range(gc_rng *r, double lo, double hi) { return lo + (hi - lo) * gc_rng_uniform(r); }
+static inline double gc_test_rng_range(gc_test_rng *r, double lo, double hi) { return lo + (hi - lo) * gc_test_rng_uniform(r); }
 
 /* A tensor of uniform values in [lo, hi]; with `gap` > 0, values within gap
  * of zero are pushed away from it (for kinks at 0). */
-static inline gc_tensor *gc_rand_tensor(gc_rng *r, gc_type t, double lo, double hi, double gap) {
+static inline gc_tensor *gc_rand_tensor(gc_test_rng *r, gc_type t, double lo, double hi, double gap) {
   gc_tensor *x = gc_tensor_new(&t);
   for (int64_t i = 0; i < gc_tensor_numel(x); i++) {
-    double v = gc_rng_range(r, lo, hi);
+    double v = gc_test_rng_range(r, lo, hi);
     if (gap > 0 && fabs(v) < gap) v = v < 0 ? v - gap : v + gap;
     gc_tensor_store(x, i, v);
   }
@@ -70,18 +70,18 @@ static inline gc_tensor *gc_rand_tensor(gc_rng *r, gc_type t, double lo, double 
 
 /* Distinct values (a shuffled 0.1-spaced ladder plus jitter below 0.01), so
  * no two elements tie or come within 0.09 of each other. */
-static inline gc_tensor *gc_rand_distinct(gc_rng *r, gc_type t, double offset) {
+static inline gc_tensor *gc_rand_distinct(gc_test_rng *r, gc_type t, double offset) {
   gc_tensor *x = gc_tensor_new(&t);
   int64_t n = gc_tensor_numel(x);
   for (int64_t i = 0; i < n; i++) gc_tensor_store(x, i, (double)i);
   for (int64_t i = n - 1; i > 0; i--) {
-    int64_t j = (int64_t)(gc_rng_uniform(r) * (double)(i + 1));
+    int64_t j = (int64_t)(gc_test_rng_uniform(r) * (double)(i + 1));
     double a = gc_tensor_load(x, i), b = gc_tensor_load(x, j);
     gc_tensor_store(x, i, b);
     gc_tensor_store(x, j, a);
   }
   for (int64_t i = 0; i < n; i++)
-    gc_tensor_store(x, i, offset + 0.1 * gc_tensor_load(x, i) + 0.01 * gc_rng_uniform(r));
+    gc_tensor_store(x, i, offset + 0.1 * gc_tensor_load(x, i) + 0.01 * gc_test_rng_uniform(r));
   return x;
 }
 

@@ -96,7 +96,7 @@ static void set_block_values(chk *c) {
     bool is_norm_weight = strstr(p->names[i], "ln") && strstr(p->names[i], "weight");
     double s = v->type.rank == 2 ? 1.0 / sqrt((double)v->type.dims[0]) : 0.2;
     for (int64_t k = 0; k < gc_tensor_numel(v); k++)
-      gc_tensor_store(v, k, is_norm_weight ? gc_rng_range(&c->rng, 0.8, 1.2) : gc_rng_range(&c->rng, -s, s));
+      gc_tensor_store(v, k, is_norm_weight ? gc_test_rng_range(&c->rng, 0.8, 1.2) : gc_test_rng_range(&c->rng, -s, s));
   }
 }
 

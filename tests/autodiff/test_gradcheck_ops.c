@@ -55,8 +55,8 @@ static int param_apart(chk *c, const char *name, const char *of) {
   gc_tensor *a = gc_tensor_map_get(&c->params, of);
   gc_tensor *b = gc_tensor_clone(a);
   for (int64_t i = 0; i < gc_tensor_numel(b); i++) {
-    double o = gc_rng_range(&c->rng, 0.2, 1.0);
-    gc_tensor_store(b, i, gc_tensor_load(a, i) + (gc_rng_uniform(&c->rng) < 0.5 ? -o : o));
+    double o = gc_test_rng_range(&c->rng, 0.2, 1.0);
+    gc_tensor_store(b, i, gc_tensor_load(a, i) + (gc_test_rng_uniform(&c->rng) < 0.5 ? -o : o));
   }
   gc_type t = b->type;
   gc_tensor_map_put(&c->params, name, b);
