@@ -60,32 +60,57 @@ static gc_val feed_forward(gc_builder *b, const gc_t5_config *c, gc_val x) {
   return y;
 }
 
-/* One residual sub-layer: h + dropout(body(rms(h))). */
 static gc_val norm_in(gc_builder *b, const gc_t5_config *c, gc_val h) {
   return gc_rms_norm(b, h, "layer_norm", c->d_model, c->layer_norm_epsilon);
+}
+
+/* Residual sub-layer "layer.<k>" of a block: h + dropout(attention(rms(h)))
+ * against itself (kv GC_NONE) or against the encoder's output. */
+static gc_val attention_layer(gc_builder *b, const gc_t5_config *c, int k, const char *name, gc_val h, gc_val kv,
+                              const gc_attn_opts *o) {
+  gc_push(b, "layer.%d", k);
+  gc_val x = norm_in(b, c, h);
+  gc_val y = attention(b, c, name, x, gc_is_none(kv) ? x : kv, o);
+  gc_pop(b);
+  return gc_add(b, h, gc_dropout(b, y, c->dropout_rate));
+}
+
+/* Residual sub-layer "layer.<k>": h + dropout(ff(rms(h))). */
+static gc_val feed_forward_layer(gc_builder *b, const gc_t5_config *c, int k, gc_val h) {
+  gc_push(b, "layer.%d", k);
+  gc_val y = feed_forward(b, c, norm_in(b, c, h));
+  gc_pop(b);
+  return gc_add(b, h, gc_dropout(b, y, c->dropout_rate));
+}
+
+/* Block 0's relative position bias [1, H, T, T], shared by every block of
+ * the stack (bidirectional in the encoder, causal buckets in the decoder). */
+static gc_val position_bias(gc_builder *b, const gc_t5_config *c, int64_t T, bool bidirectional) {
+  gc_val bias = gc_t5_relative_bias(b, "block.0.layer.0.SelfAttention.relative_attention_bias", T, T, c->num_heads,
+                                    (int)c->relative_attention_num_buckets,
+                                    (int)c->relative_attention_max_distance, bidirectional);
+  gc_set_init(b, "block.0.layer.0.SelfAttention.relative_attention_bias.weight",
+              gc_init_normal(c->initializer_factor * pow((double)c->d_model, -0.5)));
+  return bias;
+}
+
+/* The stack's end: final_layer_norm, then (outside the stack's scope) dropout. */
+static gc_val final_norm(gc_builder *b, const gc_t5_config *c, gc_val h) {
+  return gc_rms_norm(b, h, "final_layer_norm", c->d_model, c->layer_norm_epsilon);
 }
 
 static gc_val encoder(gc_builder *b, const gc_t5_config *c, gc_val shared, gc_val ids, gc_val mask, int64_t T) {
   gc_push(b, "encoder");
   gc_val h = gc_dropout(b, gc_gather(b, shared, ids), c->dropout_rate);
-  gc_attn_opts o = {.mask = mask, .no_scale = true, .dropout = c->dropout_rate};
-  o.bias = gc_t5_relative_bias(b, "block.0.layer.0.SelfAttention.relative_attention_bias", T, T, c->num_heads,
-                               (int)c->relative_attention_num_buckets, (int)c->relative_attention_max_distance,
-                               true);
-  gc_set_init(b, "block.0.layer.0.SelfAttention.relative_attention_bias.weight",
-              gc_init_normal(c->initializer_factor * pow((double)c->d_model, -0.5)));
+  gc_attn_opts self = {.mask = mask, .no_scale = true, .dropout = c->dropout_rate,
+                       .bias = position_bias(b, c, T, true)};
   for (int64_t i = 0; i < c->num_layers; i++) {
     gc_push(b, "block.%lld", (long long)i);
-    gc_push(b, "layer.0");
-    gc_val x = norm_in(b, c, h);
-    h = gc_add(b, h, gc_dropout(b, attention(b, c, "SelfAttention", x, x, &o), c->dropout_rate));
-    gc_pop(b);
-    gc_push(b, "layer.1");
-    h = gc_add(b, h, gc_dropout(b, feed_forward(b, c, norm_in(b, c, h)), c->dropout_rate));
-    gc_pop(b);
+    h = attention_layer(b, c, 0, "SelfAttention", h, GC_NONE, &self);
+    h = feed_forward_layer(b, c, 1, h);
     gc_pop(b);
   }
-  h = gc_rms_norm(b, h, "final_layer_norm", c->d_model, c->layer_norm_epsilon);
+  h = final_norm(b, c, h);
   gc_pop(b);
   return gc_dropout(b, h, c->dropout_rate);
 }
@@ -94,29 +119,17 @@ static gc_val decoder(gc_builder *b, const gc_t5_config *c, gc_val shared, gc_va
                       gc_val enc_mask, int64_t Td) {
   gc_push(b, "decoder");
   gc_val h = gc_dropout(b, gc_gather(b, shared, ids), c->dropout_rate);
-  gc_attn_opts self = {.causal = true, .no_scale = true, .dropout = c->dropout_rate};
-  self.bias = gc_t5_relative_bias(b, "block.0.layer.0.SelfAttention.relative_attention_bias", Td, Td,
-                                  c->num_heads, (int)c->relative_attention_num_buckets,
-                                  (int)c->relative_attention_max_distance, false);
-  gc_set_init(b, "block.0.layer.0.SelfAttention.relative_attention_bias.weight",
-              gc_init_normal(c->initializer_factor * pow((double)c->d_model, -0.5)));
+  gc_attn_opts self = {.causal = true, .no_scale = true, .dropout = c->dropout_rate,
+                       .bias = position_bias(b, c, Td, false)};
   gc_attn_opts cross = {.mask = enc_mask, .no_scale = true, .dropout = c->dropout_rate};
   for (int64_t i = 0; i < c->num_decoder_layers; i++) {
     gc_push(b, "block.%lld", (long long)i);
-    gc_push(b, "layer.0");
-    gc_val x = norm_in(b, c, h);
-    h = gc_add(b, h, gc_dropout(b, attention(b, c, "SelfAttention", x, x, &self), c->dropout_rate));
-    gc_pop(b);
-    gc_push(b, "layer.1");
-    h = gc_add(b, h, gc_dropout(b, attention(b, c, "EncDecAttention", norm_in(b, c, h), enc, &cross),
-                                c->dropout_rate));
-    gc_pop(b);
-    gc_push(b, "layer.2");
-    h = gc_add(b, h, gc_dropout(b, feed_forward(b, c, norm_in(b, c, h)), c->dropout_rate));
-    gc_pop(b);
+    h = attention_layer(b, c, 0, "SelfAttention", h, GC_NONE, &self);
+    h = attention_layer(b, c, 1, "EncDecAttention", h, enc, &cross);
+    h = feed_forward_layer(b, c, 2, h);
     gc_pop(b);
   }
-  h = gc_rms_norm(b, h, "final_layer_norm", c->d_model, c->layer_norm_epsilon);
+  h = final_norm(b, c, h);
   gc_pop(b);
   return gc_dropout(b, h, c->dropout_rate);
 }
