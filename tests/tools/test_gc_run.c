@@ -1,53 +1,13 @@
 /* gc-run end to end: the IR.md mlp run from files, values compared with the
  * same computation done here in C; --grad, updates, and the error paths. */
-#include "tests/testutil.h"
+#include "tests/tools/tool_fixture.h"
 #include "frontend/safetensors.h"
 
-#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 enum { B = 4, K = 8, N = 16 };
 
-typedef struct {
-  char dir[64];
-  char err[8192]; /* stderr of the last run */
-} fixture;
-
 /* ---- helpers ------------------------------------------------------------ */
-
-static const char *bin_dir(void) {
-  const char *b = getenv("GC_BIN_DIR");
-  return b ? b : GC_BIN_DIR;
-}
-
-static void path_of(const fixture *f, const char *name, char *out, size_t size) {
-  snprintf(out, size, "%s/%s", f->dir, name);
-}
-
-static void write_text(const fixture *f, const char *name, const char *text) {
-  char p[128];
-  path_of(f, name, p, sizeof p);
-  FILE *fp = fopen(p, "w");
-  assert_non_null(fp);
-  fputs(text, fp);
-  fclose(fp);
-}
-
-/* Runs `gc-run ARGS` in the fixture's directory; returns the exit status and
- * keeps stderr in f->err. */
-static int gc_run(fixture *f, const char *args) {
-  char cmd[1024], errp[128];
-  path_of(f, "stderr.txt", errp, sizeof errp);
-  snprintf(cmd, sizeof cmd, "cd '%s' && '%s/gc-run' %s >/dev/null 2>stderr.txt", f->dir, bin_dir(), args);
-  int st = system(cmd);
-  FILE *fp = fopen(errp, "r");
-  size_t n = fp ? fread(f->err, 1, sizeof f->err - 1, fp) : 0;
-  if (fp) fclose(fp);
-  f->err[n] = 0;
-  assert_true(WIFEXITED(st));
-  return WEXITSTATUS(st);
-}
 
 static gc_tensor *tensor(gc_dtype dt, int rank, const int64_t *dims) {
   gc_type t = gc_type_make(dt, rank, dims);
@@ -56,18 +16,18 @@ static gc_tensor *tensor(gc_dtype dt, int rank, const int64_t *dims) {
   return x;
 }
 
-static void save(const fixture *f, const char *name, gc_tensor_map *m) {
+static void save(const gc_fixture *f, const char *name, gc_tensor_map *m) {
   char p[128];
   gc_diag d;
-  path_of(f, name, p, sizeof p);
+  fixture_path(f, name, p, sizeof p);
   if (gc_safetensors_write(p, m, &d) < 0) fail_msg("%s", d.msg);
   gc_tensor_map_clear(m);
 }
 
-static void load(const fixture *f, const char *name, gc_tensor_map *m) {
+static void load(const gc_fixture *f, const char *name, gc_tensor_map *m) {
   char p[128];
   gc_diag d;
-  path_of(f, name, p, sizeof p);
+  fixture_path(f, name, p, sizeof p);
   gc_tensor_map_init(m);
   if (gc_safetensors_read(p, m, &d) < 0) fail_msg("%s", d.msg);
 }
@@ -142,7 +102,7 @@ static const char mlp_f64[] =
 
 /* P (w, b, and step when `with_step`) of dtype `pdt` and I (x plus an unused
  * extra) of dtype `dt`. */
-static void write_mlp_tensors(const fixture *f, gc_dtype dt, gc_dtype pdt, bool with_step, bool with_b) {
+static void write_mlp_tensors(const gc_fixture *f, gc_dtype dt, gc_dtype pdt, bool with_step, bool with_b) {
   gc_tensor_map p, in;
   gc_tensor_map_init(&p);
   gc_tensor_map_init(&in);
@@ -170,12 +130,12 @@ static void write_mlp_tensors(const fixture *f, gc_dtype dt, gc_dtype pdt, bool 
 /* ---- tests -------------------------------------------------------------- */
 
 static void test_mlp_f32(void **state) {
-  fixture *f = *state;
+  gc_fixture *f = *state;
   mlp_ref r;
   mlp_reference(&r);
-  write_text(f, "mlp.gcir", mlp_f32);
+  fixture_write_text(f, "mlp.gcir", mlp_f32);
   write_mlp_tensors(f, GC_F32, GC_F32, false, true);
-  int rc = gc_run(f, "mlp.gcir --params p.safetensors --inputs i.safetensors --out o.safetensors");
+  int rc = fixture_run(f, "gc-run", "mlp.gcir --params p.safetensors --inputs i.safetensors --out o.safetensors");
   if (rc != 0) fail_msg("exit %d: %s", rc, f->err);
   assert_non_null(strstr(f->err, "note: input \"token_type_ids\" is not used by the graph"));
   gc_tensor_map o;
@@ -190,13 +150,13 @@ static void test_mlp_f32(void **state) {
 }
 
 static void test_mlp_f64_grad_and_updates(void **state) {
-  fixture *f = *state;
+  gc_fixture *f = *state;
   mlp_ref r;
   mlp_reference(&r);
-  write_text(f, "mlp64.gcir", mlp_f64);
+  fixture_write_text(f, "mlp64.gcir", mlp_f64);
   write_mlp_tensors(f, GC_F64, GC_F64, true, true);
-  int rc = gc_run(f, "mlp64.gcir --params p.safetensors --inputs=i.safetensors --out o.safetensors "
-                     "--grad loss --backend interp");
+  int rc = fixture_run(f, "gc-run", "mlp64.gcir --params p.safetensors --inputs=i.safetensors --out o.safetensors "
+                                     "--grad loss --backend interp");
   if (rc != 0) fail_msg("exit %d: %s", rc, f->err);
   gc_tensor_map o;
   load(f, "o.safetensors", &o);
@@ -214,33 +174,35 @@ static void test_mlp_f64_grad_and_updates(void **state) {
 }
 
 static void test_missing_and_mistyped(void **state) {
-  fixture *f = *state;
-  write_text(f, "mlp.gcir", mlp_f32);
+  gc_fixture *f = *state;
+  fixture_write_text(f, "mlp.gcir", mlp_f32);
   write_mlp_tensors(f, GC_F32, GC_F32, false, false); /* no "b" */
-  assert_int_equal(gc_run(f, "mlp.gcir --params p.safetensors --inputs i.safetensors --out o.safetensors"), 1);
+  assert_int_equal(
+      fixture_run(f, "gc-run", "mlp.gcir --params p.safetensors --inputs i.safetensors --out o.safetensors"), 1);
   assert_non_null(strstr(f->err, "\"b\""));
   write_mlp_tensors(f, GC_F32, GC_F64, false, true); /* f64 params for an f32 graph */
-  assert_int_equal(gc_run(f, "mlp.gcir --params p.safetensors --inputs i.safetensors --out o2.safetensors"), 1);
+  assert_int_equal(
+      fixture_run(f, "gc-run", "mlp.gcir --params p.safetensors --inputs i.safetensors --out o2.safetensors"), 1);
   assert_non_null(strstr(f->err, "\"w\""));
   /* without --params at all */
-  assert_int_equal(gc_run(f, "mlp.gcir --inputs i.safetensors --out o3.safetensors"), 1);
+  assert_int_equal(fixture_run(f, "gc-run", "mlp.gcir --inputs i.safetensors --out o3.safetensors"), 1);
   assert_non_null(strstr(f->err, "\"w\""));
   /* nothing was written */
   char p[128];
-  path_of(f, "o2.safetensors", p, sizeof p);
+  fixture_path(f, "o2.safetensors", p, sizeof p);
   assert_null(fopen(p, "r"));
   /* an unreadable tensor file names itself */
-  write_text(f, "junk.safetensors", "junk");
-  assert_int_equal(gc_run(f, "mlp.gcir --params junk.safetensors --out o.safetensors"), 1);
+  fixture_write_text(f, "junk.safetensors", "junk");
+  assert_int_equal(fixture_run(f, "gc-run", "mlp.gcir --params junk.safetensors --out o.safetensors"), 1);
   assert_non_null(strstr(f->err, "junk.safetensors"));
 }
 
 static void test_no_params_or_inputs(void **state) {
-  fixture *f = *state;
-  write_text(f, "c.gcir",
-             "graph @c {\n  %c = const 2.5 : f64[2]\n  %i = iota {axis=0} : i32[3]\n"
-             "  output \"c\" = %c\n  output \"i\" = %i\n}\n");
-  int rc = gc_run(f, "c.gcir --out o.safetensors");
+  gc_fixture *f = *state;
+  fixture_write_text(f, "c.gcir",
+                     "graph @c {\n  %c = const 2.5 : f64[2]\n  %i = iota {axis=0} : i32[3]\n"
+                     "  output \"c\" = %c\n  output \"i\" = %i\n}\n");
+  int rc = fixture_run(f, "gc-run", "c.gcir --out o.safetensors");
   if (rc != 0) fail_msg("exit %d: %s", rc, f->err);
   gc_tensor_map o;
   load(f, "o.safetensors", &o);
@@ -252,63 +214,44 @@ static void test_no_params_or_inputs(void **state) {
 }
 
 static void test_parse_error(void **state) {
-  fixture *f = *state;
-  write_text(f, "bad.gcir", "graph @bad {\n  %x = input \"x\" : f32[2]\n  %y = frobnicate %x : f32[2]\n}\n");
-  assert_int_equal(gc_run(f, "bad.gcir --out o.safetensors"), 1);
+  gc_fixture *f = *state;
+  fixture_write_text(f, "bad.gcir", "graph @bad {\n  %x = input \"x\" : f32[2]\n  %y = frobnicate %x : f32[2]\n}\n");
+  assert_int_equal(fixture_run(f, "gc-run", "bad.gcir --out o.safetensors"), 1);
   assert_non_null(strstr(f->err, "bad.gcir:3:"));
   assert_non_null(strstr(f->err, "error:"));
   assert_non_null(strstr(f->err, "frobnicate"));
-  assert_int_equal(gc_run(f, "missing.gcir --out o.safetensors"), 1);
+  assert_int_equal(fixture_run(f, "gc-run", "missing.gcir --out o.safetensors"), 1);
   assert_non_null(strstr(f->err, "missing.gcir"));
-  write_text(f, "c.gcir", "graph @c {\n  %c = const 1 : f64[]\n  output \"c\" = %c\n}\n");
-  assert_int_equal(gc_run(f, "c.gcir --grad nope --out o.safetensors"), 1);
+  fixture_write_text(f, "c.gcir", "graph @c {\n  %c = const 1 : f64[]\n  output \"c\" = %c\n}\n");
+  assert_int_equal(fixture_run(f, "gc-run", "c.gcir --grad nope --out o.safetensors"), 1);
   assert_non_null(strstr(f->err, "nope"));
 }
 
 static void test_usage(void **state) {
-  fixture *f = *state;
-  assert_int_equal(gc_run(f, "--help"), 0);
-  assert_int_equal(gc_run(f, ""), 2);
+  gc_fixture *f = *state;
+  assert_int_equal(fixture_run(f, "gc-run", "--help"), 0);
+  assert_int_equal(fixture_run(f, "gc-run", ""), 2);
   assert_non_null(strstr(f->err, "no graph file"));
   assert_non_null(strstr(f->err, "--help"));
-  assert_int_equal(gc_run(f, "g.gcir"), 2);
+  assert_int_equal(fixture_run(f, "gc-run", "g.gcir"), 2);
   assert_non_null(strstr(f->err, "--out"));
-  assert_int_equal(gc_run(f, "g.gcir --out o.safetensors --bogus 1"), 2);
+  assert_int_equal(fixture_run(f, "gc-run", "g.gcir --out o.safetensors --bogus 1"), 2);
   assert_non_null(strstr(f->err, "--bogus"));
-  assert_int_equal(gc_run(f, "g.gcir --out"), 2);
-  assert_int_equal(gc_run(f, "g.gcir h.gcir --out o.safetensors"), 2);
-  assert_int_equal(gc_run(f, "g.gcir --out o.safetensors --backend tpu"), 2);
-  assert_int_equal(gc_run(f, "g.gcir --out o.safetensors --backend llvm"), 2);
+  assert_int_equal(fixture_run(f, "gc-run", "g.gcir --out"), 2);
+  assert_int_equal(fixture_run(f, "gc-run", "g.gcir h.gcir --out o.safetensors"), 2);
+  assert_int_equal(fixture_run(f, "gc-run", "g.gcir --out o.safetensors --backend tpu"), 2);
+  assert_int_equal(fixture_run(f, "gc-run", "g.gcir --out o.safetensors --backend llvm"), 2);
   assert_non_null(strstr(f->err, "not available yet"));
-}
-
-/* ---- fixture ------------------------------------------------------------ */
-
-static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  snprintf(f->dir, sizeof f->dir, "/tmp/gc_run_test.XXXXXX");
-  if (!mkdtemp(f->dir)) return -1;
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *f = *state;
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  int rc = system(cmd);
-  free(f);
-  return rc == 0 ? 0 : -1;
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_mlp_f32, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_mlp_f64_grad_and_updates, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_missing_and_mistyped, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_no_params_or_inputs, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_parse_error, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_mlp_f32, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_mlp_f64_grad_and_updates, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_missing_and_mistyped, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_no_params_or_inputs, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_parse_error, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_usage, fixture_setup, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,65 +3,19 @@
  * 2, a message naming it, nothing overwritten), loss.csv (header, rows, the
  * schedule's lr worked out by hand), resume bitwise equal to an uninterrupted
  * run, sampling, and each model family training a few steps. */
-#include "tests/testutil.h"
+#include "tests/tools/tool_fixture.h"
 #include "frontend/runlog.h"
 #include "frontend/safetensors.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-typedef struct {
-  char dir[64];
-  char out[16384]; /* stdout of the last run */
-  char err[8192];  /* stderr of the last run */
-} fixture;
-
-static const char *bin_dir(void) {
-  const char *b = getenv("GC_BIN_DIR");
-  return b ? b : GC_BIN_DIR;
-}
-
-static void path_of(const fixture *f, const char *name, char *out, size_t size) {
-  snprintf(out, size, "%s/%s", f->dir, name);
-}
-
-static size_t slurp(const char *path, char *buf, size_t size) {
-  FILE *fp = fopen(path, "rb");
-  size_t n = fp ? fread(buf, 1, size - 1, fp) : 0;
-  if (fp) fclose(fp);
-  buf[n] = 0;
-  return n;
-}
-
-/* Runs `gc-train ARGS` in the fixture's directory; the exit status, with
- * stdout and stderr kept in f. */
-static int gc_train(fixture *f, const char *args) {
-  char cmd[2048], p[128];
-  snprintf(cmd, sizeof cmd, "cd '%s' && '%s/gc-train' %s >stdout.txt 2>stderr.txt", f->dir, bin_dir(), args);
-  int st = system(cmd);
-  path_of(f, "stdout.txt", p, sizeof p);
-  slurp(p, f->out, sizeof f->out);
-  path_of(f, "stderr.txt", p, sizeof p);
-  slurp(p, f->err, sizeof f->err);
-  assert_true(WIFEXITED(st));
-  return WEXITSTATUS(st);
-}
-
-static void write_file(const fixture *f, const char *name, const char *data, size_t len) {
-  char p[128];
-  path_of(f, name, p, sizeof p);
-  FILE *fp = fopen(p, "wb");
-  assert_non_null(fp);
-  assert_int_equal(fwrite(data, 1, len, fp), len);
-  fclose(fp);
-}
-
 /* About 12 KB of verse-like text, the same every time. */
-static void write_corpus(const fixture *f) {
+static void write_corpus(const gc_fixture *f) {
   static const char *const lines[] = {
       "ROMEO:\nBut soft, what light through yonder window breaks?\n",
       "JULIET:\nO Romeo, Romeo, wherefore art thou Romeo?\n",
@@ -76,24 +30,13 @@ static void write_corpus(const fixture *f) {
     memcpy(text + n, l, strlen(l));
     n += strlen(l);
   }
-  write_file(f, "corpus.txt", text, n);
+  fixture_write(f, "corpus.txt", text, n);
 }
 
-static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  snprintf(f->dir, sizeof f->dir, "/tmp/gc_train_test_XXXXXX");
-  if (!mkdtemp(f->dir)) return -1;
-  write_corpus(f);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *f = *state;
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  if (system(cmd)) return -1;
-  free(f);
+/* The fixture, with the corpus written into its directory. */
+static int setup_with_corpus(void **state) {
+  if (fixture_setup(state)) return -1;
+  write_corpus(*state);
   return 0;
 }
 
@@ -104,8 +47,8 @@ static int teardown(void **state) {
 /* ---- help and the model list --------------------------------------------- */
 
 static void test_help(void **state) {
-  fixture *f = *state;
-  assert_int_equal(gc_train(f, "--help"), 0);
+  gc_fixture *f = *state;
+  assert_int_equal(fixture_run(f, "gc-train", "--help"), 0);
   assert_non_null(strstr(f->out, "usage: gc-train MODEL"));
   assert_non_null(strstr(f->out, "--resume"));
   assert_non_null(strstr(f->out, "--list-models"));
@@ -126,8 +69,8 @@ static long long listed_count(const char *text, const char *name) {
 }
 
 static void test_list_models(void **state) {
-  fixture *f = *state;
-  assert_int_equal(gc_train(f, "--list-models"), 0);
+  gc_fixture *f = *state;
+  assert_int_equal(fixture_run(f, "gc-train", "--list-models"), 0);
   assert_int_equal(listed_count(f->out, "qwen2_0.5b"), 494032768LL);
   assert_int_equal(listed_count(f->out, "gpt2"), 124439808LL);
   assert_non_null(strstr(f->out, "494,032,768"));
@@ -137,8 +80,8 @@ static void test_list_models(void **state) {
 
 /* ---- bad input ------------------------------------------------------------ */
 
-static void expect_usage(fixture *f, const char *args, const char *message) {
-  int rc = gc_train(f, args);
+static void expect_usage(gc_fixture *f, const char *args, const char *message) {
+  int rc = fixture_run(f, "gc-train", args);
   if (rc != 2 || !strstr(f->err, message))
     fail_msg("gc-train %s: exit %d, stderr:\n%s\n(wanted exit 2 and \"%s\")", args, rc, f->err, message);
   /* One line says it all (usage errors add the --help hint below it). */
@@ -146,9 +89,9 @@ static void expect_usage(fixture *f, const char *args, const char *message) {
 }
 
 static void test_bad_input(void **state) {
-  fixture *f = *state;
-  write_file(f, "empty.txt", "", 0);
-  write_file(f, "short.txt", "Too short.\n", 11);
+  gc_fixture *f = *state;
+  fixture_write(f, "empty.txt", "", 0);
+  fixture_write(f, "short.txt", "Too short.\n", 11);
   expect_usage(f, "nosuch " TINY, "unknown model \"nosuch\"; the models are: qwen2_tiny");
   expect_usage(f, QWEN "--steps x", "--steps takes a positive integer, not 'x'");
   expect_usage(f, QWEN "--lr -1", "--lr takes a positive number, not '-1'");
@@ -163,23 +106,22 @@ static void test_bad_input(void **state) {
 }
 
 static void test_bad_checkpoint(void **state) {
-  fixture *f = *state;
-  char p[128], buf[64];
-  assert_int_equal(gc_train(f, QWEN "--steps 1 --out ck"), 0);
+  gc_fixture *f = *state;
+  char buf[64];
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 1 --out ck"), 0);
   /* A different width does not fit the checkpoint. */
   expect_usage(f, QWEN "--steps 2 --out ck --resume --set num_hidden_layers=1,hidden_size=64", "does not match");
   /* A corrupt weights file is named, and left as it was. */
-  write_file(f, "ck/model.safetensors", "garbage!", 8);
+  fixture_write(f, "ck/model.safetensors", "garbage!", 8);
   expect_usage(f, QWEN "--steps 2 --out ck --resume", "ck/model.safetensors");
-  path_of(f, "ck/model.safetensors", p, sizeof p);
-  assert_int_equal(slurp(p, buf, sizeof buf), 8);
+  assert_int_equal(fixture_read(f, "ck/model.safetensors", buf, sizeof buf), 8);
   assert_string_equal(buf, "garbage!");
   expect_usage(f, QWEN "--out ck --generate", "ck/model.safetensors");
 }
 
 /* ---- the log -------------------------------------------------------------- */
 
-static void read_rows(const fixture *f, const char *run, gc_runlog_row **rows, size_t *n) {
+static void read_rows(const gc_fixture *f, const char *run, gc_runlog_row **rows, size_t *n) {
   char p[128];
   gc_diag d;
   snprintf(p, sizeof p, "%s/%s/loss.csv", f->dir, run);
@@ -187,11 +129,10 @@ static void read_rows(const fixture *f, const char *run, gc_runlog_row **rows, s
 }
 
 static void test_loss_csv(void **state) {
-  fixture *f = *state;
-  assert_int_equal(gc_train(f, QWEN "--steps 4 --eval-every 2 --lr 0.01 --warmup 2 --out log"), 0);
-  char p[128], text[4096];
-  path_of(f, "log/loss.csv", p, sizeof p);
-  slurp(p, text, sizeof text);
+  gc_fixture *f = *state;
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 4 --eval-every 2 --lr 0.01 --warmup 2 --out log"), 0);
+  char text[4096];
+  fixture_read(f, "log/loss.csv", text, sizeof text);
   assert_int_equal(strncmp(text, GC_RUNLOG_HEADER "\n", strlen(GC_RUNLOG_HEADER) + 1), 0);
   gc_runlog_row *rows;
   size_t n;
@@ -214,16 +155,15 @@ static void test_loss_csv(void **state) {
   assert_non_null(strstr(f->out, "ppl "));
   assert_non_null(strstr(f->out, "bpb "));
   assert_non_null(strstr(f->out, "\nROMEO:"));
-  path_of(f, "log/loss.svg", p, sizeof p);
-  slurp(p, text, sizeof text);
+  fixture_read(f, "log/loss.svg", text, sizeof text);
   assert_non_null(strstr(text, "<svg"));
 }
 
 /* ---- resume --------------------------------------------------------------- */
 
-static void file_bytes(const fixture *f, const char *name, char **data, size_t *len) {
+static void file_bytes(const gc_fixture *f, const char *name, char **data, size_t *len) {
   char p[128];
-  path_of(f, name, p, sizeof p);
+  fixture_path(f, name, p, sizeof p);
   FILE *fp = fopen(p, "rb");
   assert_non_null(fp);
   fseek(fp, 0, SEEK_END);
@@ -234,7 +174,7 @@ static void file_bytes(const fixture *f, const char *name, char **data, size_t *
   fclose(fp);
 }
 
-static void assert_same_file(const fixture *f, const char *a, const char *b) {
+static void assert_same_file(const gc_fixture *f, const char *a, const char *b) {
   char *x, *y;
   size_t nx, ny;
   file_bytes(f, a, &x, &nx);
@@ -246,11 +186,11 @@ static void assert_same_file(const fixture *f, const char *a, const char *b) {
 }
 
 static void test_resume_bitwise(void **state) {
-  fixture *f = *state;
+  gc_fixture *f = *state;
   /* Both runs decay over 6 steps, so stopping at 3 changes nothing. */
-  assert_int_equal(gc_train(f, GPT2 "--steps 6 --warmup 2 --out whole"), 0);
-  assert_int_equal(gc_train(f, GPT2 "--steps 3 --warmup 2 --out part"), 0);
-  assert_int_equal(gc_train(f, GPT2 "--steps 6 --warmup 2 --out part --resume"),
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 6 --warmup 2 --out whole"), 0);
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 3 --warmup 2 --out part"), 0);
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 6 --warmup 2 --out part --resume"),
                    0);
   assert_same_file(f, "whole/model.safetensors", "part/model.safetensors");
   assert_same_file(f, "whole/state.safetensors", "part/state.safetensors");
@@ -269,7 +209,7 @@ static void test_resume_bitwise(void **state) {
   gc_diag d;
   char p[128];
   gc_tensor_map_init(&m);
-  path_of(f, "part/state.safetensors", p, sizeof p);
+  fixture_path(f, "part/state.safetensors", p, sizeof p);
   if (gc_safetensors_read(p, &m, &d)) fail_msg("%s", d.msg);
   assert_int_equal((int64_t)gc_tensor_load(gc_tensor_map_get(&m, "train.step"), 0), 6);
   assert_int_equal((int64_t)gc_tensor_load(gc_tensor_map_get(&m, "opt.step"), 0), 6);
@@ -281,27 +221,27 @@ static void test_resume_bitwise(void **state) {
 /* A save interrupted between the state and the model's rename is finished on
  * resume; a model that is not the state's is refused, nothing overwritten. */
 static void test_checkpoint_pair(void **state) {
-  fixture *f = *state;
+  gc_fixture *f = *state;
   char a[256], b[256];
-  assert_int_equal(gc_train(f, GPT2 "--steps 4 --warmup 2 --out whole"), 0);
-  assert_int_equal(gc_train(f, GPT2 "--steps 2 --warmup 2 --out part"), 0);
-  assert_int_equal(gc_train(f, GPT2 "--steps 3 --warmup 2 --out early"), 0);
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 4 --warmup 2 --out whole"), 0);
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 2 --warmup 2 --out part"), 0);
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 3 --warmup 2 --out early"), 0);
   /* part's model as if the rename had not happened yet */
-  path_of(f, "part/model.safetensors", a, sizeof a);
-  path_of(f, "part/model.next.safetensors", b, sizeof b);
+  fixture_path(f, "part/model.safetensors", a, sizeof a);
+  fixture_path(f, "part/model.next.safetensors", b, sizeof b);
   assert_int_equal(rename(a, b), 0);
   char *data;
   size_t len;
   file_bytes(f, "early/model.safetensors", &data, &len);
-  write_file(f, "part/model.safetensors", data, len); /* an older model in place */
+  fixture_write(f, "part/model.safetensors", data, len); /* an older model in place */
   free(data);
-  assert_int_equal(gc_train(f, GPT2 "--steps 4 --warmup 2 --out part --resume"), 0);
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 4 --warmup 2 --out part --resume"), 0);
   assert_same_file(f, "whole/model.safetensors", "part/model.safetensors");
   /* a model swapped for another run's */
   file_bytes(f, "early/model.safetensors", &data, &len);
-  write_file(f, "part/model.safetensors", data, len);
+  fixture_write(f, "part/model.safetensors", data, len);
   free(data);
-  assert_int_equal(gc_train(f, GPT2 "--steps 6 --warmup 2 --out part --resume"), 2);
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 6 --warmup 2 --out part --resume"), 2);
   assert_non_null(strstr(f->err, "mismatched checkpoint"));
   assert_same_file(f, "early/model.safetensors", "part/model.safetensors");
 }
@@ -309,25 +249,25 @@ static void test_checkpoint_pair(void **state) {
 /* ---- sampling ------------------------------------------------------------- */
 
 static void test_generate(void **state) {
-  fixture *f = *state;
+  gc_fixture *f = *state;
   char first[16384];
-  assert_int_equal(gc_train(f, QWEN "--steps 2 --out gen --max-new 0"), 0);
-  assert_int_equal(gc_train(f, QWEN "--out gen --generate --prompt JULIET: --seed 7"), 0);
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 2 --out gen --max-new 0"), 0);
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--out gen --generate --prompt JULIET: --seed 7"), 0);
   assert_int_equal(strncmp(f->out, "JULIET:", 7), 0);
   assert_true(strlen(f->out) > 8);
   memcpy(first, f->out, sizeof first);
   /* Seeded: the same command samples the same text. */
-  assert_int_equal(gc_train(f, QWEN "--out gen --generate --prompt JULIET: --seed 7"), 0);
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--out gen --generate --prompt JULIET: --seed 7"), 0);
   assert_string_equal(first, f->out);
   /* The run's --set is remembered: one layer again without saying so. */
-  assert_int_equal(gc_train(f, "qwen2_tiny " TINY "--out gen --generate --prompt JULIET: --seed 7"), 0);
+  assert_int_equal(fixture_run(f, "gc-train", "qwen2_tiny " TINY "--out gen --generate --prompt JULIET: --seed 7"), 0);
   assert_string_equal(first, f->out);
   expect_usage(f, "bert_tiny " TINY "--out gen --generate", "not a causal language model");
 }
 
 /* ---- Ctrl-C ----------------------------------------------------------------- */
 
-static size_t csv_rows(const fixture *f, const char *run) {
+static size_t csv_rows(const gc_fixture *f, const char *run) {
   char p[128];
   snprintf(p, sizeof p, "%s/%s/loss.csv", f->dir, run);
   gc_runlog_row *rows = NULL;
@@ -339,11 +279,11 @@ static size_t csv_rows(const fixture *f, const char *run) {
 }
 
 static void test_interrupt(void **state) {
-  fixture *f = *state;
+  gc_fixture *f = *state;
   char cmd[1024];
   snprintf(cmd, sizeof cmd,
            "cd '%s' && exec '%s/gc-train' " QWEN "--steps 100000 --out int >int.out 2>int.err", f->dir,
-           bin_dir());
+           fixture_bin_dir());
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
@@ -363,23 +303,23 @@ static void test_interrupt(void **state) {
   gc_diag d;
   char p[128];
   gc_tensor_map_init(&m);
-  path_of(f, "int/state.safetensors", p, sizeof p);
+  fixture_path(f, "int/state.safetensors", p, sizeof p);
   if (gc_safetensors_read(p, &m, &d)) fail_msg("%s", d.msg);
   assert_int_equal((int64_t)gc_tensor_load(gc_tensor_map_get(&m, "train.step"), 0), (int64_t)done);
   gc_tensor_map_clear(&m);
   /* And --resume takes it on for one more step. */
   snprintf(cmd, sizeof cmd, "qwen2_tiny " TINY "--steps %zu --out int --resume --max-new 0", done + 1);
-  assert_int_equal(gc_train(f, cmd), 0);
+  assert_int_equal(fixture_run(f, "gc-train", cmd), 0);
   assert_int_equal(csv_rows(f, "int"), done + 1);
 }
 
 /* ---- every family --------------------------------------------------------- */
 
-static void run_family(fixture *f, const char *model, const char *set) {
+static void run_family(gc_fixture *f, const char *model, const char *set) {
   char args[512];
   snprintf(args, sizeof args, "%s --data corpus.txt --batch 2 --seq 16 --steps 3 --eval-every 3 --set %s --out %s",
            model, set, model);
-  int rc = gc_train(f, args);
+  int rc = fixture_run(f, "gc-train", args);
   if (rc) fail_msg("gc-train %s: exit %d\n%s", args, rc, f->err);
   gc_runlog_row *rows;
   size_t n;
@@ -391,7 +331,7 @@ static void run_family(fixture *f, const char *model, const char *set) {
 }
 
 static void test_families(void **state) {
-  fixture *f = *state;
+  gc_fixture *f = *state;
   run_family(f, "gpt2_tiny", "n_layer=1");
   run_family(f, "bert_tiny", "num_hidden_layers=1");
   run_family(f, "t5_tiny", "num_layers=1,num_decoder_layers=1");
@@ -399,16 +339,16 @@ static void test_families(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_help, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_list_models, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bad_checkpoint, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_loss_csv, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_resume_bitwise, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_checkpoint_pair, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_generate, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_families, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_help, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_list_models, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_bad_input, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_bad_checkpoint, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_loss_csv, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_resume_bitwise, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_checkpoint_pair, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_generate, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_interrupt, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_families, setup_with_corpus, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
