@@ -31,10 +31,8 @@ Error behaviour: an out-of-range gather / scatter_add index makes gc-run exit
 named.
 """
 import glob
-import json
 import os
 import re
-import struct
 import subprocess
 import sys
 import tempfile
@@ -114,29 +112,13 @@ def make_tensors(graph, text, seed):
 
 # ---- running gc ------------------------------------------------------------
 
-def write_tensors(path, tensors):
-    """safetensors_np.write, keeping 0-d tensors 0-d (its np.ascontiguousarray
-    makes them [1], which gc rightly refuses for a declared f64[])."""
-    header, chunks, off = {}, [], 0
-    for name, arr in tensors.items():
-        raw = np.asarray(arr).tobytes()
-        header[name] = {"dtype": safetensors_np._NAME[arr.dtype], "shape": list(arr.shape),
-                        "data_offsets": [off, off + len(raw)]}
-        chunks.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(chunks))
-
-
 def run_gc(graph_path, params, inputs, d, grad=None, param_file=None, backend=None):
     """(returncode, stderr, outputs or None)."""
     pp = param_file or os.path.join(d, "p.safetensors")
     ip, op = os.path.join(d, "i.safetensors"), os.path.join(d, "o.safetensors")
     if param_file is None:
-        write_tensors(pp, params)
-    write_tensors(ip, inputs)
+        safetensors_np.write(pp, params)
+    safetensors_np.write(ip, inputs)
     if os.path.exists(op):
         os.remove(op)
     cmd = [os.path.join(BIN, "gc-run"), graph_path, "--params", pp, "--inputs", ip, "--out", op]
