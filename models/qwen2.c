@@ -6,6 +6,7 @@
  *   logits = lm_head(norm(h)),  loss = CE(logits[:, :-1], labels[:, 1:])
  */
 #include "models/qwen2.h"
+#include "frontend/hf_act.h"
 #include "frontend/nn.h"
 
 static gc_val attention(gc_builder *b, const gc_qwen2_config *c, int64_t layer, gc_val x, gc_val cos,
@@ -25,6 +26,17 @@ static gc_val attention(gc_builder *b, const gc_qwen2_config *c, int64_t layer, 
   return y;
 }
 
+/* Qwen2MLP: down_proj(act(gate_proj(x)) * up_proj(x)), act = hidden_act (silu: SwiGLU). */
+static gc_val mlp(gc_builder *b, const gc_qwen2_config *c, gc_val x) {
+  int64_t H = c->hidden_size, I = c->intermediate_size;
+  gc_push(b, "mlp");
+  gc_val gate = gc_hf_activation(b, gc_linear(b, x, "gate_proj", H, I, false, GC_LINEAR_OUT_IN), c->hidden_act);
+  gc_val up = gc_linear(b, x, "up_proj", H, I, false, GC_LINEAR_OUT_IN);
+  gc_val y = gc_linear(b, gc_mul(b, gate, up), "down_proj", I, H, false, GC_LINEAR_OUT_IN);
+  gc_pop(b);
+  return y;
+}
+
 gc_val gc_qwen2_trunk(gc_builder *b, const void *config, gc_val ids, gc_val positions, gc_val mask,
                       const gc_kv_hook *hook) {
   const gc_qwen2_config *c = config;
@@ -40,7 +52,7 @@ gc_val gc_qwen2_trunk(gc_builder *b, const void *config, gc_val ids, gc_val posi
     gc_val x = gc_rms_norm(b, h, "input_layernorm", H, eps);
     h = gc_add(b, h, attention(b, c, i, x, cos, sin, mask, hook));
     x = gc_rms_norm(b, h, "post_attention_layernorm", H, eps);
-    h = gc_add(b, h, gc_swiglu_mlp(b, x, "mlp", H, c->intermediate_size));
+    h = gc_add(b, h, mlp(b, c, x));
     gc_pop(b);
   }
   h = gc_rms_norm(b, h, "norm", H, eps);

@@ -11,7 +11,7 @@ static const gc_config_key keys[] = {
     KEY(INT, num_hidden_layers, NULL, "decoder layers")
     KEY(INT, num_attention_heads, NULL, "query heads")
     KEY(INT, num_key_value_heads, NULL, "key/value heads (grouped-query attention when fewer)")
-    KEY(STRING, hidden_act, "silu", "MLP activation")
+    KEY(STRING, hidden_act, "silu|gelu|gelu_new|gelu_pytorch_tanh|relu", "MLP gate activation (silu: SwiGLU)")
     KEY(INT, max_position_embeddings, NULL, "longest sequence")
     KEY(FLOAT, initializer_range, NULL, "std of the normal init")
     KEY(FLOAT, rms_norm_eps, NULL, "RMSNorm epsilon")
