@@ -63,7 +63,7 @@ static const char *const *aliases(const void *config) {
 }
 
 const gc_model_family gc_family_bert = {
-    .name = "bert", .hf_class = "BertForMaskedLM", .task = GC_MODEL_MASKED_LM,
+    .name = "bert", .hf_class = "BertForMaskedLM", .base_prefix = "bert", .task = GC_MODEL_MASKED_LM,
     .config_size = sizeof(gc_bert_config), .defaults = &defaults, .keys = keys, .presets = presets,
     .validate = validate, .build = gc_bert_build, .vocab_size = vocab_size, .aliases = aliases,
 };

@@ -61,7 +61,7 @@ static const char *const *aliases(const void *config) {
 }
 
 const gc_model_family gc_family_gpt2 = {
-    .name = "gpt2", .hf_class = "GPT2LMHeadModel", .task = GC_MODEL_CAUSAL_LM,
+    .name = "gpt2", .hf_class = "GPT2LMHeadModel", .base_prefix = "transformer", .task = GC_MODEL_CAUSAL_LM,
     .config_size = sizeof(gc_gpt2_config), .defaults = &defaults, .keys = keys, .presets = presets,
     .validate = validate, .vocab_size = vocab_size, .aliases = aliases,
     .trunk = gc_gpt2_trunk, .lm_head = gc_gpt2_lm_head, .max_positions = gc_gpt2_max_positions,

@@ -59,6 +59,9 @@ typedef struct {
 struct gc_model_family {
   const char *name;                       /* "qwen2" */
   const char *hf_class;                   /* "Qwen2ForCausalLM" */
+  /* HF's base_model_prefix ("transformer" for GPT-2): checkpoints of the
+   * bare model store names without it, and load all the same.  May be NULL. */
+  const char *base_prefix;
   gc_model_task task;
   size_t config_size;
   const void *defaults;                   /* the family's config struct, HF defaults */

@@ -40,6 +40,10 @@ static int take_param(const gc_model_config *c, const gc_node *n, gc_tensor_map 
   const char *const *a = c->family->aliases ? c->family->aliases(c->config) : NULL;
   for (int i = 0; !t && a && a[i]; i += 2)
     if (strcmp(a[i + 1], name) == 0) t = gc_tensor_map_take(file, a[i]);
+  /* a bare model's checkpoint: "h.0.attn.c_attn.weight" for "transformer.h.0..." */
+  const char *pre = c->family->base_prefix;
+  size_t plen = pre ? strlen(pre) : 0;
+  if (!t && plen && strncmp(name, pre, plen) == 0 && name[plen] == '.') t = gc_tensor_map_take(file, name + plen + 1);
   if (!t) return 0;
   char b1[GC_TYPE_STR_MAX], b2[GC_TYPE_STR_MAX];
   if (!gc_shape_equal(&t->type, &n->type)) {

@@ -6,8 +6,9 @@
 #include "backends/tensor.h"
 #include "models/model.h"
 
-/* Move the tensors of `file` that the graph's params name (directly or
- * through a tied alias) into `params`, converting between float dtypes
+/* Move the tensors of `file` that the graph's params name (directly, through
+ * a tied alias, or without the family's base_model_prefix as a bare model's
+ * checkpoint stores them) into `params`, converting between float dtypes
  * (f32 <-> f64) and integer ones as the graph asks.  A shape mismatch is an
  * error naming the tensor.  Params still missing afterwards are an error
  * listing them, unless `inits` is non-NULL: then they are filled by the

@@ -76,7 +76,7 @@ static const char *const *aliases(const void *config) {
 }
 
 const gc_model_family gc_family_qwen2 = {
-    .name = "qwen2", .hf_class = "Qwen2ForCausalLM", .task = GC_MODEL_CAUSAL_LM,
+    .name = "qwen2", .hf_class = "Qwen2ForCausalLM", .base_prefix = "model", .task = GC_MODEL_CAUSAL_LM,
     .config_size = sizeof(gc_qwen2_config), .defaults = &defaults, .keys = keys, .presets = presets,
     .validate = validate, .vocab_size = vocab_size, .aliases = aliases,
     .trunk = gc_qwen2_trunk, .lm_head = gc_qwen2_lm_head, .max_positions = gc_qwen2_max_positions,
