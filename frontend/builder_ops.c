@@ -40,12 +40,18 @@ static gc_val bcast(gc_builder *b, gc_val x, const gc_type *shape) {
   return gc_b_emit(b, "broadcast", GC_OP_BROADCAST, 1, &x, NULL, &t);
 }
 
-gc_val gc_broadcast_to(gc_builder *b, gc_val x, int rank, const int64_t *dims) {
-  if (gc_b_skip(b, "broadcast", 1, &x)) return GC_NONE;
+/* The checks every call taking a target shape starts with. */
+static bool shape_arg_ok(gc_builder *b, const char *op, gc_val x, int rank, const int64_t *dims) {
+  if (gc_b_skip(b, op, 1, &x)) return false;
   if (rank < 0 || rank > GC_MAX_RANK || (rank && !dims)) {
-    gc_b_fail(b, "broadcast", 1, &x, "cannot take rank %d", rank);
-    return GC_NONE;
+    gc_b_fail(b, op, 1, &x, "cannot take rank %d", rank);
+    return false;
   }
+  return true;
+}
+
+gc_val gc_broadcast_to(gc_builder *b, gc_val x, int rank, const int64_t *dims) {
+  if (!shape_arg_ok(b, "broadcast", x, rank, dims)) return GC_NONE;
   gc_type t = gc_type_make(TY(x).dtype, rank, dims);
   bool ok = TY(x).rank <= rank;
   for (int i = 0; ok && i < TY(x).rank; i++) {
@@ -173,11 +179,7 @@ gc_val gc_where(gc_builder *b, gc_val cond, gc_val x, gc_val y) {
 /* ---- layout ------------------------------------------------------------ */
 
 gc_val gc_reshape(gc_builder *b, gc_val x, int rank, const int64_t *dims) {
-  if (gc_b_skip(b, "reshape", 1, &x)) return GC_NONE;
-  if (rank < 0 || rank > GC_MAX_RANK || (rank && !dims)) {
-    gc_b_fail(b, "reshape", 1, &x, "cannot take rank %d", rank);
-    return GC_NONE;
-  }
+  if (!shape_arg_ok(b, "reshape", x, rank, dims)) return GC_NONE;
   gc_type t = gc_type_make(TY(x).dtype, rank, dims);
   int64_t known = 1, total = gc_type_numel_unchecked(&TY(x));
   int infer = -1;

@@ -12,3 +12,13 @@ gc_val gc_hf_activation(gc_builder *b, gc_val x, const char *name) {
   gc_builder_fail(b, "unknown activation \"%s\" (gelu, gelu_new, gelu_pytorch_tanh, relu, silu)", name);
   return GC_NONE;
 }
+
+gc_val gc_gated_mlp(gc_builder *b, gc_val x, const char *name, int64_t hidden, int64_t intermediate,
+                    const char *act) {
+  gc_push(b, "%s", name);
+  gc_val gate = gc_hf_activation(b, gc_linear(b, x, "gate_proj", hidden, intermediate, false, GC_LINEAR_OUT_IN), act);
+  gc_val up = gc_linear(b, x, "up_proj", hidden, intermediate, false, GC_LINEAR_OUT_IN);
+  gc_val y = gc_linear(b, gc_mul(b, gate, up), "down_proj", intermediate, hidden, false, GC_LINEAR_OUT_IN);
+  gc_pop(b);
+  return y;
+}

@@ -8,4 +8,9 @@
  * "silu"/"swish".  An unknown name is a builder error. */
 gc_val gc_hf_activation(gc_builder *b, gc_val x, const char *name);
 
+/* The gated MLP of Llama/Qwen2: down_proj(act(gate_proj(x)) * up_proj(x)),
+ * no biases; params name.{gate,up,down}_proj.weight.  act "silu" is SwiGLU. */
+gc_val gc_gated_mlp(gc_builder *b, gc_val x, const char *name, int64_t hidden, int64_t intermediate,
+                    const char *act);
+
 #endif

@@ -1,6 +1,7 @@
 /* nn blocks: linear layers, embeddings, activations, the SwiGLU MLP,
  * softmax and dropout. */
 #include "frontend/nn.h"
+#include "frontend/hf_act.h"
 #include "frontend/builder_internal.h"
 
 /* ---- linear layers and embeddings ------------------------------------- */
@@ -56,13 +57,7 @@ gc_val gc_relu(gc_builder *b, gc_val x) { return gc_maxf(b, x, 0.0); }
 
 gc_val gc_swiglu_mlp(gc_builder *b, gc_val x, const char *name, int64_t hidden, int64_t intermediate) {
   if (gc_b_skip(b, "swiglu_mlp", 1, &x)) return GC_NONE;
-  gc_push(b, "%s", name);
-  gc_val gate = gc_linear(b, x, "gate_proj", hidden, intermediate, false, GC_LINEAR_OUT_IN);
-  gc_val up = gc_linear(b, x, "up_proj", hidden, intermediate, false, GC_LINEAR_OUT_IN);
-  gc_val y = gc_linear(b, gc_mul(b, gc_silu(b, gate), up), "down_proj", intermediate, hidden, false,
-                       GC_LINEAR_OUT_IN);
-  gc_pop(b);
-  return y;
+  return gc_gated_mlp(b, x, name, hidden, intermediate, "silu");
 }
 
 /* ---- softmax ----------------------------------------------------------- */

@@ -26,17 +26,6 @@ static gc_val attention(gc_builder *b, const gc_qwen2_config *c, int64_t layer, 
   return y;
 }
 
-/* Qwen2MLP: down_proj(act(gate_proj(x)) * up_proj(x)), act = hidden_act (silu: SwiGLU). */
-static gc_val mlp(gc_builder *b, const gc_qwen2_config *c, gc_val x) {
-  int64_t H = c->hidden_size, I = c->intermediate_size;
-  gc_push(b, "mlp");
-  gc_val gate = gc_hf_activation(b, gc_linear(b, x, "gate_proj", H, I, false, GC_LINEAR_OUT_IN), c->hidden_act);
-  gc_val up = gc_linear(b, x, "up_proj", H, I, false, GC_LINEAR_OUT_IN);
-  gc_val y = gc_linear(b, gc_mul(b, gate, up), "down_proj", I, H, false, GC_LINEAR_OUT_IN);
-  gc_pop(b);
-  return y;
-}
-
 gc_val gc_qwen2_trunk(gc_builder *b, const void *config, gc_val ids, gc_val positions, gc_val mask,
                       const gc_kv_hook *hook) {
   const gc_qwen2_config *c = config;
@@ -52,7 +41,7 @@ gc_val gc_qwen2_trunk(gc_builder *b, const void *config, gc_val ids, gc_val posi
     gc_val x = gc_rms_norm(b, h, "input_layernorm", H, eps);
     h = gc_add(b, h, attention(b, c, i, x, cos, sin, mask, hook));
     x = gc_rms_norm(b, h, "post_attention_layernorm", H, eps);
-    h = gc_add(b, h, mlp(b, c, x));
+    h = gc_add(b, h, gc_gated_mlp(b, x, "mlp", H, c->intermediate_size, c->hidden_act));
     gc_pop(b);
   }
   h = gc_rms_norm(b, h, "norm", H, eps);
