@@ -1,4 +1,4 @@
-/* Activations by Hugging Face name. */
+/* Activations by Hugging Face name, and the gated MLP built on them. */
 #include "frontend/hf_act.h"
 #include "frontend/nn.h"
 

@@ -1,4 +1,4 @@
-/* frontend/hf_act.h — activations by their Hugging Face name (ACT2FN). */
+/* frontend/hf_act.h — activations by their Hugging Face name (ACT2FN), and the gated MLP. */
 #ifndef GC_HF_ACT_H
 #define GC_HF_ACT_H
 
