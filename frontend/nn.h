@@ -42,6 +42,11 @@ gc_val gc_embedding_padded(gc_builder *b, gc_val ids, const char *name, int64_t 
 /* x's value, with a zero gradient (IR op stop_gradient). */
 gc_val gc_stop_gradient(gc_builder *b, gc_val x);
 
+/* A language-model head, hidden [..., width] -> logits [..., vocab], no bias:
+ * the embedding param `tied` (full name) reused as [vocab, width] when it is
+ * non-NULL, else a new param "<scope>.lm_head.weight". */
+gc_val gc_lm_head(gc_builder *b, gc_val h, const char *tied, int64_t width, int64_t vocab);
+
 /* ---- normalisation ----------------------------------------------------- */
 
 /* nn.LayerNorm over the last dim: (x - mean) / sqrt(var + eps) * weight + bias

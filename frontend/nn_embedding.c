@@ -1,5 +1,5 @@
 /* Embedding with HF's padding_idx (the pad row gets no gradient from the
- * lookup) and stop_gradient. */
+ * lookup), stop_gradient, and the LM head that may reuse an embedding. */
 #include "frontend/builder_internal.h"
 #include "frontend/nn.h"
 
@@ -25,4 +25,9 @@ gc_val gc_embedding_padded(gc_builder *b, gc_val ids, const char *name, int64_t 
   y = gc_where(b, is_pad, gc_stop_gradient(b, y), y);
   gc_pop(b);
   return y;
+}
+
+gc_val gc_lm_head(gc_builder *b, gc_val h, const char *tied, int64_t width, int64_t vocab) {
+  if (tied) return gc_linear_fn(b, h, gc_find_param(b, tied), GC_NONE, GC_LINEAR_OUT_IN);
+  return gc_linear(b, h, "lm_head", width, vocab, false, GC_LINEAR_OUT_IN);
 }

@@ -118,9 +118,7 @@ static void build(gc_builder *b, const void *config, const gc_model_shape *s) {
   h = gc_rms_norm(b, h, "norm", H, c->rms_norm_eps);
   gc_pop(b);
 
-  gc_val logits = c->tie_word_embeddings
-                      ? gc_linear_fn(b, h, gc_find_param(b, "model.embed_tokens.weight"), GC_NONE, GC_LINEAR_OUT_IN)
-                      : gc_linear(b, h, "lm_head", H, V, false, GC_LINEAR_OUT_IN);
+  gc_val logits = gc_lm_head(b, h, c->tie_word_embeddings ? "model.embed_tokens.weight" : NULL, H, V);
   gc_output(b, "loss", gc_label(b, gc_causal_lm_loss(b, logits, labels), "loss"));
   gc_output(b, "logits", logits);
 }

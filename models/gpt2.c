@@ -67,9 +67,7 @@ gc_val gc_gpt2_trunk(gc_builder *b, const void *config, gc_val ids, gc_val posit
 
 gc_val gc_gpt2_lm_head(gc_builder *b, const void *config, gc_val h) {
   const gc_gpt2_config *c = config;
-  return c->tie_word_embeddings
-             ? gc_linear_fn(b, h, gc_find_param(b, "transformer.wte.weight"), GC_NONE, GC_LINEAR_OUT_IN)
-             : gc_linear(b, h, "lm_head", c->n_embd, c->vocab_size, false, GC_LINEAR_OUT_IN);
+  return gc_lm_head(b, h, c->tie_word_embeddings ? "transformer.wte.weight" : NULL, c->n_embd, c->vocab_size);
 }
 
 int64_t gc_gpt2_max_positions(const void *config) { return ((const gc_gpt2_config *)config)->n_positions; }

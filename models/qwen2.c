@@ -51,9 +51,7 @@ gc_val gc_qwen2_trunk(gc_builder *b, const void *config, gc_val ids, gc_val posi
 
 gc_val gc_qwen2_lm_head(gc_builder *b, const void *config, gc_val h) {
   const gc_qwen2_config *c = config;
-  return c->tie_word_embeddings
-             ? gc_linear_fn(b, h, gc_find_param(b, "model.embed_tokens.weight"), GC_NONE, GC_LINEAR_OUT_IN)
-             : gc_linear(b, h, "lm_head", c->hidden_size, c->vocab_size, false, GC_LINEAR_OUT_IN);
+  return gc_lm_head(b, h, c->tie_word_embeddings ? "model.embed_tokens.weight" : NULL, c->hidden_size, c->vocab_size);
 }
 
 int64_t gc_qwen2_max_positions(const void *config) { return ((const gc_qwen2_config *)config)->max_position_embeddings; }
