@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "frontend/tokenizer.h"
+#include "text/tokenizer.h"
 
 static double now(void) {
   struct timespec ts;

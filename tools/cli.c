@@ -1,5 +1,6 @@
 /* Helpers shared by the command-line programs (see cli.h). */
-#include "cli.h"
+#include "tools/cli.h"
+#include "io/file.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,40 +12,10 @@ const char *gc_cli_display_name(const char *path) {
   return !path || strcmp(path, "-") == 0 ? "<stdin>" : path;
 }
 
-static char *read_stream(FILE *f, size_t *len) {
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    n += fread(buf + n, 1, cap - n - 1, f);
-    if (n + 1 < cap) break; /* short read: end of file or an error */
-    char *bigger = realloc(buf, cap * 2);
-    if (!bigger) free(buf);
-    buf = bigger;
-    cap *= 2;
-  }
-  if (!buf) return NULL;
-  buf[n] = 0;
-  *len = n;
-  return buf;
-}
-
 char *gc_cli_read_file(const char *path, size_t *len, char *errbuf, size_t size) {
-  bool is_stdin = strcmp(path, "-") == 0;
-  FILE *f = is_stdin ? stdin : fopen(path, "rb");
-  if (!f) {
-    snprintf(errbuf, size, "%s: cannot open: %s", path, strerror(errno));
-    return NULL;
-  }
-  errno = 0;
-  char *buf = read_stream(f, len);
-  int err = ferror(f) ? (errno ? errno : EIO) : 0;
-  if (!is_stdin) fclose(f);
-  if (!buf || err) {
-    snprintf(errbuf, size, "%s: cannot read: %s", gc_cli_display_name(path),
-             buf ? strerror(err) : "out of memory");
-    free(buf);
-    return NULL;
-  }
+  gc_diag d = {0};
+  char *buf = gc_read_file(path, len, &d);
+  if (!buf) snprintf(errbuf, size, "%s", d.msg);
   return buf;
 }
 

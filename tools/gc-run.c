@@ -10,7 +10,7 @@
  * Exit codes: 0 ok, 1 parse or run-time error, 2 usage error. */
 #include "autodiff/autodiff.h"
 #include "backends/interp/interp.h"
-#include "frontend/safetensors.h"
+#include "io/safetensors.h"
 #include "ir/ir.h"
 #include "tools/cli.h"
 #include "tools/model_cli.h"

@@ -1,9 +1,9 @@
 /* gc-train: train a model from the registry on a text file, with progress,
  * validation, loss curves, checkpoints and sampling (tools/train_*.c). */
 #include "tools/cli.h"
-#include "tools/train.h"
-#include "frontend/progress.h"
-#include "frontend/runlog.h"
+#include "train/train.h"
+#include "train/progress.h"
+#include "train/runlog.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* gc-run end to end: the IR.md mlp run from files, values compared with the
  * same computation done here in C; --grad, updates, and the error paths. */
 #include "tests/tools/tool_fixture.h"
-#include "frontend/safetensors.h"
+#include "io/safetensors.h"
 
 #include <string.h>
 

@@ -4,8 +4,8 @@
  * schedule's lr worked out by hand), resume bitwise equal to an uninterrupted
  * run, sampling, and each model family training a few steps. */
 #include "tests/tools/tool_fixture.h"
-#include "frontend/runlog.h"
-#include "frontend/safetensors.h"
+#include "train/runlog.h"
+#include "io/safetensors.h"
 
 #include <math.h>
 #include <signal.h>

@@ -1,0 +1,166 @@
+/* text/bpe_util.c — hash maps and the word pre-splitter used by the BPE
+ * tokenizer. */
+#include "text/bpe_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+/* ---- uint64 -> int32 map ------------------------------------------------ */
+
+static uint64_t mix64(uint64_t x) {   /* splitmix64 finalizer */
+  x ^= x >> 30;
+  x *= UINT64_C(0xbf58476d1ce4e5b9);
+  x ^= x >> 27;
+  x *= UINT64_C(0x94d049bb133111eb);
+  x ^= x >> 31;
+  return x;
+}
+
+static size_t cap_for(size_t expected) {
+  size_t cap = 16;
+  while (cap < expected * 2) cap *= 2;
+  return cap;
+}
+
+int gc_u64map_init(gc_u64map *m, size_t expected) {
+  m->cap = cap_for(expected);
+  m->n = 0;
+  m->keys = malloc(m->cap * sizeof *m->keys);
+  m->vals = malloc(m->cap * sizeof *m->vals);
+  if (!m->keys || !m->vals) {
+    gc_u64map_free(m);
+    return -1;
+  }
+  for (size_t i = 0; i < m->cap; i++) m->vals[i] = -1;
+  return 0;
+}
+
+void gc_u64map_free(gc_u64map *m) {
+  free(m->keys);
+  free(m->vals);
+  m->keys = NULL;
+  m->vals = NULL;
+  m->cap = m->n = 0;
+}
+
+static size_t u64map_slot(const gc_u64map *m, uint64_t key) {
+  size_t mask = m->cap - 1, i = (size_t)mix64(key) & mask;
+  while (m->vals[i] >= 0 && m->keys[i] != key) i = (i + 1) & mask;
+  return i;
+}
+
+int32_t gc_u64map_get(const gc_u64map *m, uint64_t key) {
+  if (m->cap == 0) return -1;
+  return m->vals[u64map_slot(m, key)];
+}
+
+static int u64map_grow(gc_u64map *m) {
+  gc_u64map bigger;
+  if (gc_u64map_init(&bigger, m->cap) < 0) return -1;   /* doubles the capacity */
+  for (size_t i = 0; i < m->cap; i++) {
+    if (m->vals[i] < 0) continue;
+    size_t j = u64map_slot(&bigger, m->keys[i]);
+    bigger.keys[j] = m->keys[i];
+    bigger.vals[j] = m->vals[i];
+  }
+  bigger.n = m->n;
+  gc_u64map_free(m);
+  *m = bigger;
+  return 0;
+}
+
+int gc_u64map_put(gc_u64map *m, uint64_t key, int32_t val) {
+  if ((m->n + 1) * 2 > m->cap && u64map_grow(m) < 0) return -1;
+  size_t i = u64map_slot(m, key);
+  if (m->vals[i] < 0) m->n++;
+  m->keys[i] = key;
+  m->vals[i] = val;
+  return 0;
+}
+
+/* ---- byte string map ---------------------------------------------------- */
+
+int gc_wordmap_init(gc_wordmap *m, size_t expected) {
+  m->cap = cap_for(expected);
+  m->n = 0;
+  m->slots = malloc(m->cap * sizeof *m->slots);
+  if (!m->slots) return -1;
+  for (size_t i = 0; i < m->cap; i++) m->slots[i].val = -1;
+  return 0;
+}
+
+void gc_wordmap_free(gc_wordmap *m) {
+  free(m->slots);
+  m->slots = NULL;
+  m->cap = m->n = 0;
+}
+
+static size_t wordmap_slot(const gc_wordmap *m, const uint8_t *p, size_t len, uint64_t h) {
+  size_t mask = m->cap - 1, i = (size_t)h & mask;
+  for (;;) {
+    const gc_wordmap_slot *s = &m->slots[i];
+    if (s->val < 0) return i;
+    if (s->hash == h && s->len == len && memcmp(s->ptr, p, len) == 0) return i;
+    i = (i + 1) & mask;
+  }
+}
+
+static int wordmap_grow(gc_wordmap *m) {
+  gc_wordmap bigger;
+  if (gc_wordmap_init(&bigger, m->cap) < 0) return -1;
+  for (size_t i = 0; i < m->cap; i++) {
+    const gc_wordmap_slot *s = &m->slots[i];
+    if (s->val >= 0) bigger.slots[wordmap_slot(&bigger, s->ptr, s->len, s->hash)] = *s;
+  }
+  bigger.n = m->n;
+  gc_wordmap_free(m);
+  *m = bigger;
+  return 0;
+}
+
+int32_t gc_wordmap_intern(gc_wordmap *m, const uint8_t *p, size_t len, int32_t new_val,
+                          int *added) {
+  if ((m->n + 1) * 2 > m->cap && wordmap_grow(m) < 0) return -1;
+  uint64_t h = XXH3_64bits(p, len);
+  gc_wordmap_slot *s = &m->slots[wordmap_slot(m, p, len, h)];
+  *added = s->val < 0;
+  if (*added) {
+    *s = (gc_wordmap_slot){.ptr = p, .hash = h, .len = (uint32_t)len, .val = new_val};
+    m->n++;
+  }
+  return s->val;
+}
+
+/* ---- pre-splitter ------------------------------------------------------- */
+
+/* Byte classes.  Bytes >= 0x80 count as letters, so a UTF-8 encoded word
+ * stays one word whatever its script. */
+enum { C_LETTER, C_DIGIT, C_SPACE, C_OTHER };
+
+static int byte_class(uint8_t c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80) return C_LETTER;
+  if (c >= '0' && c <= '9') return C_DIGIT;
+  if (c == ' ' || (c >= '\t' && c <= '\r')) return C_SPACE;
+  return C_OTHER;
+}
+
+static size_t run_end(const uint8_t *text, size_t len, size_t i, int cls, size_t limit) {
+  while (i < len && i < limit && byte_class(text[i]) == cls) i++;
+  return i;
+}
+
+/* Words, like GPT-2's pattern without the Unicode tables:
+ *   ' '? letters+  |  ' '? digits+  |  ' '? others+  |  spaces+
+ * A whitespace run followed by a word gives its last ' ' to that word. */
+size_t gc_bpe_word_end(const uint8_t *text, size_t len, size_t i) {
+  size_t limit = i + GC_BPE_MAX_WORD;
+  if (text[i] == ' ' && i + 1 < len && byte_class(text[i + 1]) != C_SPACE)
+    return run_end(text, len, i + 1, byte_class(text[i + 1]), limit);
+  int cls = byte_class(text[i]);
+  size_t end = run_end(text, len, i, cls, limit);
+  if (cls == C_SPACE && end < len && end - i >= 2 && text[end - 1] == ' ' &&
+      byte_class(text[end]) != C_SPACE)
+    end--;
+  return end;
+}

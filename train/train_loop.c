@@ -1,0 +1,140 @@
+/* gc-train's loop: a batch, one run of the training graph (forward, loss,
+ * backward, optimizer update), a progress line and a loss.csv row per step;
+ * validation, the plot and checkpoints at their intervals. */
+#include "train/train.h"
+#include "backends/interp/interp.h"
+#include "train/progress.h"
+#include "train/runlog.h"
+#include "models/model_io.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Runs graph g on `inputs` (completed with HF defaults), returning the
+ * scalar outputs loss and (when lr is non-NULL) lr. */
+static int run_graph(gc_train_run *r, const gc_graph *g, gc_tensor_map *inputs, double *loss, double *lr,
+                     gc_diag *d) {
+  gc_tensor_map outputs;
+  gc_tensor_map_init(&outputs);
+  int rc = gc_model_complete_inputs(&r->config, g, inputs, NULL, d);
+  if (rc == 0) rc = gc_interp_run(g, &r->params, inputs, &outputs, d);
+  if (rc == 0) {
+    const gc_tensor *l = gc_tensor_map_get(&outputs, "loss"), *s = gc_tensor_map_get(&outputs, "lr");
+    *loss = l ? gc_tensor_load(l, 0) : NAN;
+    if (lr) *lr = s ? gc_tensor_load(s, 0) : NAN;
+  }
+  gc_tensor_map_clear(&outputs);
+  return rc;
+}
+
+/* Tokens whose loss a batch counts: labels other than -100 (the causal loss
+ * predicts every position but the first of a window). */
+static double counted_tokens(const gc_train_run *r, const gc_tensor_map *batch) {
+  if (r->spec.task == GC_TASK_CAUSAL) return (double)r->spec.batch * (r->spec.seq - 1);
+  const gc_tensor *labels = gc_tensor_map_get(batch, "labels");
+  double n = 0;
+  for (int64_t i = 0; labels && i < gc_tensor_numel(labels); i++) n += gc_tensor_load(labels, i) != GC_IGNORE_INDEX;
+  return n;
+}
+
+/* Bytes the predicted tokens of causal validation batch k decode to. */
+static double batch_bytes(const gc_train_run *r, int k, int n_batches) {
+  double bytes = 0;
+  for (int b = 0; b < r->spec.batch; b++) {
+    int64_t start = gc_batch_eval_start(&r->spec, r->val, k, n_batches, b, NULL);
+    for (int64_t i = start + 1; start >= 0 && i < start + r->spec.seq; i++) {
+      size_t len = 0;
+      gc_tokenizer_token_bytes(r->tok, r->val.ids[i], &len);
+      bytes += (double)len;
+    }
+  }
+  return bytes;
+}
+
+int gc_train_evaluate(gc_train_run *r, double *loss, double *nats, double *bytes, gc_diag *d) {
+  int n = gc_batch_eval_count(&r->spec, r->val, d);
+  if (n < 0) return -1;
+  /* A forward costs about a third of a training step: 3 * eval_every / 10
+   * batches keep validation near a tenth of the time. */
+  long cap = 3 * r->opts->eval_every / 10;
+  if (cap < 1) cap = 1;
+  if (n > cap) n = (int)cap;
+  double tokens = 0;
+  *nats = *bytes = 0;
+  for (int k = 0; k < n; k++) {
+    gc_tensor_map batch;
+    gc_tensor_map_init(&batch);
+    double l = 0;
+    int rc = gc_batch_eval(&r->spec, r->val, k, n, &batch, d);
+    double count = rc == 0 ? counted_tokens(r, &batch) : 0;
+    if (rc == 0) rc = run_graph(r, r->eval_graph, &batch, &l, NULL, d);
+    gc_tensor_map_clear(&batch);
+    if (rc) return -1;
+    *nats += l * count;
+    tokens += count;
+    if (r->spec.task == GC_TASK_CAUSAL) *bytes += batch_bytes(r, k, n);
+  }
+  *loss = tokens > 0 ? *nats / tokens : NAN;
+  return 0;
+}
+
+static int validate(gc_train_run *r, gc_progress *p, double *val_loss, gc_diag *d) {
+  double nats, bytes;
+  char line[256];
+  if (gc_train_evaluate(r, val_loss, &nats, &bytes, d)) return -1;
+  gc_progress_message(p, gc_format_val(line, sizeof line, r->step, *val_loss, nats, bytes));
+  return 0;
+}
+
+/* One training step on a fresh batch. */
+static int train_step(gc_train_run *r, double *loss, double *lr, gc_diag *d) {
+  gc_tensor_map batch;
+  gc_tensor_map_init(&batch);
+  int rc = gc_batch_sample(&r->spec, r->train, &r->rng, &batch, d);
+  if (rc == 0) rc = run_graph(r, r->train_graph, &batch, loss, lr, d);
+  gc_tensor_map_clear(&batch);
+  if (rc == 0) r->step++;
+  return rc;
+}
+
+static int checkpoint(gc_train_run *r, gc_progress *p, gc_diag *d) {
+  if (gc_train_save(r, d)) return -1;
+  char line[4400];
+  snprintf(line, sizeof line, "saved %s/model.safetensors at step %ld", r->out, r->step);
+  gc_progress_message(p, line);
+  return 0;
+}
+
+static int loop(gc_train_run *r, gc_runlog *log, gc_progress *p, volatile sig_atomic_t *stop, gc_diag *d) {
+  const gc_train_opts *o = r->opts;
+  double tokens = (double)o->batch * o->seq;
+  while (r->step < o->steps) {
+    if (*stop) {
+      gc_progress_message(p, "interrupted: saving a checkpoint");
+      return checkpoint(r, p, d) ? -1 : 1;
+    }
+    double t0 = gc_now_seconds(), loss, lr, val_loss = NAN;
+    if (train_step(r, &loss, &lr, d)) return -1;
+    double t1 = gc_now_seconds();
+    gc_runlog_row row = {r->step, loss, NAN, lr, tokens / (t1 - t0)};
+    gc_progress_update(p, r->step, loss, lr, row.tokens_per_s, t1);
+    bool eval = r->step % o->eval_every == 0 || r->step == o->steps;
+    if (eval && validate(r, p, &val_loss, d)) return -1;
+    row.val_loss = val_loss;
+    if (gc_runlog_append(log, &row, d) || (eval && gc_runlog_plot(log, d))) return -1;
+    if ((r->step % o->save_every == 0 || r->step == o->steps) && checkpoint(r, p, d)) return -1;
+  }
+  return 0;
+}
+
+int gc_train_loop(gc_train_run *r, volatile sig_atomic_t *stop, gc_diag *d) {
+  gc_runlog log;
+  if (gc_runlog_open(&log, r->out, r->opts->resume ? r->step : -1, d)) return -1;
+  gc_progress p;
+  gc_progress_start(&p, stdout, r->step, r->opts->steps, gc_now_seconds());
+  int rc = loop(r, &log, &p, stop, d);
+  gc_progress_finish(&p);
+  gc_runlog_close(&log);
+  return rc;
+}

@@ -1,0 +1,116 @@
+/* gc-train's sampling for causal models: with the KV cache of
+ * models/decode.h (gc_generate) when the family has generation graphs and
+ * prompt + max_new fit its positions; otherwise by full recomputation, each
+ * new token running the model (batch 1, the training length) over the last
+ * tokens, right-padded (causal attention never looks at the padding).  Both
+ * draw with train/sample.h (greedy at temperature 0, else top-p). */
+#include "train/train.h"
+#include "backends/interp/interp.h"
+#include "train/sample.h"
+#include "train/generate.h"
+#include "models/model_io.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Logits at position `last` of a run over ids[0..len) (len <= seq). */
+static int next_logits(gc_train_run *r, const gc_graph *g, const int32_t *ids, int len, int seq, double *logits,
+                       int vocab, gc_diag *d) {
+  int64_t dims[2] = {1, seq};
+  gc_type t = gc_type_make(GC_I64, 2, dims);
+  gc_tensor *input = gc_tensor_new(&t), *labels = gc_tensor_new(&t);
+  if (!input || !labels) return gc_tensor_free(input), gc_tensor_free(labels), gc_diag_set(d, "out of memory");
+  for (int i = 0; i < len; i++) ((int64_t *)input->data)[i] = ((int64_t *)labels->data)[i] = ids[i];
+  gc_tensor_map inputs, outputs;
+  gc_tensor_map_init(&inputs);
+  gc_tensor_map_init(&outputs);
+  gc_tensor_map_put(&inputs, "input_ids", input);
+  gc_tensor_map_put(&inputs, "labels", labels);
+  int rc = gc_model_complete_inputs(&r->config, g, &inputs, NULL, d);
+  if (rc == 0) rc = gc_interp_run(g, &r->params, &inputs, &outputs, d);
+  const gc_tensor *l = rc == 0 ? gc_tensor_map_get(&outputs, "logits") : NULL;
+  if (rc == 0 && !l) rc = gc_diag_set(d, "the model has no output \"logits\"");
+  for (int i = 0; l && i < vocab; i++) logits[i] = gc_tensor_load(l, (int64_t)(len - 1) * vocab + i);
+  gc_tensor_map_clear(&inputs);
+  gc_tensor_map_clear(&outputs);
+  return rc;
+}
+
+static void put_token(const gc_tokenizer *tok, int id) {
+  size_t n = 0;
+  const uint8_t *bytes = gc_tokenizer_token_bytes(tok, id, &n);
+  if (bytes) fwrite(bytes, 1, n, stdout);
+  fflush(stdout);
+}
+
+/* Recomputation over a sliding window of the last `seq` tokens. */
+static int recompute(gc_train_run *r, const gc_graph *g, int seq, int32_t *ids, int len, int max_new,
+                     double temperature, double top_p, uint64_t seed, gc_diag *d) {
+  int vocab = (int)r->config.family->vocab_size(r->config.config);
+  int usable = gc_tokenizer_vocab_size(r->tok) < vocab ? gc_tokenizer_vocab_size(r->tok) : vocab;
+  double *logits = malloc((size_t)vocab * sizeof *logits);
+  gc_rng rng;
+  gc_rng_seed(&rng, seed);
+  int rc = logits ? 0 : gc_diag_set(d, "out of memory");
+  for (int i = 0; i < max_new && rc == 0; i++) {
+    int start = len > seq ? len - seq : 0;
+    rc = next_logits(r, g, ids + start, len - start, seq, logits, vocab, d);
+    int64_t id = rc == 0 ? gc_sample(logits, usable, temperature, top_p, &rng, d) : -1;
+    if (id < 0) rc = -1;
+    if (rc == 0) put_token(r->tok, ids[len++] = (int32_t)id);
+    if (rc == 0 && id == gc_tokenizer_special_id(r->tok, "<|endoftext|>")) break;
+  }
+  free(logits);
+  return rc;
+}
+
+/* With the KV cache; 1 when the family or the length does not allow it. */
+static int cached(gc_train_run *r, const int32_t *ids, int len, int max_new, double temperature, double top_p,
+                  uint64_t seed) {
+  if (!gc_decode_supported(&r->config)) return 1;
+  int64_t *prompt = malloc((size_t)len * sizeof *prompt), *out = malloc(((size_t)max_new + 1) * sizeof *out);
+  gc_generate_opts o = {.max_new = max_new, .temperature = temperature, .top_p = top_p, .seed = seed,
+                        .eos_id = gc_tokenizer_special_id(r->tok, "<|endoftext|>")};
+  int64_t n = -1;
+  gc_diag d = {0};
+  if (prompt && out) {
+    for (int i = 0; i < len; i++) prompt[i] = ids[i];
+    n = gc_generate(&r->config, &r->params, prompt, len, &o, out, &d);
+  }
+  for (int64_t i = 0; i < n; i++) put_token(r->tok, (int)out[i]);
+  free(prompt);
+  free(out);
+  return n < 0 ? 1 : 0;
+}
+
+int gc_train_sample(gc_train_run *r, const char *prompt, int max_new, double temperature, double top_p,
+                    uint64_t seed, gc_diag *d) {
+  if (r->config.family->task != GC_MODEL_CAUSAL_LM)
+    return gc_diag_set(d, "%s is not a causal language model: it cannot generate text", r->opts->model);
+  int seq = r->opts->seq;
+  gc_model_shape shape = {.batch = 1, .seq = seq};
+  gc_graph *g = gc_model_build(&r->config, &shape, NULL, d);
+  if (!g) return -1;
+  int rc = 0;
+  if (r->params.n == 0) rc = gc_train_load(r, g, false, d);
+  int32_t *prompt_ids = NULL, *ids = NULL;
+  size_t n = 0;
+  if (rc == 0 && gc_tokenizer_encode(r->tok, (const uint8_t *)prompt, strlen(prompt), &prompt_ids, &n))
+    rc = gc_diag_set(d, "out of memory");
+  if (rc == 0 && !(ids = malloc((n + 1 + (size_t)max_new) * sizeof *ids))) rc = gc_diag_set(d, "out of memory");
+  if (rc == 0) {
+    if (n) memcpy(ids, prompt_ids, n * sizeof *ids);
+    int eot = gc_tokenizer_special_id(r->tok, "<|endoftext|>");
+    if (n == 0) ids[n++] = eot >= 0 ? eot : '\n';
+    fputs(prompt, stdout);
+    if (cached(r, ids, (int)n, max_new, temperature, top_p, seed))
+      rc = recompute(r, g, seq, ids, (int)n, max_new, temperature, top_p, seed, d);
+    fputc('\n', stdout);
+  }
+  free(prompt_ids);
+  free(ids);
+  gc_graph_free(g);
+  return rc;
+}
