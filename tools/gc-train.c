@@ -4,6 +4,7 @@
 #include "train/train.h"
 #include "train/progress.h"
 #include "train/runlog.h"
+#include "io/file.h"
 
 #include <errno.h>
 #include <math.h>
@@ -206,6 +207,7 @@ static int setup_training(gc_train_run *r, gc_diag *d) {
   free(text);
   if (rc == 0) rc = gc_train_build_graphs(r, d);
   if (rc == 0) rc = gc_train_init_params(r, d);
+  if (rc == 0) rc = gc_train_compile(r, d);
   return rc;
 }
 

@@ -1,8 +1,8 @@
 /* Generation: the families' prefill/decode graph builders, a decoder
- * running them with the interpreter while it holds the KV cache, and the
+ * running them as programs that hold the KV cache, and the
  * generate loop (prefill once, then one decode step per token). */
 #include "train/generate.h"
-#include "backends/interp/interp.h"
+#include "backends/backend.h"
 #include "train/sample.h"
 
 #include <stdio.h>
@@ -53,25 +53,38 @@ gc_graph *gc_decode_build_step(const gc_model_config *c, int64_t max_len, gc_dia
 
 /* ---- the decoder ------------------------------------------------------- */
 
+/* The decode program owns the weights (copied in once) and the cache; each
+ * prefill program shares both with it, so the cache a prefill writes is the
+ * one the steps read. */
 struct gc_decoder {
   const gc_model_config *config;
-  const gc_tensor_map *weights;   /* borrowed */
-  gc_graph *step;                 /* the decode graph */
-  gc_tensor_map state;            /* the weights (borrowed pointers) + the cache (owned) */
+  const gc_tensor_map *weights;   /* borrowed, for checks */
+  gc_program *step;               /* the decode program */
+  gc_tensor *step_ids, *step_pos; /* its input slots */
   int64_t max_len, vocab, pos;
 };
 
-/* Zeroed tensors for every param the graph updates (the cache). */
-static int add_cache(gc_decoder *s, gc_diag *d) {
-  for (int i = 0; i < s->step->n_updates; i++) {
-    const char *name = s->step->updates[i].name;
-    if (gc_tensor_map_get(&s->state, name))
-      return gc_diag_set(d, "generation: the params hold \"%s\", a name the KV cache uses", name);
-    gc_tensor *t = gc_tensor_new(&s->step->nodes[gc_graph_find_param(s->step, name)]->type);
-    if (!t) return gc_diag_set(d, "out of memory for the KV cache");
-    gc_tensor_map_put(&s->state, name, t);
+/* Every param but the cache (the updated ones) must be among the weights,
+ * and the cache's names must not be. */
+static int check_params(const gc_graph *g, const gc_tensor_map *weights, gc_diag *d) {
+  for (int i = 0; i < g->n_updates; i++)
+    if (gc_tensor_map_get(weights, g->updates[i].name))
+      return gc_diag_set(d, "generation: the params hold \"%s\", a name the KV cache uses", g->updates[i].name);
+  for (int i = 0; i < g->n_nodes; i++) {
+    const gc_node *n = g->nodes[i];
+    if (n->op != GC_OP_PARAM || gc_tensor_map_get(weights, n->attrs.name.name)) continue;
+    bool cache = false;
+    for (int k = 0; k < g->n_updates; k++) cache = cache || strcmp(g->updates[k].name, n->attrs.name.name) == 0;
+    if (!cache) return gc_diag_set(d, "param \"%s\" is missing", n->attrs.name.name);
   }
   return 0;
+}
+
+/* A program for g on the default backend. */
+static gc_program *compile(gc_graph *g, gc_diag *d) {
+  gc_program *p = g ? gc_compile(g, NULL, d) : NULL;
+  gc_graph_free(g);
+  return p;
 }
 
 gc_decoder *gc_decoder_new(const gc_model_config *c, const gc_tensor_map *params, int64_t max_len,
@@ -79,69 +92,47 @@ gc_decoder *gc_decoder_new(const gc_model_config *c, const gc_tensor_map *params
   gc_decoder *s = calloc(1, sizeof *s);
   if (!s) return gc_diag_set(d, "out of memory"), NULL;
   *s = (gc_decoder){.config = c, .weights = params, .max_len = max_len, .vocab = c->family->vocab_size(c->config)};
-  gc_tensor_map_init(&s->state);
-  /* The interpreter reads params from one map: lend it the weights' tensors
-   * (taken back, not freed, in gc_decoder_free; the graphs update only the
-   * cache). */
-  for (int i = 0; i < params->n; i++) gc_tensor_map_put(&s->state, params->names[i], params->tensors[i]);
-  s->step = gc_decode_build_step(c, max_len, d);
-  if (!s->step || add_cache(s, d)) {
+  gc_graph *g = gc_decode_build_step(c, max_len, d);
+  if (!g || check_params(g, params, d)) {
+    gc_graph_free(g);
     gc_decoder_free(s);
     return NULL;
   }
+  s->step = compile(g, d);
+  if (!s->step || gc_program_set_params(s->step, params, false, d)) {
+    gc_decoder_free(s);
+    return NULL;
+  }
+  s->step_ids = gc_program_input(s->step, "input_ids");
+  s->step_pos = gc_program_input(s->step, "position");
   return s;
 }
 
 void gc_decoder_free(gc_decoder *s) {
   if (!s) return;
-  for (int i = 0; i < s->weights->n; i++) gc_tensor_map_take(&s->state, s->weights->names[i]);
-  gc_tensor_map_clear(&s->state);
-  if (s->step) gc_graph_free(s->step);
+  gc_program_free(s->step);
   free(s);
 }
 
 int64_t gc_decoder_position(const gc_decoder *s) { return s->pos; }
 int64_t gc_decoder_vocab(const gc_decoder *s) { return s->vocab; }
 
-/* Run g on the state with these inputs; copy out logits [1, V]. */
-static int run(gc_decoder *s, const gc_graph *g, gc_tensor_map *inputs, double *logits, gc_diag *d) {
-  gc_tensor_map out;
-  gc_tensor_map_init(&out);
-  int rc = gc_interp_run(g, &s->state, inputs, &out, d);
-  if (rc == 0) {
-    const gc_tensor *t = gc_tensor_map_get(&out, "logits");
-    for (int64_t i = 0; i < s->vocab; i++) logits[i] = gc_tensor_load(t, i);
-  }
-  gc_tensor_map_clear(&out);
-  gc_tensor_map_clear(inputs);
-  return rc;
-}
-
-/* An i64 tensor holding ids (rank 2, [1, n]) or one scalar (rank 0). */
-static gc_tensor *i64_tensor(int rank, const int64_t *ids, int64_t n) {
-  gc_type t = gc_type_make(GC_I64, rank, (const int64_t[]){1, n});
-  gc_tensor *x = gc_tensor_new(&t);
-  if (x) memcpy(x->data, ids, (size_t)n * sizeof *ids);
-  return x;
-}
-
-static int put_ids(gc_tensor_map *inputs, const char *name, int rank, const int64_t *ids, int64_t n,
-                   gc_diag *d) {
-  gc_tensor *t = i64_tensor(rank, ids, n);
-  if (!t) return gc_diag_set(d, "out of memory");
-  gc_tensor_map_put(inputs, name, t);
-  return 0;
+/* Copy out p's logits [1, V]. */
+static void read_logits(const gc_decoder *s, const gc_program *p, double *logits) {
+  const gc_tensor *t = gc_program_output(p, "logits");
+  for (int64_t i = 0; i < s->vocab; i++) logits[i] = gc_tensor_load(t, i);
 }
 
 int gc_decoder_prefill(gc_decoder *s, const int64_t *ids, int64_t n, double *logits, gc_diag *d) {
-  gc_graph *g = gc_decode_build_prefill(s->config, n, s->max_len, d);
-  if (!g) return -1;
-  gc_tensor_map inputs;
-  gc_tensor_map_init(&inputs);
-  int rc = put_ids(&inputs, "input_ids", 2, ids, n, d);
-  rc = rc ? rc : run(s, g, &inputs, logits, d);
-  gc_tensor_map_clear(&inputs);
-  gc_graph_free(g);
+  s->pos = 0;
+  gc_program *p = compile(gc_decode_build_prefill(s->config, n, s->max_len, d), d);
+  int rc = p ? gc_program_share_params(p, s->step, d) : -1;
+  if (rc == 0) {
+    memcpy(gc_program_input(p, "input_ids")->data, ids, (size_t)n * sizeof *ids);
+    rc = gc_program_run(p, d);
+  }
+  if (rc == 0) read_logits(s, p, logits);
+  gc_program_free(p);
   s->pos = rc == 0 ? n : 0;
   return rc;
 }
@@ -150,14 +141,12 @@ int gc_decoder_step(gc_decoder *s, int64_t id, double *logits, gc_diag *d) {
   if (s->pos < 1) return gc_diag_set(d, "generation: decode step before the prompt");
   if (s->pos >= s->max_len)
     return gc_diag_set(d, "generation: the cache holds %lld positions, all used", (long long)s->max_len);
-  gc_tensor_map inputs;
-  gc_tensor_map_init(&inputs);
-  int rc = put_ids(&inputs, "input_ids", 2, &id, 1, d);
-  rc = rc ? rc : put_ids(&inputs, "position", 0, &s->pos, 1, d);
-  rc = rc ? rc : run(s, s->step, &inputs, logits, d);
-  gc_tensor_map_clear(&inputs);
-  if (rc == 0) s->pos++;
-  return rc;
+  *(int64_t *)s->step_ids->data = id;
+  *(int64_t *)s->step_pos->data = s->pos;
+  if (gc_program_run(s->step, d)) return -1;
+  read_logits(s, s->step, logits);
+  s->pos++;
+  return 0;
 }
 
 /* ---- the generate loop ------------------------------------------------- */

@@ -12,9 +12,8 @@
 typedef struct gc_decoder gc_decoder;
 
 /* A decoder for up to max_len positions (prompt + generated).  `params`
- * holds the weights by HF name; the decoder borrows them (the map and its
- * tensors must outlive the decoder and are never modified) and owns the
- * cache.  NULL + message (unsupported family, bad max_len). */
+ * holds the weights by HF name; the decoder copies them (the caller keeps
+ * the map) and owns the cache.  NULL + message (unsupported family, bad max_len). */
 gc_decoder *gc_decoder_new(const gc_model_config *c, const gc_tensor_map *params, int64_t max_len,
                            gc_diag *d);
 void gc_decoder_free(gc_decoder *s);

@@ -7,7 +7,7 @@
 #ifndef GC_TOOLS_TRAIN_H
 #define GC_TOOLS_TRAIN_H
 
-#include "backends/runtime/tensor.h"
+#include "backends/backend.h"
 #include "train/dataset.h"
 #include "frontend/optim.h"
 #include "train/rng.h"
@@ -56,7 +56,10 @@ typedef struct {
   int32_t special_ids[8];
   gc_graph *train_graph, *eval_graph;
   gc_init_table *inits;
-  gc_tensor_map params;           /* model params and opt.* state, by name */
+  gc_tensor_map params;           /* model params and opt.* state, by name: as
+                                   * initialised or loaded, and as last saved */
+  gc_program *train_prog;         /* the training step; owns the params while training */
+  gc_program *eval_prog;          /* the evaluation graph, sharing train_prog's params */
   gc_rng rng;                     /* draws the training batches */
   long step;                      /* steps done */
 } gc_train_run;
@@ -83,13 +86,18 @@ int gc_train_build_graphs(gc_train_run *r, gc_diag *d);
 /* Fresh params from the seed, or (resume) the checkpoint in OUT. */
 int gc_train_init_params(gc_train_run *r, gc_diag *d);
 
+/* Compile both graphs (opts->backend, opts->threads) and hand the params to
+ * the training program; the evaluation program shares them. */
+int gc_train_compile(gc_train_run *r, gc_diag *d);
+
 void gc_train_run_free(gc_train_run *r);
 
 /* ---- checkpoints (train/train_checkpoint.c) ------------------------------ */
 
 /* OUT/model.safetensors (params by HF name) and OUT/state.safetensors
- * (opt.*, data.rng as i64[4], train.step), each written atomically. */
-int gc_train_save(const gc_train_run *r, gc_diag *d);
+ * (opt.*, data.rng as i64[4], train.step), each written atomically; the
+ * params are first read back from the training program, when there is one. */
+int gc_train_save(gc_train_run *r, gc_diag *d);
 /* Reads both files into params for graph g (every param of g must be found
  * with its shape), restores rng and step.  -1 + message naming the file. */
 int gc_train_load(gc_train_run *r, const gc_graph *g, bool with_state, gc_diag *d);

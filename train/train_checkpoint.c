@@ -68,7 +68,7 @@ static gc_tensor *i64_tensor(int rank, int64_t n) {
   return gc_tensor_new(&t);
 }
 
-int gc_train_save(const gc_train_run *r, gc_diag *d) {
+int gc_train_save(gc_train_run *r, gc_diag *d) {
   char path[4200], next[4200];
   gc_tensor_map view;
   gc_tensor *rng = i64_tensor(1, 4), *step = i64_tensor(0, 1), *hash = i64_tensor(0, 1);
@@ -76,6 +76,7 @@ int gc_train_save(const gc_train_run *r, gc_diag *d) {
   int rc = -1;
   snprintf(path, sizeof path, "%s/model.safetensors", r->out);
   snprintf(next, sizeof next, "%s/model.next.safetensors", r->out);
+  if (r->train_prog && gc_program_get_params(r->train_prog, &r->params, d)) goto done;
   if (!rng || !step || !hash || view_of(&r->params, false, &view)) {
     gc_diag_set(d, "out of memory writing the checkpoint");
     goto done;

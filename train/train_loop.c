@@ -2,7 +2,6 @@
  * backward, optimizer update), a progress line and a loss.csv row per step;
  * validation, the plot and checkpoints at their intervals. */
 #include "train/train.h"
-#include "backends/interp/interp.h"
 #include "train/progress.h"
 #include "train/runlog.h"
 #include "models/model_io.h"
@@ -11,20 +10,18 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Runs graph g on `inputs` (completed with HF defaults), returning the
+/* Runs program p on `inputs` (completed with HF defaults), returning the
  * scalar outputs loss and (when lr is non-NULL) lr. */
-static int run_graph(gc_train_run *r, const gc_graph *g, gc_tensor_map *inputs, double *loss, double *lr,
-                     gc_diag *d) {
-  gc_tensor_map outputs;
-  gc_tensor_map_init(&outputs);
-  int rc = gc_model_complete_inputs(&r->config, g, inputs, NULL, d);
-  if (rc == 0) rc = gc_interp_run(g, &r->params, inputs, &outputs, d);
+static int run_program(gc_train_run *r, gc_program *p, gc_tensor_map *inputs, double *loss, double *lr,
+                       gc_diag *d) {
+  int rc = gc_model_complete_inputs(&r->config, gc_program_graph(p), inputs, NULL, d);
+  if (rc == 0) rc = gc_program_feed(p, inputs, d);
+  if (rc == 0) rc = gc_program_run(p, d);
   if (rc == 0) {
-    const gc_tensor *l = gc_tensor_map_get(&outputs, "loss"), *s = gc_tensor_map_get(&outputs, "lr");
+    const gc_tensor *l = gc_program_output(p, "loss"), *s = gc_program_output(p, "lr");
     *loss = l ? gc_tensor_load(l, 0) : NAN;
     if (lr) *lr = s ? gc_tensor_load(s, 0) : NAN;
   }
-  gc_tensor_map_clear(&outputs);
   return rc;
 }
 
@@ -68,7 +65,7 @@ int gc_train_evaluate(gc_train_run *r, double *loss, double *nats, double *bytes
     double l = 0;
     int rc = gc_batch_eval(&r->spec, r->val, k, n, &batch, d);
     double count = rc == 0 ? counted_tokens(r, &batch) : 0;
-    if (rc == 0) rc = run_graph(r, r->eval_graph, &batch, &l, NULL, d);
+    if (rc == 0) rc = run_program(r, r->eval_prog, &batch, &l, NULL, d);
     gc_tensor_map_clear(&batch);
     if (rc) return -1;
     *nats += l * count;
@@ -92,7 +89,7 @@ static int train_step(gc_train_run *r, double *loss, double *lr, gc_diag *d) {
   gc_tensor_map batch;
   gc_tensor_map_init(&batch);
   int rc = gc_batch_sample(&r->spec, r->train, &r->rng, &batch, d);
-  if (rc == 0) rc = run_graph(r, r->train_graph, &batch, loss, lr, d);
+  if (rc == 0) rc = run_program(r, r->train_prog, &batch, loss, lr, d);
   gc_tensor_map_clear(&batch);
   if (rc == 0) r->step++;
   return rc;

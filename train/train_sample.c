@@ -5,7 +5,6 @@
  * tokens, right-padded (causal attention never looks at the padding).  Both
  * draw with train/sample.h (greedy at temperature 0, else top-p). */
 #include "train/train.h"
-#include "backends/interp/interp.h"
 #include "train/sample.h"
 #include "train/generate.h"
 #include "models/model_io.h"
@@ -15,26 +14,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Logits at position `last` of a run over ids[0..len) (len <= seq). */
-static int next_logits(gc_train_run *r, const gc_graph *g, const int32_t *ids, int len, int seq, double *logits,
+/* Logits at position len - 1 of a run of p over ids[0..len) (len <= seq),
+ * right-padded. */
+static int next_logits(gc_train_run *r, gc_program *p, const int32_t *ids, int len, int seq, double *logits,
                        int vocab, gc_diag *d) {
   int64_t dims[2] = {1, seq};
   gc_type t = gc_type_make(GC_I64, 2, dims);
   gc_tensor *input = gc_tensor_new(&t), *labels = gc_tensor_new(&t);
   if (!input || !labels) return gc_tensor_free(input), gc_tensor_free(labels), gc_diag_set(d, "out of memory");
   for (int i = 0; i < len; i++) ((int64_t *)input->data)[i] = ((int64_t *)labels->data)[i] = ids[i];
-  gc_tensor_map inputs, outputs;
+  gc_tensor_map inputs;
   gc_tensor_map_init(&inputs);
-  gc_tensor_map_init(&outputs);
   gc_tensor_map_put(&inputs, "input_ids", input);
   gc_tensor_map_put(&inputs, "labels", labels);
-  int rc = gc_model_complete_inputs(&r->config, g, &inputs, NULL, d);
-  if (rc == 0) rc = gc_interp_run(g, &r->params, &inputs, &outputs, d);
-  const gc_tensor *l = rc == 0 ? gc_tensor_map_get(&outputs, "logits") : NULL;
+  int rc = gc_model_complete_inputs(&r->config, gc_program_graph(p), &inputs, NULL, d);
+  if (rc == 0) rc = gc_program_feed(p, &inputs, d);
+  if (rc == 0) rc = gc_program_run(p, d);
+  const gc_tensor *l = rc == 0 ? gc_program_output(p, "logits") : NULL;
   if (rc == 0 && !l) rc = gc_diag_set(d, "the model has no output \"logits\"");
   for (int i = 0; l && i < vocab; i++) logits[i] = gc_tensor_load(l, (int64_t)(len - 1) * vocab + i);
   gc_tensor_map_clear(&inputs);
-  gc_tensor_map_clear(&outputs);
   return rc;
 }
 
@@ -54,14 +53,21 @@ static int recompute(gc_train_run *r, const gc_graph *g, int seq, int32_t *ids, 
   gc_rng rng;
   gc_rng_seed(&rng, seed);
   int rc = logits ? 0 : gc_diag_set(d, "out of memory");
+  gc_compile_options o;
+  gc_compile_options_init(&o);
+  o.backend = r->opts->backend;
+  o.threads = r->opts->threads;
+  gc_program *p = rc == 0 ? gc_compile(g, &o, d) : NULL;
+  if (!p || gc_program_set_params(p, &r->params, true, d)) rc = -1;
   for (int i = 0; i < max_new && rc == 0; i++) {
     int start = len > seq ? len - seq : 0;
-    rc = next_logits(r, g, ids + start, len - start, seq, logits, vocab, d);
+    rc = next_logits(r, p, ids + start, len - start, seq, logits, vocab, d);
     int64_t id = rc == 0 ? gc_sample(logits, usable, temperature, top_p, &rng, d) : -1;
     if (id < 0) rc = -1;
     if (rc == 0) put_token(r->tok, ids[len++] = (int32_t)id);
     if (rc == 0 && id == gc_tokenizer_special_id(r->tok, "<|endoftext|>")) break;
   }
+  gc_program_free(p);
   free(logits);
   return rc;
 }
@@ -94,7 +100,8 @@ int gc_train_sample(gc_train_run *r, const char *prompt, int max_new, double tem
   gc_graph *g = gc_model_build(&r->config, &shape, NULL, d);
   if (!g) return -1;
   int rc = 0;
-  if (r->params.n == 0) rc = gc_train_load(r, g, false, d);
+  if (r->train_prog) rc = gc_program_get_params(r->train_prog, &r->params, d);   /* the trained weights */
+  else if (r->params.n == 0) rc = gc_train_load(r, g, false, d);
   int32_t *prompt_ids = NULL, *ids = NULL;
   size_t n = 0;
   if (rc == 0 && gc_tokenizer_encode(r->tok, (const uint8_t *)prompt, strlen(prompt), &prompt_ids, &n))

@@ -174,7 +174,20 @@ int gc_train_init_params(gc_train_run *r, gc_diag *d) {
   return gc_init_params(r->train_graph, r->inits, r->opts->seed, &r->params, d);
 }
 
+int gc_train_compile(gc_train_run *r, gc_diag *d) {
+  gc_compile_options o;
+  gc_compile_options_init(&o);
+  o.backend = r->opts->backend;
+  o.threads = r->opts->threads;
+  r->train_prog = gc_compile(r->train_graph, &o, d);
+  if (!r->train_prog || gc_program_set_params(r->train_prog, &r->params, true, d)) return -1;
+  r->eval_prog = gc_compile(r->eval_graph, &o, d);
+  return r->eval_prog ? gc_program_share_params(r->eval_prog, r->train_prog, d) : -1;
+}
+
 void gc_train_run_free(gc_train_run *r) {
+  gc_program_free(r->eval_prog);
+  gc_program_free(r->train_prog);
   gc_graph_free(r->train_graph);
   gc_graph_free(r->eval_graph);
   gc_init_table_free(r->inits);

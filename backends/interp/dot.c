@@ -89,8 +89,7 @@ int interp_kernel_dot(const interp_call *c) {
   gc_dtype dt = a->type.dtype;
   if (dt != GC_F32 && dt != GC_F64)
     return interp_node_error(c, "dtype %s is not supported", gc_dtype_name(dt));
-  double *row = malloc(sizeof(double) * (size_t)(s.n ? s.n : 1));
-  if (!row) return interp_node_error(c, "out of memory");
+  double *row = c->scratch;   /* s.n doubles: interp_scratch_bytes */
   for (int64_t bi = 0; bi < batches; bi++) {
     int64_t ai = batch_matrix(&a->type, y, bi) * s.a_mat;
     int64_t bj = batch_matrix(&b->type, y, bi) * s.b_mat;
@@ -100,6 +99,5 @@ int interp_kernel_dot(const interp_call *c) {
     else
       matmul_double(&s, (const double *)a->data + ai, (const double *)b->data + bj, (double *)c->out->data + yo, row);
   }
-  free(row);
   return 0;
 }

@@ -3,7 +3,8 @@
  *
  * A kernel computes one node.  Its operands' values are in `in`, its result
  * tensor is already allocated (zeroed) with the node's type; it fills it and
- * returns 0, or returns -1 with a message naming the node (interp_node_error). */
+ * returns 0, or returns -1 with a message naming the node (interp_node_error).
+ * A kernel allocates nothing: workspace comes in `scratch`. */
 #ifndef GC_INTERP_KERNELS_H
 #define GC_INTERP_KERNELS_H
 
@@ -17,6 +18,7 @@ typedef struct {
   const gc_tensor *in[INTERP_MAX_OPERANDS];
   const gc_tensor *source;                 /* input/param: the caller's tensor */
   gc_tensor *out;
+  void *scratch;                           /* interp_scratch_bytes(node) bytes */
   gc_diag *d;
 } interp_call;
 
@@ -26,6 +28,14 @@ typedef int interp_kernel(const interp_call *c);
 #define GC_OP(ID, name, arity, attrs, rule) int interp_kernel_##name(const interp_call *c);
 #include "ir/ops.def"
 #undef GC_OP
+
+/* Workspace a node's kernel needs beside its operands and result (run.c);
+ * the caller passes that much in interp_call.scratch. */
+size_t interp_scratch_bytes(const gc_graph *g, int id);
+
+/* Run node `id` of g: c->node, c->id, c->in, c->out (zeroed), c->scratch,
+ * c->source (input/param) and c->d filled by the caller. */
+int interp_run_node(const interp_call *c);
 
 /* run.c: "OP %ID ("label"): MESSAGE" into c->d; returns -1. */
 int interp_node_error(const interp_call *c, const char *fmt, ...)

@@ -84,8 +84,8 @@ static inline int64_t max_i64(int64_t acc, int64_t v) { return v > acc ? v : acc
  * then as close to exact as f32 allows, whatever the summation order. */
 static int reduce_sum_f32(const interp_call *c, row_walk w) {
   int64_t n = gc_tensor_numel(c->out);
-  double *acc = calloc((size_t)(n ? n : 1), sizeof *acc);
-  if (!acc) return interp_node_error(c, "out of memory");
+  double *acc = c->scratch;   /* n doubles: interp_scratch_bytes */
+  for (int64_t i = 0; i < n; i++) acc[i] = 0;
   const float *x = c->in[0]->data;
   int64_t len = w.dims[w.rank - 1], s = w.out_strides[w.rank - 1];
   if (!walk_empty(&w)) do {
@@ -93,7 +93,6 @@ static int reduce_sum_f32(const interp_call *c, row_walk w) {
     } while (walk_next(&w));
   float *o = c->out->data;
   for (int64_t i = 0; i < n; i++) o[i] = (float)acc[i];
-  free(acc);
   return 0;
 }
 

@@ -1,12 +1,15 @@
-/* The interpreter's node walk: check the caller's params and inputs, run each
- * node's kernel in order, free values after their last use, then hand out
- * outputs and apply updates. */
+/* The interpreter's entry points for one node and for whole graphs: the
+ * kernel table, gc_interp_eval (every value kept, for tests) and
+ * gc_interp_run (one run through a program on the interp backend). */
 #include "backends/interp/kernels.h"
+#include "backends/runtime/program.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+extern const gc_backend gc_backend_interp;
 
 static interp_kernel *const kernels[GC_OP_COUNT] = {
 #define GC_OP(ID, name, arity, attrs, rule) [GC_OP_##ID] = interp_kernel_##name,
@@ -32,9 +35,20 @@ int interp_node_error(const interp_call *c, const char *fmt, ...) {
   return gc_diag_set(c->d, "%s %%%d: %s", gc_op_name(c->node->op), c->id, msg);
 }
 
-/* ---- params and inputs ---- */
+size_t interp_scratch_bytes(const gc_graph *g, int id) {
+  const gc_node *n = g->nodes[id];
+  if (n->op == GC_OP_DOT) return sizeof(double) * (size_t)(n->type.rank ? n->type.dims[n->type.rank - 1] : 1);
+  if (n->op == GC_OP_REDUCE_SUM && n->type.dtype == GC_F32)
+    return sizeof(double) * (size_t)gc_type_numel_unchecked(&n->type);
+  return 0;
+}
 
-static bool is_source(const gc_node *n) { return n->op == GC_OP_INPUT || n->op == GC_OP_PARAM; }
+int interp_run_node(const interp_call *c) {
+  if (c->node->n_in > INTERP_MAX_OPERANDS) return interp_node_error(c, "too many operands");
+  return kernels[c->node->op](c);
+}
+
+/* ---- gc_interp_eval: every value kept ---------------------------------- */
 
 /* The caller's tensor for a param/input node, checked against its type. */
 static const gc_tensor *find_source(const gc_node *n, const gc_tensor_map *params,
@@ -55,82 +69,33 @@ static const gc_tensor *find_source(const gc_node *n, const gc_tensor_map *param
   return t;
 }
 
-static int check_sources(const gc_graph *g, const gc_tensor_map *params,
-                         const gc_tensor_map *inputs, gc_diag *d) {
-  for (int i = 0; i < g->n_nodes; i++)
-    if (is_source(g->nodes[i]) && !find_source(g->nodes[i], params, inputs, d)) return -1;
-  return 0;
-}
+static bool is_fed(const gc_node *n) { return n->op == GC_OP_INPUT || n->op == GC_OP_PARAM; }
 
-/* ---- the walk ---- */
-
-typedef struct {
-  const gc_graph *g;
-  const gc_tensor_map *params, *inputs;
-  gc_tensor **values;
-  bool *borrowed;   /* values[i] is the caller's param/input tensor (run only) */
-  int *last_use;    /* NULL: keep every value */
-  gc_diag *d;
-} walk;
-
-static void release(walk *w, int id) {
-  if (w->values[id] && !(w->borrowed && w->borrowed[id])) gc_tensor_free(w->values[id]);
-  w->values[id] = NULL;
-}
-
-static void release_all(walk *w) {
-  for (int i = 0; i < w->g->n_nodes; i++) release(w, i);
-}
-
-static int eval_node(walk *w, int id) {
-  const gc_node *n = w->g->nodes[id];
-  interp_call c;
-  memset(&c, 0, sizeof c);
-  c.node = n;
-  c.id = id;
-  c.d = w->d;
-  if (is_source(n)) {
-    c.source = find_source(n, w->params, w->inputs, w->d);
-    if (!c.source) return -1;
-    if (w->borrowed) {
-      w->values[id] = (gc_tensor *)c.source;
-      w->borrowed[id] = true;
-      return 0;
-    }
-  }
-  if (n->n_in > INTERP_MAX_OPERANDS) return interp_node_error(&c, "too many operands");
-  for (int k = 0; k < n->n_in; k++) c.in[k] = w->values[n->in[k]];
-  c.out = gc_tensor_new(&n->type);
-  if (!c.out) return interp_node_error(&c, "out of memory");
-  w->values[id] = c.out;
-  return kernels[n->op](&c);
-}
-
-/* Free the operands of `id` whose last use it is, and `id` itself if unused. */
-static void free_dead(walk *w, int id) {
-  const gc_node *n = w->g->nodes[id];
-  for (int k = 0; k < n->n_in; k++)
-    if (w->last_use[n->in[k]] == id) release(w, n->in[k]);
-  if (w->last_use[id] == id) release(w, id);
-}
-
-static int eval_all(walk *w) {
-  memset(w->values, 0, sizeof *w->values * (size_t)w->g->n_nodes);
-  if (check_sources(w->g, w->params, w->inputs, w->d)) return -1;
-  for (int i = 0; i < w->g->n_nodes; i++) {
-    if (eval_node(w, i)) {
-      release_all(w);
-      return -1;
-    }
-    if (w->last_use) free_dead(w, i);
-  }
-  return 0;
+static int eval_node(const gc_graph *g, int id, const gc_tensor_map *params, const gc_tensor_map *inputs,
+                     gc_tensor **values, gc_diag *d) {
+  const gc_node *n = g->nodes[id];
+  interp_call c = {.node = n, .id = id, .d = d};
+  if (is_fed(n) && !(c.source = find_source(n, params, inputs, d))) return -1;
+  for (int k = 0; k < n->n_in && k < INTERP_MAX_OPERANDS; k++) c.in[k] = values[n->in[k]];
+  size_t scratch = interp_scratch_bytes(g, id);
+  if (scratch && !(c.scratch = malloc(scratch))) return interp_node_error(&c, "out of memory");
+  c.out = values[id] = gc_tensor_new(&n->type);
+  int rc = c.out ? interp_run_node(&c) : interp_node_error(&c, "out of memory");
+  free(c.scratch);
+  return rc;
 }
 
 int gc_interp_eval(const gc_graph *g, const gc_tensor_map *params, const gc_tensor_map *inputs,
                    gc_tensor **values, gc_diag *d) {
-  walk w = {g, params, inputs, values, NULL, NULL, d};
-  return eval_all(&w);
+  memset(values, 0, sizeof *values * (size_t)g->n_nodes);
+  for (int i = 0; i < g->n_nodes; i++)
+    if (is_fed(g->nodes[i]) && !find_source(g->nodes[i], params, inputs, d)) return -1;
+  for (int i = 0; i < g->n_nodes; i++)
+    if (eval_node(g, i, params, inputs, values, d)) {
+      gc_interp_values_free(g, values);
+      return -1;
+    }
+  return 0;
 }
 
 void gc_interp_values_free(const gc_graph *g, gc_tensor **values) {
@@ -141,81 +106,31 @@ void gc_interp_values_free(const gc_graph *g, gc_tensor **values) {
   }
 }
 
-/* ---- gc_interp_run ---- */
-
-/* last_use[i]: the last node reading value i; n_nodes for outputs/updates;
- * i itself when nothing reads it. */
-static void compute_last_use(const gc_graph *g, int *last_use) {
-  for (int i = 0; i < g->n_nodes; i++) {
-    last_use[i] = i;
-    const gc_node *n = g->nodes[i];
-    for (int k = 0; k < n->n_in; k++) last_use[n->in[k]] = i;
-  }
-  for (int i = 0; i < g->n_outputs; i++) last_use[g->outputs[i].node] = g->n_nodes;
-  for (int i = 0; i < g->n_updates; i++) last_use[g->updates[i].node] = g->n_nodes;
-}
-
-/* The tensor for one output/update binding: the value itself when this is its
- * last binding and we own it, else a copy.  `uses` counts bindings left. */
-static gc_tensor *take_bound(walk *w, int node, int *uses) {
-  uses[node]--;
-  if (uses[node] == 0 && !w->borrowed[node]) {
-    gc_tensor *t = w->values[node];
-    w->values[node] = NULL;
-    return t;
-  }
-  return gc_tensor_clone(w->values[node]);
-}
-
-/* Collect every output then every update into `got` (n_outputs + n_updates). */
-static int collect_bound(walk *w, gc_tensor **got) {
-  const gc_graph *g = w->g;
-  int nb = g->n_outputs + g->n_updates;
-  int *uses = calloc((size_t)g->n_nodes + 1, sizeof *uses);
-  if (!uses) return gc_diag_set(w->d, "out of memory");
-  for (int i = 0; i < g->n_outputs; i++) uses[g->outputs[i].node]++;
-  for (int i = 0; i < g->n_updates; i++) uses[g->updates[i].node]++;
-  int rc = 0;
-  for (int b = 0; b < nb; b++) {
-    int node = b < g->n_outputs ? g->outputs[b].node : g->updates[b - g->n_outputs].node;
-    got[b] = take_bound(w, node, uses);
-    if (!got[b]) rc = gc_diag_set(w->d, "out of memory copying the value of %%%d", node);
-  }
-  free(uses);
-  return rc;
-}
+/* ---- gc_interp_run: one run of a program ------------------------------- */
 
 int gc_interp_run(const gc_graph *g, gc_tensor_map *params, const gc_tensor_map *inputs,
                   gc_tensor_map *outputs, gc_diag *d) {
-  int n = g->n_nodes, nb = g->n_outputs + g->n_updates;
-  gc_tensor **values = calloc((size_t)n + 1, sizeof *values);
-  bool *borrowed = calloc((size_t)n + 1, sizeof *borrowed);
-  int *last_use = calloc((size_t)n + 1, sizeof *last_use);
-  gc_tensor **got = calloc((size_t)nb + 1, sizeof *got);
-  int rc = -1;
-  if (!values || !borrowed || !last_use || !got) {
-    gc_diag_set(d, "out of memory");
-    goto done;
+  gc_graph *copy = gc_graph_clone(g);
+  if (!copy) return gc_diag_set(d, "out of memory");
+  gc_program *p = gc_program_new(copy, &gc_backend_interp, NULL, d);
+  if (!p) return -1;
+  gc_tensor_map outs, ups;   /* moved into outputs and params only on success */
+  gc_tensor_map_init(&outs);
+  gc_tensor_map_init(&ups);
+  int rc = gc_program_set_params(p, params, true, d);
+  if (rc == 0) rc = gc_program_feed(p, inputs, d);
+  if (rc == 0) rc = gc_program_run(p, d);
+  if (rc == 0) rc = gc_program_get_outputs(p, &outs, d);
+  for (int i = 0; rc == 0 && i < p->n_updates; i++) {
+    const gc_slot *s = &p->params[p->update_param[i]];
+    gc_tensor *t = gc_tensor_clone(&s->tensor);
+    if (!t) rc = gc_diag_set(d, "out of memory");
+    else gc_tensor_map_put(&ups, s->name, t);
   }
-  compute_last_use(g, last_use);
-  walk w = {g, params, inputs, values, borrowed, last_use, d};
-  if (eval_all(&w)) goto done;
-  rc = collect_bound(&w, got);
-  release_all(&w);   /* before updates replace the borrowed param tensors */
-  if (rc) goto done;
-  for (int i = 0; i < g->n_outputs; i++) {
-    gc_tensor_map_put(outputs, g->outputs[i].name, got[i]);
-    got[i] = NULL;
-  }
-  for (int i = 0; i < g->n_updates; i++) {
-    gc_tensor_map_put(params, g->updates[i].name, got[g->n_outputs + i]);
-    got[g->n_outputs + i] = NULL;
-  }
-done:
-  for (int i = 0; got && i < nb; i++) gc_tensor_free(got[i]);
-  free(got);
-  free(last_use);
-  free(borrowed);
-  free(values);
+  for (int i = 0; rc == 0 && i < outs.n; i++) gc_tensor_map_put(outputs, outs.names[i], outs.tensors[i]), outs.tensors[i] = NULL;
+  for (int i = 0; rc == 0 && i < ups.n; i++) gc_tensor_map_put(params, ups.names[i], ups.tensors[i]), ups.tensors[i] = NULL;
+  gc_tensor_map_clear(&outs);
+  gc_tensor_map_clear(&ups);
+  gc_program_free(p);
   return rc;
 }

@@ -1,5 +1,6 @@
 /* Tensors and named tensor sets. */
 #include "backends/runtime/tensor.h"
+#include "backends/runtime/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -7,17 +8,14 @@
 gc_tensor *gc_tensor_new(const gc_type *t) {
   int64_t n;
   if (!gc_type_numel(t, &n) || (unsigned)t->dtype >= GC_DTYPE_COUNT) return NULL;
-  size_t bytes = (size_t)n * gc_dtype_size(t->dtype);
-  size_t alloc = (bytes + 63) & ~(size_t)63;
-  gc_tensor *x = calloc(1, sizeof *x);
+  gc_tensor *x = gc_alloc(sizeof *x);
   if (!x) return NULL;
   x->type = *t;
-  x->data = aligned_alloc(64, alloc ? alloc : 64);
+  x->data = gc_alloc((size_t)n * gc_dtype_size(t->dtype));
   if (!x->data) {
-    free(x);
+    gc_free(x);
     return NULL;
   }
-  memset(x->data, 0, alloc ? alloc : 64);
   return x;
 }
 
@@ -29,8 +27,8 @@ gc_tensor *gc_tensor_clone(const gc_tensor *t) {
 
 void gc_tensor_free(gc_tensor *t) {
   if (!t) return;
-  free(t->data);
-  free(t);
+  gc_free(t->data);
+  gc_free(t);
 }
 
 int64_t gc_tensor_numel(const gc_tensor *t) { return gc_type_numel_unchecked(&t->type); }

@@ -2,6 +2,7 @@
 #include "tests/testutil.h"
 #include "train/progress.h"
 #include "train/runlog.h"
+#include "io/file.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,0 +1,47 @@
+/* gc_compile: the pass pipeline, then the named backend (see backend.h).
+ * The backends are the folders the build found (generated backends.def). */
+#include "backends/backend.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define GC_BACKEND(name) extern const gc_backend gc_backend_##name;
+#include "backends.def"
+#undef GC_BACKEND
+
+static const gc_backend *const all_backends[] = {
+#define GC_BACKEND(name) &gc_backend_##name,
+#include "backends.def"
+#undef GC_BACKEND
+};
+
+const gc_backend *const *gc_backends(int *n) {
+  *n = (int)(sizeof all_backends / sizeof *all_backends);
+  return all_backends;
+}
+
+const char *gc_default_backend(void) { return "interp"; }
+
+const gc_backend *gc_backend_find(const char *name, gc_diag *d) {
+  int n;
+  const gc_backend *const *b = gc_backends(&n);
+  char known[256] = "";
+  size_t len = 0;
+  for (int i = 0; i < n; i++) {
+    if (strcmp(b[i]->name, name) == 0) return b[i];
+    len += (size_t)snprintf(known + len, len < sizeof known ? sizeof known - len : 0, "%s%s", i ? ", " : "",
+                            b[i]->name);
+  }
+  gc_diag_set(d, "unknown backend '%s' (known: %s)", name, known);
+  return NULL;
+}
+
+gc_program *gc_compile(const gc_graph *g, const gc_compile_options *o, gc_diag *d) {
+  gc_compile_options defaults;
+  if (!o) gc_compile_options_init(&defaults), o = &defaults;
+  const gc_backend *b = gc_backend_find(o->backend ? o->backend : gc_default_backend(), d);
+  if (!b || gc_verify(g, d)) return NULL;
+  gc_graph *copy = gc_graph_clone(g);
+  if (!copy) return gc_diag_set(d, "out of memory"), NULL;
+  return gc_program_new(copy, b, o, d);
+}

@@ -1,0 +1,20 @@
+/* backends/runtime/alloc.h — the runtime's allocator: every tensor, program
+ * buffer and backend workspace is allocated here, 64-byte aligned, so the
+ * count of allocations is one number a test can read ("a training step
+ * allocates nothing after the first" is checked with it). */
+#ifndef GC_RUNTIME_ALLOC_H
+#define GC_RUNTIME_ALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* `bytes` (0 is allowed) zero-filled, 64-aligned; NULL when out of memory.
+ * Free with gc_free. */
+void *gc_alloc(size_t bytes);
+void gc_free(void *p);
+
+/* Allocations made through gc_alloc since the process started (all threads).
+ * The only global state of the runtime: a statistic, never an input. */
+uint64_t gc_alloc_count(void);
+
+#endif

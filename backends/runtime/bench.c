@@ -1,0 +1,102 @@
+/* Timing programs, and random inputs for them (see bench.h). */
+#include "backends/runtime/bench.h"
+#include "backends/runtime/alloc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <xxhash.h>
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+int gc_program_bench(gc_program *p, int runs, gc_bench_result *r, gc_diag *d) {
+  memset(r, 0, sizeof *r);
+  if (runs < 1) return gc_diag_set(d, "bench: at least one run");
+  double *ms = malloc(sizeof *ms * (size_t)runs);
+  if (!ms) return gc_diag_set(d, "out of memory");
+  int rc = gc_program_run(p, d);   /* warm-up */
+  uint64_t allocs = gc_alloc_count();
+  for (int i = 0; rc == 0 && i < runs; i++) {
+    double t0 = now_ms();
+    rc = gc_program_run(p, d);
+    ms[i] = now_ms() - t0;
+  }
+  if (rc == 0) {
+    r->run_allocations = gc_alloc_count() - allocs;
+    qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
+    r->runs = runs;
+    r->median_ms = runs % 2 ? ms[runs / 2] : 0.5 * (ms[runs / 2 - 1] + ms[runs / 2]);
+    r->min_ms = ms[0];
+    r->max_ms = ms[runs - 1];
+    gc_program_stats s = gc_program_stats_of(p);
+    r->gflops = r->median_ms > 0 ? s.flops / (r->median_ms * 1e6) : 0;
+    r->compile_ms = s.compile_ms;
+    struct rusage u;
+    if (getrusage(RUSAGE_SELF, &u) == 0) r->peak_rss_mb = (double)u.ru_maxrss / 1024.0;
+  }
+  free(ms);
+  return rc;
+}
+
+void gc_bench_print(FILE *f, const gc_bench_result *r) {
+  fprintf(f, "median_ms=%.3f min_ms=%.3f gflops=%.2f compile_ms=%.1f peak_rss_mb=%.1f\n", r->median_ms,
+          r->min_ms, r->gflops, r->compile_ms, r->peak_rss_mb);
+}
+
+/* ---- random inputs ----------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *s) {
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static double uniform(uint64_t *s) { return (double)(splitmix64(s) >> 11) * 0x1p-53; }
+
+static void fill(gc_tensor *t, uint64_t *s, int64_t high) {
+  int64_t n = gc_tensor_numel(t);
+  for (int64_t i = 0; i < n; i++) {
+    double v;
+    if (gc_dtype_is_float(t->type.dtype))
+      v = sqrt(-2 * log(1 - uniform(s))) * cos(2 * M_PI * uniform(s));
+    else if (t->type.dtype == GC_BOOL)
+      v = (double)(splitmix64(s) & 1);
+    else
+      v = high > 0 ? (double)(splitmix64(s) % (uint64_t)high) : 0;
+    gc_tensor_store(t, i, v);
+  }
+}
+
+static bool listed(const char *const *only, const char *name) {
+  if (!only) return true;
+  for (; *only; only++)
+    if (strcmp(*only, name) == 0) return true;
+  return false;
+}
+
+int gc_random_inputs(const gc_graph *g, gc_tensor_map *inputs, uint64_t seed, int64_t int_high,
+                     const char *const *only, gc_diag *d) {
+  for (int i = 0; i < g->n_nodes; i++) {
+    const gc_node *n = g->nodes[i];
+    const char *name = n->attrs.name.name;
+    if (n->op != GC_OP_INPUT || gc_tensor_map_get(inputs, name) || !listed(only, name)) continue;
+    gc_tensor *t = gc_tensor_new(&n->type);
+    if (!t) return gc_diag_set(d, "out of memory for input \"%s\"", name);
+    uint64_t s = seed ^ XXH3_64bits(name, strlen(name));   /* per name, not per position */
+    fill(t, &s, int_high);
+    gc_tensor_map_put(inputs, name, t);
+  }
+  return 0;
+}
