@@ -1,20 +1,19 @@
-/* safetensors: header validation, dtype conversion, atomic writing. */
+/* safetensors: header validation (jansson parses the JSON), dtype
+ * conversion, writing (atomically, through io/file.c). */
 #include "io/safetensors.h"
-#include "io/json.h"
+#include "io/file.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors.c copies little-endian data as is; port it for big-endian hosts"
 #endif
+
+_Static_assert(sizeof(json_int_t) >= 8, "data offsets are read as 64-bit integers");
 
 /* ---- dtypes as the file spells them ------------------------------------- */
 
@@ -76,6 +75,7 @@ static float bf16_to_f32(uint16_t h) {
   return f;
 }
 
+
 /* ---- one header entry ---------------------------------------------------- */
 
 typedef struct {
@@ -85,6 +85,7 @@ typedef struct {
   uint64_t begin, end;
 } entry;
 
+/* "tensor "NAME": what" (or ""__metadata__": what"). */
 static int entry_error(gc_diag *d, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int entry_error(gc_diag *d, const char *name, const char *fmt, ...) {
@@ -93,52 +94,55 @@ static int entry_error(gc_diag *d, const char *name, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
+  if (strcmp(name, "__metadata__") == 0) return gc_diag_set(d, "\"__metadata__\": %s", what);
   return gc_diag_set(d, "tensor \"%.150s\": %s", name, what);
 }
 
-static int read_dtype(const gc_json *info, entry *e, gc_diag *d) {
-  const gc_json *dt = gc_json_get(info, "dtype");
+static int read_dtype(const json_t *info, entry *e, gc_diag *d) {
+  const json_t *dt = json_object_get(info, "dtype");
   if (!dt) return entry_error(d, e->name, "missing \"dtype\"");
-  if (dt->kind != GC_JSON_STRING) return entry_error(d, e->name, "\"dtype\" must be a string");
-  e->fdt = find_file_dtype(dt->str);
+  if (!json_is_string(dt)) return entry_error(d, e->name, "\"dtype\" must be a string");
+  e->fdt = find_file_dtype(json_string_value(dt));
   if (!e->fdt)
     return entry_error(d, e->name, "dtype \"%.40s\" is not supported (F32, F64, I32, I64, BOOL, F16, BF16)",
-                       dt->str);
+                       json_string_value(dt));
   return 0;
 }
 
-static int read_shape(const gc_json *info, entry *e, gc_diag *d) {
-  const gc_json *shape = gc_json_get(info, "shape");
+static int read_shape(const json_t *info, entry *e, gc_diag *d) {
+  const json_t *shape = json_object_get(info, "shape");
   if (!shape) return entry_error(d, e->name, "missing \"shape\"");
-  if (shape->kind != GC_JSON_ARRAY) return entry_error(d, e->name, "\"shape\" must be a list");
-  if (shape->n > GC_MAX_RANK)
-    return entry_error(d, e->name, "rank %d exceeds the maximum %d", shape->n, GC_MAX_RANK);
+  if (!json_is_array(shape)) return entry_error(d, e->name, "\"shape\" must be a list");
+  size_t rank = json_array_size(shape);
+  if (rank > GC_MAX_RANK) return entry_error(d, e->name, "rank %zu exceeds the maximum %d", rank, GC_MAX_RANK);
   int64_t dims[GC_MAX_RANK];
-  for (int i = 0; i < shape->n; i++) {
-    const gc_json *dim = shape->items[i];
-    if (dim->kind != GC_JSON_NUMBER || !dim->is_int)
-      return entry_error(d, e->name, "shape dim %d is not an integer", i);
-    if (dim->integer < 0)
-      return entry_error(d, e->name, "shape dim %d is negative (%lld)", i, (long long)dim->integer);
-    dims[i] = dim->integer;
+  for (size_t i = 0; i < rank; i++) {
+    const json_t *dim = json_array_get(shape, i);
+    if (!json_is_integer(dim)) return entry_error(d, e->name, "shape dim %zu is not an integer", i);
+    dims[i] = json_integer_value(dim);
+    if (dims[i] < 0)
+      return entry_error(d, e->name, "shape dim %zu is negative (%lld)", i, (long long)dims[i]);
   }
-  e->type = gc_type_make(e->fdt->dtype, shape->n, dims);
+  e->type = gc_type_make(e->fdt->dtype, (int)rank, dims);
   int64_t numel;
   if (!gc_type_numel(&e->type, &numel))
     return entry_error(d, e->name, "shape's element count overflows");
   return 0;
 }
 
-static int read_offsets(const gc_json *info, entry *e, uint64_t data_len, gc_diag *d) {
-  const gc_json *off = gc_json_get(info, "data_offsets");
+static int read_offsets(const json_t *info, entry *e, uint64_t data_len, gc_diag *d) {
+  const json_t *off = json_object_get(info, "data_offsets");
   if (!off) return entry_error(d, e->name, "missing \"data_offsets\"");
-  if (off->kind != GC_JSON_ARRAY || off->n != 2)
+  if (!json_is_array(off) || json_array_size(off) != 2)
     return entry_error(d, e->name, "\"data_offsets\" must be a list of two integers");
-  for (int i = 0; i < 2; i++)
-    if (off->items[i]->kind != GC_JSON_NUMBER || !off->items[i]->is_int || off->items[i]->integer < 0)
+  json_int_t at[2];
+  for (size_t i = 0; i < 2; i++) {
+    const json_t *x = json_array_get(off, i);
+    if (!json_is_integer(x) || (at[i] = json_integer_value(x)) < 0)
       return entry_error(d, e->name, "\"data_offsets\" must be two non-negative integers");
-  e->begin = (uint64_t)off->items[0]->integer;
-  e->end = (uint64_t)off->items[1]->integer;
+  }
+  e->begin = (uint64_t)at[0];
+  e->end = (uint64_t)at[1];
   if (e->begin > e->end)
     return entry_error(d, e->name, "data_offsets [%llu, %llu] are reversed",
                        (unsigned long long)e->begin, (unsigned long long)e->end);
@@ -159,28 +163,105 @@ static int read_offsets(const gc_json *info, entry *e, uint64_t data_len, gc_dia
   return 0;
 }
 
-static int read_entry(const char *name, size_t name_len, const gc_json *info, uint64_t data_len,
-                      entry *e, gc_diag *d) {
+static int read_entry(const char *name, const json_t *info, uint64_t data_len, entry *e, gc_diag *d) {
   e->name = name;
-  if (strlen(name) != name_len) return gc_diag_set(d, "a tensor name contains a NUL character");
-  if (info->kind != GC_JSON_OBJECT) return entry_error(d, name, "expected an object");
+  if (!json_is_object(info)) return entry_error(d, name, "expected an object");
   if (read_dtype(info, e, d) < 0 || read_shape(info, e, d) < 0) return -1;
   return read_offsets(info, e, data_len, d);
 }
 
-static int check_metadata(const gc_json *meta, gc_diag *d) {
-  if (meta->kind != GC_JSON_OBJECT) return gc_diag_set(d, "\"__metadata__\" must be an object");
-  for (int i = 0; i < meta->n; i++)
-    if (meta->items[i]->kind != GC_JSON_STRING)
-      return gc_diag_set(d, "\"__metadata__\" value \"%.150s\" must be a string", meta->keys[i]);
+static int check_metadata(const json_t *meta, gc_diag *d) {
+  if (!json_is_object(meta)) return gc_diag_set(d, "\"__metadata__\" must be an object");
+  const char *key;
+  const json_t *value;
+  json_object_foreach((json_t *)meta, key, value)
+    if (!json_is_string(value))
+      return gc_diag_set(d, "\"__metadata__\" value \"%.150s\" must be a string", key);
   return 0;
 }
 
-/* ---- whole-header checks ------------------------------------------------- */
+/* ---- JSON errors ----------------------------------------------------------- */
 
-static int by_name(const void *a, const void *b) {
-  return strcmp(((const entry *)a)->name, ((const entry *)b)->name);
+/* What surrounds byte `pos` of a header that jansson read fine up to there:
+ * the top-level key whose value holds it (a tensor's name), the last string
+ * before it (as raw JSON literals), and the nesting depth.  Only for naming
+ * the tensor in an error message: it follows strings and brackets, nothing
+ * else. */
+typedef struct {
+  const char *tensor, *last;
+  size_t tensor_len, last_len;
+  int depth;
+} header_spot;
+
+static header_spot spot_at(const char *s, size_t pos) {
+  header_spot at = {0};
+  const char *str = NULL; /* the string being read */
+  for (size_t i = 0; i < pos; i++) {
+    char c = s[i];
+    if (str) {
+      if (c == '\\') i++;
+      else if (c == '"') at.last = str, at.last_len = (size_t)(s + i + 1 - str), str = NULL;
+    } else if (c == '"') {
+      str = s + i;
+    } else if (c == '{' || c == '[') {
+      at.depth++;
+    } else if (c == '}' || c == ']') {
+      if (--at.depth < 1) at.tensor = NULL;
+    } else if (at.depth == 1 && c == ':') {
+      at.tensor = at.last, at.tensor_len = at.last_len;
+    } else if (at.depth == 1 && c == ',') {
+      at.tensor = NULL;
+    }
+  }
+  return at;
 }
+
+/* The JSON string literal `lit` decoded into out (as written if it does not
+ * decode, e.g. when cut short). */
+static void literal_text(const char *lit, size_t len, char *out, size_t size) {
+  json_t *s = lit ? json_loadb(lit, len, JSON_DECODE_ANY, NULL) : NULL;
+  if (json_is_string(s)) snprintf(out, size, "%s", json_string_value(s));
+  else snprintf(out, size, "%.*s", (int)(lit ? len : 0), lit ? lit : "");
+  json_decref(s);
+}
+
+static int json_error(const char *header, size_t len, const json_error_t *err, gc_diag *d) {
+  size_t pos = err->position < 0 ? 0 : (size_t)err->position > len ? len : (size_t)err->position;
+  header_spot at = spot_at(header, pos);
+  char tensor[200] = "", key[200];
+  if (at.tensor) literal_text(at.tensor, at.tensor_len, tensor, sizeof tensor);
+  const char *why = NULL;
+  switch (json_error_code(err)) {
+  case json_error_duplicate_key:
+    literal_text(at.last, at.last_len, key, sizeof key);
+    if (at.depth == 1) return entry_error(d, key, "the name appears twice in the header");
+    if (at.tensor) return entry_error(d, tensor, "key \"%.150s\" appears twice", key);
+    return gc_diag_set(d, "header: key \"%.150s\" appears twice", key);
+  case json_error_premature_end_of_input: why = "unexpected end of the header"; break;
+  case json_error_end_of_input_expected: why = "text after the value"; break;
+  case json_error_invalid_utf8: why = "invalid UTF-8"; break;
+  case json_error_stack_overflow: why = "nested too deep"; break;
+  case json_error_numeric_overflow: why = "an integer does not fit in 64 bits"; break;
+  default: break;
+  }
+  char what[400];
+  snprintf(what, sizeof what, "%s%s%s%s", why ? why : "", why ? " (" : "", err->text, why ? ")" : "");
+  if (at.tensor) return entry_error(d, tensor, "invalid JSON at byte %zu of the header: %s", pos, what);
+  return gc_diag_set(d, "header: invalid JSON at byte %zu: %s", pos, what);
+}
+
+static const char *json_kind_name(const json_t *v) {
+  switch (json_typeof(v)) {
+  case JSON_OBJECT: return "an object";
+  case JSON_ARRAY: return "an array";
+  case JSON_STRING: return "a string";
+  case JSON_INTEGER: case JSON_REAL: return "a number";
+  case JSON_TRUE: case JSON_FALSE: return "a boolean";
+  default: return "null";
+  }
+}
+
+/* ---- whole-header checks ------------------------------------------------- */
 
 static int by_offsets(const void *a, const void *b) {
   const entry *x = a, *y = b;
@@ -189,16 +270,8 @@ static int by_offsets(const void *a, const void *b) {
   return 0;
 }
 
-/* `sorted` is a scratch copy of the entries. */
-static int check_unique_names(entry *sorted, int n, gc_diag *d) {
-  qsort(sorted, (size_t)n, sizeof *sorted, by_name);
-  for (int i = 1; i < n; i++)
-    if (strcmp(sorted[i - 1].name, sorted[i].name) == 0)
-      return entry_error(d, sorted[i].name, "the name appears twice in the header");
-  return 0;
-}
-
-/* The tensors must tile the data section: no overlap, no gap, nothing left. */
+/* The tensors must tile the data section: no overlap, no gap, nothing left.
+ * `sorted` is a scratch copy of the entries. */
 static int check_tiling(entry *sorted, int n, uint64_t data_len, gc_diag *d) {
   qsort(sorted, (size_t)n, sizeof *sorted, by_offsets);
   uint64_t covered = 0;
@@ -256,17 +329,18 @@ static void move_all(gc_tensor_map *from, gc_tensor_map *to) {
 }
 
 /* Entries of the header object, in header order; *n_out set. */
-static entry *read_entries(const gc_json *header, uint64_t data_len, int *n_out, gc_diag *d) {
-  entry *entries = calloc((size_t)header->n + 1, sizeof *entries);
+static entry *read_entries(json_t *header, uint64_t data_len, int *n_out, gc_diag *d) {
+  entry *entries = calloc(json_object_size(header) + 1, sizeof *entries);
   int n = 0;
   if (!entries) return gc_diag_set(d, "out of memory"), NULL;
-  for (int i = 0; i < header->n; i++) {
-    if (strcmp(header->keys[i], "__metadata__") == 0 && header->key_lens[i] == 12) {
-      if (check_metadata(header->items[i], d) < 0) goto bad;
+  const char *name;
+  const json_t *info;
+  json_object_foreach(header, name, info) {
+    if (strcmp(name, "__metadata__") == 0) {
+      if (check_metadata(info, d) < 0) goto bad;
       continue;
     }
-    if (read_entry(header->keys[i], header->key_lens[i], header->items[i], data_len, &entries[n], d) < 0)
-      goto bad;
+    if (read_entry(name, info, data_len, &entries[n], d) < 0) goto bad;
     n++;
   }
   *n_out = n;
@@ -280,8 +354,7 @@ static int check_layout(const entry *entries, int n, uint64_t data_len, gc_diag 
   entry *sorted = malloc(sizeof *sorted * ((size_t)n + 1));
   if (!sorted) return gc_diag_set(d, "out of memory");
   memcpy(sorted, entries, sizeof *sorted * (size_t)n);
-  int rc = check_unique_names(sorted, n, d);
-  if (rc == 0) rc = check_tiling(sorted, n, data_len, d);
+  int rc = check_tiling(sorted, n, data_len, d);
   free(sorted);
   return rc;
 }
@@ -313,172 +386,98 @@ int gc_safetensors_parse(const void *buf, size_t len, gc_tensor_map *out, gc_dia
   if (hlen > len - 8)
     return gc_diag_set(d, "header length %llu runs past the end of the file (%zu bytes)",
                        (unsigned long long)hlen, len);
-  gc_diag jd;
-  gc_json *header = gc_json_parse((const char *)p + 8, (size_t)hlen, &jd);
-  if (!header) return gc_diag_set(d, "header: %s", jd.msg);
+  const char *text = (const char *)p + 8;
+  json_error_t err;
+  json_t *header = json_loadb(text, (size_t)hlen, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+  if (!header) return json_error(text, (size_t)hlen, &err, d);
   int rc = -1, n = 0;
   uint64_t data_len = len - 8 - hlen;
   entry *entries = NULL;
-  if (header->kind != GC_JSON_OBJECT)
-    gc_diag_set(d, "header: expected a JSON object, got %s", gc_json_kind_name(header->kind));
+  if (!json_is_object(header))
+    gc_diag_set(d, "header: expected a JSON object, got %s", json_kind_name(header));
   else if ((entries = read_entries(header, data_len, &n, d)) && check_layout(entries, n, data_len, d) == 0)
     rc = load_all(entries, n, p + 8 + hlen, out, d);
   free(entries);
-  gc_json_free(header);
+  json_decref(header);
   return rc;
 }
 
 int gc_safetensors_read(const char *path, gc_tensor_map *out, gc_diag *d) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return gc_diag_set(d, "cannot open %s: %s", path, strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int err = errno;
-    close(fd);
-    return gc_diag_set(d, "cannot read %s: %s", path, strerror(err));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    return gc_diag_set(d, "cannot read %s: not a regular file", path);
-  }
-  size_t size = (size_t)st.st_size;
-  void *map = NULL;
-  if (size > 0) {
-    map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) {
-      int err = errno;
-      close(fd);
-      return gc_diag_set(d, "cannot map %s: %s", path, strerror(err));
-    }
-  }
-  close(fd);
+  size_t size;
+  const void *map = gc_map_file(path, &size, d);
+  if (!map) return -1;
   gc_diag pd;
-  int rc = gc_safetensors_parse(map ? map : "", size, out, &pd);
-  if (map) munmap(map, size);
+  int rc = gc_safetensors_parse(map, size, out, &pd);
+  gc_unmap_file(map, size);
   if (rc < 0) gc_diag_set(d, "%s: %s", path, pd.msg);
   return rc;
 }
 
 /* ---- writing -------------------------------------------------------------- */
 
-typedef struct {
-  char *s;
-  size_t n, cap;
-  bool oom;
-} text;
-
-static void append(text *t, const char *s, size_t n) {
-  if (t->oom) return;
-  if (t->n + n + 1 > t->cap) {
-    size_t cap = t->cap ? t->cap : 256;
-    while (cap < t->n + n + 1) cap *= 2;
-    char *p = realloc(t->s, cap);
-    if (!p) {
-      t->oom = true;
-      return;
-    }
-    t->s = p;
-    t->cap = cap;
-  }
-  memcpy(t->s + t->n, s, n);
-  t->n += n;
-  t->s[t->n] = 0;
-}
-
-static void appendf(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void appendf(text *t, const char *fmt, ...) {
-  char buf[128];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  append(t, buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
-}
-
-static void append_json_string(text *t, const char *s) {
-  append(t, "\"", 1);
+static void put_json_string(FILE *f, const char *s) {
+  fputc('"', f);
   for (; *s; s++) {
     unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') {
-      append(t, "\\", 1);
-      append(t, s, 1);
-    } else if (c < 0x20) {
-      appendf(t, "\\u%04x", c);
-    } else {
-      append(t, s, 1);
-    }
+    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+    else if (c < 0x20) fprintf(f, "\\u%04x", c);
+    else fputc(c, f);
   }
-  append(t, "\"", 1);
+  fputc('"', f);
 }
 
 /* The header JSON, space-padded so that 8 + its length is a multiple of 8. */
-static int build_header(const gc_tensor_map *m, text *h, gc_diag *d) {
+static void put_header(FILE *f, const gc_tensor_map *m) {
   uint64_t offset = 0;
-  append(h, "{", 1);
+  fputc('{', f);
   for (int i = 0; i < m->n; i++) {
     const gc_tensor *t = m->tensors[i];
-    int64_t numel;
-    const char *dt = t ? file_dtype_name(t->type.dtype) : NULL;
-    if (!dt || !gc_type_numel(&t->type, &numel))
-      return entry_error(d, m->names[i], "not a valid tensor to write");
     uint64_t bytes = (uint64_t)gc_tensor_bytes(t);
-    if (i) append(h, ",", 1);
-    append_json_string(h, m->names[i]);
-    appendf(h, ":{\"dtype\":\"%s\",\"shape\":[", dt);
-    for (int k = 0; k < t->type.rank; k++) appendf(h, "%s%lld", k ? "," : "", (long long)t->type.dims[k]);
-    appendf(h, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)offset,
+    if (i) fputc(',', f);
+    put_json_string(f, m->names[i]);
+    fprintf(f, ":{\"dtype\":\"%s\",\"shape\":[", file_dtype_name(t->type.dtype));
+    for (int k = 0; k < t->type.rank; k++) fprintf(f, "%s%lld", k ? "," : "", (long long)t->type.dims[k]);
+    fprintf(f, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)offset,
             (unsigned long long)(offset + bytes));
     offset += bytes;
   }
-  append(h, "}", 1);
-  while ((8 + h->n) % 8 != 0) append(h, " ", 1);
-  if (h->oom) return gc_diag_set(d, "out of memory");
-  return 0;
+  fputc('}', f);
+  for (long n = ftell(f); n >= 0 && (8 + n) % 8 != 0; n++) fputc(' ', f);
 }
 
-static bool write_all(FILE *f, const gc_tensor_map *m, const text *h) {
-  unsigned char len[8];
-  for (int i = 0; i < 8; i++) len[i] = (unsigned char)((uint64_t)h->n >> (8 * i));
-  if (fwrite(len, 1, 8, f) != 8 || fwrite(h->s, 1, h->n, f) != h->n) return false;
+static int check_writable(const gc_tensor_map *m, gc_diag *d) {
   for (int i = 0; i < m->n; i++) {
-    size_t bytes = gc_tensor_bytes(m->tensors[i]);
-    if (fwrite(m->tensors[i]->data, 1, bytes, f) != bytes) return false;
+    const gc_tensor *t = m->tensors[i];
+    int64_t numel;
+    if (!t || !file_dtype_name(t->type.dtype) || !gc_type_numel(&t->type, &numel))
+      return entry_error(d, m->names[i], "not a valid tensor to write");
   }
-  return fflush(f) == 0 && fsync(fileno(f)) == 0;
-}
-
-/* Writes into a fresh temporary next to `path`, then renames it over `path`. */
-static int write_file(const char *path, const gc_tensor_map *m, const text *h, gc_diag *d) {
-  size_t n = strlen(path);
-  char *tmp = malloc(n + 16);
-  if (!tmp) return gc_diag_set(d, "cannot write %s: out of memory", path);
-  memcpy(tmp, path, n);
-  memcpy(tmp + n, ".tmp.XXXXXX", 12);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    int err = errno;
-    free(tmp);
-    return gc_diag_set(d, "cannot write %s: %s", path, strerror(err));
-  }
-  FILE *f = fdopen(fd, "wb");
-  bool ok = f && fchmod(fd, 0644) == 0 && write_all(f, m, h);
-  int err = errno;
-  if (f) {
-    if (fclose(f) != 0 && ok) ok = false, err = errno;
-  } else {
-    close(fd);
-  }
-  if (ok && rename(tmp, path) != 0) ok = false, err = errno;
-  if (!ok) unlink(tmp);
-  free(tmp);
-  if (!ok) return gc_diag_set(d, "cannot write %s: %s", path, strerror(err ? err : EIO));
   return 0;
 }
 
+/* The file is its length prefix, the header and each tensor's data as it
+ * lies in memory: written part by part, not copied into one buffer. */
 int gc_safetensors_write(const char *path, const gc_tensor_map *m, gc_diag *d) {
-  text h = {0};
-  int rc = build_header(m, &h, d);
-  if (rc == 0) rc = write_file(path, m, &h, d);
-  free(h.s);
+  if (check_writable(m, d) < 0) return -1;
+  char *header = NULL;
+  size_t header_len = 0;
+  FILE *f = open_memstream(&header, &header_len);
+  if (f) put_header(f, m);
+  bool ok = f && !ferror(f);
+  if (f && fclose(f) != 0) ok = false;
+  gc_file_part *parts = ok ? malloc(sizeof *parts * ((size_t)m->n + 2)) : NULL;
+  if (!parts) {
+    free(header);
+    return gc_diag_set(d, "cannot write %s: out of memory", path);
+  }
+  unsigned char prefix[8];
+  for (int i = 0; i < 8; i++) prefix[i] = (unsigned char)((uint64_t)header_len >> (8 * i));
+  parts[0] = (gc_file_part){prefix, 8};
+  parts[1] = (gc_file_part){header, header_len};
+  for (int i = 0; i < m->n; i++)
+    parts[2 + i] = (gc_file_part){m->tensors[i]->data, gc_tensor_bytes(m->tensors[i])};
+  int rc = gc_write_file_parts_atomic(path, parts, m->n + 2, d);
+  free(parts);
+  free(header);
   return rc;
 }

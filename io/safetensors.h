@@ -8,17 +8,21 @@
  * Reading accepts F32, F64, I32, I64 and BOOL as they are, and also F16 and
  * BF16 (what real Hugging Face checkpoints hold), which are converted to f32
  * on read.  BOOL bytes other than 0 read as 1.  "__metadata__" is validated
- * and dropped.  A malformed file is an error naming the tensor where there is
- * one: a header length beyond the file or above 100 MB, bad JSON, missing or
- * mistyped keys, an unknown dtype, a shape with negative or overflowing dims
- * or rank > GC_MAX_RANK, offsets out of range, reversed, overlapping another
- * tensor's, with gaps, or not holding numel × dtype size bytes, duplicate
- * names, truncated data.
+ * and dropped.  The header is parsed by jansson; offsets and dims are read
+ * as 64-bit integers.  A malformed file is an error naming the tensor where
+ * there is one: a header length beyond the file or above 100 MB, bad JSON
+ * (with its byte offset), a header that is not an object, a key given twice
+ * (a tensor name, or a key inside an entry or the metadata), missing or
+ * mistyped keys, an unknown dtype, a shape with negative, non-integer or
+ * overflowing dims or rank > GC_MAX_RANK, an integer beyond int64, offsets
+ * out of range, reversed, overlapping another tensor's, with gaps, or not
+ * holding numel × dtype size bytes, truncated data.
  *
  * Writing stores F32, F64, I32, I64, BOOL tensors in map order, the header
  * padded with spaces so the data starts 8-byte aligned, no metadata.  The
- * file is replaced atomically (a temporary file in the same directory,
- * fsync'd, then renamed).
+ * file is replaced atomically by gc_write_file_parts_atomic (io/file.h:
+ * PATH.tmp.PID, fsync'd, renamed, the directory fsync'd); the tensors' data
+ * is written from where it lies, not copied.
  *
  * Ownership: `out` must be an initialised map (gc_tensor_map_init).  On
  * success the file's tensors are added to it in header order (a tensor of

@@ -12,14 +12,12 @@
  * Every line ends with '\n'; V = 256 + M + S.  The "end" line catches
  * truncated files. */
 #include "text/bpe_internal.h"
+#include "io/file.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---- saving --------------------------------------------------------------- */
 
@@ -33,88 +31,22 @@ static int write_body(const gc_tokenizer *t, FILE *f) {
   return ferror(f) ? -1 : 0;
 }
 
-/* fsync the directory holding path so the rename itself is durable. */
-static void sync_dir(const char *path) {
-  char *copy = strdup(path);
-  if (!copy) return;
-  int fd = open(dirname(copy), O_RDONLY);
-  if (fd >= 0) {
-    (void)fsync(fd);
-    close(fd);
-  }
-  free(copy);
-}
-
+/* The text is built in memory (a few MB at most), then written atomically. */
 int gc_tokenizer_save(const gc_tokenizer *t, const char *path, gc_diag *d) {
-  size_t n = strlen(path);
-  char *tmp = malloc(n + 5);
-  if (!tmp) return gc_diag_set(d, "%s: out of memory", path);
-  memcpy(tmp, path, n);
-  memcpy(tmp + n, ".tmp", 5);
-  FILE *f = fopen(tmp, "wb");
-  if (!f) {
-    gc_diag_set(d, "%s: cannot create: %s", tmp, strerror(errno));
-    free(tmp);
-    return -1;
-  }
-  int ok = write_body(t, f) == 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
-  int err = errno;
-  if (fclose(f) != 0 && ok) {
-    ok = 0;
-    err = errno;
-  }
-  if (ok && rename(tmp, path) != 0) {
-    ok = 0;
-    err = errno;
-  }
-  if (!ok) {
-    gc_diag_set(d, "%s: cannot write tokenizer: %s", path, strerror(err));
-    unlink(tmp);
-    free(tmp);
-    return -1;
-  }
-  free(tmp);
-  sync_dir(path);
-  return 0;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  int ok = f && write_body(t, f) == 0;
+  if (f && fclose(f) != 0) ok = 0;
+  int rc = ok ? gc_write_file_atomic(path, text, len, d)
+              : gc_diag_set(d, "cannot write %s: out of memory", path);
+  free(text);
+  return rc;
 }
 
 /* ---- loading -------------------------------------------------------------- */
 
 #define MAX_FILE_BYTES ((size_t)1 << 30)
-
-static char *read_file(const char *path, size_t *len, gc_diag *d) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    gc_diag_set(d, "%s: cannot open: %s", path, strerror(errno));
-    return NULL;
-  }
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap + 1);
-  while (buf) {
-    n += fread(buf + n, 1, cap - n, f);
-    if (n < cap) break;
-    if (cap >= MAX_FILE_BYTES) {
-      gc_diag_set(d, "%s: larger than 1 GiB, not a tokenizer file", path);
-      free(buf);
-      fclose(f);
-      return NULL;
-    }
-    char *bigger = realloc(buf, 2 * cap + 1);
-    if (!bigger) free(buf);
-    buf = bigger;
-    cap *= 2;
-  }
-  int failed = ferror(f);
-  fclose(f);
-  if (!buf || failed) {
-    gc_diag_set(d, "%s: cannot read%s", path, buf ? "" : " (out of memory)");
-    free(buf);
-    return NULL;
-  }
-  buf[n] = 0;
-  *len = n;
-  return buf;
-}
 
 typedef struct {
   const char *path;
@@ -219,7 +151,7 @@ static gc_tokenizer *parse(reader *r) {
 
 gc_tokenizer *gc_tokenizer_load(const char *path, gc_diag *d) {
   size_t len;
-  char *buf = read_file(path, &len, d);
+  char *buf = gc_read_file_max(path, MAX_FILE_BYTES, &len, d);
   if (!buf) return NULL;
   reader r = {.path = path, .p = buf, .end = buf + len, .line = 0, .d = d};
   gc_tokenizer *t = parse(&r);
