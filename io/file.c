@@ -2,6 +2,7 @@
 #include "io/file.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdbool.h>
@@ -127,7 +128,9 @@ int gc_write_file_parts_atomic(const char *path, const gc_file_part *parts, int 
   size_t size = strlen(path) + 32;
   char *tmp = malloc(size);
   if (!tmp) return gc_diag_set(d, "cannot write %s: out of memory", path);
-  snprintf(tmp, size, "%s.tmp.%ld", path, (long)getpid());
+  /* unique per process and per call: threads may write the same path */
+  static atomic_uint serial;
+  snprintf(tmp, size, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&serial, 1));
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     gc_diag_set(d, "cannot write %s: cannot create %s: %s", path, tmp, strerror(errno));
