@@ -5,26 +5,19 @@
 
 void ad_init(ad_ctx *c, gc_graph *g, gc_diag *d) {
   memset(c, 0, sizeof *c);
-  c->g = g;
-  c->d = d;
+  gc_emitter_init(&c->em, g, d);
 }
 
 /* True (and the context failed) when a previous step failed or x is missing. */
 static bool missing(ad_ctx *c, int x) {
-  if (!c->failed && x < 0) {
-    c->failed = true;
-    gc_diag_set(c->d, "autodiff: an operand is missing");
-  }
-  return c->failed;
+  if (x < 0) gc_emitter_fail(&c->em, "autodiff: an operand is missing");
+  return c->em.failed;
 }
 
 int em_node(ad_ctx *c, gc_op op, const int *in, int n_in, const gc_attrs *a, const gc_type *declared) {
   for (int i = 0; i < n_in; i++)
     if (missing(c, in[i])) return -1;
-  if (c->failed) return -1;
-  int id = gc_graph_add(c->g, op, in, n_in, a, declared, c->d);
-  if (id < 0) c->failed = true;
-  return id;
+  return gc_emit(&c->em, op, in, n_in, a, declared);
 }
 
 int em_const(ad_ctx *c, double value, const gc_type *t) {

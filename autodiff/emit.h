@@ -1,21 +1,29 @@
 /* autodiff/emit.h — internal: small node-emitting helpers the VJP rules use.
  *
  * Every helper appends one (or a few) nodes to the graph and returns the new
- * node id.  Errors are sticky: once an emit fails (or is given an operand of
- * -1) the context is marked failed, the message sits in c->d, and every later
- * helper returns -1 without touching the graph.  Rules can therefore chain
- * helpers freely and check once at the end. */
+ * node id.  Errors are sticky (ir/rewrite.h's gc_emitter): once an emit fails
+ * (or is given an operand of -1) the context is marked failed, the message
+ * sits in c->d, and every later helper returns -1 without touching the graph.
+ * Rules can therefore chain helpers freely and check once at the end. */
 #ifndef GC_AUTODIFF_EMIT_H
 #define GC_AUTODIFF_EMIT_H
 
 #include "ir/ir.h"
+#include "ir/rewrite.h"
 
 #define AD_CONST_CACHE 64
 
 typedef struct {
-  gc_graph *g;
-  gc_diag *d;
-  bool failed;
+  /* The emitter, also readable as c->g, c->d and c->failed (the same three
+   * members in the same order; only the emitter writes them). */
+  union {
+    gc_emitter em;
+    struct {
+      gc_graph *g;
+      gc_diag *d;
+      bool failed;
+    };
+  };
   /* Constants emitted during this backward pass, reused by value and type so
    * the backward graph holds one `const 0 : T` per type, not one per rule. */
   int n_consts;
@@ -31,7 +39,7 @@ void ad_init(ad_ctx *c, gc_graph *g, gc_diag *d);
 static inline const gc_type *ad_type(const ad_ctx *c, int id) { return &c->g->nodes[id]->type; }
 static inline const gc_node *ad_node(const ad_ctx *c, int id) { return c->g->nodes[id]; }
 
-/* The raw emitter: gc_graph_add with sticky failure. */
+/* The raw emitter: gc_emit, with autodiff's message for a missing operand. */
 int em_node(ad_ctx *c, gc_op op, const int *in, int n_in, const gc_attrs *a, const gc_type *declared);
 
 int em_const(ad_ctx *c, double value, const gc_type *t);  /* cached per (value, type) */

@@ -70,7 +70,7 @@ static bool is_param(const gc_graph *g, int id) { return g->nodes[id]->op == GC_
  * forward node's label. */
 static const char *node_name(const gc_graph *g, int id) {
   const gc_node *n = g->nodes[id];
-  if (n->op == GC_OP_PARAM || n->op == GC_OP_INPUT) return n->attrs.name.name;
+  if (gc_op_is_fed(n->op)) return n->attrs.name.name;
   return n->label;
 }
 

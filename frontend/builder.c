@@ -14,6 +14,7 @@ gc_builder *gc_builder_wrap(gc_graph *g, gc_dtype float_dtype) {
   gc_builder *b = calloc(1, sizeof *b);
   if (!b) return NULL;
   b->g = g;
+  gc_emitter_init(&b->em, g, &b->em_diag);
   b->fdt = float_dtype;
   b->init_std = 0.02;
   if (!gc_dtype_is_float(float_dtype))
@@ -90,6 +91,7 @@ void gc_builder_set_training(gc_builder *b, bool training, gc_val counter, uint6
 static void vfail(gc_builder *b, const char *fmt, va_list ap) {
   if (b->failed) return;
   b->failed = true;
+  b->em.failed = true;
   vsnprintf(b->err, sizeof b->err, fmt, ap);
 }
 
@@ -148,18 +150,17 @@ static const char *current_label(gc_builder *b) {
 gc_val gc_b_emit(gc_builder *b, const char *op, gc_op ir, int n, const gc_val *in,
                  const gc_attrs *attrs, const gc_type *declared) {
   int ids[64] = {0};
-  gc_diag d;
   if (gc_b_skip(b, op, n, in)) return GC_NONE;
   if (n > 64) {
     gc_b_fail(b, op, 0, NULL, "more than 64 operands");
     return GC_NONE;
   }
   for (int i = 0; i < n; i++) ids[i] = gc_val_node(in[i]);
-  int id = gc_graph_add(b->g, ir, ids, n, attrs, declared, &d);
+  int id = gc_emit(&b->em, ir, ids, n, attrs, declared);
   if (id < 0) {
     char head[GC_SCOPE_MAX + 64];
     where_prefix(b, op, head, sizeof head);
-    gc_builder_fail(b, "%s: %s", head, d.msg);
+    gc_builder_fail(b, "%s: %s", head, b->em_diag.msg);
     return GC_NONE;
   }
   b->g->nodes[id]->label = current_label(b);

@@ -4,6 +4,7 @@
 #define GC_BUILDER_INTERNAL_H
 
 #include "frontend/builder.h"
+#include "ir/rewrite.h"
 
 #define GC_SCOPE_MAX 1024
 #define GC_SCOPE_DEPTH 64
@@ -13,6 +14,8 @@ struct gc_builder {
   gc_dtype fdt;                 /* the float dtype */
   char err[1024];               /* first error; empty while fine */
   bool failed;
+  gc_emitter em;                /* appends nodes to g; fails with the builder */
+  gc_diag em_diag;              /* the emitter's message (an IR rule's) */
   char scope[GC_SCOPE_MAX];     /* "model.layers.3.self_attn" */
   int scope_len[GC_SCOPE_DEPTH];/* scope length before each push */
   int depth;

@@ -114,15 +114,40 @@ typedef enum {
 } gc_op;
 #undef GC_OP
 
+/* The `kind` column of ops.def (its header says what each kind means). */
+typedef enum {
+  GC_KIND_SOURCE,       /* input param const iota rand_uniform */
+  GC_KIND_ELEMENTWISE,  /* unary, binary, compare, where, cast, stop_gradient */
+  GC_KIND_LAYOUT,       /* broadcast reshape transpose slice concat pad */
+  GC_KIND_REDUCE,       /* reduce_sum reduce_max argmax */
+  GC_KIND_CONTRACT,     /* dot */
+  GC_KIND_INDEX,        /* gather scatter_add */
+  GC_KIND_COUNT
+} gc_kind;
+
 typedef struct {
   const char *name;
   int arity;          /* -1: two or more */
   gc_schema schema;
+  gc_kind kind;
+  bool declares_type; /* the `type` column is `declared` */
 } gc_op_info;
 
 const gc_op_info *gc_op_info_of(gc_op op);
 const char *gc_op_name(gc_op op);
 int gc_op_parse(const char *s, size_t len);      /* -1 if unknown */
+
+/* Questions to the table.  gc_op_kind: the op's kind.  gc_op_declares_type:
+ * the result type is taken from the statement (the builder's `declared`
+ * argument) and checked, not inferred.  gc_op_is_fed: input or param, the
+ * sources whose values the caller supplies by name (a source whose schema
+ * is `name`); const, iota and rand_uniform are sources that are not fed. */
+gc_kind gc_op_kind(gc_op op);
+const char *gc_kind_name(gc_kind k);             /* "source", "elementwise", ... */
+bool gc_op_declares_type(gc_op op);
+bool gc_op_is_fed(gc_op op);
+static inline bool gc_op_is_source(gc_op op) { return gc_op_kind(op) == GC_KIND_SOURCE; }
+static inline bool gc_op_is_elementwise(gc_op op) { return gc_op_kind(op) == GC_KIND_ELEMENTWISE; }
 
 /* Fill attributes with the schema's defaults (LIST defaults get n = 0). */
 void gc_attrs_defaults(gc_op op, gc_attrs *a);
@@ -136,6 +161,8 @@ typedef struct {
   int *in;            /* operand node ids, each < this node's id */
   gc_attrs attrs;
   const char *label;  /* optional, NULL if none */
+  int line, col;      /* where the statement starts in the text it was parsed
+                       * from (gc_parse); 0 when built in C */
 } gc_node;
 
 typedef struct {
@@ -156,13 +183,16 @@ typedef struct gc_graph {
 
 gc_graph *gc_graph_new(const char *name);
 void gc_graph_free(gc_graph *g);
+/* A deep copy in its own arena; NULL when out of memory. */
+gc_graph *gc_graph_clone(const gc_graph *g);
 
 /* Append a node after checking it against its op's rule.  `declared` is the
- * result type written in the text (required for ops whose rule is
- * "declared": input, param, const, iota, rand_uniform, cast, broadcast,
- * reshape, scatter_add); for other ops it may be NULL (inferred) or given
- * (then it must equal the inferred type).  `attrs` may be NULL for defaults.
- * Returns the new node's id, or -1 with a message in `d`. */
+ * result type written in the text (required when gc_op_declares_type(op):
+ * input, param, const, iota, rand_uniform, cast, broadcast, reshape,
+ * scatter_add); for other ops it may be NULL (inferred) or given (then it
+ * must equal the inferred type).  `attrs` may be NULL for defaults.  The node
+ * has no label and position 0:0.  Returns the new node's id, or -1 with a
+ * message in `d`. */
 int gc_graph_add(gc_graph *g, gc_op op, const int *in, int n_in,
                  const gc_attrs *attrs, const gc_type *declared, gc_diag *d);
 
@@ -184,7 +214,9 @@ int gc_graph_find_output(const gc_graph *g, const char *name);
 
 /* Verify every node against its rule, names unique, updates well typed.
  * The message names the node (%id and label), the op, the operand types and
- * the expected result type. */
+ * the expected result type; d->line/col are the node's position (0 for nodes
+ * built in C and for output/update errors), so gc_format_error can point at
+ * the statement in the text the graph was parsed from. */
 int gc_verify(const gc_graph *g, gc_diag *d);
 
 /* ---- text form (IR.md) -------------------------------------------------- */

@@ -166,6 +166,10 @@ static size_t string_body(const char *s, size_t n, size_t i, char *out, size_t *
         return 0;
       }
       i += e == 'x' ? 4 : 2;
+    } else if (c == '\0') {
+      *bad = i;
+      *why = "NUL byte in string (a name or label cannot hold one)";
+      return 0;
     } else {
       i++;
     }

@@ -2,7 +2,8 @@
  *
  * The lexer reads `len` bytes (the text need not be NUL-terminated) and hands
  * out one token at a time.  Positions are 1-based lines and byte columns.
- * Strings are decoded (escapes resolved) into the caller's scratch arena. */
+ * Strings are decoded (escapes resolved) into the caller's scratch arena; a
+ * NUL byte in one, raw or written \x00, is an error (names are C strings). */
 #ifndef GC_IR_LEXER_H
 #define GC_IR_LEXER_H
 
@@ -49,8 +50,6 @@ const char *token_describe(const token *t, char *buf, size_t size);
 
 /* input/param carry their name, const its value, positionally (`param "w"`,
  * `const 0.5`); those fields are never written as `{key=...}`. */
-static inline bool gc_text_positional(gc_op op) {
-  return op == GC_OP_INPUT || op == GC_OP_PARAM || op == GC_OP_CONST;
-}
+static inline bool gc_text_positional(gc_op op) { return gc_op_is_fed(op) || op == GC_OP_CONST; }
 
 #endif

@@ -3,14 +3,36 @@
 
 #include <string.h>
 
+/* The `kind` and `type` columns, spelled as ops.def writes them. */
+#define KIND_source GC_KIND_SOURCE
+#define KIND_elementwise GC_KIND_ELEMENTWISE
+#define KIND_layout GC_KIND_LAYOUT
+#define KIND_reduce GC_KIND_REDUCE
+#define KIND_contract GC_KIND_CONTRACT
+#define KIND_index GC_KIND_INDEX
+#define TYPE_declared true
+#define TYPE_inferred false
+
 static const gc_op_info op_table[GC_OP_COUNT] = {
-#define GC_OP(ID, name, arity, attrs, rule) {#name, arity, GC_SCHEMA_##attrs},
+#define GC_OPDEF(ID, name, arity, attrs, rule, kind, type) \
+  {#name, arity, GC_SCHEMA_##attrs, KIND_##kind, TYPE_##type},
 #include "ops.def"
-#undef GC_OP
+#undef GC_OPDEF
+};
+
+static const char *const kind_names[GC_KIND_COUNT] = {
+    "source", "elementwise", "layout", "reduce", "contract", "index",
 };
 
 const gc_op_info *gc_op_info_of(gc_op op) { return &op_table[op]; }
 const char *gc_op_name(gc_op op) { return (unsigned)op < GC_OP_COUNT ? op_table[op].name : "?"; }
+gc_kind gc_op_kind(gc_op op) { return op_table[op].kind; }
+const char *gc_kind_name(gc_kind k) { return (unsigned)k < GC_KIND_COUNT ? kind_names[k] : "?"; }
+bool gc_op_declares_type(gc_op op) { return op_table[op].declares_type; }
+
+bool gc_op_is_fed(gc_op op) {
+  return op_table[op].kind == GC_KIND_SOURCE && op_table[op].schema == GC_SCHEMA_name;
+}
 
 int gc_op_parse(const char *s, size_t len) {
   for (int i = 0; i < GC_OP_COUNT; i++)

@@ -2,8 +2,9 @@
  *
  * One pass over the tokens: each statement becomes a node through
  * gc_graph_add, so the op's rule checks it on the spot and its message is
- * reported at the op's name.  Value names map to node ids; the printer
- * renumbers them %0, %1, ... */
+ * reported at the op's name.  Each node keeps the line and column where its
+ * statement starts.  Value names map to node ids; the printer renumbers them
+ * %0, %1, ... */
 #include "lexer.h"
 
 #include <math.h>
@@ -341,6 +342,8 @@ static int parse_node(parser *p) {
   int id = gc_graph_add(p->g, (gc_op)op, in, n_in, &a, &t, p->d);
   if (id < 0) return place(p, &optok);
   if (label) gc_graph_set_label(p->g, id, label);
+  p->g->nodes[id]->line = def.line; /* for later diagnostics (gc_verify) */
+  p->g->nodes[id]->col = def.col;
   map_put(&p->names, def.text, def.len, id, def.line);
   return 0;
 }

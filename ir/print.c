@@ -144,7 +144,7 @@ static void print_node(strbuf *b, int id, const gc_node *n) {
   if (n->op == GC_OP_CONST) {
     sb_putc(b, ' ');
     print_float(b, n->attrs.value.value);
-  } else if (n->op == GC_OP_INPUT || n->op == GC_OP_PARAM) {
+  } else if (gc_op_is_fed(n->op)) {
     sb_putc(b, ' ');
     print_string(b, n->attrs.name.name);
   }

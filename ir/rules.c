@@ -1,8 +1,9 @@
 /* Shape and dtype rules: one function per `rule` column of ops.def.
  *
  * A rule sees the operand types, the attributes and the declared result type
- * (NULL when the caller wants it inferred) and writes the result type.  Rules
- * for ops whose type cannot be inferred ("declared" ones) require it. */
+ * (NULL when the caller wants it inferred) and writes the result type.  For
+ * ops whose `type` column is `declared` (gc_op_declares_type) the declared
+ * type is always there: gc_infer_type refuses a call without it. */
 #include "ir.h"
 
 #include <stdio.h>
@@ -21,11 +22,6 @@ typedef int rule_fn(rule_ctx *c, gc_type *out);
 
 #define TS(t, buf) gc_type_str((t), buf, sizeof buf)
 #define OPN (gc_op_name(c->op))
-
-static int need_declared(rule_ctx *c) {
-  if (c->declared) return 0;
-  return gc_diag_set(c->d, "%s needs its result type written", OPN);
-}
 
 static int check_numel(rule_ctx *c, const gc_type *t) {
   int64_t n;
@@ -58,15 +54,15 @@ static int same_types(rule_ctx *c, int i, int j) {
 /* ---- sources ---- */
 
 static int rule_declared_source(rule_ctx *c, gc_type *out) {
-  if (need_declared(c) || check_numel(c, c->declared)) return -1;
-  if (c->op != GC_OP_CONST && (!c->a->name.name || !c->a->name.name[0]))
+  if (check_numel(c, c->declared)) return -1;
+  if (gc_op_is_fed(c->op) && (!c->a->name.name || !c->a->name.name[0]))
     return gc_diag_set(c->d, "%s needs a non-empty name", OPN);
   *out = *c->declared;
   return 0;
 }
 
 static int rule_iota(rule_ctx *c, gc_type *out) {
-  if (need_declared(c) || check_numel(c, c->declared)) return -1;
+  if (check_numel(c, c->declared)) return -1;
   if (c->declared->dtype == GC_BOOL) return gc_diag_set(c->d, "iota: result cannot be bool");
   if (need_axis(c, c->a->axis.axis, c->declared->rank)) return -1;
   *out = *c->declared;
@@ -75,7 +71,7 @@ static int rule_iota(rule_ctx *c, gc_type *out) {
 
 static int rule_rand_uniform(rule_ctx *c, gc_type *out) {
   char b[GC_TYPE_STR_MAX];
-  if (need_declared(c) || check_numel(c, c->declared)) return -1;
+  if (check_numel(c, c->declared)) return -1;
   if (c->in[0]->dtype != GC_I64 || c->in[0]->rank != 0)
     return gc_diag_set(c->d, "rand_uniform: the counter must be i64[], got %s", TS(c->in[0], b));
   if (!gc_dtype_is_float(c->declared->dtype))
@@ -105,7 +101,6 @@ static int rule_identity(rule_ctx *c, gc_type *out) {
 
 static int rule_cast(rule_ctx *c, gc_type *out) {
   char b1[GC_TYPE_STR_MAX], b2[GC_TYPE_STR_MAX];
-  if (need_declared(c)) return -1;
   if (!gc_shape_equal(c->in[0], c->declared))
     return gc_diag_set(c->d, "cast: operand %s and result %s must have the same shape",
                        TS(c->in[0], b1), TS(c->declared, b2));
@@ -159,7 +154,7 @@ static int rule_where(rule_ctx *c, gc_type *out) {
 static int rule_broadcast(rule_ctx *c, gc_type *out) {
   char b1[GC_TYPE_STR_MAX], b2[GC_TYPE_STR_MAX];
   const gc_type *x = c->in[0], *t = c->declared;
-  if (need_declared(c) || check_numel(c, t)) return -1;
+  if (check_numel(c, t)) return -1;
   bool ok = x->dtype == t->dtype && x->rank <= t->rank;
   for (int i = 0; ok && i < x->rank; i++) {
     int64_t xd = x->dims[x->rank - 1 - i], td = t->dims[t->rank - 1 - i];
@@ -173,7 +168,7 @@ static int rule_broadcast(rule_ctx *c, gc_type *out) {
 
 static int rule_reshape(rule_ctx *c, gc_type *out) {
   char b1[GC_TYPE_STR_MAX], b2[GC_TYPE_STR_MAX];
-  if (need_declared(c) || check_numel(c, c->declared)) return -1;
+  if (check_numel(c, c->declared)) return -1;
   if (c->in[0]->dtype != c->declared->dtype ||
       gc_type_numel_unchecked(c->in[0]) != gc_type_numel_unchecked(c->declared))
     return gc_diag_set(c->d, "reshape: %s and %s differ in dtype or element count",
@@ -342,7 +337,7 @@ static int rule_gather(rule_ctx *c, gc_type *out) {
 static int rule_scatter_add(rule_ctx *c, gc_type *out) {
   char b1[GC_TYPE_STR_MAX], b2[GC_TYPE_STR_MAX];
   gc_type want;
-  if (need_declared(c) || check_numel(c, c->declared)) return -1;
+  if (check_numel(c, c->declared)) return -1;
   if (need_dtype(c, c->in[1], c->in[1]->dtype != GC_BOOL, "numeric")) return -1;
   if (gathered_type(c, c->declared, c->in[0], &want)) return -1;
   if (!gc_type_equal(&want, c->in[1]))
@@ -357,17 +352,6 @@ static rule_fn *const rules[GC_OP_COUNT] = {
 #include "ops.def"
 #undef GC_OP
 };
-
-static bool declared_rule(gc_op op) {
-  switch (op) {
-  case GC_OP_INPUT: case GC_OP_PARAM: case GC_OP_CONST: case GC_OP_IOTA:
-  case GC_OP_RAND_UNIFORM: case GC_OP_CAST: case GC_OP_BROADCAST: case GC_OP_RESHAPE:
-  case GC_OP_SCATTER_ADD:
-    return true;
-  default:
-    return false;
-  }
-}
 
 static void list_types(char *buf, size_t size, const gc_type *const *in, int n) {
   size_t k = 0;
@@ -404,8 +388,9 @@ int gc_infer_type(const gc_graph *g, gc_op op, const int *in, int n_in, const gc
     c.in[i] = &g->nodes[in[i]]->type;
   }
   if (declared && check_numel(&c, declared)) return -1;
+  if (info->declares_type && !declared) return gc_diag_set(d, "%s needs its result type written", info->name);
   if (rules[op](&c, out)) return -1;
-  if (declared && !declared_rule(op) && !gc_type_equal(declared, out)) {
+  if (declared && !info->declares_type && !gc_type_equal(declared, out)) {
     char ops[1024], b1[GC_TYPE_STR_MAX], b2[GC_TYPE_STR_MAX];
     list_types(ops, sizeof ops, c.in, n_in);
     return gc_diag_set(d, "%s: result type %s does not follow from operands (%s); expected %s",

@@ -1,4 +1,6 @@
-/* The verifier: every node against its op's rule, source names unique. */
+/* The verifier: every node against its op's rule, source names unique.  A
+ * node's error carries the node's position, so that for a parsed graph it
+ * points at the statement. */
 #include "ir.h"
 
 #include <stdio.h>
@@ -8,9 +10,21 @@ static int node_error(const gc_graph *g, int id, gc_diag *d) {
   const gc_node *n = g->nodes[id];
   char inner[sizeof d->msg];
   snprintf(inner, sizeof inner, "%s", d->msg);
+  d->line = n->line;
+  d->col = n->col;
   if (n->label)
     return gc_diag_set(d, "node %%%d (%s, label \"%s\"): %s", id, gc_op_name(n->op), n->label, inner);
   return gc_diag_set(d, "node %%%d (%s): %s", id, gc_op_name(n->op), inner);
+}
+
+/* The earlier input/param that uses n's name, or -1. */
+static int earlier_with_name(const gc_graph *g, int id) {
+  const char *name = g->nodes[id]->attrs.name.name;
+  for (int j = 0; j < id; j++) {
+    const gc_node *m = g->nodes[j];
+    if (gc_op_is_fed(m->op) && strcmp(m->attrs.name.name, name) == 0) return j;
+  }
+  return -1;
 }
 
 int gc_verify(const gc_graph *g, gc_diag *d) {
@@ -25,17 +39,13 @@ int gc_verify(const gc_graph *g, gc_diag *d) {
         return node_error(g, i, d);
       }
     if (gc_infer_type(g, n->op, n->in, n->n_in, &n->attrs, &n->type, &t, d)) return node_error(g, i, d);
-    if (n->op == GC_OP_INPUT || n->op == GC_OP_PARAM) {
-      for (int j = 0; j < i; j++) {
-        const gc_node *m = g->nodes[j];
-        if ((m->op == GC_OP_INPUT || m->op == GC_OP_PARAM) &&
-            strcmp(m->attrs.name.name, n->attrs.name.name) == 0) {
-          gc_diag_set(d, "the name \"%s\" is already used by node %%%d", n->attrs.name.name, j);
-          return node_error(g, i, d);
-        }
-      }
+    int j = gc_op_is_fed(n->op) ? earlier_with_name(g, i) : -1;
+    if (j >= 0) {
+      gc_diag_set(d, "the name \"%s\" is already used by node %%%d", n->attrs.name.name, j);
+      return node_error(g, i, d);
     }
   }
+  d->line = d->col = 0; /* outputs and updates have no position */
   for (int i = 0; i < g->n_outputs; i++)
     if (g->outputs[i].node < 0 || g->outputs[i].node >= g->n_nodes)
       return gc_diag_set(d, "output \"%s\" refers to no value", g->outputs[i].name);

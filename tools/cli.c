@@ -58,17 +58,27 @@ void gc_cli_print_diag(const char *file, const char *text, size_t len, const gc_
   free(out);
 }
 
-gc_graph *gc_cli_load_graph(const char *path) {
+gc_graph *gc_cli_load_graph_source(const char *path, char **text, size_t *len) {
   char err[1024];
-  size_t len;
-  char *text = gc_cli_read_file(path, &len, err, sizeof err);
-  if (!text) {
+  *text = gc_cli_read_file(path, len, err, sizeof err);
+  if (!*text) {
     fprintf(stderr, "error: %s\n", err);
     return NULL;
   }
-  gc_diag d;
-  gc_graph *g = gc_parse(text, len, &d);
-  if (!g) gc_cli_print_diag(gc_cli_display_name(path), text, len, &d);
+  gc_diag d = {0};
+  gc_graph *g = gc_parse(*text, *len, &d);
+  if (g && gc_verify(g, &d)) {
+    gc_graph_free(g);
+    g = NULL;
+  }
+  if (!g) gc_cli_print_diag(gc_cli_display_name(path), *text, *len, &d);
+  return g;
+}
+
+gc_graph *gc_cli_load_graph(const char *path) {
+  char *text;
+  size_t len;
+  gc_graph *g = gc_cli_load_graph_source(path, &text, &len);
   free(text);
   return g;
 }

@@ -28,9 +28,15 @@ int gc_cli_usage_error(const char *prog, const char *fmt, ...) __attribute__((fo
  * "FILE: error: MSG". */
 void gc_cli_print_diag(const char *file, const char *text, size_t len, const gc_diag *d);
 
-/* Read and parse a .gcir file ("-" is stdin).  NULL after printing the
- * error on stderr.  The graph is not verified (gc_verify) here. */
+/* Read, parse and verify (gc_verify) a .gcir file ("-" is stdin).  NULL
+ * after printing the error on stderr, pointing at the line either way. */
 gc_graph *gc_cli_load_graph(const char *path);
+
+/* gc_cli_load_graph that also hands over the file's text (NUL-terminated,
+ * *len bytes; the caller frees it, also after a failure, when it is
+ * non-NULL), so that a later error about a node (gc_verify after a pass)
+ * can be printed with gc_cli_print_diag pointing at its line. */
+gc_graph *gc_cli_load_graph_source(const char *path, char **text, size_t *len);
 
 /* How a path is named in messages: "<stdin>" for "-". */
 const char *gc_cli_display_name(const char *path);

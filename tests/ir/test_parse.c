@@ -151,6 +151,44 @@ static void test_format_error(void **state) {
   assert_string_equal(out, "t.gcir:");
 }
 
+/* A NUL byte inside a string, raw or escaped, is refused at its position
+ * (names and labels are C strings: it would cut them short). */
+static void test_nul_in_strings(void **state) {
+  (void)state;
+  static const struct {
+    const char *text;
+    size_t len;
+    int line, col;
+    const char *word;
+  } nul_cases[] = {
+#define NUL_CASE(t, line, col, word) {t, sizeof t - 1, line, col, word}
+      NUL_CASE("graph @t {\n  %a = input \"x\0y\" : f32[2]\n}\n", 2, 16, "NUL byte in string"),
+      NUL_CASE("graph @t {\n  %a = input \"\0\" : f32[2]\n}\n", 2, 15, "NUL byte in string"),
+      NUL_CASE("graph @t {\n  %a = input \"a\" {label=\"l\0\"} : f32[2]\n}\n", 2, 27, "NUL byte in string"),
+      NUL_CASE("graph @t {\n  %a = input \"a\" : f32[2]\n  output \"o\0\" = %a\n}\n", 3, 12, "NUL byte in string"),
+      NUL_CASE("graph @t {\n  %a = input \"x\\x00y\" : f32[2]\n}\n", 2, 16, "not 00"),
+      NUL_CASE("graph @t {\n  %a = input \"x\" : f32[2]\0\n}\n", 2, 26, "unexpected byte 0x00"),
+#undef NUL_CASE
+  };
+  for (size_t i = 0; i < sizeof nul_cases / sizeof nul_cases[0]; i++) {
+    gc_diag d;
+    gc_graph *g = parse_exact(nul_cases[i].text, nul_cases[i].len, &d);
+    if (g) fail_msg("case %zu parsed", i);
+    if (d.line != nul_cases[i].line || d.col != nul_cases[i].col || !strstr(d.msg, nul_cases[i].word))
+      fail_msg("case %zu: got %d:%d \"%s\", expected %d:%d with \"%s\"", i, d.line, d.col, d.msg,
+               nul_cases[i].line, nul_cases[i].col, nul_cases[i].word);
+  }
+  /* the caret line shows the NUL as '?' */
+  gc_diag d;
+  const char *t = nul_cases[0].text;
+  assert_null(parse_exact(t, nul_cases[0].len, &d));
+  char out[512];
+  gc_format_error("n.gcir", t, nul_cases[0].len, &d, out, sizeof out);
+  assert_string_equal(out, "n.gcir:2:16: error: NUL byte in string (a name or label cannot hold one)\n"
+                           "  %a = input \"x?y\" : f32[2]\n"
+                           "               ^\n");
+}
+
 static void test_numbers_and_strings(void **state) {
   (void)state;
   const char *text = "graph @n.1-b { # comment } not the end\n"
@@ -293,6 +331,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_error_cases),
       cmocka_unit_test(test_format_error),
+      cmocka_unit_test(test_nul_in_strings),
       cmocka_unit_test(test_numbers_and_strings),
       cmocka_unit_test(test_mlp_example),
       cmocka_unit_test(test_random_bytes),

@@ -71,6 +71,20 @@ static void test_malformed_file(void **state) {
   assert_non_null(strstr(f->err, "missing.gcir: cannot open"));
 }
 
+/* A raw NUL byte in a name is refused at its line and column, with a caret
+ * (it used to cut the name short silently). */
+static void test_nul_byte_in_name(void **state) {
+  gc_fixture *f = *state;
+  static const char text[] = "graph @t {\n  %a = input \"x\0y\" : f32[2]\n  output \"a\" = %a\n}\n";
+  fixture_write(f, "nul.gcir", text, sizeof text - 1);
+  assert_int_equal(fixture_run(f, "gc-opt", "nul.gcir"), 1);
+  assert_string_equal(f->out, "");
+  assert_string_equal(f->err,
+                      "nul.gcir:2:16: error: NUL byte in string (a name or label cannot hold one)\n"
+                      "  %a = input \"x?y\" : f32[2]\n"
+                      "               ^\n");
+}
+
 static void test_help_and_usage(void **state) {
   gc_fixture *f = *state;
   assert_int_equal(fixture_run(f, "gc-opt", "--help"), 0);
@@ -88,6 +102,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_prints_canonical_form, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_malformed_file, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_nul_byte_in_name, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_help_and_usage, fixture_setup, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,107 @@
+/* The verifier points at the source: nodes keep the line and column of their
+ * statement, and a verifier error about a node of a parsed graph renders as
+ * FILE:LINE:COL with the line and a caret, as parse errors do. */
+#include "tests/testutil.h"
+#include "ir/ir.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const text =
+    "graph @v {\n"
+    "  %a = input \"a\" : f32[2]\n"
+    "  %b = add %a, %a {label=\"sum\"} : f32[2]\n"
+    "\t%c = neg %b : f32[2]\n"
+    "  output \"c\" = %c\n"
+    "}\n";
+
+static gc_graph *parse_or_fail(const char *t) {
+  gc_diag d;
+  gc_graph *g = gc_parse(t, strlen(t), &d);
+  if (!g) fail_msg("%d:%d: %s", d.line, d.col, d.msg);
+  return g;
+}
+
+static void test_nodes_keep_positions(void **state) {
+  (void)state;
+  gc_graph *g = parse_or_fail(text);
+  int want[3][2] = {{2, 3}, {3, 3}, {4, 2}};
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(g->nodes[i]->line, want[i][0]);
+    assert_int_equal(g->nodes[i]->col, want[i][1]);
+  }
+  /* a node built in C has no position */
+  int64_t two = 2;
+  gc_type t = gc_type_make(GC_F32, 1, &two);
+  int id = gc_graph_add(g, GC_OP_EXP, (int[]){2}, 1, NULL, &t, NULL);
+  assert_int_equal(g->nodes[id]->line, 0);
+  assert_int_equal(g->nodes[id]->col, 0);
+  gc_graph_free(g);
+}
+
+/* A type error on line 3 (the type no longer follows from the operands). */
+static void test_type_error_points_at_line_3(void **state) {
+  (void)state;
+  gc_graph *g = parse_or_fail(text);
+  g->nodes[1]->type.dims[0] = 3;
+  gc_diag d = {.line = 99, .col = 99};
+  assert_int_equal(gc_verify(g, &d), -1);
+  assert_int_equal(d.line, 3);
+  assert_int_equal(d.col, 3);
+  char out[1024];
+  gc_format_error("v.gcir", text, strlen(text), &d, out, sizeof out);
+  assert_string_equal(out,
+                      "v.gcir:3:3: error: node %1 (add, label \"sum\"): add: result type f32[3] does not "
+                      "follow from operands (f32[2], f32[2]); expected f32[2]\n"
+                      "  %b = add %a, %a {label=\"sum\"} : f32[2]\n"
+                      "  ^\n");
+  g->nodes[1]->type.dims[0] = 2;
+
+  /* on a line indented with a tab, the caret lines up under it */
+  g->nodes[2]->in[0] = 2;
+  assert_int_equal(gc_verify(g, &d), -1);
+  gc_format_error("v.gcir", text, strlen(text), &d, out, sizeof out);
+  assert_string_equal(out,
+                      "v.gcir:4:2: error: node %2 (neg): operand 0 is not defined before use\n"
+                      "\t%c = neg %b : f32[2]\n"
+                      "\t^\n");
+  g->nodes[2]->in[0] = 1;
+  assert_int_equal(gc_verify(g, &d), 0);
+  gc_graph_free(g);
+}
+
+/* Errors about outputs and updates, and about nodes built in C, have no
+ * position and render as "FILE: error: ...". */
+static void test_errors_without_position(void **state) {
+  (void)state;
+  gc_graph *g = parse_or_fail(text);
+  g->outputs[0].node = 7;
+  gc_diag d = {.line = 99, .col = 99};
+  assert_int_equal(gc_verify(g, &d), -1);
+  assert_int_equal(d.line, 0);
+  char out[512];
+  gc_format_error("v.gcir", text, strlen(text), &d, out, sizeof out);
+  assert_string_equal(out, "v.gcir: error: output \"c\" refers to no value\n");
+  gc_graph_free(g);
+
+  gc_graph *c = gc_graph_new("c");
+  gc_type t = gc_type_make(GC_F32, 0, NULL);
+  gc_graph_add(c, GC_OP_PARAM, NULL, 0, &(gc_attrs){.name = {.name = "p"}}, &t, NULL);
+  gc_graph_add(c, GC_OP_NEG, (int[]){0}, 1, NULL, NULL, NULL);
+  c->nodes[1]->type.dtype = GC_I32;
+  d.line = d.col = 99;
+  assert_int_equal(gc_verify(c, &d), -1);
+  assert_int_equal(d.line, 0);
+  assert_int_equal(d.col, 0);
+  assert_non_null(strstr(d.msg, "node %1 (neg): neg: result type i32[] does not follow"));
+  gc_graph_free(c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_nodes_keep_positions),
+      cmocka_unit_test(test_type_error_points_at_line_3),
+      cmocka_unit_test(test_errors_without_position),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
