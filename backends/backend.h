@@ -38,10 +38,13 @@
 typedef struct gc_program gc_program;
 
 /* What gc_compile does; gc_compile_options_init gives the defaults. */
+struct gc_pass_options;   /* passes/pass.h */
+
 typedef struct {
   const char *backend;   /* a backend's name; NULL: gc_default_backend() */
   const char *passes;    /* the pass pipeline, "simplify,cse,..."; NULL: the
                           * default pipeline; "": none (the graph as built) */
+  const struct gc_pass_options *pass_options;   /* dumps, stats; NULL: none */
   int threads;           /* worker threads; 0: the cores available */
 } gc_compile_options;
 

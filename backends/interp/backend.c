@@ -9,7 +9,9 @@
  * their params' slots.  Nothing is allocated per run. */
 #include "backends/interp/kernels.h"
 #include "backends/runtime/alloc.h"
+#include "backends/runtime/arena_plan.h"
 #include "backends/runtime/program.h"
+#include "ir/uses.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,67 +25,6 @@ typedef struct {
 } interp_state;
 
 /* ---- planning the arena ------------------------------------------------ */
-
-typedef struct {
-  size_t offset, size;
-} block;
-
-/* Free blocks kept sorted by offset; `top` is the arena's high-water mark. */
-typedef struct {
-  block *free;
-  int n_free;
-  size_t top;
-} arena_plan;
-
-static size_t plan_take(arena_plan *a, size_t size) {
-  for (int i = 0; i < a->n_free; i++)
-    if (a->free[i].size >= size) {
-      size_t at = a->free[i].offset;
-      a->free[i].offset += size;
-      a->free[i].size -= size;
-      if (a->free[i].size == 0) memmove(&a->free[i], &a->free[i + 1], sizeof *a->free * (size_t)(--a->n_free - i));
-      return at;
-    }
-  /* grow: a free block touching the top is extended */
-  if (a->n_free && a->free[a->n_free - 1].offset + a->free[a->n_free - 1].size == a->top) {
-    size_t at = a->free[a->n_free - 1].offset;
-    a->top = at + size;
-    a->n_free--;
-    return at;
-  }
-  size_t at = a->top;
-  a->top += size;
-  return at;
-}
-
-static void plan_give(arena_plan *a, size_t offset, size_t size) {
-  int i = 0;
-  while (i < a->n_free && a->free[i].offset < offset) i++;
-  memmove(&a->free[i + 1], &a->free[i], sizeof *a->free * (size_t)(a->n_free - i));
-  a->free[i] = (block){offset, size};
-  a->n_free++;
-  if (i + 1 < a->n_free && a->free[i].offset + a->free[i].size == a->free[i + 1].offset) {
-    a->free[i].size += a->free[i + 1].size;
-    memmove(&a->free[i + 1], &a->free[i + 2], sizeof *a->free * (size_t)(a->n_free - i - 2));
-    a->n_free--;
-  }
-  if (i > 0 && a->free[i - 1].offset + a->free[i - 1].size == a->free[i].offset) {
-    a->free[i - 1].size += a->free[i].size;
-    memmove(&a->free[i], &a->free[i + 1], sizeof *a->free * (size_t)(a->n_free - i - 1));
-    a->n_free--;
-  }
-}
-
-/* last[i]: the last node reading value i; n for values bound to outputs and
- * updates; i itself when nothing reads it. */
-static void last_uses(const gc_graph *g, int *last) {
-  for (int i = 0; i < g->n_nodes; i++) {
-    last[i] = i;
-    for (int k = 0; k < g->nodes[i]->n_in; k++) last[g->nodes[i]->in[k]] = i;
-  }
-  for (int i = 0; i < g->n_outputs; i++) last[g->outputs[i].node] = g->n_nodes;
-  for (int i = 0; i < g->n_updates; i++) last[g->updates[i].node] = g->n_nodes;
-}
 
 static size_t value_bytes(const gc_node *n) {
   size_t b = (size_t)gc_type_numel_unchecked(&n->type) * gc_dtype_size(n->type.dtype);
@@ -101,33 +42,23 @@ static bool in_slot(const gc_program *p, int node) {
 }
 
 /* Offsets for every computed value: offset[i], or SIZE_MAX for values read
- * in their slots. */
+ * in their slots.  A step is a node. */
 static int plan_arena(gc_program *p, size_t *offset, size_t *top, gc_diag *d) {
   const gc_graph *g = p->graph;
   int n = g->n_nodes;
-  int *last = malloc(sizeof *last * (size_t)(n + 1));
-  int *dying = malloc(sizeof *dying * (size_t)(n + 1));   /* values freed after node i, as a list */
-  int *head = malloc(sizeof *head * (size_t)(n + 1));
-  arena_plan a = {malloc(sizeof *a.free * (size_t)(n + 1)), 0, 0};
-  if (!last || !dying || !head || !a.free) {
-    free(last), free(dying), free(head), free(a.free);
-    return gc_diag_set(d, "out of memory planning the interpreter's arena");
+  gc_uses u;
+  if (gc_uses_init(&u, g, d)) return -1;
+  gc_arena_value *v = malloc(sizeof *v * (size_t)(n + 1));
+  int rc = 0;
+  if (!v) {
+    rc = gc_diag_set(d, "out of memory planning the interpreter's arena");
+  } else {
+    for (int i = 0; i < n; i++) v[i] = (gc_arena_value){in_slot(p, i) ? 0 : value_bytes(g->nodes[i]), i, u.last_use[i]};
+    if (gc_plan_arena(v, n, n, offset, top)) rc = gc_diag_set(d, "out of memory planning the interpreter's arena");
   }
-  last_uses(g, last);
-  for (int i = 0; i <= n; i++) head[i] = -1;
-  for (int i = 0; i < n; i++) {
-    dying[i] = head[last[i]];
-    head[last[i]] = i;
-  }
-  for (int i = 0; i < n; i++) {
-    offset[i] = SIZE_MAX;
-    if (!in_slot(p, i)) offset[i] = plan_take(&a, value_bytes(g->nodes[i]));
-    for (int v = head[i]; v >= 0; v = dying[v])
-      if (offset[v] != SIZE_MAX) plan_give(&a, offset[v], value_bytes(g->nodes[v]));
-  }
-  *top = a.top;
-  free(last), free(dying), free(head), free(a.free);
-  return 0;
+  gc_uses_free(&u);
+  free(v);
+  return rc;
 }
 
 /* ---- the backend ------------------------------------------------------- */
@@ -163,7 +94,7 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
   for (int i = 0; rc == 0 && i < n; i++) {
     s->values[i].type = g->nodes[i]->type;
     s->in_slot[i] = in_slot(p, i);
-    s->values[i].data = s->in_slot[i] ? NULL : s->arena + offset[i];
+    s->values[i].data = s->in_slot[i] ? NULL : offset[i] == SIZE_MAX ? s->arena : s->arena + offset[i];
   }
   p->stats.work_bytes = s->arena_bytes;
   free(offset);

@@ -69,13 +69,11 @@ static const gc_tensor *find_source(const gc_node *n, const gc_tensor_map *param
   return t;
 }
 
-static bool is_fed(const gc_node *n) { return n->op == GC_OP_INPUT || n->op == GC_OP_PARAM; }
-
 static int eval_node(const gc_graph *g, int id, const gc_tensor_map *params, const gc_tensor_map *inputs,
                      gc_tensor **values, gc_diag *d) {
   const gc_node *n = g->nodes[id];
   interp_call c = {.node = n, .id = id, .d = d};
-  if (is_fed(n) && !(c.source = find_source(n, params, inputs, d))) return -1;
+  if (gc_op_is_fed(n->op) && !(c.source = find_source(n, params, inputs, d))) return -1;
   for (int k = 0; k < n->n_in && k < INTERP_MAX_OPERANDS; k++) c.in[k] = values[n->in[k]];
   size_t scratch = interp_scratch_bytes(g, id);
   if (scratch && !(c.scratch = malloc(scratch))) return interp_node_error(&c, "out of memory");
@@ -89,7 +87,7 @@ int gc_interp_eval(const gc_graph *g, const gc_tensor_map *params, const gc_tens
                    gc_tensor **values, gc_diag *d) {
   memset(values, 0, sizeof *values * (size_t)g->n_nodes);
   for (int i = 0; i < g->n_nodes; i++)
-    if (is_fed(g->nodes[i]) && !find_source(g->nodes[i], params, inputs, d)) return -1;
+    if (gc_op_is_fed(g->nodes[i]->op) && !find_source(g->nodes[i], params, inputs, d)) return -1;
   for (int i = 0; i < g->n_nodes; i++)
     if (eval_node(g, i, params, inputs, values, d)) {
       gc_interp_values_free(g, values);
@@ -133,4 +131,26 @@ int gc_interp_run(const gc_graph *g, gc_tensor_map *params, const gc_tensor_map 
   gc_tensor_map_clear(&ups);
   gc_program_free(p);
   return rc;
+}
+
+/* ---- one element of an elementwise op (constant folding) --------------- */
+
+int gc_interp_elementwise_scalar(gc_op op, gc_dtype out, const gc_dtype *in_dtypes, const double *in, int n_in,
+                                 double *result) {
+  if (gc_op_kind(op) != GC_KIND_ELEMENTWISE || n_in > 3) return -1;
+  _Alignas(64) unsigned char data[4][16];
+  gc_tensor operands[3], res = {.type = gc_type_make(out, 0, NULL), .data = data[3]};
+  gc_node n = {.op = op, .type = res.type, .n_in = n_in};
+  gc_attrs_defaults(op, &n.attrs);
+  gc_diag d;
+  interp_call c = {.node = &n, .out = &res, .d = &d};
+  for (int k = 0; k < n_in; k++) {
+    operands[k] = (gc_tensor){.type = gc_type_make(in_dtypes[k], 0, NULL), .data = data[k]};
+    interp_fill(&operands[k], in[k]);   /* as a const node holds it */
+    c.in[k] = &operands[k];
+  }
+  memset(data[3], 0, sizeof data[3]);
+  if (interp_run_node(&c)) return -1;
+  *result = gc_tensor_load(&res, 0);
+  return 0;
 }

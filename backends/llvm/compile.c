@@ -12,7 +12,7 @@
 typedef struct {
   const gc_compile_job *jobs;
   int n;
-  const gc_compile_options *o;
+  const gc_jobs_options *o;
   gc_compiled *out;
   atomic_int next;             /* the next job to claim */
   atomic_int failed;           /* a job failed: claim no more */
@@ -102,7 +102,7 @@ static double now_seconds(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-int gc_compile_jobs(const gc_compile_job *jobs, int n, const gc_compile_options *o,
+int gc_compile_jobs(const gc_compile_job *jobs, int n, const gc_jobs_options *o,
                     gc_compiled *out, gc_compile_stats *stats, gc_diag *d) {
   double start = now_seconds();
   if (n < 0) n = 0;

@@ -44,7 +44,7 @@ typedef struct {
   int threads;                 /* workers; <= 1 compiles on the calling thread */
   const gc_objcache *cache;    /* NULL: no cache */
   bool want_ir, want_asm;      /* keep IR / assembly text of every job */
-} gc_compile_options;
+} gc_jobs_options;
 
 typedef struct {
   char *object;                /* the ELF object */
@@ -64,7 +64,7 @@ typedef struct {
  * succeeded; otherwise -1 with "kernel NAME: <why>" of the first failing
  * job in job order, every out[i] freed and emptied.  After a failure no
  * further job is started.  stats may be NULL. */
-int gc_compile_jobs(const gc_compile_job *jobs, int n, const gc_compile_options *o,
+int gc_compile_jobs(const gc_compile_job *jobs, int n, const gc_jobs_options *o,
                     gc_compiled *out, gc_compile_stats *stats, gc_diag *d);
 
 /* Frees the buffers of out[0..n) and empties them. */

@@ -86,12 +86,13 @@ static bool listed(const char *const *only, const char *name) {
   return false;
 }
 
-int gc_random_inputs(const gc_graph *g, gc_tensor_map *inputs, uint64_t seed, int64_t int_high,
-                     const char *const *only, gc_diag *d) {
+static int random_sources(const gc_graph *g, gc_op op, gc_tensor_map *inputs, uint64_t seed, int64_t int_high,
+                          const char *const *only, gc_diag *d) {
   for (int i = 0; i < g->n_nodes; i++) {
     const gc_node *n = g->nodes[i];
+    if (n->op != op) continue;
     const char *name = n->attrs.name.name;
-    if (n->op != GC_OP_INPUT || gc_tensor_map_get(inputs, name) || !listed(only, name)) continue;
+    if (gc_tensor_map_get(inputs, name) || !listed(only, name)) continue;
     gc_tensor *t = gc_tensor_new(&n->type);
     if (!t) return gc_diag_set(d, "out of memory for input \"%s\"", name);
     uint64_t s = seed ^ XXH3_64bits(name, strlen(name));   /* per name, not per position */
@@ -99,4 +100,13 @@ int gc_random_inputs(const gc_graph *g, gc_tensor_map *inputs, uint64_t seed, in
     gc_tensor_map_put(inputs, name, t);
   }
   return 0;
+}
+
+int gc_random_inputs(const gc_graph *g, gc_tensor_map *inputs, uint64_t seed, int64_t int_high,
+                     const char *const *only, gc_diag *d) {
+  return random_sources(g, GC_OP_INPUT, inputs, seed, int_high, only, d);
+}
+
+int gc_random_params(const gc_graph *g, gc_tensor_map *params, uint64_t seed, int64_t int_high, gc_diag *d) {
+  return random_sources(g, GC_OP_PARAM, params, seed, int_high, NULL, d);
 }

@@ -35,4 +35,7 @@ void gc_bench_print(FILE *f, const gc_bench_result *r);
 int gc_random_inputs(const gc_graph *g, gc_tensor_map *inputs, uint64_t seed, int64_t int_high,
                      const char *const *only, gc_diag *d);
 
+/* The same for every param of g that `params` lacks (tests, benchmarks). */
+int gc_random_params(const gc_graph *g, gc_tensor_map *params, uint64_t seed, int64_t int_high, gc_diag *d);
+
 #endif

@@ -44,7 +44,7 @@ static int make_slots(gc_program *p, gc_diag *d) {
   for (int i = 0; i < g->n_nodes; i++) {
     const gc_node *n = g->nodes[i];
     p->slot_of_node[i] = -1;
-    if (n->op != GC_OP_PARAM && n->op != GC_OP_INPUT) continue;
+    if (!gc_op_is_fed(n->op)) continue;
     bool param = n->op == GC_OP_PARAM;
     p->slot_of_node[i] = param ? np : ni;
     if (make_slot(param ? &p->params[np++] : &p->inputs[ni++], n->attrs.name.name, i, &n->type, d)) return -1;
@@ -208,21 +208,16 @@ double gc_graph_flops(const gc_graph *g) {
   for (int i = 0; i < g->n_nodes; i++) {
     const gc_node *n = g->nodes[i];
     double out = (double)gc_type_numel_unchecked(&n->type);
-    switch (n->op) {
-    case GC_OP_DOT: {
+    switch (gc_op_kind(n->op)) {
+    case GC_KIND_CONTRACT: {
       const gc_type *a = &g->nodes[n->in[0]]->type;
       int64_t k = n->attrs.dot.transpose_a ? a->dims[a->rank - 2] : a->dims[a->rank - 1];
       flops += 2.0 * out * (double)k;
       break;
     }
-    case GC_OP_REDUCE_SUM:
-    case GC_OP_REDUCE_MAX:
-    case GC_OP_ARGMAX: flops += (double)gc_type_numel_unchecked(&g->nodes[n->in[0]]->type); break;
-    case GC_OP_INPUT: case GC_OP_PARAM: case GC_OP_CONST: case GC_OP_IOTA:
-    case GC_OP_BROADCAST: case GC_OP_RESHAPE: case GC_OP_TRANSPOSE: case GC_OP_SLICE:
-    case GC_OP_CONCAT: case GC_OP_PAD: case GC_OP_GATHER: case GC_OP_STOP_GRADIENT:
-      break;
-    default: flops += out; break;
+    case GC_KIND_REDUCE: flops += (double)gc_type_numel_unchecked(&g->nodes[n->in[0]]->type); break;
+    case GC_KIND_ELEMENTWISE: if (n->op != GC_OP_STOP_GRADIENT) flops += out; break;
+    default: break;   /* sources, layout and index ops move data */
     }
   }
   return flops;

@@ -53,7 +53,7 @@ static int count_entries(const char *dir) {
 static gc_compiled compile_saxpy(const gc_objcache *c, gc_compile_stats *stats) {
   gc_compile_job job = {.name = "saxpy", .key = ir, .key_len = strlen(ir),
                         .build = build_from_text, .arg = ir};
-  gc_compile_options o = {.host = &host, .threads = 1, .cache = c};
+  gc_jobs_options o = {.host = &host, .threads = 1, .cache = c};
   gc_compiled out;
   gc_diag d = {0};
   if (gc_compile_jobs(&job, 1, &o, &out, stats, &d)) fail_msg("gc_compile_jobs: %s", d.msg);
@@ -277,7 +277,7 @@ static void the_cache_can_be_off(void **state) {
   unsetenv("GC_CACHE_DIR");
   gc_objcache on = cache_in("keyless");
   gc_compile_job job = {.name = "saxpy", .build = build_from_text, .arg = ir};
-  gc_compile_options o = {.host = &host, .threads = 1, .cache = &on};
+  gc_jobs_options o = {.host = &host, .threads = 1, .cache = &on};
   gc_diag d = {0};
   assert_int_equal(gc_compile_jobs(&job, 1, &o, &a, &stats, &d), 0);
   assert_int_equal(count_entries(on.dir), 0);
@@ -335,7 +335,7 @@ static void parallel_jobs_share_the_cache(void **state) {
   }
   gc_compiled cold[N], warm[N];
   gc_compile_stats stats;
-  gc_compile_options o = {.host = &host, .threads = 2, .cache = &c};
+  gc_jobs_options o = {.host = &host, .threads = 2, .cache = &c};
   gc_diag d = {0};
   assert_int_equal(gc_compile_jobs(jobs, N, &o, cold, &stats, &d), 0);
   assert_int_equal(stats.compiled, N);

@@ -26,7 +26,7 @@ static void saxpy_jobs(gc_compile_job *jobs) {
 
 static void compile_or_fail(const gc_compile_job *jobs, int n, int threads, bool text,
                             gc_compiled *out, gc_compile_stats *stats) {
-  gc_compile_options o = {.host = &host, .threads = threads, .want_ir = text, .want_asm = text};
+  gc_jobs_options o = {.host = &host, .threads = threads, .want_ir = text, .want_asm = text};
   gc_diag d = {0};
   if (gc_compile_jobs(jobs, n, &o, out, stats, &d)) fail_msg("gc_compile_jobs: %s", d.msg);
 }
@@ -114,7 +114,7 @@ static void the_first_failing_job_is_reported(void **state) {
   jobs[6].arg = "define void @k6( {";      /* fails to parse */
   for (int threads = 1; threads <= 2; threads++) {
     gc_compiled out[N_JOBS];
-    gc_compile_options o = {.host = &host, .threads = threads};
+    gc_jobs_options o = {.host = &host, .threads = threads};
     gc_diag d = {0};
     assert_int_equal(gc_compile_jobs(jobs, N_JOBS, &o, out, NULL, &d), -1);
     if (strncmp(d.msg, "kernel k3: ", 11) != 0 || !strstr(d.msg, "terminator"))
@@ -123,7 +123,7 @@ static void the_first_failing_job_is_reported(void **state) {
   }
   jobs[3].build = build_from_text;
   gc_compiled out[N_JOBS];
-  gc_compile_options o = {.host = &host, .threads = 2};
+  gc_jobs_options o = {.host = &host, .threads = 2};
   gc_diag d = {0};
   assert_int_equal(gc_compile_jobs(jobs, N_JOBS, &o, out, NULL, &d), -1);
   if (strncmp(d.msg, "kernel k6: cannot parse", 23) != 0) fail_msg("%s", d.msg);

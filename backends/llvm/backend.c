@@ -1,0 +1,320 @@
+/* The llvm backend: each kernel of the program's graph lowered to loops
+ * (passes/lower.c), tiled for the host (passes/tile.c), emitted as LLVM IR
+ * (emit.c), compiled at O3 in parallel through the object cache
+ * (compile.c) and linked by the JIT; a run calls each kernel's steps in
+ * order, parallel loops and GEMMs shared out on the thread pool.
+ *
+ * Kernels: the fused kernels when the graph has them (nodes with the same
+ * kernel id), else every node that computes something is its own kernel.
+ * Constants, iota and rand_uniform are computed where they are used.
+ * Intermediate values live in one arena planned by liveness over kernels;
+ * params and inputs are read in their slots. */
+#include "backends/llvm/compile.h"
+#include "backends/llvm/emit.h"
+#include "backends/llvm/gemm.h"
+#include "backends/llvm/jit.h"
+#include "backends/runtime/alloc.h"
+#include "backends/runtime/arena_plan.h"
+#include "backends/runtime/pool.h"
+#include "backends/runtime/program.h"
+#include "passes/lower.h"
+#include "passes/tile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_STEPS = 16 };
+
+typedef struct {
+  gc_loop_fn *fn;
+  int *buffer_nodes;          /* loop buffer -> graph node */
+  void **bufs;                /* the buffers' addresses for a run */
+  int n_steps;
+  gc_kernel_step steps[MAX_STEPS];
+  void *fns[MAX_STEPS][2];    /* step fn, or GEMM ukr + epi */
+  int64_t work;               /* elements written: small kernels run on one thread */
+} kernel;
+
+typedef struct {
+  gc_host host;
+  gc_pool *pool;
+  gc_jit *jit;
+  int n_kernels;
+  kernel *kernels;
+  char *arena;
+  size_t arena_bytes;
+  void **value;               /* node -> address (arena or slot), NULL for generated values */
+  void **scratch;             /* per worker, for GEMMs */
+  int64_t err[2];
+} llvm_state;
+
+/* ---- kernels of the graph -------------------------------------------------- */
+
+static bool generated(gc_op op) { return op == GC_OP_CONST || op == GC_OP_IOTA || op == GC_OP_RAND_UNIFORM; }
+
+static bool bound(const gc_graph *g, int id) {
+  for (int i = 0; i < g->n_outputs; i++)
+    if (g->outputs[i].node == id) return true;
+  for (int i = 0; i < g->n_updates; i++)
+    if (g->updates[i].node == id) return true;
+  return false;
+}
+
+/* Node lists of the kernels, in execution order: kernel_of[node] (-1 for
+ * none), and the nodes of kernel k at nodes[first[k] .. first[k+1]). */
+static int group(const gc_graph *g, int *kernel_of, int *nodes, int *first) {
+  int k = 0, n = 0;
+  for (int i = 0; i < g->n_nodes; i++) {
+    const gc_node *nd = g->nodes[i];
+    kernel_of[i] = -1;
+    if (gc_op_is_fed(nd->op) || (generated(nd->op) && !bound(g, i))) continue;
+    first[k] = n;
+    nodes[n++] = i;
+    kernel_of[i] = k++;
+  }
+  first[k] = n;
+  return k;
+}
+
+/* ---- compiling ---------------------------------------------------------------- */
+
+static LLVMModuleRef build_module(LLVMContextRef ctx, void *arg, gc_diag *d);
+
+typedef struct {
+  const gc_loop_fn *fn;
+  const gc_host *host;
+} job_arg;
+
+static LLVMModuleRef build_module(LLVMContextRef ctx, void *arg, gc_diag *d) {
+  job_arg *a = arg;
+  return gc_emit_loop_fn(ctx, a->fn, a->host, d);
+}
+
+static void release(void *state) {
+  llvm_state *s = state;
+  if (!s) return;
+  for (int k = 0; k < s->n_kernels; k++) {
+    gc_loop_free(s->kernels[k].fn);
+    free(s->kernels[k].buffer_nodes);
+    free(s->kernels[k].bufs);
+  }
+  free(s->kernels);
+  gc_jit_free(s->jit);
+  if (s->scratch)
+    for (int w = 0; w < gc_pool_threads(s->pool); w++) gc_free(s->scratch[w]);
+  free(s->scratch);
+  gc_pool_free(s->pool);
+  gc_free(s->arena);
+  free(s->value);
+  free(s);
+}
+
+/* Lower and tile every kernel. */
+static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const int *first, gc_diag *d) {
+  gc_tile_target t = {s->host.vector_bits, s->host.l1d_bytes, s->host.l2_bytes};
+  for (int k = 0; k < s->n_kernels; k++) {
+    kernel *kn = &s->kernels[k];
+    char name[64];
+    snprintf(name, sizeof name, "k%d", k);
+    gc_kernel_ref ref = {g, nodes + first[k], first[k + 1] - first[k], name};
+    if (!(kn->buffer_nodes = malloc(sizeof(int) * ((size_t)g->n_nodes + 1)))) return gc_diag_set(d, "out of memory");
+    if (!(kn->fn = gc_lower_kernel(&ref, kn->buffer_nodes, d))) return -1;
+    gc_tile_loop_fn(kn->fn, &t);
+    kn->n_steps = gc_kernel_steps(kn->fn, kn->steps, MAX_STEPS);
+    if (kn->n_steps < 0) return gc_diag_set(d, "kernel %s has more than %d steps", name, MAX_STEPS);
+    if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + 1, sizeof *kn->bufs))) return gc_diag_set(d, "out of memory");
+    for (int b = 0; b < kn->fn->n_buffers; b++)
+      if (kn->fn->buffers[b].written) kn->work += kn->fn->buffers[b].elements;
+  }
+  return 0;
+}
+
+/* Compile every kernel (in parallel, through the cache) and link it. */
+static int compile_all(llvm_state *s, int threads, gc_diag *d) {
+  int n = s->n_kernels;
+  gc_compile_job *jobs = calloc((size_t)n + 1, sizeof *jobs);
+  job_arg *args = calloc((size_t)n + 1, sizeof *args);
+  char **keys = calloc((size_t)n + 1, sizeof *keys);
+  gc_compiled *out = calloc((size_t)n + 1, sizeof *out);
+  int rc = jobs && args && keys && out ? 0 : gc_diag_set(d, "out of memory");
+  for (int k = 0; rc == 0 && k < n; k++) {
+    kernel *kn = &s->kernels[k];
+    args[k] = (job_arg){kn->fn, &s->host};
+    keys[k] = gc_loop_print(kn->fn);
+    jobs[k] = (gc_compile_job){kn->fn->name, keys[k], keys[k] ? strlen(keys[k]) : 0, build_module, &args[k]};
+  }
+  gc_objcache cache;
+  gc_objcache_open(&cache, &s->host, getenv("GC_NO_CACHE") != NULL);
+  gc_jobs_options co = {.host = &s->host, .threads = threads, .cache = &cache};
+  gc_compile_stats stats;
+  if (rc == 0) rc = gc_compile_jobs(jobs, n, &co, out, &stats, d);
+  for (int k = 0; rc == 0 && k < n; k++) rc = gc_jit_add_object(s->jit, out[k].object, out[k].object_len, jobs[k].name, d);
+  for (int k = 0; rc == 0 && k < n; k++) {
+    kernel *kn = &s->kernels[k];
+    for (int i = 0; rc == 0 && i < kn->n_steps; i++) {
+      char name[128];
+      if (kn->steps[i].kind == GC_STEP_GEMM) {
+        snprintf(name, sizeof name, "%s.ukr", kn->steps[i].name);
+        if (!(kn->fns[i][0] = gc_jit_lookup(s->jit, name, d))) rc = -1;
+        snprintf(name, sizeof name, "%s.epi", kn->steps[i].name);
+        if (rc == 0 && !(kn->fns[i][1] = gc_jit_lookup(s->jit, name, d))) rc = -1;
+      } else if (!(kn->fns[i][0] = gc_jit_lookup(s->jit, kn->steps[i].name, d))) {
+        rc = -1;
+      }
+    }
+  }
+  if (out) gc_compiled_free(out, n);
+  for (int k = 0; keys && k < n; k++) free(keys[k]);
+  free(keys), free(out), free(args), free(jobs);
+  return rc;
+}
+
+/* The arena: every stored value of a kernel, alive from its kernel to the
+ * last kernel reading it (outputs and updates to the end). */
+static int plan(llvm_state *s, gc_program *p, const int *kernel_of, gc_diag *d) {
+  const gc_graph *g = p->graph;
+  int n = g->n_nodes, K = s->n_kernels;
+  gc_arena_value *v = calloc((size_t)n + 1, sizeof *v);
+  size_t *offset = malloc(sizeof *offset * ((size_t)n + 1));
+  bool *stored = calloc((size_t)n + 1, sizeof *stored);
+  if (!v || !offset || !stored) {
+    free(v), free(offset), free(stored);
+    return gc_diag_set(d, "out of memory");
+  }
+  for (int k = 0; k < K; k++)
+    for (int b = 0; b < s->kernels[k].fn->n_buffers; b++) {
+      const gc_loop_buffer *lb = &s->kernels[k].fn->buffers[b];
+      int node = s->kernels[k].buffer_nodes[b];
+      if (lb->local) continue;
+      if (lb->written) {
+        stored[node] = true;
+        v[node].born = v[node].dies = k;
+        v[node].bytes = (size_t)lb->elements * gc_dtype_size(lb->dtype);
+      } else if (v[node].dies < k) {
+        v[node].dies = k;
+      }
+    }
+  for (int i = 0; i < g->n_outputs; i++) v[g->outputs[i].node].dies = K;
+  for (int i = 0; i < g->n_updates; i++) v[g->updates[i].node].dies = K;
+  for (int i = 0; i < n; i++)
+    if (!stored[i]) v[i].bytes = 0;
+  int rc = gc_plan_arena(v, n, K, offset, &s->arena_bytes);
+  if (rc == 0 && !(s->arena = gc_alloc(s->arena_bytes))) rc = gc_diag_set(d, "out of memory for the arena");
+  for (int i = 0; rc == 0 && i < n; i++)
+    s->value[i] = stored[i] ? s->arena + offset[i] : NULL;
+  (void)kernel_of;
+  p->stats.work_bytes = s->arena_bytes;
+  free(v), free(offset), free(stored);
+  return rc;
+}
+
+static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_diag *d) {
+  const gc_graph *g = p->graph;
+  int n = g->n_nodes;
+  llvm_state *s = calloc(1, sizeof *s);
+  if (!s) return gc_diag_set(d, "out of memory");
+  *state = s;
+  int *kernel_of = malloc(sizeof(int) * ((size_t)n + 1)), *nodes = malloc(sizeof(int) * ((size_t)n + 1));
+  int *first = malloc(sizeof(int) * ((size_t)n + 2));
+  s->value = calloc((size_t)n + 1, sizeof *s->value);
+  int rc = kernel_of && nodes && first && s->value ? 0 : gc_diag_set(d, "out of memory");
+  if (rc == 0) rc = gc_host_detect(&s->host, d);
+  if (rc == 0 && !(s->pool = gc_pool_new(o->threads))) rc = gc_diag_set(d, "cannot start the thread pool");
+  if (rc == 0 && !(s->jit = gc_jit_new(d))) rc = -1;
+  if (rc == 0) {
+    s->n_kernels = group(g, kernel_of, nodes, first);
+    if (!(s->kernels = calloc((size_t)s->n_kernels + 1, sizeof *s->kernels))) rc = gc_diag_set(d, "out of memory");
+  }
+  if (rc == 0) rc = lower_all(s, g, nodes, first, d);
+  if (rc == 0) rc = compile_all(s, gc_pool_threads(s->pool), d);
+  if (rc == 0) rc = plan(s, p, kernel_of, d);
+  /* GEMM scratch, per worker */
+  size_t scratch = 0;
+  for (int k = 0; rc == 0 && k < s->n_kernels; k++)
+    for (int i = 0; i < s->kernels[k].n_steps; i++)
+      if (s->kernels[k].steps[i].kind == GC_STEP_GEMM && gc_gemm_scratch_bytes(s->kernels[k].steps[i].gemm) > scratch)
+        scratch = gc_gemm_scratch_bytes(s->kernels[k].steps[i].gemm);
+  if (rc == 0 && scratch) {
+    int w = gc_pool_threads(s->pool);
+    if (!(s->scratch = calloc((size_t)w, sizeof *s->scratch))) rc = gc_diag_set(d, "out of memory");
+    for (int i = 0; rc == 0 && i < w; i++)
+      if (!(s->scratch[i] = gc_alloc(scratch))) rc = gc_diag_set(d, "out of memory");
+  }
+  free(kernel_of), free(nodes), free(first);
+  return rc;
+}
+
+/* ---- running ------------------------------------------------------------------- */
+
+typedef struct {
+  gc_step_fn *fn;
+  void **bufs;
+  int64_t extent, chunk;
+  int64_t *err;
+} parallel;
+
+static void run_chunk(void *ctx, int64_t t, int worker) {
+  parallel *par = ctx;
+  (void)worker;
+  int64_t lo = t * par->chunk, hi = lo + par->chunk < par->extent ? lo + par->chunk : par->extent;
+  par->fn(par->bufs, lo, hi, par->err);
+}
+
+/* The address of node id's value now (slots may move between runs). */
+static void *address(llvm_state *s, gc_program *p, int id) {
+  gc_slot *slot = gc_program_source_slot(p, id);
+  return slot ? slot->tensor.data : s->value[id];
+}
+
+static int error_message(const kernel *kn, const int64_t *err, gc_diag *d) {
+  int code = (int)err[0] - 1;
+  const char *fmt = code >= 0 && code < kn->fn->n_errors ? kn->fn->errors[code] : "kernel error %lld";
+  char msg[900];
+  snprintf(msg, sizeof msg, fmt, (long long)err[1]);
+  return gc_diag_set(d, "%s", msg);
+}
+
+static int run(gc_program *p, void *state, gc_diag *d) {
+  llvm_state *s = state;
+  const gc_graph *g = p->graph;
+  int threads = gc_pool_threads(s->pool);
+  s->err[0] = s->err[1] = 0;
+  for (int k = 0; k < s->n_kernels; k++) {
+    kernel *kn = &s->kernels[k];
+    for (int b = 0; b < kn->fn->n_buffers; b++)
+      if (!kn->fn->buffers[b].local) kn->bufs[b] = address(s, p, kn->buffer_nodes[b]);
+    for (int i = 0; i < kn->n_steps; i++) {
+      const gc_kernel_step *st = &kn->steps[i];
+      if (st->kind == GC_STEP_GEMM) {
+        gc_gemm_run(st->gemm, kn->bufs, (gc_ukr_fn *)kn->fns[i][0], (gc_epi_fn *)kn->fns[i][1], s->pool,
+                    s->scratch, s->err);
+      } else if (st->kind == GC_STEP_PARALLEL && threads > 1 && kn->work >= 4096 && st->extent > 1) {
+        int64_t tasks = st->extent < 8 * threads ? st->extent : 8 * threads;
+        parallel par = {(gc_step_fn *)kn->fns[i][0], kn->bufs, st->extent, (st->extent + tasks - 1) / tasks, s->err};
+        gc_pool_run(s->pool, (st->extent + par.chunk - 1) / par.chunk, run_chunk, &par);
+      } else {
+        ((gc_step_fn *)kn->fns[i][0])(kn->bufs, 0, st->kind == GC_STEP_PARALLEL ? st->extent : 0, s->err);
+      }
+      if (s->err[0]) return error_message(kn, s->err, d);
+    }
+  }
+  for (int i = 0; i < p->n_outputs; i++) {
+    void *from = address(s, p, p->outputs[i].node);
+    if (from && from != p->outputs[i].tensor.data) memcpy(p->outputs[i].tensor.data, from, gc_tensor_bytes(&p->outputs[i].tensor));
+  }
+  for (int i = 0; i < p->n_updates; i++) {
+    gc_slot *to = &p->params[p->update_param[i]];
+    void *from = address(s, p, g->updates[i].node);
+    if (from && from != to->tensor.data) memcpy(to->tensor.data, from, gc_tensor_bytes(&to->tensor));
+  }
+  return 0;
+}
+
+const gc_backend gc_backend_llvm = {
+    .name = "llvm",
+    .description = "kernels lowered to loops, compiled by LLVM for this CPU, run on a thread pool",
+    .compile = compile,
+    .run = run,
+    .release = release,
+};

@@ -1,0 +1,551 @@
+/* Loop IR to LLVM IR (see emit.h).  Instructions map one to one: loops to
+ * header/body/latch blocks with phis for the induction variable and the
+ * iter values, elementwise ops to LLVM instructions or intrinsics (the
+ * transcendental ones to backends/llvm/math.c's vectorizable versions),
+ * loads and stores to GEPs into the buffers.  Reductions carry `reassoc`
+ * on their accumulation only, so they vectorize; nothing else has
+ * fast-math flags. */
+#include "backends/llvm/emit.h"
+#include "backends/llvm/math.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  const gc_loop_fn *f;
+  const gc_host *host;
+  LLVMContextRef ctx;
+  LLVMModuleRef m;
+  LLVMBuilderRef b;
+  LLVMValueRef fn;
+  LLVMValueRef *val;        /* per instruction */
+  LLVMValueRef *bufptr;     /* per buffer */
+  LLVMValueRef err;
+  LLVMTypeRef i1, i8, i32, i64, f32, f64, ptr, vd;
+  gc_diag *d;
+  bool failed;
+} emitter;
+
+static int fail(emitter *e, const char *msg) {
+  if (!e->failed) gc_diag_set(e->d, "emit %s: %s", e->f->name, msg);
+  e->failed = true;
+  return -1;
+}
+
+static LLVMTypeRef type_of(emitter *e, gc_dtype dt) {
+  switch (dt) {
+  case GC_F32: return e->f32;
+  case GC_F64: return e->f64;
+  case GC_I32: return e->i32;
+  case GC_I64: return e->i64;
+  case GC_BOOL: return e->i1;
+  default: return e->i64;
+  }
+}
+
+static LLVMTypeRef mem_type(emitter *e, gc_dtype dt) { return dt == GC_BOOL ? e->i8 : type_of(e, dt); }
+
+static LLVMValueRef call_intrinsic(emitter *e, const char *name, LLVMTypeRef *tys, int n_tys, LLVMValueRef *args,
+                                   int n_args) {
+  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+  LLVMValueRef fn = LLVMGetIntrinsicDeclaration(e->m, id, tys, (size_t)n_tys);
+  LLVMTypeRef ft = LLVMIntrinsicGetType(e->ctx, id, tys, (size_t)n_tys);
+  return LLVMBuildCall2(e->b, ft, fn, args, (unsigned)n_args, "");
+}
+
+static LLVMValueRef value(emitter *e, int id) {
+  const gc_loop_inst *in = &e->f->insts[id];
+  if (in->op == GC_L_CONST) {
+    LLVMTypeRef t = type_of(e, in->dtype);
+    if (gc_dtype_is_float(in->dtype)) return LLVMConstReal(t, in->value);
+    return LLVMConstInt(t, (unsigned long long)in->ivalue, 1);
+  }
+  if (!e->val[id]) {
+    fail(e, "an instruction is used before it is defined");
+    return LLVMConstInt(e->i64, 0, 0);
+  }
+  return e->val[id];
+}
+
+static gc_dtype dtype(const emitter *e, int id) { return e->f->insts[id].dtype; }
+
+/* ---- elementwise ops ----------------------------------------------------- */
+
+static LLVMValueRef math(emitter *e, gc_math_fn fn, LLVMValueRef x, LLVMValueRef y) {
+  return gc_llvm_math(e->b, e->m, fn, x, y);
+}
+
+static LLVMValueRef int_div(emitter *e, LLVMValueRef a, LLVMValueRef b, LLVMTypeRef t, gc_dtype dt) {
+  LLVMValueRef zero = LLVMConstInt(t, 0, 0), one = LLVMConstInt(t, 1, 0);
+  LLVMValueRef minv = LLVMConstInt(t, dt == GC_I32 ? (unsigned long long)INT32_MIN : (unsigned long long)INT64_MIN, 1);
+  LLVMValueRef by0 = LLVMBuildICmp(e->b, LLVMIntEQ, b, zero, "");
+  LLVMValueRef ovf = LLVMBuildAnd(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, a, minv, ""),
+                                  LLVMBuildICmp(e->b, LLVMIntEQ, b, LLVMConstInt(t, (unsigned long long)-1, 1), ""), "");
+  LLVMValueRef safe = LLVMBuildSelect(e->b, LLVMBuildOr(e->b, by0, ovf, ""), one, b, "");
+  LLVMValueRef q = LLVMBuildSDiv(e->b, a, safe, "");
+  q = LLVMBuildSelect(e->b, ovf, minv, q, "");
+  return LLVMBuildSelect(e->b, by0, zero, q, "");
+}
+
+static LLVMValueRef cast(emitter *e, LLVMValueRef x, gc_dtype from, gc_dtype to) {
+  LLVMTypeRef t = type_of(e, to);
+  if (from == to) return x;
+  if (to == GC_BOOL) {
+    if (gc_dtype_is_float(from)) return LLVMBuildFCmp(e->b, LLVMRealUNE, x, LLVMConstReal(type_of(e, from), 0), "");
+    return LLVMBuildICmp(e->b, LLVMIntNE, x, LLVMConstInt(type_of(e, from), 0, 0), "");
+  }
+  if (from == GC_BOOL) return gc_dtype_is_float(to) ? LLVMBuildUIToFP(e->b, x, t, "") : LLVMBuildZExt(e->b, x, t, "");
+  if (gc_dtype_is_float(from) && gc_dtype_is_float(to))
+    return to == GC_F64 ? LLVMBuildFPExt(e->b, x, t, "") : LLVMBuildFPTrunc(e->b, x, t, "");
+  if (gc_dtype_is_float(from)) {   /* toward zero, saturating, NaN -> 0 */
+    LLVMTypeRef tys[2] = {t, type_of(e, from)};
+    return call_intrinsic(e, "llvm.fptosi.sat", tys, 2, &x, 1);
+  }
+  if (gc_dtype_is_float(to)) return LLVMBuildSIToFP(e->b, x, t, "");
+  return to == GC_I64 ? LLVMBuildSExt(e->b, x, t, "") : LLVMBuildTrunc(e->b, x, t, "");
+}
+
+static LLVMValueRef elementwise(emitter *e, const gc_loop_inst *in) {
+  LLVMValueRef a = in->n_in > 0 ? value(e, in->in[0]) : NULL, b = in->n_in > 1 ? value(e, in->in[1]) : NULL;
+  gc_dtype adt = in->n_in > 0 ? dtype(e, in->in[0]) : in->dtype;
+  LLVMTypeRef t = type_of(e, adt);
+  bool fl = gc_dtype_is_float(adt);
+  LLVMTypeRef tys[1] = {t};
+  LLVMValueRef args[2] = {a, b};
+  switch (in->gop) {
+  case GC_OP_NEG: return fl ? LLVMBuildFNeg(e->b, a, "") : LLVMBuildNeg(e->b, a, "");
+  case GC_OP_ABS:
+    if (fl) return call_intrinsic(e, "llvm.fabs", tys, 1, args, 1);
+    args[1] = LLVMConstInt(e->i1, 0, 0);
+    return call_intrinsic(e, "llvm.abs", tys, 1, args, 2);
+  case GC_OP_EXP: return math(e, GC_MATH_EXP, a, NULL);
+  case GC_OP_LOG: return math(e, GC_MATH_LOG, a, NULL);
+  case GC_OP_SQRT: return call_intrinsic(e, "llvm.sqrt", tys, 1, args, 1);
+  case GC_OP_RSQRT: return math(e, GC_MATH_RSQRT, a, NULL);
+  case GC_OP_RECIP: return LLVMBuildFDiv(e->b, LLVMConstReal(t, 1.0), a, "");
+  case GC_OP_TANH: return math(e, GC_MATH_TANH, a, NULL);
+  case GC_OP_SIGMOID: return math(e, GC_MATH_SIGMOID, a, NULL);
+  case GC_OP_ERF: return math(e, GC_MATH_ERF, a, NULL);
+  case GC_OP_SIN: return math(e, GC_MATH_SIN, a, NULL);
+  case GC_OP_COS: return math(e, GC_MATH_COS, a, NULL);
+  case GC_OP_POW: return math(e, GC_MATH_POW, a, b);
+  case GC_OP_CAST: return cast(e, a, adt, in->dtype);
+  case GC_OP_STOP_GRADIENT: return a;
+  case GC_OP_ADD: return fl ? LLVMBuildFAdd(e->b, a, b, "") : LLVMBuildAdd(e->b, a, b, "");
+  case GC_OP_SUB: return fl ? LLVMBuildFSub(e->b, a, b, "") : LLVMBuildSub(e->b, a, b, "");
+  case GC_OP_MUL: return fl ? LLVMBuildFMul(e->b, a, b, "") : LLVMBuildMul(e->b, a, b, "");
+  case GC_OP_DIV: return fl ? LLVMBuildFDiv(e->b, a, b, "") : int_div(e, a, b, t, adt);
+  case GC_OP_MAX: return call_intrinsic(e, fl ? "llvm.maximum" : "llvm.smax", tys, 1, args, 2);
+  case GC_OP_MIN: return call_intrinsic(e, fl ? "llvm.minimum" : "llvm.smin", tys, 1, args, 2);
+  case GC_OP_LT: return fl ? LLVMBuildFCmp(e->b, LLVMRealOLT, a, b, "") : LLVMBuildICmp(e->b, LLVMIntSLT, a, b, "");
+  case GC_OP_LE: return fl ? LLVMBuildFCmp(e->b, LLVMRealOLE, a, b, "") : LLVMBuildICmp(e->b, LLVMIntSLE, a, b, "");
+  case GC_OP_EQ: return fl ? LLVMBuildFCmp(e->b, LLVMRealOEQ, a, b, "") : LLVMBuildICmp(e->b, LLVMIntEQ, a, b, "");
+  case GC_OP_NE: return fl ? LLVMBuildFCmp(e->b, LLVMRealUNE, a, b, "") : LLVMBuildICmp(e->b, LLVMIntNE, a, b, "");
+  case GC_OP_WHERE: return LLVMBuildSelect(e->b, a, b, value(e, in->in[2]), "");
+  default: break;
+  }
+  fail(e, "an op that is not elementwise");
+  return LLVMConstInt(e->i64, 0, 0);
+}
+
+/* ---- rand_uniform: Philox4x32-10, as backends/interp/random.c --------- */
+
+static LLVMValueRef philox(emitter *e, LLVMValueRef ctr, LLVMValueRef index, int64_t seed, gc_dtype dt) {
+  LLVMBuilderRef b = e->b;
+  LLVMValueRef x[4], k0 = LLVMConstInt(e->i32, (uint32_t)seed, 0), k1 = LLVMConstInt(e->i32, (uint32_t)((uint64_t)seed >> 32), 0);
+  LLVMValueRef c32 = LLVMConstInt(e->i64, 32, 0);
+  x[0] = LLVMBuildTrunc(b, index, e->i32, "");
+  x[1] = LLVMBuildTrunc(b, LLVMBuildLShr(b, index, c32, ""), e->i32, "");
+  x[2] = LLVMBuildTrunc(b, ctr, e->i32, "");
+  x[3] = LLVMBuildTrunc(b, LLVMBuildLShr(b, ctr, c32, ""), e->i32, "");
+  LLVMValueRef m0 = LLVMConstInt(e->i64, 0xD2511F53u, 0), m1 = LLVMConstInt(e->i64, 0xCD9E8D57u, 0);
+  for (int round = 0; round < 10; round++) {
+    if (round > 0) {
+      k0 = LLVMBuildAdd(b, k0, LLVMConstInt(e->i32, 0x9E3779B9u, 0), "");
+      k1 = LLVMBuildAdd(b, k1, LLVMConstInt(e->i32, 0xBB67AE85u, 0), "");
+    }
+    LLVMValueRef p0 = LLVMBuildMul(b, m0, LLVMBuildZExt(b, x[0], e->i64, ""), "");
+    LLVMValueRef p1 = LLVMBuildMul(b, m1, LLVMBuildZExt(b, x[2], e->i64, ""), "");
+    LLVMValueRef hi0 = LLVMBuildTrunc(b, LLVMBuildLShr(b, p0, c32, ""), e->i32, ""), lo0 = LLVMBuildTrunc(b, p0, e->i32, "");
+    LLVMValueRef hi1 = LLVMBuildTrunc(b, LLVMBuildLShr(b, p1, c32, ""), e->i32, ""), lo1 = LLVMBuildTrunc(b, p1, e->i32, "");
+    LLVMValueRef n0 = LLVMBuildXor(b, LLVMBuildXor(b, hi1, x[1], ""), k0, "");
+    LLVMValueRef n2 = LLVMBuildXor(b, LLVMBuildXor(b, hi0, x[3], ""), k1, "");
+    x[0] = n0, x[1] = lo1, x[2] = n2, x[3] = lo0;
+  }
+  if (dt == GC_F32) {
+    LLVMValueRef top = LLVMBuildLShr(b, x[0], LLVMConstInt(e->i32, 8, 0), "");
+    return LLVMBuildFMul(b, LLVMBuildUIToFP(b, top, e->f32, ""), LLVMConstReal(e->f32, 0x1p-24), "");
+  }
+  LLVMValueRef w = LLVMBuildOr(b, LLVMBuildShl(b, LLVMBuildZExt(b, x[0], e->i64, ""), c32, ""),
+                               LLVMBuildZExt(b, x[1], e->i64, ""), "");
+  LLVMValueRef top = LLVMBuildLShr(b, w, LLVMConstInt(e->i64, 11, 0), "");
+  return LLVMBuildFMul(b, LLVMBuildUIToFP(b, top, e->f64, ""), LLVMConstReal(e->f64, 0x1p-53), "");
+}
+
+/* ---- memory ---------------------------------------------------------------- */
+
+static LLVMValueRef address(emitter *e, int buffer, LLVMValueRef index) {
+  LLVMTypeRef t = mem_type(e, e->f->buffers[buffer].dtype);
+  return LLVMBuildGEP2(e->b, t, e->bufptr[buffer], &index, 1, "");
+}
+
+static LLVMValueRef load(emitter *e, const gc_loop_inst *in) {
+  gc_dtype dt = e->f->buffers[in->buffer].dtype;
+  LLVMValueRef v = LLVMBuildLoad2(e->b, mem_type(e, dt), address(e, in->buffer, value(e, in->in[0])), "");
+  return dt == GC_BOOL ? LLVMBuildICmp(e->b, LLVMIntNE, v, LLVMConstInt(e->i8, 0, 0), "") : v;
+}
+
+static void store(emitter *e, const gc_loop_inst *in) {
+  gc_dtype dt = e->f->buffers[in->buffer].dtype;
+  LLVMValueRef v = value(e, in->in[1]);
+  if (dt == GC_BOOL) v = LLVMBuildZExt(e->b, v, e->i8, "");
+  LLVMBuildStore(e->b, v, address(e, in->buffer, value(e, in->in[0])));
+}
+
+/* ---- blocks and loops ----------------------------------------------------- */
+
+static void emit_block(emitter *e, const gc_loop_block *blk, int from);
+
+static LLVMBasicBlockRef new_bb(emitter *e, const char *name) { return LLVMAppendBasicBlockInContext(e->ctx, e->fn, name); }
+
+/* Mark the accumulation of each iter value as reassociable. */
+static void mark_reassoc(emitter *e, int loop) {
+  const gc_loop_inst *l = &e->f->insts[loop];
+  const gc_loop_block *body = &l->body;
+  int yield = body->insts[body->n - 1];
+  const gc_loop_inst *y = &e->f->insts[yield];
+  if (y->op != GC_L_YIELD) return;
+  for (int k = 0; k < y->n_in; k++) {
+    LLVMValueRef v = e->val[y->more[k]];
+    if (v && LLVMIsAInstruction(v) && LLVMCanValueUseFastMathFlags(v)) LLVMSetFastMathFlags(v, LLVMFastMathAllowReassoc);
+  }
+}
+
+static void emit_for(emitter *e, int id) {
+  const gc_loop_inst *l = &e->f->insts[id];
+  LLVMValueRef lo = value(e, l->in[0]), hi = value(e, l->in[1]);
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(e->b), head = new_bb(e, "head"), body = new_bb(e, "body"),
+                    exit = new_bb(e, "exit");
+  LLVMBuildBr(e->b, head);
+  LLVMPositionBuilderAtEnd(e->b, head);
+  int iv = l->body.insts[0];
+  LLVMValueRef phi_iv = LLVMBuildPhi(e->b, e->i64, "i");
+  LLVMValueRef *phis = calloc((size_t)l->n_iter + 1, sizeof *phis);
+  for (int k = 0; k < l->n_iter; k++) {
+    int it = l->body.insts[1 + k];
+    phis[k] = LLVMBuildPhi(e->b, type_of(e, e->f->insts[it].dtype), "acc");
+    e->val[it] = phis[k];
+  }
+  e->val[iv] = phi_iv;
+  LLVMValueRef cond = LLVMBuildICmp(e->b, LLVMIntSLT, phi_iv, hi, "");
+  LLVMBuildCondBr(e->b, cond, body, exit);
+  LLVMPositionBuilderAtEnd(e->b, body);
+  emit_block(e, &l->body, 1 + l->n_iter);
+  /* the latch: the yield's values flow back */
+  LLVMValueRef next = LLVMBuildAdd(e->b, phi_iv, LLVMConstInt(e->i64, (unsigned long long)l->ivalue, 0), "");
+  LLVMBasicBlockRef latch = LLVMGetInsertBlock(e->b);
+  LLVMBuildBr(e->b, head);
+  LLVMAddIncoming(phi_iv, &lo, &pre, 1);
+  LLVMAddIncoming(phi_iv, &next, &latch, 1);
+  const gc_loop_inst *y = l->n_iter ? &e->f->insts[l->body.insts[l->body.n - 1]] : NULL;
+  for (int k = 0; k < l->n_iter; k++) {
+    LLVMValueRef init = value(e, l->more[k]), back = value(e, y->more[k]);
+    LLVMAddIncoming(phis[k], &init, &pre, 1);
+    LLVMAddIncoming(phis[k], &back, &latch, 1);
+  }
+  if (l->reassoc) mark_reassoc(e, id);
+  LLVMPositionBuilderAtEnd(e->b, exit);
+  free(phis);
+}
+
+static void emit_check(emitter *e, const gc_loop_inst *in) {
+  LLVMValueRef idx = value(e, in->in[0]), bound = value(e, in->in[1]);
+  LLVMValueRef ok = LLVMBuildAnd(e->b, LLVMBuildICmp(e->b, LLVMIntSGE, idx, LLVMConstInt(e->i64, 0, 0), ""),
+                                 LLVMBuildICmp(e->b, LLVMIntSLT, idx, bound, ""), "");
+  LLVMBasicBlockRef bad = new_bb(e, "bad"), good = new_bb(e, "good");
+  LLVMBuildCondBr(e->b, ok, good, bad);
+  LLVMPositionBuilderAtEnd(e->b, bad);
+  LLVMValueRef slot1 = LLVMBuildGEP2(e->b, e->i64, e->err, (LLVMValueRef[]){LLVMConstInt(e->i64, 1, 0)}, 1, "");
+  LLVMBuildStore(e->b, LLVMConstInt(e->i64, (unsigned long long)in->ivalue + 1, 0), e->err);
+  LLVMBuildStore(e->b, idx, slot1);
+  LLVMBuildRetVoid(e->b);
+  LLVMPositionBuilderAtEnd(e->b, good);
+}
+
+static void emit_inst(emitter *e, int id) {
+  const gc_loop_inst *in = &e->f->insts[id];
+  switch (in->op) {
+  case GC_L_CONST: case GC_L_IV: case GC_L_ITER: case GC_L_YIELD: return;
+  case GC_L_OP: e->val[id] = elementwise(e, in); return;
+  case GC_L_IDIV: e->val[id] = LLVMBuildSDiv(e->b, value(e, in->in[0]), LLVMConstInt(e->i64, (unsigned long long)in->ivalue, 0), ""); return;
+  case GC_L_IMOD: e->val[id] = LLVMBuildSRem(e->b, value(e, in->in[0]), LLVMConstInt(e->i64, (unsigned long long)in->ivalue, 0), ""); return;
+  case GC_L_LOAD: e->val[id] = load(e, in); return;
+  case GC_L_STORE: store(e, in); return;
+  case GC_L_RAND: e->val[id] = philox(e, value(e, in->in[0]), value(e, in->in[1]), in->seed, in->dtype); return;
+  case GC_L_CHECK: emit_check(e, in); return;
+  case GC_L_FOR: emit_for(e, id); return;
+  case GC_L_RESULT: {
+    const gc_loop_inst *l = &e->f->insts[in->loop];
+    e->val[id] = e->val[l->body.insts[1 + in->ivalue]];   /* the header phi, seen from the exit */
+    return;
+  }
+  default: fail(e, "an instruction this emitter does not know"); return;
+  }
+}
+
+static void emit_block(emitter *e, const gc_loop_block *blk, int from) {
+  for (int i = from; i < blk->n && !e->failed; i++) emit_inst(e, blk->insts[i]);
+}
+
+/* ---- functions --------------------------------------------------------------- */
+
+/* void NAME(ptr bufs, i64 lo, i64 hi, ptr err): loads the buffers' addresses
+ * and allocates the local ones; the builder is left in the body. */
+static LLVMValueRef begin_fn(emitter *e, const char *name, LLVMTypeRef *params, int n_params) {
+  LLVMTypeRef ft = LLVMFunctionType(LLVMVoidTypeInContext(e->ctx), params, (unsigned)n_params, 0);
+  e->fn = LLVMAddFunction(e->m, name, ft);
+  LLVMPositionBuilderAtEnd(e->b, new_bb(e, "entry"));
+  memset(e->val, 0, sizeof *e->val * (size_t)e->f->n_insts);
+  LLVMValueRef bufs = LLVMGetParam(e->fn, 0);
+  for (int i = 0; i < e->f->n_buffers; i++) {
+    const gc_loop_buffer *b = &e->f->buffers[i];
+    if (b->local) {
+      LLVMTypeRef at = LLVMArrayType2(mem_type(e, b->dtype), (uint64_t)b->elements);
+      e->bufptr[i] = LLVMBuildAlloca(e->b, at, "local");
+      continue;
+    }
+    LLVMValueRef slot = LLVMBuildGEP2(e->b, e->ptr, bufs, (LLVMValueRef[]){LLVMConstInt(e->i64, (unsigned long long)i, 0)}, 1, "");
+    e->bufptr[i] = LLVMBuildLoad2(e->b, e->ptr, slot, b->name);
+  }
+  return e->fn;
+}
+
+static void step_fn(emitter *e, const char *name, const gc_loop_block *top, int from, int to, int parallel_loop) {
+  LLVMTypeRef params[4] = {e->ptr, e->i64, e->i64, e->ptr};
+  begin_fn(e, name, params, 4);
+  e->err = LLVMGetParam(e->fn, 3);
+  if (parallel_loop >= 0) {   /* the loop's own body over [lo, hi) */
+    const gc_loop_inst *l = &e->f->insts[parallel_loop];
+    gc_loop_inst copy = *l;
+    gc_loop_inst *w = &((gc_loop_fn *)e->f)->insts[parallel_loop];
+    (void)copy;
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(e->b), head = new_bb(e, "head"), body = new_bb(e, "body"),
+                      exit = new_bb(e, "exit");
+    LLVMValueRef lo = LLVMGetParam(e->fn, 1), hi = LLVMGetParam(e->fn, 2);
+    LLVMBuildBr(e->b, head);
+    LLVMPositionBuilderAtEnd(e->b, head);
+    LLVMValueRef iv = LLVMBuildPhi(e->b, e->i64, "i");
+    e->val[w->body.insts[0]] = iv;
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, iv, hi, ""), body, exit);
+    LLVMPositionBuilderAtEnd(e->b, body);
+    emit_block(e, &l->body, 1);
+    LLVMValueRef next = LLVMBuildAdd(e->b, iv, LLVMConstInt(e->i64, 1, 0), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(e->b);
+    LLVMBuildBr(e->b, head);
+    LLVMAddIncoming(iv, &lo, &pre, 1);
+    LLVMAddIncoming(iv, &next, &latch, 1);
+    LLVMPositionBuilderAtEnd(e->b, exit);
+  } else {
+    for (int i = from; i < to && !e->failed; i++) emit_inst(e, top->insts[i]);
+  }
+  LLVMBuildRetVoid(e->b);
+}
+
+/* The micro-kernel: an MR x NR tile of accumulators, NR/VW vectors per row,
+ * over kc steps of packed A (MR values per k) and packed B (NR per k). */
+static void micro_kernel(emitter *e, const char *name, const gc_loop_gemm *g, int vw) {
+  LLVMTypeRef T = type_of(e, g->dtype), V = LLVMVectorType(T, (unsigned)vw);
+  int mr = g->mr, nv = g->nr / vw;
+  LLVMTypeRef params[6] = {e->ptr, e->ptr, e->i64, e->ptr, e->i64, e->i64};
+  begin_fn(e, name, params, 6);
+  LLVMValueRef A = LLVMGetParam(e->fn, 0), B = LLVMGetParam(e->fn, 1), kc = LLVMGetParam(e->fn, 2);
+  LLVMValueRef C = LLVMGetParam(e->fn, 3), ldc = LLVMGetParam(e->fn, 4), accumulate = LLVMGetParam(e->fn, 5);
+  for (int p = 0; p < 4; p++)
+    if (p != 2) LLVMAddAttributeAtIndex(e->fn, (unsigned)p + 1, LLVMCreateEnumAttribute(e->ctx, LLVMGetEnumAttributeKindForName("noalias", 7), 0));
+  int n_acc = mr * nv;
+  LLVMValueRef *acc = calloc((size_t)n_acc, sizeof *acc), *phis = calloc((size_t)n_acc, sizeof *phis);
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(e->b), head = new_bb(e, "k"), body = new_bb(e, "fma"), exit = new_bb(e, "store");
+  LLVMBuildBr(e->b, head);
+  LLVMPositionBuilderAtEnd(e->b, head);
+  LLVMValueRef k = LLVMBuildPhi(e->b, e->i64, "k");
+  for (int i = 0; i < n_acc; i++) phis[i] = LLVMBuildPhi(e->b, V, "c");
+  LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, k, kc, ""), body, exit);
+  LLVMPositionBuilderAtEnd(e->b, body);
+  LLVMValueRef brow = LLVMBuildMul(e->b, k, LLVMConstInt(e->i64, (unsigned long long)g->nr, 0), "");
+  LLVMValueRef arow = LLVMBuildMul(e->b, k, LLVMConstInt(e->i64, (unsigned long long)mr, 0), "");
+  LLVMValueRef bv[16];
+  for (int v = 0; v < nv && v < 16; v++) {
+    LLVMValueRef at = LLVMBuildAdd(e->b, brow, LLVMConstInt(e->i64, (unsigned long long)(v * vw), 0), "");
+    LLVMValueRef load = LLVMBuildLoad2(e->b, V, LLVMBuildGEP2(e->b, T, B, &at, 1, ""), "b");
+    LLVMSetAlignment(load, (unsigned)(gc_dtype_size(g->dtype)));
+    bv[v] = load;
+  }
+  LLVMTypeRef tys[1] = {V};
+  for (int i = 0; i < mr; i++) {
+    LLVMValueRef at = LLVMBuildAdd(e->b, arow, LLVMConstInt(e->i64, (unsigned long long)i, 0), "");
+    LLVMValueRef a = LLVMBuildLoad2(e->b, T, LLVMBuildGEP2(e->b, T, A, &at, 1, ""), "a");
+    LLVMValueRef one = LLVMBuildInsertElement(e->b, LLVMGetUndef(V), a, LLVMConstInt(e->i32, 0, 0), "");
+    LLVMValueRef splat = LLVMBuildShuffleVector(e->b, one, LLVMGetUndef(V),
+                                                LLVMConstNull(LLVMVectorType(e->i32, (unsigned)vw)), "");
+    for (int v = 0; v < nv; v++) {
+      LLVMValueRef args[3] = {splat, bv[v], phis[i * nv + v]};
+      acc[i * nv + v] = call_intrinsic(e, "llvm.fma", tys, 1, args, 3);
+    }
+  }
+  LLVMValueRef knext = LLVMBuildAdd(e->b, k, LLVMConstInt(e->i64, 1, 0), "");
+  LLVMBasicBlockRef latch = LLVMGetInsertBlock(e->b);
+  LLVMBuildBr(e->b, head);
+  LLVMValueRef zero64 = LLVMConstInt(e->i64, 0, 0), zero = LLVMConstNull(V);
+  LLVMAddIncoming(k, &zero64, &pre, 1);
+  LLVMAddIncoming(k, &knext, &latch, 1);
+  for (int i = 0; i < n_acc; i++) {
+    LLVMAddIncoming(phis[i], &zero, &pre, 1);
+    LLVMAddIncoming(phis[i], &acc[i], &latch, 1);
+  }
+  LLVMPositionBuilderAtEnd(e->b, exit);
+  LLVMValueRef add = LLVMBuildICmp(e->b, LLVMIntNE, accumulate, zero64, "");
+  for (int i = 0; i < mr; i++)
+    for (int v = 0; v < nv; v++) {
+      LLVMValueRef at = LLVMBuildAdd(e->b, LLVMBuildMul(e->b, LLVMConstInt(e->i64, (unsigned long long)i, 0), ldc, ""),
+                                     LLVMConstInt(e->i64, (unsigned long long)(v * vw), 0), "");
+      LLVMValueRef p = LLVMBuildGEP2(e->b, T, C, &at, 1, "");
+      LLVMValueRef old = LLVMBuildLoad2(e->b, V, p, "");
+      LLVMSetAlignment(old, (unsigned)gc_dtype_size(g->dtype));
+      LLVMValueRef sum = LLVMBuildFAdd(e->b, old, phis[i * nv + v], "");
+      LLVMValueRef st = LLVMBuildStore(e->b, LLVMBuildSelect(e->b, add, sum, phis[i * nv + v], ""), p);
+      LLVMSetAlignment(st, (unsigned)gc_dtype_size(g->dtype));
+    }
+  LLVMBuildRetVoid(e->b);
+  free(acc);
+  free(phis);
+}
+
+/* The epilogue over a finished block: for i < mlen, j < nlen, the epilogue
+ * instructions with batch, m = m0 + i, n = n0 + j and acc = block[i*ldb + j]. */
+static void epilogue(emitter *e, const char *name, int gemm_id) {
+  const gc_loop_gemm *g = e->f->insts[gemm_id].gemm;
+  LLVMTypeRef T = type_of(e, g->dtype);
+  LLVMTypeRef params[9] = {e->ptr, e->ptr, e->i64, e->i64, e->i64, e->i64, e->i64, e->i64, e->ptr};
+  begin_fn(e, name, params, 9);
+  e->err = LLVMGetParam(e->fn, 8);
+  LLVMValueRef blk = LLVMGetParam(e->fn, 1), ldb = LLVMGetParam(e->fn, 2);
+  LLVMValueRef m0 = LLVMGetParam(e->fn, 4), n0 = LLVMGetParam(e->fn, 5);
+  const int *ins = g->epilogue.insts;
+  e->val[ins[0]] = LLVMGetParam(e->fn, 3);
+  LLVMValueRef lim[2] = {LLVMGetParam(e->fn, 6), LLVMGetParam(e->fn, 7)}, ivs[2];
+  LLVMBasicBlockRef exits[2], heads[2], pres[2];
+  LLVMValueRef phis[2];
+  for (int d = 0; d < 2; d++) {
+    pres[d] = LLVMGetInsertBlock(e->b);
+    heads[d] = new_bb(e, d ? "j" : "i");
+    LLVMBasicBlockRef body = new_bb(e, "body");
+    exits[d] = new_bb(e, "exit");
+    LLVMBuildBr(e->b, heads[d]);
+    LLVMPositionBuilderAtEnd(e->b, heads[d]);
+    phis[d] = LLVMBuildPhi(e->b, e->i64, "");
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, phis[d], lim[d], ""), body, exits[d]);
+    LLVMPositionBuilderAtEnd(e->b, body);
+    ivs[d] = phis[d];
+  }
+  e->val[ins[1]] = LLVMBuildAdd(e->b, m0, ivs[0], "m");
+  e->val[ins[2]] = LLVMBuildAdd(e->b, n0, ivs[1], "n");
+  LLVMValueRef at = LLVMBuildAdd(e->b, LLVMBuildMul(e->b, ivs[0], ldb, ""), ivs[1], "");
+  e->val[ins[3]] = LLVMBuildLoad2(e->b, T, LLVMBuildGEP2(e->b, T, blk, &at, 1, ""), "acc");
+  emit_block(e, &g->epilogue, 4);
+  for (int d = 1; d >= 0; d--) {
+    LLVMValueRef next = LLVMBuildAdd(e->b, phis[d], LLVMConstInt(e->i64, 1, 0), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(e->b);
+    LLVMBuildBr(e->b, heads[d]);
+    LLVMValueRef zero = LLVMConstInt(e->i64, 0, 0);
+    LLVMAddIncoming(phis[d], &zero, &pres[d], 1);
+    LLVMAddIncoming(phis[d], &next, &latch, 1);
+    LLVMPositionBuilderAtEnd(e->b, exits[d]);
+  }
+  LLVMBuildRetVoid(e->b);
+}
+
+int gc_kernel_steps(const gc_loop_fn *f, gc_kernel_step *steps, int max) {
+  int n = 0;
+  const gc_loop_block *top = &f->body;
+  for (int i = 0; i < top->n;) {
+    const gc_loop_inst *in = &f->insts[top->insts[i]];
+    if (n == max) return -1;
+    gc_kernel_step *s = &steps[n];
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s.s%d", f->name, n);
+    if (in->op == GC_L_FOR && in->parallel) {
+      int64_t hi = 0;
+      gc_loop_is_index_const(f, in->in[1], &hi);
+      s->kind = GC_STEP_PARALLEL;
+      s->extent = hi;
+      i++;
+    } else if (in->op == GC_L_GEMM) {
+      s->kind = GC_STEP_GEMM;
+      s->gemm = in->gemm;
+      i++;
+    } else {
+      s->kind = GC_STEP_SERIAL;
+      while (i < top->n) {
+        const gc_loop_inst *x = &f->insts[top->insts[i]];
+        if ((x->op == GC_L_FOR && x->parallel) || x->op == GC_L_GEMM) break;
+        i++;
+      }
+    }
+    n++;
+  }
+  return n;
+}
+
+LLVMModuleRef gc_emit_loop_fn(LLVMContextRef ctx, const gc_loop_fn *f, const gc_host *h, gc_diag *d) {
+  emitter e = {.f = f, .host = h, .ctx = ctx, .d = d};
+  e.m = LLVMModuleCreateWithNameInContext(f->name, ctx);
+  e.b = LLVMCreateBuilderInContext(ctx);
+  e.i1 = LLVMInt1TypeInContext(ctx), e.i8 = LLVMInt8TypeInContext(ctx), e.i32 = LLVMInt32TypeInContext(ctx);
+  e.i64 = LLVMInt64TypeInContext(ctx), e.f32 = LLVMFloatTypeInContext(ctx), e.f64 = LLVMDoubleTypeInContext(ctx);
+  e.ptr = LLVMPointerTypeInContext(ctx, 0);
+  e.val = calloc((size_t)f->n_insts + 1, sizeof *e.val);
+  e.bufptr = calloc((size_t)f->n_buffers + 1, sizeof *e.bufptr);
+  gc_kernel_step steps[64];
+  int n = gc_kernel_steps(f, steps, 64);
+  if (!e.val || !e.bufptr || n < 0) fail(&e, n < 0 ? "more than 64 steps" : "out of memory");
+  const gc_loop_block *top = &f->body;
+  int i = 0;
+  for (int s = 0; s < n && !e.failed; s++) {
+    if (steps[s].kind == GC_STEP_PARALLEL) {
+      step_fn(&e, steps[s].name, top, i, i + 1, top->insts[i]);
+      i++;
+    } else if (steps[s].kind == GC_STEP_GEMM) {
+      const gc_loop_gemm *g = steps[s].gemm;
+      int vw = h->vector_bits / (8 * (int)gc_dtype_size(g->dtype));
+      if (vw < 1) vw = 1;
+      if (!g->mr || g->nr % vw) {
+        fail(&e, "the gemm is not tiled for this vector width");
+        break;
+      }
+      char name[128];
+      snprintf(name, sizeof name, "%s.ukr", steps[s].name);
+      micro_kernel(&e, name, g, vw);
+      snprintf(name, sizeof name, "%s.epi", steps[s].name);
+      epilogue(&e, name, top->insts[i]);
+      i++;
+    } else {
+      int j = i;
+      while (j < top->n) {
+        const gc_loop_inst *x = &f->insts[top->insts[j]];
+        if ((x->op == GC_L_FOR && x->parallel) || x->op == GC_L_GEMM) break;
+        j++;
+      }
+      step_fn(&e, steps[s].name, top, i, j, -1);
+      i = j;
+    }
+  }
+  LLVMDisposeBuilder(e.b);
+  free(e.val);
+  free(e.bufptr);
+  if (e.failed) {
+    LLVMDisposeModule(e.m);
+    return NULL;
+  }
+  return e.m;
+}

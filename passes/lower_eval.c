@@ -1,0 +1,260 @@
+/* The value of a node at a coordinate, as loop IR: leaves are loads from
+ * buffers, constants, iota and rand_uniform are computed in place, layout
+ * ops map coordinates (never copy), elementwise ops apply to their
+ * operands' values at the same coordinate. */
+#include "passes/lower_internal.h"
+#include "passes/view.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lw_fail(lowerer *L, const char *fmt, ...) {
+  if (!L->failed) {
+    char msg[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    gc_diag_set(L->d, "lower %s: %s", L->f->name, msg);
+  }
+  L->failed = true;
+  return -1;
+}
+
+/* ---- index arithmetic --------------------------------------------------- */
+
+int lw_const(lowerer *L, int64_t v) {
+  for (int i = 0; i < L->n_consts; i++)
+    if (L->const_vals[i] == v) return L->const_insts[i];
+  if (L->n_consts == L->cap_consts) {
+    L->cap_consts = L->cap_consts ? 2 * L->cap_consts : 32;
+    L->const_vals = realloc(L->const_vals, sizeof *L->const_vals * (size_t)L->cap_consts);
+    L->const_insts = realloc(L->const_insts, sizeof *L->const_insts * (size_t)L->cap_consts);
+    if (!L->const_vals || !L->const_insts) abort();
+  }
+  L->const_vals[L->n_consts] = v;
+  return L->const_insts[L->n_consts++] = gc_loop_index(L->f, L->blk, v);
+}
+
+/* A constant result as the canonical constant. */
+static int canon(lowerer *L, int id) {
+  int64_t v;
+  return gc_loop_is_index_const(L->f, id, &v) ? lw_const(L, v) : id;
+}
+
+int lw_add(lowerer *L, int a, int b) { return canon(L, gc_loop_iadd(L->f, L->blk, a, b)); }
+int lw_mul(lowerer *L, int a, int b) { return canon(L, gc_loop_imul(L->f, L->blk, a, b)); }
+int lw_div(lowerer *L, int a, int64_t c) { return canon(L, gc_loop_idiv(L->f, L->blk, a, c)); }
+int lw_mod(lowerer *L, int a, int64_t c) { return canon(L, gc_loop_imod(L->f, L->blk, a, c)); }
+
+int lw_linear(lowerer *L, const int *c, const int64_t *strides, int rank) {
+  int x = lw_const(L, 0);
+  for (int i = 0; i < rank; i++)
+    if (strides[i]) x = lw_add(L, x, lw_mul(L, c[i], lw_const(L, strides[i])));
+  return x;
+}
+
+/* The dims other than 1, in order. */
+static int squeeze(const gc_type *t, int *axes) {
+  int n = 0;
+  for (int i = 0; i < t->rank; i++)
+    if (t->dims[i] != 1) axes[n++] = i;
+  return n;
+}
+
+void lw_recoord(lowerer *L, const gc_type *from, const int *c, const gc_type *to, int *out) {
+  int fa[GC_MAX_RANK], ta[GC_MAX_RANK];
+  int nf = squeeze(from, fa), nt = squeeze(to, ta);
+  bool same = nf == nt;
+  for (int i = 0; same && i < nf; i++) same = from->dims[fa[i]] == to->dims[ta[i]];
+  for (int i = 0; i < to->rank; i++) out[i] = lw_const(L, 0);
+  if (same) {
+    for (int i = 0; i < nt; i++) out[ta[i]] = c[fa[i]];
+    return;
+  }
+  int64_t fs[GC_MAX_RANK], ts[GC_MAX_RANK];
+  gc_row_major_strides(from, fs);
+  gc_row_major_strides(to, ts);
+  int linear = lw_linear(L, c, fs, from->rank);
+  for (int i = 0; i < to->rank; i++) {
+    if (to->dims[i] == 1) continue;
+    int x = lw_div(L, linear, ts[i]);
+    out[i] = i == 0 ? x : lw_mod(L, x, to->dims[i]);
+  }
+}
+
+/* ---- memo ---------------------------------------------------------------- */
+
+static int memo_find(const lowerer *L, int id, const int *c, int rank) {
+  for (int i = L->n_memo - 1; i >= 0; i--) {
+    const lw_memo *m = &L->memo[i];
+    if (m->node == id && m->rank == rank && (rank == 0 || memcmp(m->coords, c, sizeof(int) * (size_t)rank) == 0))
+      return m->inst;
+  }
+  return -1;
+}
+
+void lw_memo_put(lowerer *L, int id, const int *c, int inst) {
+  if (L->n_memo == L->cap_memo) {
+    L->cap_memo = L->cap_memo ? 2 * L->cap_memo : 64;
+    L->memo = realloc(L->memo, sizeof *L->memo * (size_t)L->cap_memo);
+    if (!L->memo) abort();
+  }
+  lw_memo *m = &L->memo[L->n_memo++];
+  m->node = id;
+  m->rank = L->g->nodes[id]->type.rank;
+  m->depth = L->depth;
+  if (m->rank) memcpy(m->coords, c, sizeof(int) * (size_t)m->rank);
+  m->inst = inst;
+}
+
+void lw_memo_pop(lowerer *L) {
+  while (L->n_memo > 0 && L->memo[L->n_memo - 1].depth > L->depth) L->n_memo--;
+}
+
+/* ---- buffers ------------------------------------------------------------- */
+
+int lw_buffer(lowerer *L, int id, bool written) {
+  if (L->buffer[id] >= 0) {
+    if (written) L->f->buffers[L->buffer[id]].written = true;
+    return L->buffer[id];
+  }
+  const gc_node *n = L->g->nodes[id];
+  char name[64];
+  if (gc_op_is_fed(n->op)) snprintf(name, sizeof name, "%s", n->attrs.name.name);
+  else snprintf(name, sizeof name, "%%%d", id);
+  int b = gc_loop_add_buffer(L->f, name, n->type.dtype, gc_type_numel_unchecked(&n->type), written);
+  L->buffer[id] = b;
+  L->buffer_nodes[b] = id;
+  return b;
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+static int op(lowerer *L, gc_op o, gc_dtype dt, const int *in, int n) { return gc_loop_op(L->f, L->blk, o, dt, in, n); }
+
+static int load(lowerer *L, int id, const int *c) {
+  const gc_type *t = &L->g->nodes[id]->type;
+  int64_t s[GC_MAX_RANK];
+  gc_row_major_strides(t, s);
+  return gc_loop_load(L->f, L->blk, lw_buffer(L, id, false), lw_linear(L, c, s, t->rank));
+}
+
+/* Every axis k with a[k] <= c[k] < b[k]: a bool value (or -1: always). */
+static int in_range(lowerer *L, int c, int64_t lo, int64_t hi, int all) {
+  int ge = op(L, GC_OP_LE, GC_BOOL, (int[]){lw_const(L, lo), c}, 2);
+  int lt = op(L, GC_OP_LT, GC_BOOL, (int[]){c, lw_const(L, hi)}, 2);
+  int both = op(L, GC_OP_WHERE, GC_BOOL, (int[]){ge, lt, gc_loop_const(L->f, L->blk, GC_BOOL, 0)}, 3);
+  if (all < 0) return both;
+  return op(L, GC_OP_WHERE, GC_BOOL, (int[]){all, both, gc_loop_const(L->f, L->blk, GC_BOOL, 0)}, 3);
+}
+
+static int clamp(lowerer *L, int c, int64_t hi) {
+  int x = op(L, GC_OP_MAX, GC_I64, (int[]){c, lw_const(L, 0)}, 2);
+  return op(L, GC_OP_MIN, GC_I64, (int[]){x, lw_const(L, hi - 1)}, 2);
+}
+
+static int eval_pad(lowerer *L, const gc_node *n, const int *c) {
+  const gc_type *in = &L->g->nodes[n->in[0]]->type;
+  const gc_attrs_pad *p = &n->attrs.pad;
+  int oc[GC_MAX_RANK] = {0}, valid = -1;
+  for (int k = 0; k < in->rank; k++) {
+    oc[k] = lw_add(L, c[k], lw_const(L, -p->lo.v[k]));
+    if (p->lo.v[k] == 0 && p->hi.v[k] >= 0 && in->dims[k] == n->type.dims[k]) continue;
+    valid = in_range(L, oc[k], 0, in->dims[k], valid);
+    oc[k] = clamp(L, oc[k], in->dims[k] ? in->dims[k] : 1);
+  }
+  int v = lw_eval(L, n->in[0], oc);
+  if (valid < 0) return v;
+  int fill = gc_loop_const(L->f, L->blk, n->type.dtype, p->value);
+  return op(L, GC_OP_WHERE, n->type.dtype, (int[]){valid, v, fill}, 3);
+}
+
+static int eval_concat(lowerer *L, const gc_node *n, const int *c) {
+  int axis = (int)n->attrs.axis.axis, v = -1;
+  int64_t offset = 0;
+  for (int k = 0; k < n->n_in; k++) {
+    const gc_type *t = &L->g->nodes[n->in[k]]->type;
+    int64_t len = t->dims[axis];
+    if (len == 0) continue;
+    int oc[GC_MAX_RANK];
+    memcpy(oc, c, sizeof(int) * (size_t)t->rank);
+    oc[axis] = clamp(L, lw_add(L, c[axis], lw_const(L, -offset)), len);
+    int x = lw_eval(L, n->in[k], oc);
+    if (v < 0) {
+      v = x;
+    } else {   /* c[axis] >= offset picks this operand over the earlier ones */
+      int here = op(L, GC_OP_LE, GC_BOOL, (int[]){lw_const(L, offset), c[axis]}, 2);
+      v = op(L, GC_OP_WHERE, n->type.dtype, (int[]){here, x, v}, 3);
+    }
+    offset += len;
+  }
+  return v;
+}
+
+static int eval_node(lowerer *L, int id, const int *c) {
+  const gc_graph *g = L->g;
+  const gc_node *n = g->nodes[id];
+  const gc_type *t = &n->type;
+  int oc[GC_MAX_RANK];
+  switch (n->op) {
+  case GC_OP_CONST: return gc_loop_const(L->f, L->blk, t->dtype, n->attrs.value.value);
+  case GC_OP_IOTA: {
+    int x = c[n->attrs.axis.axis];
+    return t->dtype == GC_I64 ? x : op(L, GC_OP_CAST, t->dtype, &x, 1);
+  }
+  case GC_OP_RAND_UNIFORM: {
+    int64_t s[GC_MAX_RANK];
+    gc_row_major_strides(t, s);
+    int ctr = lw_eval(L, n->in[0], NULL);
+    return gc_loop_rand(L->f, L->blk, t->dtype, n->attrs.seed.seed, ctr, lw_linear(L, c, s, t->rank));
+  }
+  case GC_OP_STOP_GRADIENT: return lw_eval(L, n->in[0], c);
+  case GC_OP_BROADCAST: {
+    const gc_type *in = &g->nodes[n->in[0]]->type;
+    int shift = t->rank - in->rank;
+    for (int k = 0; k < in->rank; k++) oc[k] = in->dims[k] == 1 ? lw_const(L, 0) : c[k + shift];
+    return lw_eval(L, n->in[0], oc);
+  }
+  case GC_OP_TRANSPOSE:
+    for (int k = 0; k < t->rank; k++) oc[n->attrs.perm.perm.v[k]] = c[k];
+    return lw_eval(L, n->in[0], oc);
+  case GC_OP_SLICE: {
+    const gc_attrs_slice *s = &n->attrs.slice;
+    for (int k = 0; k < t->rank; k++) {
+      int64_t step = s->step.n ? s->step.v[k] : 1;
+      oc[k] = lw_add(L, lw_const(L, s->start.v[k]), lw_mul(L, c[k], lw_const(L, step)));
+    }
+    return lw_eval(L, n->in[0], oc);
+  }
+  case GC_OP_RESHAPE:
+    lw_recoord(L, t, c, &g->nodes[n->in[0]]->type, oc);
+    return lw_eval(L, n->in[0], oc);
+  case GC_OP_PAD: return eval_pad(L, n, c);
+  case GC_OP_CONCAT: return eval_concat(L, n, c);
+  default: break;
+  }
+  if (gc_op_kind(n->op) == GC_KIND_ELEMENTWISE) {
+    int in[3];
+    if (n->n_in > 3) return lw_fail(L, "%s %%%d has %d operands", gc_op_name(n->op), id, n->n_in);
+    for (int k = 0; k < n->n_in; k++) in[k] = lw_eval(L, n->in[k], c);
+    return op(L, n->op, t->dtype, in, n->n_in);
+  }
+  return lw_fail(L, "%s %%%d%s%s%s cannot be computed at a coordinate here", gc_op_name(n->op), id,
+                 n->label ? " (\"" : "", n->label ? n->label : "", n->label ? "\")" : "");
+}
+
+int lw_eval(lowerer *L, int id, const int *c) {
+  if (L->failed) return lw_const(L, 0);
+  const gc_node *n = L->g->nodes[id];
+  int rank = n->type.rank;
+  int v = memo_find(L, id, c, rank);
+  if (v >= 0) return v;
+  bool generator = n->op == GC_OP_CONST || n->op == GC_OP_IOTA || n->op == GC_OP_RAND_UNIFORM;
+  v = L->inside[id] || generator ? eval_node(L, id, c) : load(L, id, c);
+  if (L->failed) return lw_const(L, 0);
+  lw_memo_put(L, id, c, v);
+  return v;
+}

@@ -1,0 +1,58 @@
+/* passes/lower_internal.h — what the lowering's files share (lower.c: the
+ * kernel shapes; lower_eval.c: a node's value at a coordinate). */
+#ifndef GC_PASSES_LOWER_INTERNAL_H
+#define GC_PASSES_LOWER_INTERNAL_H
+
+#include "passes/lower.h"
+
+typedef struct {
+  int node, rank, depth;
+  int coords[GC_MAX_RANK];
+  int inst;
+} lw_memo;
+
+typedef struct {
+  const gc_graph *g;
+  gc_loop_fn *f;
+  bool *inside;           /* node is computed in this kernel */
+  int *buffer;            /* node -> loop buffer, -1 */
+  int *buffer_nodes;      /* buffer -> node (the caller's array) */
+  lw_memo *memo;
+  int n_memo, cap_memo;
+  int depth;              /* loop nesting while emitting */
+  int blk;                /* the block being emitted into */
+  int64_t *const_vals;    /* canonical i64 constants */
+  int *const_insts;
+  int n_consts, cap_consts;
+  gc_diag *d;
+  bool failed;
+} lowerer;
+
+/* The value of node `id` at coordinates c[rank(id)] (loop IR values),
+ * emitted into L->blk; memoized for the loop depth it was made at. */
+int lw_eval(lowerer *L, int id, const int *c);
+/* Remember `inst` as node id's value at c (e.g. a finished reduction). */
+void lw_memo_put(lowerer *L, int id, const int *c, int inst);
+/* Forget values made deeper than L->depth (a loop was closed). */
+void lw_memo_pop(lowerer *L);
+
+/* Canonical i64 constants (one instruction per value) and index
+ * arithmetic on them. */
+int lw_const(lowerer *L, int64_t v);
+int lw_add(lowerer *L, int a, int b);
+int lw_mul(lowerer *L, int a, int b);
+int lw_div(lowerer *L, int a, int64_t c);
+int lw_mod(lowerer *L, int a, int64_t c);
+/* Σ c[i]·strides[i]. */
+int lw_linear(lowerer *L, const int *c, const int64_t *strides, int rank);
+/* c (coordinates in shape `from`) as coordinates in shape `to` of the same
+ * element count, row-major: direct when the shapes agree but for size-1
+ * dims, else through the linear index. */
+void lw_recoord(lowerer *L, const gc_type *from, const int *c, const gc_type *to, int *out);
+
+/* The loop buffer holding node id's value (made on first use). */
+int lw_buffer(lowerer *L, int id, bool written);
+
+int lw_fail(lowerer *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

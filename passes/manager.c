@@ -1,0 +1,196 @@
+/* The pass manager: pipelines from strings, verification after every pass,
+ * IR dumps before/after passes and into a directory, pass timing, stats. */
+#include "passes/pass.h"
+#include "backends/backend.h"
+#include "io/file.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static const gc_pass all_passes[] = {
+#define GC_PASS(name, description) {#name, description, gc_pass_##name},
+#include "passes/passes.def"
+#undef GC_PASS
+};
+
+const gc_pass *gc_passes(int *n) {
+  *n = (int)(sizeof all_passes / sizeof *all_passes);
+  return all_passes;
+}
+
+const gc_pass *gc_pass_find(const char *name) {
+  for (size_t i = 0; i < sizeof all_passes / sizeof *all_passes; i++)
+    if (strcmp(all_passes[i].name, name) == 0) return &all_passes[i];
+  return NULL;
+}
+
+const char *gc_pass_default_pipeline(void) { return "simplify,cse,dce"; }
+
+void gc_pass_options_init(gc_pass_options *o) {
+  memset(o, 0, sizeof *o);
+  o->plan_inplace_updates = true;
+}
+
+/* ---- pipeline strings -------------------------------------------------- */
+
+#define MAX_PASSES 64
+
+/* Split "a, b,c" into names (pointers into buf, which is a copy). */
+static int split(const char *pipeline, char *buf, size_t size, const char **names, gc_diag *d) {
+  snprintf(buf, size, "%s", pipeline);
+  int n = 0;
+  for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    while (*t == ' ') t++;
+    for (char *e = t + strlen(t); e > t && e[-1] == ' ';) *--e = 0;
+    if (!*t) continue;
+    if (n == MAX_PASSES) return gc_diag_set(d, "pipeline: more than %d passes", MAX_PASSES);
+    names[n++] = t;
+  }
+  return n;
+}
+
+static int unknown_pass(const char *name, gc_diag *d) {
+  char known[512] = "";
+  size_t len = 0;
+  for (size_t i = 0; i < sizeof all_passes / sizeof *all_passes; i++)
+    len += (size_t)snprintf(known + len, len < sizeof known ? sizeof known - len : 0, "%s%s", i ? ", " : "",
+                            all_passes[i].name);
+  return gc_diag_set(d, "unknown pass '%s' (known: %s)", name, known);
+}
+
+int gc_pipeline_check(const char *pipeline, gc_diag *d) {
+  char buf[2048];
+  const char *names[MAX_PASSES];
+  int n = split(pipeline ? pipeline : gc_pass_default_pipeline(), buf, sizeof buf, names, d);
+  for (int i = 0; i < n; i++)
+    if (!gc_pass_find(names[i])) return unknown_pass(names[i], d);
+  return n < 0 ? -1 : 0;
+}
+
+/* ---- dumps ------------------------------------------------------------- */
+
+static bool listed(const char *list, const char *name) {
+  if (!list) return false;
+  size_t n = strlen(name);
+  for (const char *p = list; (p = strstr(p, name)); p += n)
+    if ((p == list || p[-1] == ',') && (p[n] == 0 || p[n] == ',')) return true;
+  return false;
+}
+
+typedef struct {
+  const gc_pass_options *o;
+  FILE *out;
+  char *last_text;     /* the IR as last printed (for --print-ir-after-change) */
+  int dump_index;
+  gc_diag *d;
+} dumper;
+
+static int dump_file(dumper *w, const char *stage, const char *text) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%02d-%s.gcir", w->o->dump_dir, w->dump_index++, stage);
+  return gc_write_file_atomic(path, text, strlen(text), w->d);
+}
+
+/* Print the IR of g under a "# IR after X" heading when asked; write the
+ * dump file.  `stage` is "input" or "after-NAME"; `pass` the pass or NULL. */
+static int dump(dumper *w, const gc_graph *g, const char *stage, const char *pass, bool before) {
+  const gc_pass_options *o = w->o;
+  bool print = before ? (o->print_before_all || listed(o->print_before, pass))
+                      : pass && (o->print_after_all || listed(o->print_after, pass) || o->print_after_change);
+  if (!print && !o->dump_dir && !o->print_after_change) return 0;
+  char *text = gc_print(g);
+  if (!text) return gc_diag_set(w->d, "out of memory printing the IR");
+  if (print && !before && !o->print_after_all && !listed(o->print_after, pass) && o->print_after_change)
+    print = !w->last_text || strcmp(w->last_text, text) != 0;
+  if (print) fprintf(w->out, "# IR %s %s\n%s", before ? "before" : "after", pass, text);
+  int rc = !before && o->dump_dir ? dump_file(w, stage, text) : 0;
+  if (!before) {
+    free(w->last_text);
+    w->last_text = text;
+  } else {
+    free(text);
+  }
+  return rc;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
+
+/* ---- running ----------------------------------------------------------- */
+
+/* "pass NAME broke the graph: ..." after printing the IR before the pass. */
+static int broken(const gc_pass *p, const gc_graph *before, FILE *out, gc_diag *d) {
+  char msg[sizeof d->msg];
+  snprintf(msg, sizeof msg, "%s", d->msg);
+  char *text = gc_print(before);
+  if (text) fprintf(out, "# IR before %s (which broke it)\n%s", p->name, text);
+  free(text);
+  return gc_diag_set(d, "pass %s broke the graph: %s", p->name, msg);
+}
+
+gc_graph *gc_run_passes(gc_graph *g, const char *pipeline, const gc_pass_options *opts, gc_diag *d) {
+  gc_pass_options defaults;
+  if (!opts) gc_pass_options_init(&defaults), opts = &defaults;
+  char buf[2048];
+  const char *names[MAX_PASSES];
+  int n = split(pipeline ? pipeline : gc_pass_default_pipeline(), buf, sizeof buf, names, d);
+  if (n < 0 || gc_pipeline_check(pipeline, d)) return gc_graph_free(g), NULL;
+  gc_pass_ctx ctx = {opts, d, opts->out ? opts->out : stderr};
+  dumper w = {opts, ctx.out, NULL, 0, d};
+  double ms[MAX_PASSES] = {0};
+  if (opts->dump_dir && mkdir(opts->dump_dir, 0777) && errno != EEXIST) {
+    gc_diag_set(d, "cannot create dump directory %s: %s", opts->dump_dir, strerror(errno));
+    return gc_graph_free(g), NULL;
+  }
+  int rc = dump(&w, g, "input", NULL, false);
+  for (int i = 0; rc == 0 && i < n; i++) {
+    const gc_pass *p = gc_pass_find(names[i]);
+    char stage[128];
+    snprintf(stage, sizeof stage, "after-%s", p->name);
+    if ((rc = dump(&w, g, stage, p->name, true))) break;
+    double t0 = now_ms();
+    gc_graph *next = p->run(g, &ctx);
+    ms[i] = now_ms() - t0;
+    if (!next) {
+      char msg[sizeof d->msg];
+      snprintf(msg, sizeof msg, "%s", d->msg);
+      rc = gc_diag_set(d, "pass %s: %s", p->name, msg);
+      break;
+    }
+    if (gc_verify(next, d)) {
+      rc = broken(p, g, ctx.out, d);
+      if (next != g) gc_graph_free(next);
+      break;
+    }
+    if (next != g) gc_graph_free(g);
+    g = next;
+    rc = dump(&w, g, stage, p->name, false);
+  }
+  free(w.last_text);
+  if (opts->time_passes)
+    for (int i = 0; i < n; i++) fprintf(ctx.out, "time-passes: %-10s %9.3f ms\n", names[i], ms[i]);
+  if (rc) return gc_graph_free(g), NULL;
+  if (opts->stats) gc_print_stats(ctx.out, g);
+  return g;
+}
+
+/* ---- stats ------------------------------------------------------------- */
+
+gc_graph_stats gc_graph_stats_of(const gc_graph *g) {
+  gc_graph_stats s = {.nodes = g->n_nodes, .flops = gc_graph_flops(g)};
+  for (int i = 0; i < g->n_nodes; i++)
+    if (gc_op_kind(g->nodes[i]->op) != GC_KIND_SOURCE) s.kernels++;
+  return s;
+}
+
+void gc_print_stats(FILE *f, const gc_graph *g) {
+  gc_graph_stats s = gc_graph_stats_of(g);
+  fprintf(f, "stats: nodes=%d kernels=%d peak_bytes=%lld flops=%.0f\n", s.nodes, s.kernels,
+          (long long)s.peak_bytes, s.flops);
+}

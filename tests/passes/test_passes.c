@@ -1,0 +1,186 @@
+/* IR-in/IR-out tests of the passes (as QBE's): each tests/passes/cases/NAME.gcir
+ * holds a graph, the pipeline to run on it and the expected printed result:
+ *
+ *   # pipeline: simplify,dce
+ *   graph @t { ... }
+ *   # expect:
+ *   # graph @t {
+ *   #   ...
+ *   # }
+ *
+ * For every case the printed result must equal the expectation, it must
+ * parse back (every dump is a program), and the input graph, the result and
+ * the re-parsed result must give the same outputs and updates on the
+ * interpreter (random params and inputs; f64 to 1e-12 relative, f32 1e-6).
+ * GC_UPDATE_EXPECT=1 rewrites the expectations (then read the diff). */
+#include "tests/testutil.h"
+#include "backends/interp/interp.h"
+#include "backends/runtime/bench.h"
+#include "io/file.h"
+#include "passes/pass.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef GC_SOURCE_DIR
+#define GC_SOURCE_DIR "."
+#endif
+
+/* The value after "# KEY:" on its own line, or NULL (malloc'd). */
+static char *header(const char *text, const char *key) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "# %s:", key);
+  const char *p = strstr(text, pat);
+  if (!p) return NULL;
+  p += strlen(pat);
+  while (*p == ' ') p++;
+  size_t n = strcspn(p, "\n");
+  return strndup(p, n);
+}
+
+/* The expectation: the lines after "# expect:", each without its "# ". */
+static char *expectation(const char *text) {
+  const char *p = strstr(text, "# expect:\n");
+  if (!p) return strdup("");
+  p += strlen("# expect:\n");
+  size_t cap = strlen(p) + 1, n = 0;
+  char *out = malloc(cap);
+  while (*p) {
+    size_t len = strcspn(p, "\n");
+    const char *line = p;
+    if (len >= 2 && line[0] == '#' && line[1] == ' ') line += 2, len -= 2;
+    else if (len >= 1 && line[0] == '#') line += 1, len -= 1;
+    memcpy(out + n, line, len);
+    n += len;
+    out[n++] = '\n';
+    p += strcspn(p, "\n");
+    if (*p) p++;
+  }
+  out[n] = 0;
+  return out;
+}
+
+static void update_expectation(const char *path, const char *text, const char *printed) {
+  const char *p = strstr(text, "# expect:\n");
+  size_t keep = p ? (size_t)(p - text) : strlen(text);
+  size_t cap = keep + 2 * strlen(printed) + 64, n = keep;
+  char *out = malloc(cap);
+  memcpy(out, text, keep);
+  n += (size_t)sprintf(out + n, "# expect:\n");
+  for (const char *l = printed; *l;) {
+    size_t len = strcspn(l, "\n");
+    n += (size_t)sprintf(out + n, "# %.*s\n", (int)len, l);
+    l += len + (l[len] ? 1 : 0);
+  }
+  gc_diag d;
+  if (gc_write_file_atomic(path, out, n, &d)) fail_msg("%s", d.msg);
+  free(out);
+}
+
+/* Outputs and updated params of one interpreter run. */
+static void run(const gc_graph *g, const gc_tensor_map *params0, const gc_tensor_map *inputs, gc_tensor_map *out) {
+  gc_diag d;
+  gc_tensor_map params;
+  gc_tensor_map_init(&params);
+  for (int i = 0; i < params0->n; i++) gc_tensor_map_put(&params, params0->names[i], gc_tensor_clone(params0->tensors[i]));
+  gc_tensor_map_init(out);
+  if (gc_interp_run(g, &params, inputs, out, &d)) fail_msg("run %s: %s", g->name, d.msg);
+  for (int i = 0; i < g->n_updates; i++)
+    gc_tensor_map_put(out, g->updates[i].name, gc_tensor_clone(gc_tensor_map_get(&params, g->updates[i].name)));
+  gc_tensor_map_clear(&params);
+}
+
+static void same_results(const char *file, const gc_tensor_map *a, const gc_tensor_map *b) {
+  assert_int_equal(a->n, b->n);
+  for (int i = 0; i < a->n; i++) {
+    const gc_tensor *x = a->tensors[i], *y = gc_tensor_map_get(b, a->names[i]);
+    if (!y) fail_msg("%s: result \"%s\" is missing after the passes", file, a->names[i]);
+    assert_true(gc_type_equal(&x->type, &y->type));
+    double tol = x->type.dtype == GC_F32 ? 1e-6 : 1e-12;
+    for (int64_t k = 0; k < gc_tensor_numel(x); k++)
+      if (!gc_close(gc_tensor_load(x, k), gc_tensor_load(y, k), tol))
+        fail_msg("%s: \"%s\"[%lld] = %.17g before the passes, %.17g after", file, a->names[i], (long long)k,
+                 gc_tensor_load(x, k), gc_tensor_load(y, k));
+  }
+}
+
+static int checked;
+
+static void run_case(const char *dir, const char *name) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  gc_diag d;
+  size_t len;
+  char *text = gc_read_file(path, &len, &d);
+  if (!text) fail_msg("%s", d.msg);
+  char *pipeline = header(text, "pipeline"), *high = header(text, "int-high");
+  if (!pipeline) fail_msg("%s: no '# pipeline:' line", name);
+  gc_graph *g = gc_parse(text, len, &d);
+  if (!g || gc_verify(g, &d)) fail_msg("%s:%d:%d: %s", name, d.line, d.col, d.msg);
+  gc_graph *out = gc_run_passes(gc_graph_clone(g), pipeline, NULL, &d);
+  if (!out) fail_msg("%s: %s", name, d.msg);
+  char *printed = gc_print(out), *want = expectation(text);
+  if (getenv("GC_UPDATE_EXPECT")) update_expectation(path, text, printed);
+  else if (strcmp(printed, want) != 0)
+    fail_msg("%s: after %s the graph prints as\n%s\nbut the case expects\n%s", name, pipeline, printed, want);
+  gc_graph *again = gc_parse(printed, strlen(printed), &d);
+  if (!again || gc_verify(again, &d)) fail_msg("%s: the result does not parse back: %s", name, d.msg);
+
+  gc_tensor_map params, inputs, before, after, reparsed;
+  gc_tensor_map_init(&params);
+  gc_tensor_map_init(&inputs);
+  int64_t int_high = high ? atoll(high) : 1;
+  if (gc_random_params(g, &params, 1, int_high, &d) || gc_random_inputs(g, &inputs, 2, int_high, NULL, &d))
+    fail_msg("%s", d.msg);
+  run(g, &params, &inputs, &before);
+  run(out, &params, &inputs, &after);
+  run(again, &params, &inputs, &reparsed);
+  same_results(name, &before, &after);
+  same_results(name, &before, &reparsed);
+  checked++;
+
+  gc_tensor_map_clear(&params), gc_tensor_map_clear(&inputs);
+  gc_tensor_map_clear(&before), gc_tensor_map_clear(&after), gc_tensor_map_clear(&reparsed);
+  gc_graph_free(again), gc_graph_free(out), gc_graph_free(g);
+  free(printed), free(want), free(pipeline), free(high), free(text);
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void test_cases(void **state) {
+  (void)state;
+  const char *dir = GC_SOURCE_DIR "/tests/passes/cases";
+  DIR *dp = opendir(dir);
+  if (!dp) fail_msg("cannot open %s", dir);
+  char *names[1024];
+  int n = 0;
+  for (struct dirent *e; (e = readdir(dp)) && n < 1024;)
+    if (strlen(e->d_name) > 5 && strcmp(e->d_name + strlen(e->d_name) - 5, ".gcir") == 0) names[n++] = strdup(e->d_name);
+  closedir(dp);
+  qsort(names, (size_t)n, sizeof *names, by_name);
+  for (int i = 0; i < n; i++) {
+    run_case(dir, names[i]);
+    free(names[i]);
+  }
+  print_message("%d pass cases checked\n", checked);
+  assert_true(checked > 0);
+}
+
+static void test_pipeline_errors(void **state) {
+  (void)state;
+  gc_diag d;
+  assert_int_equal(gc_pipeline_check("simplify,nope", &d), -1);
+  assert_non_null(strstr(d.msg, "unknown pass 'nope'"));
+  assert_non_null(strstr(d.msg, "simplify"));
+  assert_int_equal(gc_pipeline_check("", &d), 0);
+  assert_int_equal(gc_pipeline_check(" simplify , cse ", &d), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_cases),
+      cmocka_unit_test(test_pipeline_errors),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
