@@ -3,12 +3,15 @@
  *   gc-opt FILE.gcir [-o OUT] [--grad OUTPUT]
  *   gc-opt model:NAME [--set K=V,...] [--batch B] [--seq T] [--grad OUTPUT]
  *
+ * The flags are the table below (tools/options.h); the model flags are the
+ * table gc-run includes too.
  * The program is three steps — load, transform, emit — each its own
  * function, so new inputs (model:NAME), transformations (--grad, pass
  * pipelines) and outputs slot in as options without touching main(). */
 #include "autodiff/autodiff.h"
 #include "tools/cli.h"
 #include "tools/model_cli.h"
+#include "tools/options.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,65 +26,35 @@ typedef struct {
   gc_cli_model_flags model;
 } opt_options;
 
-static void print_usage(FILE *f) {
-  fprintf(f,
-          "usage: %s FILE.gcir [-o OUT] [--grad OUTPUT]\n"
-          "       %s model:NAME [model flags] [-o OUT] [--grad OUTPUT]\n"
-          "\n"
-          "Reads a graph in the gc text IR (FILE '-' reads stdin), or builds the\n"
-          "training graph (forward + loss) of a model from models/, verifies it and\n"
-          "prints it in canonical form (values renumbered %%0, %%1, ...).\n"
-          "\n"
-          "options:\n"
-          "  -o OUT        write the graph to OUT instead of stdout\n"
-          "  --grad NAME   append the backward graph of the scalar output NAME; each\n"
-          "                gradient becomes an output \"grad.<param>\"\n"
-          "  -h, --help    show this help and exit\n"
-          "\n"
-          "model flags:\n" GC_CLI_MODEL_FLAGS_HELP
-          "\n"
-          "exit status: 0 success, 1 the graph or a file is bad, 2 bad usage\n",
-          prog, prog);
-}
+static const gc_opt flags[] = {
+    GC_OPT("out", 'o', GC_OPT_FILE, opt_options, output, "OUT", "write the graph to OUT instead of stdout"),
+    GC_OPT("grad", 0, GC_OPT_STRING, opt_options, grad, "NAME",
+           "append the backward graph of the scalar output NAME; each\n"
+           "gradient becomes an output \"grad.<param>\""),
+    GC_OPT_INCLUDE_TABLE("model flags (with model:NAME)", opt_options, model, gc_cli_model_options),
+    GC_OPT_TABLE_END,
+};
 
-/* The value of an option taking one: "-o OUT". */
-static const char *option_value(int argc, char **argv, int *i) {
-  if (*i + 1 >= argc) return NULL;
-  return argv[++*i];
-}
+static const gc_opt_spec spec = {
+    .prog = "gc-opt",
+    .usage = "gc-opt FILE.gcir [-o OUT] [--grad OUTPUT]\n"
+             "       gc-opt model:NAME [model flags] [-o OUT] [--grad OUTPUT]",
+    .about = "Reads a graph in the gc text IR (FILE '-' reads stdin), or builds the\n"
+             "training graph (forward + loss) of a model from models/, verifies it and\n"
+             "prints it in canonical form (values renumbered %0, %1, ...).\n",
+    .table = flags,
+    .epilogue = "exit status: 0 success, 1 the graph or a file is bad, 2 bad usage\n",
+};
 
 /* 0: run; 1: done (help printed); GC_EXIT_USAGE: bad usage (reported). */
 static int parse_args(int argc, char **argv, opt_options *o) {
   memset(o, 0, sizeof *o);
-  bool only_files = false;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (!only_files && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
-      print_usage(stdout);
-      return 1;
-    } else if (!only_files && strcmp(a, "--") == 0) {
-      only_files = true;
-    } else if (!only_files && strcmp(a, "-o") == 0) {
-      if (!(o->output = option_value(argc, argv, &i))) return gc_cli_usage_error(prog, "-o needs a file name");
-    } else if (!only_files && strcmp(a, "--train") == 0) {
-      o->model.train = true;
-    } else if (!only_files && strncmp(a, "--", 2) == 0 && a[2]) {
-      const char *eq = strchr(a + 2, '=');
-      size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-      const char **slot = len == 4 && strncmp(a + 2, "grad", 4) == 0 ? &o->grad
-                                                                     : gc_cli_model_flag(&o->model, a + 2, len);
-      if (!slot) return gc_cli_usage_error(prog, "unknown option '%s'", a);
-      if (!eq && i + 1 >= argc) return gc_cli_usage_error(prog, "option '%s' needs a value", a);
-      *slot = eq ? eq + 1 : argv[++i];
-    } else if (!only_files && a[0] == '-' && a[1]) {
-      return gc_cli_usage_error(prog, "unknown option '%s'", a);
-    } else if (o->input) {
-      return gc_cli_usage_error(prog, "more than one input ('%s' and '%s')", o->input, a);
-    } else {
-      o->input = a;
-    }
-  }
-  if (!o->input) return gc_cli_usage_error(prog, "no input file");
+  gc_opt_args args;
+  int rc = gc_opt_parse(&spec, o, argc, argv, &args);
+  if (rc) return rc;
+  if (args.n == 0) return gc_cli_usage_error(prog, "no input file");
+  if (args.n > 1) return gc_cli_usage_error(prog, "more than one input ('%s' and '%s')", args.args[0], args.args[1]);
+  o->input = args.args[0];
   if (!gc_cli_is_model(o->input) && gc_cli_model_flags_used(&o->model))
     return gc_cli_usage_error(prog, "--set, --batch, --seq, --dec-seq, --init and --train go with model:NAME");
   return 0;

@@ -5,27 +5,30 @@
 #include "models/model_io.h"
 #include "tools/cli.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 bool gc_cli_is_model(const char *spec) { return spec && strncmp(spec, "model:", 6) == 0; }
 
-const char **gc_cli_model_flag(gc_cli_model_flags *f, const char *name, size_t len) {
-  static const struct { const char *name; size_t offset; } flags[] = {
-      {"set", offsetof(gc_cli_model_flags, set)},         {"batch", offsetof(gc_cli_model_flags, batch)},
-      {"seq", offsetof(gc_cli_model_flags, seq)},         {"dec-seq", offsetof(gc_cli_model_flags, dec_seq)},
-      {"init", offsetof(gc_cli_model_flags, init)},
-  };
-  for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
-    if (strlen(flags[i].name) == len && memcmp(flags[i].name, name, len) == 0)
-      return (const char **)((char *)f + flags[i].offset);
-  return NULL;
-}
+#define MODEL_OPT(name, kind, field, value, help) GC_OPT(name, 0, kind, gc_cli_model_flags, field, value, help)
+const gc_opt gc_cli_model_options[] = {
+    MODEL_OPT("set", GC_OPT_STRING, set, "K=V,...", "model config keys (Hugging Face names) and dtype=f32|f64"),
+    MODEL_OPT("batch", GC_OPT_INT_POS, batch, "B", "batch size (default: from input_ids, else 2)"),
+    MODEL_OPT("seq", GC_OPT_INT_POS, seq, "T", "sequence length (default: from input_ids, else 16)"),
+    MODEL_OPT("dec-seq", GC_OPT_INT_POS, dec_seq, "T", "decoder length, T5 (default: from labels, else --seq)"),
+    MODEL_OPT("init", GC_OPT_SEED_OPT, init, "SEED", "initialise missing weights as the model's HF _init_weights"),
+    MODEL_OPT("train", GC_OPT_FLAG, train, NULL,
+              "build the whole training step: forward, loss, backward and\n"
+              "the optimizer (--set lr, beta1, beta2, eps, weight_decay,\n"
+              "warmup, decay_steps, min_lr, clip, schedule, optimizer);\n"
+              "optimizer state opt.* starts at zeros when not given"),
+    GC_OPT_TABLE_END,
+};
+#undef MODEL_OPT
 
 bool gc_cli_model_flags_used(const gc_cli_model_flags *f) {
-  return f->set || f->batch || f->seq || f->dec_seq || f->init || f->train;
+  return f->set || f->batch || f->seq || f->dec_seq || f->init.given || f->train;
 }
 
 /* Apply "key=value,..." to the optimizer (its keys) and the model (the rest). */
@@ -46,19 +49,6 @@ static int apply_settings(gc_model_config *c, gc_optim_config *o, const char *se
   return rc;
 }
 
-/* A positive integer flag; -1 after complaining. */
-static int64_t positive(const char *prog, const char *flag, const char *s, int64_t dflt) {
-  if (!s) return dflt;
-  char *end;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (!*s || *end || errno || v < 1) {
-    gc_cli_usage_error(prog, "%s takes a positive integer, not '%s'", flag, s);
-    return -1;
-  }
-  return v;
-}
-
 static int64_t input_dim(const gc_tensor_map *inputs, const char *name, int axis, int64_t dflt) {
   const gc_tensor *t = inputs ? gc_tensor_map_get(inputs, name) : NULL;
   return t && t->type.rank == 2 ? t->type.dims[axis] : dflt;
@@ -76,23 +66,11 @@ int gc_cli_model_build(const char *prog, const char *spec, const gc_cli_model_fl
     return GC_EXIT_USAGE;
   }
   gc_model_shape s = {.training = f->train};
-  s.batch = positive(prog, "--batch", f->batch, input_dim(inputs, "input_ids", 0, 2));
-  s.seq = positive(prog, "--seq", f->seq, input_dim(inputs, "input_ids", 1, 16));
+  s.batch = f->batch ? f->batch : input_dim(inputs, "input_ids", 0, 2);
+  s.seq = f->seq ? f->seq : input_dim(inputs, "input_ids", 1, 16);
   int64_t dec = input_dim(inputs, "decoder_input_ids", 1, input_dim(inputs, "labels", 1, s.seq));
-  s.dec_seq = m->config.family->task == GC_MODEL_SEQ2SEQ ? positive(prog, "--dec-seq", f->dec_seq, dec) : 0;
-  if (s.batch < 0 || s.seq < 0 || s.dec_seq < 0) {
-    gc_model_config_free(&m->config);
-    return GC_EXIT_USAGE;
-  }
-  if (f->init) {
-    char *end;
-    errno = 0;
-    m->seed = strtoull(f->init, &end, 10);
-    if (!*f->init || *end || errno) {
-      gc_model_config_free(&m->config);
-      return gc_cli_usage_error(prog, "--init takes a seed (an integer), not '%s'", f->init);
-    }
-  }
+  s.dec_seq = m->config.family->task == GC_MODEL_SEQ2SEQ ? (f->dec_seq ? f->dec_seq : dec) : 0;
+  m->seed = f->init.value;
   m->graph = gc_model_build(&m->config, &s, &m->inits, &d);
   if (!m->graph) {
     fprintf(stderr, "%s: error: %s\n", prog, d.msg);
@@ -104,7 +82,7 @@ int gc_cli_model_build(const char *prog, const char *spec, const gc_cli_model_fl
     gc_cli_model_free(m);
     return GC_EXIT_ERROR;
   }
-  if (!f->init) {
+  if (!f->init.given) {
     gc_init_table_free(m->inits);
     m->inits = NULL;
   }

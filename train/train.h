@@ -1,11 +1,16 @@
-/* train/train.h — the pieces of gc-train: options, the data setup (tokenizer,
- * split, batch spec), the graphs, checkpoints, the training loop and sampling.
+/* train/train.h — what gc-train does, as a library: whole runs (train, then
+ * sample; sample from a checkpoint; list the presets) as entry points taking
+ * gc_train_opts, and the pieces they are made of: the data setup (tokenizer,
+ * split, batch spec), the graphs, the output directory, checkpoints, the
+ * training loop and sampling.  tools/gc-train.c is only its option table
+ * and calls to the entry points.
  *
- * Every function that can fail on user input prints nothing itself: it fills
- * a gc_diag and returns -1 (or GC_EXIT_USAGE / GC_EXIT_ERROR where it says so),
- * and main() prints "gc-train: error: MESSAGE" and exits. */
-#ifndef GC_TOOLS_TRAIN_H
-#define GC_TOOLS_TRAIN_H
+ * Nothing here prints an error: a function that can fail fills a gc_diag
+ * and returns -1 (or a status, where it says so); the caller reports it.
+ * What is printed is the run's own output on stdout: the progress line,
+ * validation lines, the sample. */
+#ifndef GC_TRAIN_TRAIN_H
+#define GC_TRAIN_TRAIN_H
 
 #include "backends/backend.h"
 #include "train/dataset.h"
@@ -17,8 +22,9 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
-/* ---- options (tools/gc-train.c parses them) ------------------------------ */
+/* ---- options (tools/gc-train.c parses them from its flags) ---------------- */
 
 typedef struct {
   const char *model;
@@ -37,9 +43,43 @@ typedef struct {
   const char *set;                /* "key=value,...": optimizer keys, then model keys */
   int max_new;
   double temperature, top_p;
+  bool catch_signals;             /* gc_train_main: SIGINT and SIGTERM stop the
+                                   * loop at a step boundary, after a save */
 } gc_train_opts;
 
 void gc_train_opts_defaults(gc_train_opts *o);
+
+/* ---- whole runs (train/train_run.c) --------------------------------------- */
+
+/* What the entry points return: gc-train's exit status. */
+enum {
+  GC_TRAIN_OK = 0,
+  GC_TRAIN_FAILED = 1,      /* a file could not be written, a run failed */
+  GC_TRAIN_BAD_INPUT = 2,   /* bad flags, data or checkpoint, or a loss that is
+                             * not finite (nothing saved after it) */
+  GC_TRAIN_STOPPED = 128,   /* + the signal: stopped by SIGINT/SIGTERM, saved */
+};
+
+/* Trains opts->model as gc-train does.  Every input is checked first (the
+ * model and --set, the data, OUT, on --resume the checkpoint and loss.csv,
+ * the graphs), and nothing is created or written before they all pass
+ * (but for finishing the rename of a save a crash interrupted).
+ * Then OUT is made, temp files of an interrupted save are removed, a fresh
+ * run writes the tokenizer and settings.txt, the loop trains (progress,
+ * loss.csv, loss.svg, checkpoints) and a causal model writes a sample, all
+ * on stdout.  --resume without --set reuses OUT/settings.txt.  A status
+ * above; d holds the message unless GC_TRAIN_OK. */
+int gc_train_main(const gc_train_opts *opts, gc_diag *d);
+
+/* --generate: samples opts->max_new tokens after opts->prompt from the
+ * checkpoint in OUT (its settings.txt unless opts->set).  GC_TRAIN_OK or
+ * GC_TRAIN_BAD_INPUT + message. */
+int gc_train_generate_main(const gc_train_opts *opts, gc_diag *d);
+
+/* Every preset of the registry with its parameter count, one per line. */
+void gc_train_list_models(FILE *out);
+/* The parameter count of preset `name`; -1 + message. */
+int64_t gc_train_preset_params(const char *name, gc_diag *d);
 
 /* ---- the run: config, data, graphs, params ------------------------------- */
 
@@ -62,6 +102,7 @@ typedef struct {
   gc_program *eval_prog;          /* the evaluation graph, sharing train_prog's params */
   gc_rng rng;                     /* draws the training batches */
   long step;                      /* steps done */
+  long saved_step;                /* the step of the checkpoint in OUT, -1: none */
 } gc_train_run;
 
 /* Model config from opts->model and --set (optimizer keys first), optimizer
@@ -83,7 +124,8 @@ int gc_train_load_tokenizer(gc_train_run *r, gc_diag *d);
  * graph (no dropout, no update), with the params' init rules. */
 int gc_train_build_graphs(gc_train_run *r, gc_diag *d);
 
-/* Fresh params from the seed, or (resume) the checkpoint in OUT. */
+/* Fresh params from the seed, or (resume) the checkpoint in OUT; sets
+ * saved_step. */
 int gc_train_init_params(gc_train_run *r, gc_diag *d);
 
 /* Compile both graphs (opts->backend, opts->threads) and hand the params to
@@ -92,21 +134,47 @@ int gc_train_compile(gc_train_run *r, gc_diag *d);
 
 void gc_train_run_free(gc_train_run *r);
 
+/* ---- the output directory (train/train_out.c) ----------------------------- */
+
+/* Whether OUT can be used, creating nothing: an existing writable
+ * directory, or a path whose nearest existing ancestor is one. */
+int gc_train_check_out(const char *dir, gc_diag *d);
+/* mkdir -p OUT, then the same checks. */
+int gc_train_make_out(const char *dir, gc_diag *d);
+/* Removes the temp files (NAME.tmp.PID) a crash left of gc-train's files in
+ * OUT, when process PID is gone.  Returns how many were removed. */
+int gc_train_remove_temps(const char *dir);
+/* OUT/settings.txt: the run's --set, so --resume and --generate rebuild the
+ * same model without repeating it. */
+int gc_train_save_settings(const gc_train_run *r, gc_diag *d);
+/* The saved --set of opts->out (or runs/MODEL), malloc'd; NULL if none. */
+char *gc_train_saved_settings(const gc_train_opts *o);
+/* On --resume: OUT/loss.csv, if there is one, must read as a run log. */
+int gc_train_check_log(const gc_train_run *r, gc_diag *d);
+
 /* ---- checkpoints (train/train_checkpoint.c) ------------------------------ */
 
 /* OUT/model.safetensors (params by HF name) and OUT/state.safetensors
- * (opt.*, data.rng as i64[4], train.step), each written atomically; the
- * params are first read back from the training program, when there is one. */
+ * (opt.*, data.rng as i64[4], train.step, the model file's XXH3 and the
+ * state's own checksum), each written atomically; the params are first read
+ * back from the training program, when there is one.  -2 + message (and
+ * nothing written) when a param or moment is NaN or infinite; -1 + message
+ * when a write fails. */
 int gc_train_save(gc_train_run *r, gc_diag *d);
 /* Reads both files into params for graph g (every param of g must be found
- * with its shape), restores rng and step.  -1 + message naming the file. */
+ * with its shape), restores rng and step.  A state file whose checksum does
+ * not match, or a model file that is not the one the state was saved with,
+ * is refused.  -1 + message naming the file. */
 int gc_train_load(gc_train_run *r, const gc_graph *g, bool with_state, gc_diag *d);
 
 /* ---- the loop (train/train_loop.c) --------------------------------------- */
 
 /* Trains from r->step to opts->steps, logging to OUT/loss.csv and loss.svg,
- * evaluating and checkpointing.  `stop` set by SIGINT: saves and returns 1.
- * 0 when done, -1 + message on failure. */
+ * evaluating and checkpointing.  When *stop becomes non-zero (a signal
+ * handler sets it) the loop saves at the end of the step and returns 1.
+ * 0 when done; -1 + message on failure; -2 + message naming the step when
+ * the training loss (or a saved value) is not finite: nothing is saved
+ * after the last good checkpoint. */
 int gc_train_loop(gc_train_run *r, volatile sig_atomic_t *stop, gc_diag *d);
 
 /* Mean validation loss over the (capped) validation batches; total nats,

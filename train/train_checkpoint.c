@@ -1,8 +1,16 @@
 /* gc-train's checkpoints: OUT/model.safetensors holds the model's params by
  * Hugging Face name; OUT/state.safetensors the optimizer state (opt.*), the
  * data generator's four words (data.rng, i64[4], the u64 bits), the steps
- * done (train.step, i64[]) and the XXH3 of the model file it goes with
- * (train.model_xxh3, i64[]).
+ * done (train.step, i64[]), the XXH3 of the model file it goes with
+ * (train.model_xxh3, i64[]) and its own checksum (train.state_xxh3, i64[]:
+ * the XXH3 of every other tensor's name, dtype, shape and data, in name
+ * order; io/safetensors.h has no way to write "__metadata__" yet, so the
+ * checksum is a tensor).  A state file whose checksum does not match is
+ * refused before anything is read from it.
+ *
+ * Nothing that is not finite is saved: a param or optimizer moment that is
+ * NaN or infinite makes gc_train_save refuse (-2), leaving the last good
+ * checkpoint as it was.
  *
  * The pair changes together.  A save writes the model to model.next, then
  * the state (the commit point: atomic, naming model.next's hash), then
@@ -17,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,34 +71,69 @@ static void free_view(gc_tensor_map *view) {
   free(view->tensors);
 }
 
+static int by_name(const void *a, const void *b) {
+  return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+/* XXH3 of every tensor of m but train.state_xxh3, in name order: its name
+ * (with the NUL), dtype, rank, dims, then its data. */
+static int state_checksum(const gc_tensor_map *m, uint64_t *h) {
+  char ***order = malloc((size_t)(m->n ? m->n : 1) * sizeof *order);
+  XXH3_state_t *st = XXH3_createState();
+  if (!order || !st || XXH3_64bits_reset(st) != XXH_OK) {
+    free(order);
+    XXH3_freeState(st);
+    return -1;
+  }
+  for (int i = 0; i < m->n; i++) order[i] = &m->names[i];
+  qsort(order, (size_t)m->n, sizeof *order, by_name);
+  for (int k = 0; k < m->n; k++) {
+    int i = (int)(order[k] - m->names);
+    const gc_tensor *t = m->tensors[i];
+    if (strcmp(m->names[i], "train.state_xxh3") == 0) continue;
+    int32_t head[2] = {(int32_t)t->type.dtype, (int32_t)t->type.rank};
+    XXH3_64bits_update(st, m->names[i], strlen(m->names[i]) + 1);
+    XXH3_64bits_update(st, head, sizeof head);
+    XXH3_64bits_update(st, t->type.dims, (size_t)t->type.rank * sizeof t->type.dims[0]);
+    XXH3_64bits_update(st, t->data, gc_tensor_bytes(t));
+  }
+  *h = XXH3_64bits_digest(st);
+  XXH3_freeState(st);
+  free(order);
+  return 0;
+}
+
+/* The first float tensor of m holding a NaN or an infinity, or NULL. */
+static const char *not_finite(const gc_tensor_map *m) {
+  for (int i = 0; i < m->n; i++) {
+    const gc_tensor *t = m->tensors[i];
+    int64_t n = gc_tensor_numel(t);
+    if (t->type.dtype == GC_F32) {
+      for (int64_t k = 0; k < n; k++)
+        if (!isfinite(((const float *)t->data)[k])) return m->names[i];
+    } else if (t->type.dtype == GC_F64) {
+      for (int64_t k = 0; k < n; k++)
+        if (!isfinite(((const double *)t->data)[k])) return m->names[i];
+    }
+  }
+  return NULL;
+}
+
 static gc_tensor *i64_tensor(int rank, int64_t n) {
   int64_t dims[1] = {n};
   gc_type t = gc_type_make(GC_I64, rank, dims);
   return gc_tensor_new(&t);
 }
 
-int gc_train_save(gc_train_run *r, gc_diag *d) {
-  char path[4200], next[4200];
+/* The state file: opt.* from params, the generator, the step, the model's
+ * hash h and the checksum of all that. */
+static int save_state(gc_train_run *r, uint64_t h, gc_diag *d) {
   gc_tensor_map view;
-  gc_tensor *rng = i64_tensor(1, 4), *step = i64_tensor(0, 1), *hash = i64_tensor(0, 1);
-  uint64_t h;
+  gc_tensor *rng = i64_tensor(1, 4), *step = i64_tensor(0, 1), *hash = i64_tensor(0, 1), *sum = i64_tensor(0, 1);
+  uint64_t checksum;
+  char path[4200];
   int rc = -1;
-  snprintf(path, sizeof path, "%s/model.safetensors", r->out);
-  snprintf(next, sizeof next, "%s/model.next.safetensors", r->out);
-  if (r->train_prog && gc_program_get_params(r->train_prog, &r->params, d)) goto done;
-  if (!rng || !step || !hash || view_of(&r->params, false, &view)) {
-    gc_diag_set(d, "out of memory writing the checkpoint");
-    goto done;
-  }
-  rc = gc_safetensors_write(next, &view, d);
-  free_view(&view);
-  if (rc) goto done;
-  rc = -1;
-  if (!file_hash(next, &h)) {
-    gc_diag_set(d, "%s: cannot read back the checkpoint: %s", next, strerror(errno));
-    goto done;
-  }
-  if (view_of(&r->params, true, &view)) {
+  if (!rng || !step || !hash || !sum || view_of(&r->params, true, &view)) {
     gc_diag_set(d, "out of memory writing the checkpoint");
     goto done;
   }
@@ -99,18 +143,46 @@ int gc_train_save(gc_train_run *r, gc_diag *d) {
   view.names[view.n] = "data.rng", view.tensors[view.n++] = rng;
   view.names[view.n] = "train.step", view.tensors[view.n++] = step;
   view.names[view.n] = "train.model_xxh3", view.tensors[view.n++] = hash;
-  char state[4200];
-  snprintf(state, sizeof state, "%s/state.safetensors", r->out);
-  rc = gc_safetensors_write(state, &view, d);
+  if (state_checksum(&view, &checksum)) {
+    gc_diag_set(d, "out of memory writing the checkpoint");
+  } else {
+    memcpy(sum->data, &checksum, sizeof checksum);
+    view.names[view.n] = "train.state_xxh3", view.tensors[view.n++] = sum;
+    snprintf(path, sizeof path, "%s/state.safetensors", r->out);
+    rc = gc_safetensors_write(path, &view, d);
+  }
   free_view(&view);
-  if (rc) goto done;
-  if (rename(next, path) != 0 || sync_dir(r->out) != 0)
-    rc = gc_diag_set(d, "%s: cannot rename over %s: %s", next, path, strerror(errno));
 done:
   gc_tensor_free(rng);
   gc_tensor_free(step);
   gc_tensor_free(hash);
+  gc_tensor_free(sum);
   return rc;
+}
+
+int gc_train_save(gc_train_run *r, gc_diag *d) {
+  char path[4200], next[4200];
+  gc_tensor_map view;
+  uint64_t h;
+  snprintf(path, sizeof path, "%s/model.safetensors", r->out);
+  snprintf(next, sizeof next, "%s/model.next.safetensors", r->out);
+  if (r->train_prog && gc_program_get_params(r->train_prog, &r->params, d)) return -1;
+  const char *bad = not_finite(&r->params);
+  if (bad) {
+    gc_diag_set(d, "step %ld: \"%s\" is not finite; not saving it over the checkpoint in %s", r->step, bad, r->out);
+    return -2;
+  }
+  if (view_of(&r->params, false, &view)) return gc_diag_set(d, "out of memory writing the checkpoint");
+  int rc = gc_safetensors_write(next, &view, d);
+  free_view(&view);
+  if (rc) return -1;
+  if (!file_hash(next, &h))
+    return gc_diag_set(d, "%s: cannot read back the checkpoint: %s", next, strerror(errno));
+  if (save_state(r, h, d)) return -1;
+  if (rename(next, path) != 0 || sync_dir(r->out) != 0)
+    return gc_diag_set(d, "%s: cannot rename over %s: %s", next, path, strerror(errno));
+  r->saved_step = r->step;
+  return 0;
 }
 
 /* The model file must be the one the state was saved with; finish a save
@@ -153,6 +225,21 @@ static int restore_state(gc_train_run *r, gc_tensor_map *file, const char *path,
   return rc;
 }
 
+/* Takes train.state_xxh3 out of the state file's map and checks it. */
+static int check_state_checksum(gc_tensor_map *file, const char *path, gc_diag *d) {
+  gc_tensor *sum = gc_tensor_map_take(file, "train.state_xxh3");
+  uint64_t want = 0, got;
+  int rc = 0;
+  if (!sum || sum->type.dtype != GC_I64 || sum->type.rank != 0)
+    rc = gc_diag_set(d, "%s: corrupt checkpoint: no i64[] tensor \"train.state_xxh3\" (its checksum)", path);
+  else if (memcpy(&want, sum->data, sizeof want), state_checksum(file, &got))
+    rc = gc_diag_set(d, "out of memory reading %s", path);
+  else if (got != want)
+    rc = gc_diag_set(d, "%s: corrupt checkpoint: its contents do not match its checksum (train.state_xxh3)", path);
+  gc_tensor_free(sum);
+  return rc;
+}
+
 int gc_train_load(gc_train_run *r, const gc_graph *g, bool with_state, gc_diag *d) {
   char path[4200], msg[1024];
   gc_tensor_map file;
@@ -162,6 +249,7 @@ int gc_train_load(gc_train_run *r, const gc_graph *g, bool with_state, gc_diag *
     uint64_t model_hash = 0;
     snprintf(path, sizeof path, "%s/state.safetensors", r->out);
     rc = gc_safetensors_read(path, &file, d);
+    if (rc == 0) rc = check_state_checksum(&file, path, d);
     if (rc == 0) rc = restore_state(r, &file, path, &model_hash, d);
     if (rc == 0) rc = check_pair(r, model_hash, d);
   }

@@ -95,12 +95,24 @@ static int train_step(gc_train_run *r, double *loss, double *lr, gc_diag *d) {
   return rc;
 }
 
+/* gc_train_save's status: 0, -1, or -2 (something is not finite). */
 static int checkpoint(gc_train_run *r, gc_progress *p, gc_diag *d) {
-  if (gc_train_save(r, d)) return -1;
+  int rc = gc_train_save(r, d);
+  if (rc) return rc;
   char line[4400];
   snprintf(line, sizeof line, "saved %s/model.safetensors at step %ld", r->out, r->step);
   gc_progress_message(p, line);
   return 0;
+}
+
+/* A step whose loss is NaN or infinite ends the run: what it updated is
+ * not saved. */
+static int diverged(const gc_train_run *r, double loss, gc_diag *d) {
+  char kept[4300] = "nothing was saved";
+  if (r->saved_step >= 0) snprintf(kept, sizeof kept, "the checkpoint in %s stays at step %ld", r->out, r->saved_step);
+  gc_diag_set(d, "step %ld: the training loss is %s; stopped without saving (%s; a lower --lr may help)", r->step,
+              isnan(loss) ? "nan" : "infinite", kept);
+  return -2;
 }
 
 static int loop(gc_train_run *r, gc_runlog *log, gc_progress *p, volatile sig_atomic_t *stop, gc_diag *d) {
@@ -109,10 +121,12 @@ static int loop(gc_train_run *r, gc_runlog *log, gc_progress *p, volatile sig_at
   while (r->step < o->steps) {
     if (*stop) {
       gc_progress_message(p, "interrupted: saving a checkpoint");
-      return checkpoint(r, p, d) ? -1 : 1;
+      int rc = checkpoint(r, p, d);
+      return rc ? rc : 1;
     }
     double t0 = gc_now_seconds(), loss, lr, val_loss = NAN;
     if (train_step(r, &loss, &lr, d)) return -1;
+    if (!isfinite(loss)) return diverged(r, loss, d);
     double t1 = gc_now_seconds();
     gc_runlog_row row = {r->step, loss, NAN, lr, tokens / (t1 - t0)};
     gc_progress_update(p, r->step, loss, lr, row.tokens_per_s, t1);
@@ -120,7 +134,8 @@ static int loop(gc_train_run *r, gc_runlog *log, gc_progress *p, volatile sig_at
     if (eval && validate(r, p, &val_loss, d)) return -1;
     row.val_loss = val_loss;
     if (gc_runlog_append(log, &row, d) || (eval && gc_runlog_plot(log, d))) return -1;
-    if ((r->step % o->save_every == 0 || r->step == o->steps) && checkpoint(r, p, d)) return -1;
+    int rc = r->step % o->save_every == 0 || r->step == o->steps ? checkpoint(r, p, d) : 0;
+    if (rc) return rc;
   }
   return 0;
 }

@@ -170,7 +170,12 @@ int gc_train_init_params(gc_train_run *r, gc_diag *d) {
   gc_tensor_map_init(&r->params);
   gc_rng_seed(&r->rng, r->opts->seed);
   r->step = 0;
-  if (r->opts->resume) return gc_train_load(r, r->train_graph, true, d);
+  r->saved_step = -1;
+  if (r->opts->resume) {
+    if (gc_train_load(r, r->train_graph, true, d)) return -1;
+    r->saved_step = r->step;
+    return 0;
+  }
   return gc_init_params(r->train_graph, r->inits, r->opts->seed, &r->params, d);
 }
 

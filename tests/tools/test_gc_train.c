@@ -103,6 +103,41 @@ static void test_bad_input(void **state) {
   expect_usage(f, QWEN "--data short.txt", "data too short");
   expect_usage(f, QWEN "--out corpus.txt/run", "cannot create output directory corpus.txt/run");
   expect_usage(f, QWEN "--out nowhere --resume", "no checkpoint");
+  /* flags: one table, both spellings, one line each */
+  expect_usage(f, QWEN "--steps=0", "--steps takes a positive integer, not '0'");
+  expect_usage(f, QWEN "--bogus 1", "unknown option '--bogus'");
+  expect_usage(f, QWEN "-x", "unknown option '-x'");
+  expect_usage(f, QWEN "--resume=yes", "--resume takes no value");
+  expect_usage(f, QWEN "--backend tpu", "unknown backend 'tpu' (known: interp");
+  expect_usage(f, QWEN "--threads=-2", "--threads takes an integer >= 0, not '-2'");
+  expect_usage(f, QWEN "--seed -5", "--seed takes an integer seed, not '-5'");
+  expect_usage(f, QWEN "--temperature=nan", "--temperature takes a number >= 0, not 'nan'");
+  expect_usage(f, QWEN "-o", "-o needs a file name");
+  expect_usage(f, QWEN "--se 1", "option '--se' is ambiguous");
+  expect_usage(f, QWEN "gpt2_tiny", "unexpected argument 'gpt2_tiny' (the model is 'qwen2_tiny')");
+  expect_usage(f, "--steps 2", "no model given");
+}
+
+static bool exists(const gc_fixture *f, const char *name) {
+  char p[256];
+  fixture_path(f, name, p, sizeof p);
+  return access(p, F_OK) == 0;
+}
+
+/* A run refused for its data or flags creates nothing: no --out directory,
+ * not even the default runs/MODEL. */
+static void test_refused_creates_nothing(void **state) {
+  gc_fixture *f = *state;
+  fixture_write(f, "one.txt", "x", 1);
+  expect_usage(f, QWEN "--seq 100000 --out fresh1", "data too short");
+  expect_usage(f, QWEN "--data one.txt --out fresh2", "data too short");
+  expect_usage(f, QWEN "--set no_such_key=1 -o fresh3", "no_such_key");
+  expect_usage(f, QWEN "--data missing.txt --out fresh4/deeper", "cannot read data file");
+  expect_usage(f, QWEN "--out fresh5 --resume", "no checkpoint");
+  expect_usage(f, QWEN "--seq 100000", "data too short");
+  const char *dirs[] = {"fresh1", "fresh2", "fresh3", "fresh4", "fresh5", "runs"};
+  for (int i = 0; i < 6; i++)
+    if (exists(f, dirs[i])) fail_msg("a refused run created %s", dirs[i]);
 }
 
 static void test_bad_checkpoint(void **state) {
@@ -246,6 +281,140 @@ static void test_checkpoint_pair(void **state) {
   assert_same_file(f, "early/model.safetensors", "part/model.safetensors");
 }
 
+/* ---- part 6: nothing lost to a bad file or a bad step ----------------------- */
+
+/* Copies fixture file `from` to `to`. */
+static void copy_file(const gc_fixture *f, const char *from, const char *to) {
+  char *data;
+  size_t len;
+  file_bytes(f, from, &data, &len);
+  fixture_write(f, to, data, len);
+  free(data);
+}
+
+/* Keeps a copy of every file of the run in `dir` ("keep.NAME"). */
+static const char *const run_files[] = {"model.safetensors", "state.safetensors", "tokenizer.gcbpe", "loss.csv",
+                                        "settings.txt"};
+static void keep_run(const gc_fixture *f, const char *dir) {
+  char from[128], to[128];
+  for (int i = 0; i < 5; i++) {
+    snprintf(from, sizeof from, "%s/%s", dir, run_files[i]);
+    snprintf(to, sizeof to, "keep.%s", run_files[i]);
+    copy_file(f, from, to);
+  }
+}
+
+/* Every file of the run in `dir` is as keep_run found it. */
+static void assert_run_kept(const gc_fixture *f, const char *dir) {
+  char a[128], b[128];
+  for (int i = 0; i < 5; i++) {
+    snprintf(a, sizeof a, "%s/%s", dir, run_files[i]);
+    snprintf(b, sizeof b, "keep.%s", run_files[i]);
+    assert_same_file(f, a, b);
+  }
+}
+
+/* Flips `n` bytes of the data of the first tensor whose name starts with
+ * `prefix` in safetensors file `name`. */
+static void flip_tensor_bytes(const gc_fixture *f, const char *name, const char *prefix, int n) {
+  char *data, key[128];
+  size_t len;
+  uint64_t header;
+  file_bytes(f, name, &data, &len);
+  memcpy(&header, data, 8);
+  assert_true(header < len);
+  char *text = strndup(data + 8, header);
+  snprintf(key, sizeof key, "\"%s", prefix);
+  char *p = strstr(text, key);
+  assert_non_null(p);
+  p = strstr(p, "data_offsets");
+  assert_non_null(p);
+  while (*p && (*p < '0' || *p > '9')) p++;
+  unsigned long long begin = strtoull(p, NULL, 10);
+  assert_true(8 + header + begin + (uint64_t)n <= len);
+  for (int i = 0; i < n; i++) data[8 + header + begin + (uint64_t)i] ^= (char)0x5a;
+  fixture_write(f, name, data, len);
+  free(text);
+  free(data);
+}
+
+/* A flipped byte in the state file is refused (exit 2, naming the file),
+ * and nothing is overwritten. */
+static void test_corrupt_state(void **state) {
+  gc_fixture *f = *state;
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 2 --max-new 0 --out ck"), 0);
+  flip_tensor_bytes(f, "ck/state.safetensors", "opt.v.", 4);
+  keep_run(f, "ck");
+  expect_usage(f, QWEN "--steps 4 --out ck --resume", "ck/state.safetensors: corrupt checkpoint");
+  assert_non_null(strstr(f->err, "checksum"));
+  assert_run_kept(f, "ck");
+  /* the same for the bookkeeping tensors (the step) */
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 2 --max-new 0 --out ck2"), 0);
+  flip_tensor_bytes(f, "ck2/state.safetensors", "train.step", 1);
+  keep_run(f, "ck2");
+  expect_usage(f, QWEN "--steps 4 --out ck2 --resume", "checksum");
+  assert_run_kept(f, "ck2");
+}
+
+/* A loss that is not finite stops the run with exit 2 naming the step,
+ * saving nothing: the checkpoint it resumed from stays byte for byte, and
+ * resuming it again gives the run that never went wrong. */
+static void test_nonfinite_loss(void **state) {
+  gc_fixture *f = *state;
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 4 --warmup 2 --max-new 0 --out whole"), 0);
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 2 --warmup 2 --max-new 0 --out ck"), 0);
+  keep_run(f, "ck");
+  /* AdamW moves every weight by about lr: 1e30 overflows the next forward */
+  int rc = fixture_run(f, "gc-train", GPT2 "--steps 6 --warmup 2 --lr 1e30 --out ck --resume --max-new 0");
+  if (rc != 2) fail_msg("exit %d, stderr:\n%s", rc, f->err);
+  assert_non_null(strstr(f->err, "gc-train: error: step 4: the training loss is "));
+  assert_non_null(strstr(f->err, "the checkpoint in ck stays at step 2"));
+  assert_null(strstr(f->out, "saved "));
+  const char *kept[] = {"model.safetensors", "state.safetensors", "tokenizer.gcbpe", "settings.txt"};
+  char a[128], b[128];
+  for (int i = 0; i < 4; i++) {
+    snprintf(a, sizeof a, "ck/%s", kept[i]);
+    snprintf(b, sizeof b, "keep.%s", kept[i]);
+    assert_same_file(f, a, b);
+  }
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 4 --warmup 2 --max-new 0 --out ck --resume"), 0);
+  assert_same_file(f, "whole/model.safetensors", "ck/model.safetensors");
+  assert_same_file(f, "whole/state.safetensors", "ck/state.safetensors");
+}
+
+/* A corrupt loss.csv on --resume is bad input (2), and nothing is written. */
+static void test_corrupt_log(void **state) {
+  gc_fixture *f = *state;
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 1 --max-new 0 --out ck"), 0);
+  fixture_write_text(f, "ck/loss.csv", "\x01\x02 not a log\n");
+  keep_run(f, "ck");
+  expect_usage(f, QWEN "--steps 2 --out ck --resume", "ck/loss.csv");
+  assert_run_kept(f, "ck");
+}
+
+/* Temp files a crash left in OUT (NAME.tmp.PID of a process that is gone)
+ * are removed by the next run, fresh or resumed; other files stay. */
+static void test_stale_temps(void **state) {
+  gc_fixture *f = *state;
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 1 --max-new 0 --out ck"), 0);
+  const char *stale[] = {"ck/model.next.safetensors.tmp.2147483647", "ck/state.safetensors.tmp.2147483646",
+                         "ck/loss.svg.tmp.2147483645"};
+  for (int i = 0; i < 3; i++) fixture_write_text(f, stale[i], "half a save");
+  fixture_write_text(f, "ck/notes.tmp.2147483647", "the user's");
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 2 --max-new 0 --out ck --resume"), 0);
+  for (int i = 0; i < 3; i++)
+    if (exists(f, stale[i])) fail_msg("%s is still there", stale[i]);
+  assert_true(exists(f, "ck/notes.tmp.2147483647"));
+  /* a fresh run into the same directory */
+  fixture_write_text(f, stale[0], "half a save");
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 1 --max-new 0 --out ck"), 0);
+  assert_false(exists(f, stale[0]));
+  /* a refused run removes nothing */
+  fixture_write_text(f, stale[0], "half a save");
+  expect_usage(f, QWEN "--steps 2 --seq 100000 --out ck", "data too short");
+  assert_true(exists(f, stale[0]));
+}
+
 /* ---- sampling ------------------------------------------------------------- */
 
 static void test_generate(void **state) {
@@ -278,40 +447,46 @@ static size_t csv_rows(const gc_fixture *f, const char *run) {
   return n;
 }
 
-static void test_interrupt(void **state) {
-  gc_fixture *f = *state;
+/* A signal during training: a save at the end of the step, exit 128 + sig,
+ * and --resume takes it on. */
+static void interrupt_with(gc_fixture *f, int sig, const char *run) {
   char cmd[1024];
   snprintf(cmd, sizeof cmd,
-           "cd '%s' && exec '%s/gc-train' " QWEN "--steps 100000 --out int >int.out 2>int.err", f->dir,
-           fixture_bin_dir());
+           "cd '%s' && exec '%s/gc-train' " QWEN "--steps 100000 --out %s >%s.out 2>%s.err", f->dir,
+           fixture_bin_dir(), run, run, run);
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
     execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
     _exit(127);
   }
-  for (int i = 0; i < 600 && csv_rows(f, "int") < 2; i++) usleep(50000);
-  assert_true(csv_rows(f, "int") >= 2);
-  kill(pid, SIGINT);
+  for (int i = 0; i < 600 && csv_rows(f, run) < 2; i++) usleep(50000);
+  assert_true(csv_rows(f, run) >= 2);
+  kill(pid, sig);
   int st;
   assert_int_equal(waitpid(pid, &st, 0), pid);
   assert_true(WIFEXITED(st));
-  assert_int_equal(WEXITSTATUS(st), 130);
+  assert_int_equal(WEXITSTATUS(st), 128 + sig);
   /* The checkpoint holds every step the log shows. */
-  size_t done = csv_rows(f, "int");
+  size_t done = csv_rows(f, run);
   gc_tensor_map m;
   gc_diag d;
   char p[128];
   gc_tensor_map_init(&m);
-  fixture_path(f, "int/state.safetensors", p, sizeof p);
+  snprintf(cmd, sizeof cmd, "%s/state.safetensors", run);
+  fixture_path(f, cmd, p, sizeof p);
   if (gc_safetensors_read(p, &m, &d)) fail_msg("%s", d.msg);
   assert_int_equal((int64_t)gc_tensor_load(gc_tensor_map_get(&m, "train.step"), 0), (int64_t)done);
   gc_tensor_map_clear(&m);
   /* And --resume takes it on for one more step. */
-  snprintf(cmd, sizeof cmd, "qwen2_tiny " TINY "--steps %zu --out int --resume --max-new 0", done + 1);
+  snprintf(cmd, sizeof cmd, "qwen2_tiny " TINY "--steps %zu --out %s --resume --max-new 0", done + 1, run);
   assert_int_equal(fixture_run(f, "gc-train", cmd), 0);
-  assert_int_equal(csv_rows(f, "int"), done + 1);
+  assert_int_equal(csv_rows(f, run), done + 1);
 }
+
+static void test_interrupt(void **state) { interrupt_with(*state, SIGINT, "int"); }
+
+static void test_sigterm(void **state) { interrupt_with(*state, SIGTERM, "term"); }
 
 /* ---- every family --------------------------------------------------------- */
 
@@ -342,12 +517,18 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_help, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_list_models, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_bad_input, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_refused_creates_nothing, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_bad_checkpoint, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_corrupt_state, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_nonfinite_loss, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_corrupt_log, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_stale_temps, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_loss_csv, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_resume_bitwise, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_checkpoint_pair, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_generate, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_interrupt, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_sigterm, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_families, setup_with_corpus, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
