@@ -13,6 +13,7 @@ static void copy_strings(gc_arena *a, gc_node *n) {
     if (*s) *s = gc_arena_strdup(a, *s);
   }
   if (n->label) n->label = gc_arena_strdup(a, n->label);
+  if (n->into) n->into = gc_arena_strdup(a, n->into);
 }
 
 gc_graph *gc_graph_clone(const gc_graph *g) {
@@ -31,6 +32,7 @@ gc_graph *gc_graph_clone(const gc_graph *g) {
     c->nodes[i] = n;
   }
   c->n_nodes = g->n_nodes;
+  c->n_kernels = g->n_kernels;
   for (int i = 0; i < g->n_outputs; i++)
     if (gc_graph_add_output(c, g->outputs[i].name, g->outputs[i].node, NULL)) return gc_graph_free(c), NULL;
   for (int i = 0; i < g->n_updates; i++)

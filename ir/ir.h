@@ -163,6 +163,11 @@ typedef struct {
   const char *label;  /* optional, NULL if none */
   int line, col;      /* where the statement starts in the text it was parsed
                        * from (gc_parse); 0 when built in C */
+  /* Set by the compiler's passes (docs/ir.md, "Kernels and plans"): */
+  int kernel;         /* 0: in no kernel; else its kernel's number + 1 (fuse) */
+  bool planned;       /* plan gave the value a place: */
+  int64_t offset;     /*   its byte offset in the arena, or */
+  const char *into;   /*   the param whose buffer it is written into in place */
 } gc_node;
 
 typedef struct {
@@ -179,6 +184,7 @@ typedef struct gc_graph {
   int n_outputs, cap_outputs;
   gc_binding *updates;
   int n_updates, cap_updates;
+  int n_kernels;      /* kernels made by fuse: node->kernel in 0..n_kernels */
 } gc_graph;
 
 gc_graph *gc_graph_new(const char *name);

@@ -234,7 +234,15 @@ static int lex_token(lexer *lx, token *t, gc_diag *d) {
   if (c == '%' || c == '@') return lex_name(lx, t, d);
   if (starts_number(lx)) return lex_number(lx, t, d);
   if (c == '"') return lex_string(lx, t, d);
-  if (c != -1 && strchr("=,:{}[]", c) && c) {
+  if (c == '-' && peekc(lx, 1) == '>') {   /* "->", after a kernel's operands */
+    advance(lx);
+    advance(lx);
+    t->kind = TOK_PUNCT;
+    t->punct = '>';
+    t->len = 2;
+    return 0;
+  }
+  if (c != -1 && strchr("=,:{}[]()", c) && c) {
     advance(lx);
     t->kind = TOK_PUNCT;
     t->punct = (char)c;

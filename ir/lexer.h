@@ -16,7 +16,7 @@ typedef enum {
   TOK_GLOBAL,   /* @name; text excludes the '@' */
   TOK_NUMBER,   /* ints, floats, inf, -inf, nan */
   TOK_STRING,   /* "..."; `str` holds the decoded bytes */
-  TOK_PUNCT,    /* one of = , : { } [ ] ; `punct` holds it */
+  TOK_PUNCT,    /* one of = , : { } [ ] ( ) and -> (punct '>'); `punct` holds it */
 } tok_kind;
 
 typedef struct {

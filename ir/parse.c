@@ -71,7 +71,16 @@ typedef struct {
   gc_diag *d;
   name_map names;
   gc_arena *scratch;
+  int kernel;      /* the kernel being parsed (its number + 1), or 0 */
+  struct pending_kernel *pending;   /* kernels whose results are checked at the end */
+  int n_pending, cap_pending;
 } parser;
+
+typedef struct pending_kernel {
+  token at;
+  token *results;
+  int n_results, first, end;
+} pending_kernel;
 
 static int next(parser *p) { return lexer_next(&p->lx, &p->tok, p->d); }
 
@@ -170,6 +179,14 @@ static int parse_attr_value(parser *p, const gc_field *f, void *dst) {
   return error_at(p, t, "%s has an unknown kind", what);
 }
 
+/* What any statement may carry besides its op's attributes (docs/ir.md):
+ * label, and plan's offset or into. */
+typedef struct {
+  const char *label, *into;
+  bool planned;
+  int64_t offset;
+} stmt_extras;
+
 /* "perm, label" — the keys an op accepts, for messages. */
 static void list_keys(gc_op op, char *buf, size_t size) {
   int n;
@@ -178,7 +195,7 @@ static void list_keys(gc_op op, char *buf, size_t size) {
   buf[0] = 0;
   for (int i = gc_text_positional(op) ? n : 0; i < n && k < size; i++)
     k += (size_t)snprintf(buf + k, size - k, "%s, ", f[i].key);
-  if (k < size) snprintf(buf + k, size - k, "label");
+  if (k < size) snprintf(buf + k, size - k, "label, offset, into");
 }
 
 static int find_key(gc_op op, const token *t) {
@@ -190,15 +207,15 @@ static int find_key(gc_op op, const token *t) {
 }
 
 /* '{' key '=' attr (',' key '=' attr)* '}', the '{' being the lookahead. */
-static int parse_attrs(parser *p, gc_op op, gc_attrs *a, const char **label, unsigned *seen) {
+static int parse_attrs(parser *p, gc_op op, gc_attrs *a, stmt_extras *x, unsigned *seen) {
   int n;
   const gc_field *f = gc_schema_fields(gc_op_info_of(op)->schema, &n);
   if (next(p)) return -1;
   if (is_punct(&p->tok, '}')) return next(p);
   for (;;) {
     token key = p->tok;
-    bool is_label = is_word(&key, "label");
-    int i = is_label ? n : find_key(op, &key);
+    bool is_label = is_word(&key, "label"), is_offset = is_word(&key, "offset"), is_into = is_word(&key, "into");
+    int i = is_label ? n : is_offset ? n + 1 : is_into ? n + 2 : find_key(op, &key);
     if (key.kind != TOK_IDENT) return error_at(p, &key, "expected an attribute name, got %s", DESCRIBE(&key));
     if (i < 0) {
       char keys[256];
@@ -209,11 +226,17 @@ static int parse_attrs(parser *p, gc_op op, gc_attrs *a, const char **label, uns
     if (*seen & (1u << i)) return error_at(p, &key, "duplicate attribute '%.*s'", (int)key.len, key.text);
     *seen |= 1u << i;
     if (next(p) || expect_punct(p, '=', "after the attribute name")) return -1;
-    if (is_label) {
+    if (is_label || is_into) {
       if (p->tok.kind != TOK_STRING)
-        return error_at(p, &p->tok, "attribute 'label' expects a string, got %s", DESCRIBE(&p->tok));
-      *label = p->tok.str;
+        return error_at(p, &p->tok, "attribute '%s' expects a string, got %s", is_label ? "label" : "into",
+                        DESCRIBE(&p->tok));
+      *(is_label ? &x->label : &x->into) = p->tok.str;
       if (next(p)) return -1;
+    } else if (is_offset) {
+      token at = p->tok;
+      if (parse_int(p, "attribute 'offset'", &x->offset)) return -1;
+      if (x->offset < 0) return error_at(p, &at, "attribute 'offset' must be >= 0, got %s", DESCRIBE(&at));
+      x->planned = true;
     } else if (parse_attr_value(p, &f[i], (char *)a + f[i].offset)) {
       return -1;
     }
@@ -329,9 +352,9 @@ static int parse_node(parser *p) {
   token first = p->tok;
   if (gc_text_positional((gc_op)op) ? parse_positional(p, (gc_op)op, &a) : parse_operands(p, in, &n_in))
     return -1;
-  const char *label = NULL;
+  stmt_extras x = {0};
   unsigned seen = 0;
-  if (is_punct(&p->tok, '{') && parse_attrs(p, (gc_op)op, &a, &label, &seen)) return -1;
+  if (is_punct(&p->tok, '{') && parse_attrs(p, (gc_op)op, &a, &x, &seen)) return -1;
   if (check_required(p, (gc_op)op, seen, &optok)) return -1;
   if (!is_punct(&p->tok, ':'))
     return error_at(p, &p->tok, "expected ':' and the result type, got %s", DESCRIBE(&p->tok));
@@ -341,9 +364,14 @@ static int parse_node(parser *p) {
 
   int id = gc_graph_add(p->g, (gc_op)op, in, n_in, &a, &t, p->d);
   if (id < 0) return place(p, &optok);
-  if (label) gc_graph_set_label(p->g, id, label);
-  p->g->nodes[id]->line = def.line; /* for later diagnostics (gc_verify) */
-  p->g->nodes[id]->col = def.col;
+  gc_node *nd = p->g->nodes[id];
+  if (x.label) gc_graph_set_label(p->g, id, x.label);
+  nd->line = def.line; /* for later diagnostics (gc_verify) */
+  nd->col = def.col;
+  nd->kernel = p->kernel;
+  nd->planned = x.planned || x.into;
+  nd->offset = x.offset;
+  if (x.into) nd->into = gc_arena_strdup(p->g->arena, x.into);
   map_put(&p->names, def.text, def.len, id, def.line);
   return 0;
 }
@@ -368,11 +396,115 @@ static int parse_binding(parser *p) {
   return rc ? place(p, &name) : 0;
 }
 
+static int parse_kernel(parser *p);
+
 static int parse_stmt(parser *p) {
   if (p->tok.kind == TOK_VALUE) return parse_node(p);
+  if (is_word(&p->tok, "kernel") && !p->kernel) return parse_kernel(p);
   if (is_word(&p->tok, "output") || is_word(&p->tok, "update")) return parse_binding(p);
   return error_at(p, &p->tok, "expected a statement ('%%name = op ...', 'output' or 'update'), got %s",
                   DESCRIBE(&p->tok));
+}
+
+/* ---- kernels ---- */
+
+/* '(' VALUE (',' VALUE)* ')' with the values' tokens kept (results are
+ * defined later, inside the region). */
+static int parse_value_list(parser *p, token *vals, int *n, int max, const char *what) {
+  if (expect_punct(p, '(', what)) return -1;
+  *n = 0;
+  while (!is_punct(&p->tok, ')')) {
+    if (p->tok.kind != TOK_VALUE) return error_at(p, &p->tok, "expected a value (%%name) %s, got %s", what, DESCRIBE(&p->tok));
+    if (*n == max) return error_at(p, &p->tok, "more than %d values %s", max, what);
+    vals[(*n)++] = p->tok;
+    if (next(p)) return -1;
+    if (is_punct(&p->tok, ')')) break;
+    if (expect_punct(p, ',', what)) return -1;
+  }
+  return next(p);
+}
+
+/* The values a kernel's header lists must be the ones it reads from
+ * outside (stored values, not constants) and the ones read after it or
+ * bound: `first` and `end` bound its nodes. */
+static int check_header(parser *p, const token *at, const token *vals, int n, bool results, int first, int end) {
+  bool *listed = calloc((size_t)p->g->n_nodes + 1, sizeof *listed);
+  if (!listed) abort();
+  int rc = 0;
+  for (int i = 0; i < n && !rc; i++) {
+    const name_slot *v = map_get(&p->names, vals[i].text, vals[i].len);
+    if (!v) rc = error_at(p, &vals[i], "%.*s is not defined", (int)vals[i].len, vals[i].text);
+    else if (results ? v->node < first || v->node >= end : v->node >= first)
+      rc = error_at(p, &vals[i], "%.*s is not %s this kernel", (int)vals[i].len, vals[i].text,
+                    results ? "defined in" : "defined before");
+    else listed[v->node] = true;
+  }
+  for (int i = results ? first : 0; i < (results ? end : first) && !rc; i++) {
+    const gc_node *nd = p->g->nodes[i];
+    bool needed = false;
+    if (results) {
+      for (int j = end; j < p->g->n_nodes && !needed; j++)
+        for (int k = 0; k < p->g->nodes[j]->n_in; k++) needed = needed || p->g->nodes[j]->in[k] == i;
+    } else if (!gc_op_is_source(nd->op) || gc_op_is_fed(nd->op)) {
+      for (int j = first; j < end && !needed; j++)
+        for (int k = 0; k < p->g->nodes[j]->n_in; k++) needed = needed || p->g->nodes[j]->in[k] == i;
+    }
+    if (needed != listed[i] && !(results && listed[i]))
+      rc = error_at(p, at, "kernel %s: %%%d is %s", results ? "results" : "operands", i,
+                    needed ? "read across its boundary but not listed" : "listed but not read inside it");
+  }
+  free(listed);
+  return rc;
+}
+
+/* kernel @NAME(operands) -> (results) { stmt* } */
+static int parse_kernel(parser *p) {
+  enum { MAX_HEADER = 4096 };
+  token at = p->tok;
+  if (next(p)) return -1;
+  if (p->tok.kind != TOK_GLOBAL)
+    return error_at(p, &p->tok, "expected the kernel's name '@NAME' after 'kernel', got %s", DESCRIBE(&p->tok));
+  if (next(p)) return -1;
+  token *ops = malloc(sizeof *ops * MAX_HEADER), *res = malloc(sizeof *res * MAX_HEADER);
+  int n_ops = 0, n_res = 0, rc = 0;
+  if (!ops || !res) abort();
+  rc = parse_value_list(p, ops, &n_ops, MAX_HEADER, "in the kernel's operands");
+  if (!rc && !is_punct(&p->tok, '>'))
+    rc = error_at(p, &p->tok, "expected '->' and the kernel's results, got %s", DESCRIBE(&p->tok));
+  if (!rc) rc = next(p);
+  if (!rc) rc = parse_value_list(p, res, &n_res, MAX_HEADER, "in the kernel's results");
+  if (!rc) rc = expect_punct(p, '{', "to open the kernel's body");
+  int first = p->g->n_nodes;
+  p->kernel = ++p->g->n_kernels;
+  while (!rc && !is_punct(&p->tok, '}')) {
+    if (p->tok.kind == TOK_EOF)
+      rc = error_at(p, &p->tok, "expected '}' to close the kernel opened on line %d before end of file", at.line);
+    else if (p->tok.kind != TOK_VALUE)
+      rc = error_at(p, &p->tok, "a kernel holds only value statements ('%%name = op ...'), got %s", DESCRIBE(&p->tok));
+    else
+      rc = parse_node(p);
+  }
+  p->kernel = 0;
+  token close = p->tok;
+  if (!rc && p->g->n_nodes == first) rc = error_at(p, &at, "the kernel is empty");
+  if (!rc) rc = next(p);
+  /* results are checked once the whole graph is read (later statements
+   * may read them); operands now */
+  if (!rc) rc = check_header(p, &at, ops, n_ops, false, first, p->g->n_nodes);
+  if (!rc) {
+    if (p->n_pending == p->cap_pending) {
+      p->cap_pending = p->cap_pending ? 2 * p->cap_pending : 16;
+      p->pending = realloc(p->pending, sizeof *p->pending * (size_t)p->cap_pending);
+      if (!p->pending) abort();
+    }
+    token *copy = gc_arena_alloc(p->scratch, sizeof *copy * (size_t)(n_res ? n_res : 1));
+    memcpy(copy, res, sizeof *copy * (size_t)n_res);
+    p->pending[p->n_pending++] = (pending_kernel){at, copy, n_res, first, p->g->n_nodes};
+  }
+  (void)close;
+  free(ops);
+  free(res);
+  return rc;
 }
 
 /* 'graph' '@' NAME '{' stmt* '}' */
@@ -397,6 +529,10 @@ static int parse_file(parser *p) {
   if (next(p)) return -1;
   if (p->tok.kind != TOK_EOF)
     return error_at(p, &p->tok, "unexpected %s after the graph's closing '}'", DESCRIBE(&p->tok));
+  for (int i = 0; i < p->n_pending; i++) {
+    pending_kernel *k = &p->pending[i];
+    if (check_header(p, &k->at, k->results, k->n_results, true, k->first, k->end)) return -1;
+  }
   return 0;
 }
 
@@ -415,6 +551,7 @@ gc_graph *gc_parse(const char *text, size_t len, gc_diag *d) {
     p.g = NULL;
   }
   free(p.names.slots);
+  free(p.pending);
   gc_arena_free(p.scratch);
   return p.g;
 }

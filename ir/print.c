@@ -2,6 +2,7 @@
  * in node order; attributes equal to their default are left out; floats use
  * %.17g so that parse(print(g)) gives back the same bits. */
 #include "lexer.h"
+#include "ir/uses.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -130,6 +131,14 @@ static void print_attrs(strbuf *b, const gc_node *n) {
     print_field(b, &f[i], p);
     any = true;
   }
+  if (n->into) {
+    sb_printf(b, any ? ", into=" : " {into=");
+    print_string(b, n->into);
+    any = true;
+  } else if (n->planned) {
+    sb_printf(b, any ? ", offset=%lld" : " {offset=%lld", (long long)n->offset);
+    any = true;
+  }
   if (n->label) {
     sb_printf(b, any ? ", label=" : " {label=");
     print_string(b, n->label);
@@ -140,7 +149,7 @@ static void print_attrs(strbuf *b, const gc_node *n) {
 
 static void print_node(strbuf *b, int id, const gc_node *n) {
   char t[GC_TYPE_STR_MAX];
-  sb_printf(b, "  %%%d = %s", id, gc_op_name(n->op));
+  sb_printf(b, "%s  %%%d = %s", n->kernel ? "  " : "", id, gc_op_name(n->op));
   if (n->op == GC_OP_CONST) {
     sb_putc(b, ' ');
     print_float(b, n->attrs.value.value);
@@ -161,12 +170,49 @@ static void print_bindings(strbuf *b, const char *kw, const gc_binding *bs, int 
   }
 }
 
+/* "kernel @kN(%operands) -> (%results) {" for the kernel of nodes
+ * [first, end): operands are the stored values its nodes read from outside
+ * (constants, iota and rand_uniform are computed where used), results the
+ * values read after it or bound to an output or update. */
+static void print_kernel_head(strbuf *b, const gc_graph *g, const gc_uses *u, int first, int end) {
+  sb_printf(b, "  kernel @k%d(", g->nodes[first]->kernel - 1);
+  int n = 0;
+  for (int i = 0; i < first; i++) {
+    if (gc_op_is_source(g->nodes[i]->op) && !gc_op_is_fed(g->nodes[i]->op)) continue;
+    const int *r = gc_uses_readers(u, i);
+    bool read = false;
+    for (int k = 0; k < gc_uses_count(u, i) && !read; k++) read = r[k] >= first && r[k] < end;
+    if (read) sb_printf(b, "%s%%%d", n++ ? ", " : "", i);
+  }
+  sb_printf(b, ") -> (");
+  n = 0;
+  for (int i = first; i < end; i++) {
+    const int *r = gc_uses_readers(u, i);
+    bool out = gc_uses_is_bound(u, i);
+    for (int k = 0; k < gc_uses_count(u, i) && !out; k++) out = r[k] >= end;
+    if (out) sb_printf(b, "%s%%%d", n++ ? ", " : "", i);
+  }
+  sb_printf(b, ") {\n");
+}
+
 char *gc_print(const gc_graph *g) {
   strbuf b = {0};
   sb_printf(&b, "graph ");
   print_graph_name(&b, g->name);
   sb_printf(&b, " {\n");
-  for (int i = 0; i < g->n_nodes; i++) print_node(&b, i, g->nodes[i]);
+  gc_uses u = {0};
+  bool kernels = g->n_kernels > 0 && gc_uses_init(&u, g, NULL) == 0;
+  for (int i = 0; i < g->n_nodes; i++) {
+    int k = g->nodes[i]->kernel;
+    if (kernels && k && (i == 0 || g->nodes[i - 1]->kernel != k)) {
+      int end = i;
+      while (end < g->n_nodes && g->nodes[end]->kernel == k) end++;
+      print_kernel_head(&b, g, &u, i, end);
+    }
+    print_node(&b, i, g->nodes[i]);
+    if (kernels && k && (i + 1 == g->n_nodes || g->nodes[i + 1]->kernel != k)) sb_printf(&b, "  }\n");
+  }
+  gc_uses_free(&u);
   print_bindings(&b, "output", g->outputs, g->n_outputs);
   print_bindings(&b, "update", g->updates, g->n_updates);
   sb_printf(&b, "}\n");

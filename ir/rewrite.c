@@ -79,6 +79,7 @@ static void inherit(gc_rebuild *r, int id, int like) {
   gc_graph_set_label(r->em.g, id, o->label);
   n->line = o->line;
   n->col = o->col;
+  n->kernel = o->kernel;   /* a copy or a replacement stays in its kernel */
 }
 
 int gc_rebuild_emit(gc_rebuild *r, int like, gc_op op, const int *in, int n_in,
@@ -140,6 +141,8 @@ gc_graph *gc_rebuild_finish(gc_rebuild *r) {
   if (r->em.failed) {
     gc_graph_free(g);
     g = NULL;
+  } else {
+    g->n_kernels = r->old->n_kernels;
   }
   free(r->map);
   r->map = NULL;

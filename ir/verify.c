@@ -27,9 +27,45 @@ static int earlier_with_name(const gc_graph *g, int id) {
   return -1;
 }
 
+/* Kernels (fuse) are contiguous runs of nodes with numbers 1..n_kernels;
+ * params and inputs are in none; a value written `into` a param is that
+ * param's update, of its type. */
+static int verify_kernels(const gc_graph *g, gc_diag *d) {
+  int last = 0;
+  for (int i = 0; i < g->n_nodes; i++) {
+    const gc_node *n = g->nodes[i];
+    if (n->kernel < 0 || n->kernel > g->n_kernels) {
+      gc_diag_set(d, "kernel number %d is not one of the graph's %d kernels", n->kernel - 1, g->n_kernels);
+      return node_error(g, i, d);
+    }
+    if (n->kernel && gc_op_is_fed(n->op)) {
+      gc_diag_set(d, "a %s is in no kernel", gc_op_name(n->op));
+      return node_error(g, i, d);
+    }
+    bool resumes = n->kernel && n->kernel != last && (i == 0 || g->nodes[i - 1]->kernel != n->kernel);
+    if (resumes)
+      for (int j = 0; j < i; j++)
+        if (g->nodes[j]->kernel == n->kernel) {
+          gc_diag_set(d, "kernel @k%d is split: its nodes must be consecutive", n->kernel - 1);
+          return node_error(g, i, d);
+        }
+    if (n->kernel) last = n->kernel;
+    if (n->into) {
+      bool ok = false;
+      for (int u = 0; u < g->n_updates; u++) ok = ok || (g->updates[u].node == i && strcmp(g->updates[u].name, n->into) == 0);
+      if (!ok) {
+        gc_diag_set(d, "into=\"%s\": the value is not that param's update", n->into);
+        return node_error(g, i, d);
+      }
+    }
+  }
+  return 0;
+}
+
 int gc_verify(const gc_graph *g, gc_diag *d) {
   gc_diag local;
   if (!d) d = &local;
+  if (verify_kernels(g, d)) return -1;
   for (int i = 0; i < g->n_nodes; i++) {
     const gc_node *n = g->nodes[i];
     gc_type t;
