@@ -125,6 +125,24 @@ static int reduce_rows(lowerer *L, int r, const gc_type *F, const bool *ra, cons
   return red.n_iter == 2 ? next[1] : next[0];
 }
 
+/* The reduction node r at its own coordinates c (keepdims or not): the
+ * reduction loops emitted right here.  Used when r is read at coordinates
+ * other than the kernel's rows (a small reduction feeding layout ops). */
+int lw_reduce_at(lowerer *L, int r, const int *c) {
+  const gc_node *n = L->g->nodes[r];
+  const gc_type *F = &L->g->nodes[n->in[0]]->type;
+  bool ra[GC_MAX_RANK] = {0};
+  if (n->op == GC_OP_ARGMAX) ra[n->attrs.argmax.axis] = true;
+  else for (int a = 0; a < n->attrs.reduce.axes.n; a++) ra[n->attrs.reduce.axes.v[a]] = true;
+  int oc[GC_MAX_RANK], k = 0;
+  bool keep = n->type.rank == F->rank;
+  for (int a = 0; a < F->rank; a++) {
+    oc[a] = ra[a] ? lw_const(L, 0) : c[keep ? a : k];
+    if (!ra[a]) k++;
+  }
+  return reduce_rows(L, r, F, ra, oc);
+}
+
 /* Coordinates of reduction r's own result at outer coordinates oc. */
 static void reduced_coords(lowerer *L, int r, const gc_type *F, const bool *ra, const int *oc, int *rc) {
   const gc_node *n = L->g->nodes[r];

@@ -236,6 +236,7 @@ static int eval_node(lowerer *L, int id, const int *c) {
   case GC_OP_CONCAT: return eval_concat(L, n, c);
   default: break;
   }
+  if (gc_op_kind(n->op) == GC_KIND_REDUCE) return lw_reduce_at(L, id, c);
   if (gc_op_kind(n->op) == GC_KIND_ELEMENTWISE) {
     int in[3];
     if (n->n_in > 3) return lw_fail(L, "%s %%%d has %d operands", gc_op_name(n->op), id, n->n_in);

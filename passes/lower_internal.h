@@ -50,6 +50,10 @@ int lw_linear(lowerer *L, const int *c, const int64_t *strides, int rank);
  * dims, else through the linear index. */
 void lw_recoord(lowerer *L, const gc_type *from, const int *c, const gc_type *to, int *out);
 
+/* A reduction's value at its own coordinates, its loops emitted in place
+ * (lower.c). */
+int lw_reduce_at(lowerer *L, int r, const int *c);
+
 /* The loop buffer holding node id's value (made on first use). */
 int lw_buffer(lowerer *L, int id, bool written);
 

@@ -27,7 +27,7 @@ const gc_pass *gc_pass_find(const char *name) {
   return NULL;
 }
 
-const char *gc_pass_default_pipeline(void) { return "simplify,cse,dce"; }
+const char *gc_pass_default_pipeline(void) { return "simplify,cse,dce,fuse"; }
 
 void gc_pass_options_init(gc_pass_options *o) {
   memset(o, 0, sizeof *o);
@@ -59,6 +59,16 @@ static int unknown_pass(const char *name, gc_diag *d) {
     len += (size_t)snprintf(known + len, len < sizeof known ? sizeof known - len : 0, "%s%s", i ? ", " : "",
                             all_passes[i].name);
   return gc_diag_set(d, "unknown pass '%s' (known: %s)", name, known);
+}
+
+int gc_stage_names_check(const char *names, gc_diag *d) {
+  char buf[2048];
+  const char *list[MAX_PASSES];
+  int n = split(names, buf, sizeof buf, list, d);
+  for (int i = 0; i < n; i++)
+    if (!gc_pass_find(list[i]) && strcmp(list[i], "lower") && strcmp(list[i], "tile"))
+      return unknown_pass(list[i], d);
+  return n < 0 ? -1 : 0;
 }
 
 int gc_pipeline_check(const char *pipeline, gc_diag *d) {
@@ -184,8 +194,15 @@ gc_graph *gc_run_passes(gc_graph *g, const char *pipeline, const gc_pass_options
 
 gc_graph_stats gc_graph_stats_of(const gc_graph *g) {
   gc_graph_stats s = {.nodes = g->n_nodes, .flops = gc_graph_flops(g)};
-  for (int i = 0; i < g->n_nodes; i++)
-    if (gc_op_kind(g->nodes[i]->op) != GC_KIND_SOURCE) s.kernels++;
+  for (int i = 0; i < g->n_nodes; i++) {
+    const gc_node *n = g->nodes[i];
+    bool in_kernel = n->kernel > 0;
+    if (in_kernel ? i == 0 || g->nodes[i - 1]->kernel != n->kernel : !gc_op_is_source(n->op)) s.kernels++;
+    if (n->planned && !n->into) {
+      int64_t end = n->offset + (int64_t)(gc_type_numel_unchecked(&n->type) * (int64_t)gc_dtype_size(n->type.dtype));
+      if (end > s.peak_bytes) s.peak_bytes = end;
+    }
+  }
   return s;
 }
 

@@ -37,6 +37,9 @@ typedef struct gc_pass_options {
   int64_t mem_budget;         /* bytes; 0: none */
   /* plan */
   bool plan_inplace_updates;  /* updates may write their param's own buffer */
+  /* for the llvm backend (its lower and tile stages): */
+  bool no_cache;              /* compile every kernel, no object cache */
+  const char *emit_llvm, *emit_asm;   /* directories for each kernel's .ll / .s */
 } gc_pass_options;
 
 void gc_pass_options_init(gc_pass_options *o);
@@ -66,6 +69,9 @@ const char *gc_pass_default_pipeline(void);
 /* Check a pipeline string: every name a pass.  0, or -1 naming the unknown
  * pass and listing the known ones. */
 int gc_pipeline_check(const char *pipeline, gc_diag *d);
+/* The same for a list of names to dump after: passes, or the llvm
+ * backend's stages "lower" and "tile". */
+int gc_stage_names_check(const char *names, gc_diag *d);
 
 /* Run `pipeline` (NULL: the default) on g.  Takes g; returns the result or
  * NULL + message. */

@@ -12,6 +12,7 @@
 #include "tools/cli.h"
 #include "tools/model_cli.h"
 #include "tools/options.h"
+#include "tools/pass_cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ typedef struct {
   const char *output;  /* NULL: stdout */
   const char *grad;    /* append the backward graph of this output */
   gc_cli_model_flags model;
+  gc_cli_pass_flags passes;
 } opt_options;
 
 static const gc_opt flags[] = {
@@ -32,6 +34,7 @@ static const gc_opt flags[] = {
            "append the backward graph of the scalar output NAME; each\n"
            "gradient becomes an output \"grad.<param>\""),
     GC_OPT_INCLUDE_TABLE("model flags (with model:NAME)", opt_options, model, gc_cli_model_options),
+    GC_OPT_INCLUDE_TABLE("compiler flags", opt_options, passes, gc_cli_pass_options),
     GC_OPT_TABLE_END,
 };
 
@@ -40,8 +43,10 @@ static const gc_opt_spec spec = {
     .usage = "gc-opt FILE.gcir [-o OUT] [--grad OUTPUT]\n"
              "       gc-opt model:NAME [model flags] [-o OUT] [--grad OUTPUT]",
     .about = "Reads a graph in the gc text IR (FILE '-' reads stdin), or builds the\n"
-             "training graph (forward + loss) of a model from models/, verifies it and\n"
-             "prints it in canonical form (values renumbered %0, %1, ...).\n",
+             "training graph (forward + loss) of a model from models/, verifies it, runs\n"
+             "the pass pipeline on it (--passes; dumps go to stderr) and prints the\n"
+             "result in canonical form (values renumbered %0, %1, ...).  Every form it\n"
+             "prints, kernels and plans included, is a program gc-run runs.\n",
     .table = flags,
     .epilogue = "exit status: 0 success, 1 the graph or a file is bad, 2 bad usage\n",
 };
@@ -76,14 +81,26 @@ static gc_graph *load_input(const opt_options *o, int *rc) {
   return g;
 }
 
-/* Checks (and, later, rewrites) the graph; reports its own errors. */
-static int transform(gc_graph *g, const opt_options *o) {
+/* Checks the graph, appends the backward graph if asked, runs the passes;
+ * reports its own errors.  The graph it returns replaces g (NULL: failed). */
+static gc_graph *transform(gc_graph *g, const opt_options *o, int *rc) {
   gc_diag d = {.line = 0};
+  gc_pass_options po;
+  *rc = GC_EXIT_ERROR;
+  if (gc_cli_pass_setup(prog, &o->passes, stderr, &po)) {
+    *rc = GC_EXIT_USAGE;
+    return gc_graph_free(g), NULL;
+  }
   if (gc_verify(g, &d) || (o->grad && gc_grad_outputs(g, o->grad, &d) < 0)) {
     gc_cli_print_diag(gc_cli_display_name(o->input), NULL, 0, &d);
-    return -1;
+    return gc_graph_free(g), NULL;
   }
-  return 0;
+  if (!(g = gc_run_passes(g, o->passes.passes, &po, &d))) {   /* the passes free g on failure */
+    gc_cli_print_diag(gc_cli_display_name(o->input), NULL, 0, &d);
+    return NULL;
+  }
+  if (gc_cli_emit_dot(prog, &o->passes, g)) return gc_graph_free(g), NULL;
+  return g;
 }
 
 static int emit(const gc_graph *g, const opt_options *o) {
@@ -105,7 +122,8 @@ int main(int argc, char **argv) {
   if (rc) return rc == 1 ? GC_EXIT_OK : rc;
   gc_graph *g = load_input(&o, &rc);
   if (!g) return rc;
-  rc = transform(g, &o) || emit(g, &o) ? GC_EXIT_ERROR : GC_EXIT_OK;
+  if (!(g = transform(g, &o, &rc))) return rc;
+  rc = emit(g, &o) ? GC_EXIT_ERROR : GC_EXIT_OK;
   gc_graph_free(g);
   return rc;
 }

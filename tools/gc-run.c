@@ -16,6 +16,7 @@
 #include "tools/cli.h"
 #include "tools/model_cli.h"
 #include "tools/options.h"
+#include "tools/pass_cli.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ typedef struct {
   int threads, bench;                   /* 0: the cores; 0: run once */
   gc_opt_seed random_inputs;
   gc_cli_model_flags model;
+  gc_cli_pass_flags passes;
 } options;
 
 static const char prog[] = "gc-run";
@@ -48,6 +50,7 @@ static const gc_opt flags[] = {
            "fill the inputs I lacks: floats N(0,1); a model's\n"
            "token ids and labels uniform in [0, vocab)"),
     GC_OPT_INCLUDE_TABLE("model flags (with model:NAME)", options, model, gc_cli_model_options),
+    GC_OPT_INCLUDE_TABLE("compiler flags", options, passes, gc_cli_pass_options),
     GC_OPT_TABLE_END,
 };
 
@@ -132,12 +135,17 @@ static int run(gc_graph *g, const options *o, gc_tensor_map *params, const gc_te
   gc_tensor_map_init(&results);
   gc_compile_options co;
   gc_compile_options_init(&co);
+  gc_pass_options po;
+  if (gc_cli_pass_setup(prog, &o->passes, stderr, &po)) return GC_EXIT_USAGE;
   co.backend = o->backend;
   co.threads = o->threads;
+  co.passes = o->passes.passes;
+  co.pass_options = &po;
   gc_program *p = NULL;
   int rc = -1;
   if (o->grad && gc_grad_outputs(g, o->grad, &d) < 0) goto done;
   if (!(p = gc_compile(g, &co, &d))) goto done;
+  if (gc_cli_emit_dot(prog, &o->passes, gc_program_graph(p))) goto done;
   if (gc_program_set_params(p, params, true, &d) || gc_program_feed(p, inputs, &d)) goto done;
   if (o->bench) {
     gc_bench_result b;

@@ -3,6 +3,7 @@
  * option table and calls; what a run does is train/ (gc_train_main). */
 #include "tools/cli.h"
 #include "tools/options.h"
+#include "tools/pass_cli.h"
 #include "train/train.h"
 
 #include <stdio.h>
@@ -13,6 +14,7 @@ static const char *const prog = "gc-train";
 typedef struct {
   gc_train_opts train;
   bool list_models;
+  gc_cli_pass_flags passes;
 } train_flags;
 
 #define F(name, kind, field, value, help) GC_OPT(name, 0, kind, train_flags, train.field, value, help)
@@ -45,6 +47,7 @@ static const gc_opt flags[] = {
     F("top-p", GC_OPT_UNIT, top_p, "P", "nucleus sampling mass (default 0.95)"),
     GC_OPT("list-models", 0, GC_OPT_FLAG, train_flags, list_models, NULL,
            "list every preset with its parameter count"),
+    GC_OPT_INCLUDE_TABLE("compiler flags", train_flags, passes, gc_cli_pass_options),
     GC_OPT_TABLE_END,
 };
 #undef F
@@ -86,6 +89,10 @@ int main(int argc, char **argv) {
     return GC_EXIT_OK;
   }
   gc_diag d = {0};
+  gc_pass_options po;
+  if (gc_cli_pass_setup(prog, &f.passes, stderr, &po)) return GC_EXIT_USAGE;
+  f.train.passes = f.passes.passes;
+  f.train.pass_options = &po;
   f.train.catch_signals = true;
   rc = f.train.generate ? gc_train_generate_main(&f.train, &d) : gc_train_main(&f.train, &d);
   if (rc >= GC_TRAIN_STOPPED) fprintf(stderr, "%s: %s\n", prog, d.msg);

@@ -35,8 +35,10 @@ typedef struct {
   uint64_t seed;
   const char *data;               /* NULL: the bundled tinyshakespeare */
   long eval_every, save_every;
-  const char *backend;            /* "interp" */
+  const char *backend;            /* NULL: the default backend */
   int threads;
+  const char *passes;             /* NULL: the default pipeline */
+  const struct gc_pass_options *pass_options;   /* dumps and reports; NULL: none */
   const char *out;                /* NULL: runs/MODEL */
   bool resume, generate;
   const char *prompt;

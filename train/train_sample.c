@@ -57,6 +57,7 @@ static int recompute(gc_train_run *r, const gc_graph *g, int seq, int32_t *ids, 
   gc_compile_options_init(&o);
   o.backend = r->opts->backend;
   o.threads = r->opts->threads;
+  o.passes = r->opts->passes;
   gc_program *p = rc == 0 ? gc_compile(g, &o, d) : NULL;
   if (!p || gc_program_set_params(p, &r->params, true, d)) rc = -1;
   for (int i = 0; i < max_new && rc == 0; i++) {

@@ -1,6 +1,7 @@
 /* gc-train's setup: the model and optimizer configs, the corpus, the
  * tokenizer, the split and batch spec, the two graphs and the params. */
 #include "train/train.h"
+#include "passes/pass.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,8 +185,21 @@ int gc_train_compile(gc_train_run *r, gc_diag *d) {
   gc_compile_options_init(&o);
   o.backend = r->opts->backend;
   o.threads = r->opts->threads;
+  o.passes = r->opts->passes;
+  /* the training step's compile reports one stats line */
+  gc_pass_options train_po;
+  if (r->opts->pass_options) train_po = *r->opts->pass_options;
+  else gc_pass_options_init(&train_po), train_po.out = stdout;
+  train_po.stats = true;
+  o.pass_options = &train_po;
   r->train_prog = gc_compile(r->train_graph, &o, d);
   if (!r->train_prog || gc_program_set_params(r->train_prog, &r->params, true, d)) return -1;
+  o.pass_options = r->opts->pass_options;
+  if (o.pass_options && o.pass_options->stats) {   /* once is enough */
+    train_po = *o.pass_options;
+    train_po.stats = false;
+    o.pass_options = &train_po;
+  }
   r->eval_prog = gc_compile(r->eval_graph, &o, d);
   return r->eval_prog ? gc_program_share_params(r->eval_prog, r->train_prog, d) : -1;
 }

@@ -62,16 +62,19 @@ static bool bound(const gc_graph *g, int id) {
 }
 
 /* Node lists of the kernels, in execution order: kernel_of[node] (-1 for
- * none), and the nodes of kernel k at nodes[first[k] .. first[k+1]). */
+ * none), and the nodes of kernel k at nodes[first[k] .. first[k+1]).  A
+ * fused graph's kernels are runs of nodes with the same kernel number;
+ * any other node that computes something is a kernel of its own. */
 static int group(const gc_graph *g, int *kernel_of, int *nodes, int *first) {
   int k = 0, n = 0;
   for (int i = 0; i < g->n_nodes; i++) {
     const gc_node *nd = g->nodes[i];
     kernel_of[i] = -1;
-    if (gc_op_is_fed(nd->op) || (generated(nd->op) && !bound(g, i))) continue;
-    first[k] = n;
+    if (!nd->kernel && (gc_op_is_fed(nd->op) || (generated(nd->op) && !bound(g, i)))) continue;
+    bool same = nd->kernel && i > 0 && g->nodes[i - 1]->kernel == nd->kernel;
+    if (!same) first[k++] = n;
     nodes[n++] = i;
-    kernel_of[i] = k++;
+    kernel_of[i] = k - 1;
   }
   first[k] = n;
   return k;

@@ -1,0 +1,468 @@
+/* fuse: group the graph's nodes into kernels.
+ *
+ * Every node that computes something starts as its own kernel; kernels
+ * then merge along producer-consumer edges, in node order, whenever the
+ * merged kernel is one passes/lower.c can run as one loop nest:
+ *   loop   elementwise and layout ops and reductions that all reduce the
+ *          same axes of the same shape (a softmax, a norm, a cross-entropy
+ *          row, an optimizer update with several outputs);
+ *   dot    one dot whose operands are strided views of stored values (a
+ *          transpose feeding it is folded into its operand layout), with
+ *          elementwise ops on its result (bias, activation, residual,
+ *          scale) applied as each tile is stored;
+ *   index  a gather or a scatter_add, alone.
+ * A producer merges into its consumer only when every kernel reading the
+ * producer's values is that consumer, which never makes a cycle between
+ * kernels; merging repeats until nothing changes.  Cheap producers — small
+ * values (a few elements: step counters, bias corrections) and pure views
+ * (broadcast, reshape, transpose, slice) — are not kernels of their own:
+ * every kernel that reads one computes it again, which saves its buffer;
+ * one is stored only when an output, an update or an index op needs it.
+ * Constants, iota and rand_uniform are computed where they are used.
+ *
+ * The result lists each kernel's nodes consecutively, kernels in an order
+ * that respects their dependencies, with node->kernel set. */
+#include "passes/pass.h"
+#include "ir/rewrite.h"
+#include "ir/uses.h"
+#include "passes/view.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { CHEAP_ELEMENTS = 64, SMALL_REDUCTION = 16 };
+
+typedef struct {
+  const gc_graph *g;
+  gc_uses u;
+  int n;
+  bool *real;        /* a node of some kernel (not a source, not inlined) */
+  bool *inlined;     /* recomputed by each kernel reading it */
+  bool *stored;      /* an inlined node that also gets its own kernel */
+  bool *pure;        /* a function of the element's index alone (no loads) */
+  int *parent;       /* union-find over real nodes */
+  int *next, *head, *tail;   /* each group's members, a list from its root */
+  /* scratch for one legality check */
+  bool *in_set;
+  int *set, n_set;
+} fuser;
+
+static bool is_view(gc_op op) {
+  return op == GC_OP_BROADCAST || op == GC_OP_RESHAPE || op == GC_OP_TRANSPOSE || op == GC_OP_SLICE ||
+         op == GC_OP_STOP_GRADIENT;
+}
+
+static int find(fuser *f, int x) {
+  while (f->parent[x] != x) x = f->parent[x] = f->parent[f->parent[x]];
+  return x;
+}
+
+/* ---- which nodes are recomputed where they are read ---------------------- */
+
+static bool generated(const fuser *f, int x) {
+  gc_op op = f->g->nodes[x]->op;
+  return op == GC_OP_CONST || op == GC_OP_IOTA || op == GC_OP_RAND_UNIFORM || (f->inlined[x] && f->pure[x]);
+}
+
+/* Whether a dot's operand can be read in place: a strided view of a value
+ * that is stored (not computed in the reader). */
+static bool view_stop(int id, void *ctx) {
+  const fuser *f = ctx;
+  return !f->inlined[id] || f->real[id];
+}
+
+static void classify(fuser *f) {
+  const gc_graph *g = f->g;
+  for (int i = 0; i < f->n; i++) {
+    const gc_node *n = g->nodes[i];
+    gc_kind k = gc_op_kind(n->op);
+    if (gc_op_is_source(n->op)) continue;
+    bool movable = k == GC_KIND_ELEMENTWISE || k == GC_KIND_LAYOUT, pure = movable;
+    for (int j = 0; j < n->n_in; j++) pure = pure && generated(f, n->in[j]);
+    /* small values, views, and functions of the index alone (masks) */
+    bool cheap = movable && (gc_type_numel_unchecked(&n->type) <= CHEAP_ELEMENTS || is_view(n->op) || pure);
+    f->inlined[i] = cheap;
+    f->pure[i] = pure;
+    f->real[i] = !cheap;
+  }
+  /* a dot reads its operands in place: a chain of inlined views that is not
+   * one strided view is stored */
+  for (int i = 0; i < f->n; i++) {
+    const gc_node *n = g->nodes[i];
+    if (gc_op_kind(n->op) != GC_KIND_CONTRACT) continue;
+    for (int k = 0; k < 2; k++) {
+      gc_view v;
+      int o = n->in[k];
+      if (f->inlined[o] && !f->real[o] && (!gc_view_of(g, o, view_stop, f, &v) || !view_stop(v.base, f))) {
+        /* store the top of the chain; or, when the chain is a view of a
+         * computed (inlined) value, that value */
+        int x = gc_view_of(g, o, view_stop, f, &v) ? v.base : o;
+        f->stored[x] = f->real[x] = true;
+      }
+    }
+  }
+  /* an inlined value bound to an output or update, or read by an index op,
+   * is also stored by a kernel of its own */
+  for (int i = f->n - 1; i >= 0; i--) {
+    if (!f->inlined[i]) continue;
+    bool store = gc_uses_is_bound(&f->u, i);
+    const int *r = gc_uses_readers(&f->u, i);
+    for (int k = 0; k < gc_uses_count(&f->u, i) && !store; k++)
+      store = gc_op_kind(f->g->nodes[r[k]]->op) == GC_KIND_INDEX || f->stored[r[k]];
+    if (store) f->stored[i] = f->real[i] = true;
+  }
+}
+
+/* ---- the nodes of a would-be kernel --------------------------------------- */
+
+/* Add x (and the inlined nodes it reads, transitively) to the set. */
+static void add_closure(fuser *f, int x) {
+  if (f->in_set[x]) return;
+  f->in_set[x] = true;
+  f->set[f->n_set++] = x;
+  const gc_node *n = f->g->nodes[x];
+  for (int k = 0; k < n->n_in; k++)
+    if (f->inlined[n->in[k]] && !f->real[n->in[k]] && !f->in_set[n->in[k]]) add_closure(f, n->in[k]);
+}
+
+static void clear_set(fuser *f) {
+  for (int i = 0; i < f->n_set; i++) f->in_set[f->set[i]] = false;
+  f->n_set = 0;
+}
+
+/* The set of groups a and b (roots) with their inlined producers. */
+static void gather(fuser *f, int a, int b) {
+  clear_set(f);
+  for (int x = f->head[a]; x >= 0; x = f->next[x]) add_closure(f, x);
+  if (b >= 0)
+    for (int x = f->head[b]; x >= 0; x = f->next[x]) add_closure(f, x);
+}
+
+/* A node of the set whose value leaves it (read outside, or bound). */
+static bool leaves(fuser *f, int x) {
+  if (gc_uses_is_bound(&f->u, x) && (f->real[x])) return true;
+  const int *r = gc_uses_readers(&f->u, x);
+  for (int k = 0; k < gc_uses_count(&f->u, x); k++)
+    if (!f->in_set[r[k]] && f->real[x]) return true;
+  return false;
+}
+
+static bool in_set_stop(int id, void *ctx) { return !((fuser *)ctx)->in_set[id]; }
+
+/* ---- legality --------------------------------------------------------------- */
+
+static bool legal_dot(fuser *f, int dot) {
+  const gc_graph *g = f->g;
+  const gc_node *d = g->nodes[dot];
+  for (int k = 0; k < 2; k++) {
+    gc_view v;
+    if (f->in_set[d->in[k]] && (!gc_view_of(g, d->in[k], in_set_stop, f, &v) || f->in_set[v.base])) return false;
+  }
+  for (int i = 0; i < f->n_set; i++) {
+    int x = f->set[i];
+    gc_kind k = gc_op_kind(g->nodes[x]->op);
+    if (x != dot && (k == GC_KIND_REDUCE || k == GC_KIND_CONTRACT || k == GC_KIND_INDEX)) return false;
+    if (leaves(f, x) && !gc_shape_equal(&g->nodes[x]->type, &d->type)) return false;
+    /* an epilogue op reads the dot's value at the element being stored */
+    if (x != dot && !is_view(g->nodes[x]->op) && gc_op_kind(g->nodes[x]->op) != GC_KIND_ELEMENTWISE) return false;
+  }
+  return true;
+}
+
+static int64_t numel(const gc_graph *g, int x) { return gc_type_numel_unchecked(&g->nodes[x]->type); }
+
+/* The shape with the size-1 dims dropped equals another's. */
+static bool same_squeezed(const gc_type *a, const gc_type *b) {
+  int i = 0, j = 0;
+  for (;;) {
+    while (i < a->rank && a->dims[i] == 1) i++;
+    while (j < b->rank && b->dims[j] == 1) j++;
+    if (i == a->rank || j == b->rank) return i == a->rank && j == b->rank;
+    if (a->dims[i++] != b->dims[j++]) return false;
+  }
+}
+
+static bool legal_loop(fuser *f) {
+  const gc_graph *g = f->g;
+  int first_reduce = -1;
+  bool ra[GC_MAX_RANK] = {0};
+  gc_type F = {0};
+  for (int i = 0; i < f->n_set; i++) {
+    const gc_node *n = g->nodes[f->set[i]];
+    gc_kind k = gc_op_kind(n->op);
+    if (k == GC_KIND_CONTRACT || k == GC_KIND_INDEX) return false;
+    if (k != GC_KIND_REDUCE) continue;
+    bool r[GC_MAX_RANK] = {0};
+    if (n->op == GC_OP_ARGMAX) r[n->attrs.argmax.axis] = true;
+    else for (int a = 0; a < n->attrs.reduce.axes.n; a++) r[n->attrs.reduce.axes.v[a]] = true;
+    const gc_type *in = &g->nodes[n->in[0]]->type;
+    if (first_reduce < 0) {
+      first_reduce = f->set[i];
+      F = *in;
+      memcpy(ra, r, sizeof ra);
+    } else if (!gc_shape_equal(in, &F) || memcmp(r, ra, sizeof ra)) {
+      return false;
+    }
+  }
+  int64_t full = 0, outer = 0;
+  if (first_reduce >= 0) {
+    full = gc_type_numel_unchecked(&F);
+    outer = numel(g, first_reduce);
+  }
+  for (int i = 0; i < f->n_set; i++) {
+    int x = f->set[i];
+    const gc_node *n = g->nodes[x];
+    if (leaves(f, x)) {
+      if (first_reduce >= 0 ? numel(g, x) != full && numel(g, x) != outer : full && numel(g, x) != full)
+        return false;
+      if (first_reduce < 0) full = numel(g, x);
+    }
+    /* a reduction's value is read per row: as it is, broadcast back over
+     * the reduced axes, or reshaped without moving elements (a small
+     * reduction may be recomputed wherever it is read) */
+    if (gc_op_kind(n->op) == GC_KIND_REDUCE && full / (outer ? outer : 1) > SMALL_REDUCTION) {
+      const int *r = gc_uses_readers(&f->u, x);
+      for (int k = 0; k < gc_uses_count(&f->u, x); k++) {
+        const gc_node *c = g->nodes[r[k]];
+        if (!f->in_set[r[k]]) continue;
+        bool ok = (gc_op_kind(c->op) == GC_KIND_ELEMENTWISE && numel(g, r[k]) == outer) ||
+                  (c->op == GC_OP_BROADCAST && same_squeezed(&c->type, &F)) ||
+                  (c->op == GC_OP_RESHAPE && same_squeezed(&c->type, &n->type));
+        if (!ok) return false;
+      }
+    }
+  }
+  return true;
+}
+
+/* The set can be one kernel. */
+static bool legal(fuser *f) {
+  int dot = -1, index = 0;
+  for (int i = 0; i < f->n_set; i++) {
+    gc_kind k = gc_op_kind(f->g->nodes[f->set[i]]->op);
+    if (k == GC_KIND_CONTRACT) dot = dot < 0 ? f->set[i] : -2;
+    if (k == GC_KIND_INDEX) index++;
+  }
+  if (dot == -2) return false;
+  if (index) return f->n_set == 1;
+  return dot >= 0 ? legal_dot(f, dot) : legal_loop(f);
+}
+
+/* ---- merging ------------------------------------------------------------------ */
+
+/* Every kernel reading x (through inlined nodes) is group a or b. */
+static bool read_only_by(fuser *f, int x, int a, int b) {
+  const int *r = gc_uses_readers(&f->u, x);
+  for (int k = 0; k < gc_uses_count(&f->u, x); k++) {
+    int c = r[k];
+    if (f->real[c]) {
+      int gc = find(f, c);
+      if (gc != a && gc != b) return false;
+    }
+    if (f->inlined[c] && !f->real[c] && !read_only_by(f, c, a, b)) return false;
+  }
+  return true;
+}
+
+static void unite(fuser *f, int into, int from) {
+  f->parent[from] = into;
+  f->next[f->tail[into]] = f->head[from];
+  f->tail[into] = f->tail[from];
+}
+
+/* Try to merge producer group p into consumer group c. */
+static bool try_merge(fuser *f, int p, int c) {
+  for (int x = f->head[p]; x >= 0; x = f->next[x])
+    if (!read_only_by(f, x, p, c)) return false;
+  gather(f, p, c);
+  if (!legal(f)) return false;
+  unite(f, c, p);
+  return true;
+}
+
+/* The groups whose values node x reads, directly or through inlined nodes,
+ * tried as producers of group c. */
+static bool merge_operands(fuser *f, int x, int c) {
+  const gc_node *n = f->g->nodes[x];
+  bool merged = false;
+  for (int k = 0; k < n->n_in; k++) {
+    int o = n->in[k];
+    if (f->inlined[o] && !f->stored[o]) {
+      merged |= merge_operands(f, o, c);
+      continue;
+    }
+    if (!f->real[o]) continue;
+    int p = find(f, o);
+    if (p != find(f, c) && try_merge(f, p, find(f, c))) merged = true;
+  }
+  return merged;
+}
+
+static void group_all(fuser *f) {
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int x = f->n - 1; x >= 0; x--)
+      if (f->real[x] && merge_operands(f, x, x)) changed = true;
+  }
+}
+
+/* ---- the new graph --------------------------------------------------------------- */
+
+typedef struct {
+  fuser *f;
+  gc_rebuild r;
+  int *copy;          /* an inlined node's copy in the kernel being emitted */
+} emitter;
+
+/* The new id of old node x as read from inside the kernel being emitted. */
+static int new_operand(emitter *e, int x) {
+  if (e->f->inlined[x] && !e->f->real[x] && e->copy[x] >= 0) return e->copy[x];
+  return gc_rebuild_id(&e->r, x);
+}
+
+static int emit_copy(emitter *e, int x, int kernel) {
+  const gc_node *n = e->f->g->nodes[x];
+  int in[64];
+  for (int k = 0; k < n->n_in && k < 64; k++) in[k] = new_operand(e, n->in[k]);
+  int id = gc_rebuild_emit(&e->r, x, n->op, in, n->n_in, &n->attrs, &n->type);
+  if (id >= 0) e->r.em.g->nodes[id]->kernel = kernel;
+  return id;
+}
+
+/* Emit group root's kernel: its inlined producers, then its members, in node order. */
+static void emit_group(emitter *e, int root, int kernel) {
+  fuser *f = e->f;
+  gather(f, root, -1);
+  int *nodes = f->set, n = f->n_set;
+  /* node order */
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && nodes[j - 1] > nodes[j]; j--) {
+      int t = nodes[j];
+      nodes[j] = nodes[j - 1];
+      nodes[j - 1] = t;
+    }
+  for (int i = 0; i < n; i++) {
+    int x = nodes[i];
+    if (f->real[x] && find(f, x) == root) {
+      int id = emit_copy(e, x, kernel);
+      gc_rebuild_map(&e->r, x, id);
+    } else {
+      e->copy[x] = emit_copy(e, x, kernel);
+    }
+  }
+  for (int i = 0; i < n; i++) e->copy[nodes[i]] = -1;
+}
+
+/* The units of emission: each group (by its root) and each source node.
+ * unit_deps: for each unit, the units it reads (through inlined nodes). */
+static bool is_unit(const fuser *f, int i) {
+  return f->real[i] ? f->parent[i] == i : gc_op_is_source(f->g->nodes[i]->op);
+}
+
+static int unit_of(fuser *f, int x) { return f->real[x] ? find(f, x) : x; }
+
+/* The closure of unit u into f->set. */
+static void unit_closure(fuser *f, int u) {
+  if (f->real[u]) {
+    gather(f, u, -1);
+  } else {
+    clear_set(f);
+    f->in_set[u] = true;
+    f->set[f->n_set++] = u;
+  }
+}
+
+static gc_graph *emit_all(fuser *f, gc_diag *d) {
+  const gc_graph *g = f->g;
+  int n = f->n;
+  emitter e = {.f = f};
+  e.copy = malloc(sizeof(int) * (size_t)(n + 1));
+  int *indeg = calloc((size_t)n + 1, sizeof(int)), *seen = malloc(sizeof(int) * (size_t)(n + 1));
+  int *adj_first = calloc((size_t)n + 2, sizeof(int)), *adj = NULL, n_adj = 0, cap_adj = 0;
+  int *edge_from = NULL, *edge_to = NULL;
+  bool *done = calloc((size_t)n + 1, sizeof(bool));
+  if (!e.copy || !indeg || !seen || !adj_first || !done || gc_rebuild_begin(&e.r, g, d)) {
+    free(e.copy), free(indeg), free(seen), free(adj_first), free(done);
+    return gc_diag_set(d, "out of memory"), NULL;
+  }
+  for (int i = 0; i < n; i++) e.copy[i] = -1, seen[i] = -1;
+  /* edges dep -> unit, deduplicated per unit */
+  for (int u = 0; u < n; u++) {
+    if (!is_unit(f, u)) continue;
+    unit_closure(f, u);
+    for (int s = 0; s < f->n_set; s++) {
+      const gc_node *nd = g->nodes[f->set[s]];
+      for (int k = 0; k < nd->n_in; k++) {
+        int o = nd->in[k];
+        if (f->inlined[o] && !f->real[o]) continue;
+        int v = unit_of(f, o);
+        if (v == u || seen[v] == u) continue;
+        seen[v] = u;
+        if (n_adj == cap_adj) {
+          cap_adj = cap_adj ? 2 * cap_adj : 1024;
+          edge_from = realloc(edge_from, sizeof(int) * (size_t)cap_adj);
+          edge_to = realloc(edge_to, sizeof(int) * (size_t)cap_adj);
+          if (!edge_from || !edge_to) abort();
+        }
+        edge_from[n_adj] = v, edge_to[n_adj++] = u;
+        indeg[u]++;
+      }
+    }
+  }
+  /* successors of each unit, CSR */
+  for (int i = 0; i < n_adj; i++) adj_first[edge_from[i] + 1]++;
+  for (int i = 0; i < n; i++) adj_first[i + 1] += adj_first[i];
+  adj = malloc(sizeof(int) * (size_t)(n_adj + 1));
+  int *fill = calloc((size_t)n + 1, sizeof(int));
+  if (!adj || !fill) abort();
+  for (int i = 0; i < n_adj; i++) adj[adj_first[edge_from[i]] + fill[edge_from[i]]++] = edge_to[i];
+  /* Kahn's algorithm, always the ready unit with the smallest root first */
+  int kernels = 0, units = 0, emitted = 0, lowest = 0;
+  for (int i = 0; i < n; i++) units += is_unit(f, i);
+  while (emitted < units && !e.r.em.failed) {
+    int u = -1;
+    for (int i = lowest; i < n && u < 0; i++)
+      if (is_unit(f, i) && !done[i] && indeg[i] == 0) u = i;
+    if (u < 0) break;
+    while (lowest < n && (!is_unit(f, lowest) || done[lowest])) lowest++;
+    done[u] = true;
+    emitted++;
+    if (f->real[u]) emit_group(&e, u, ++kernels);
+    else gc_rebuild_copy(&e.r, u);
+    for (int k = adj_first[u]; k < adj_first[u + 1]; k++) indeg[adj[k]]--;
+  }
+  free(e.copy), free(indeg), free(seen), free(adj_first), free(done), free(adj), free(fill), free(edge_from), free(edge_to);
+  if (emitted < units && !e.r.em.failed) gc_emitter_fail(&e.r.em, "fuse: the kernels depend on each other in a cycle");
+  gc_graph *out = gc_rebuild_finish(&e.r);
+  if (out) out->n_kernels = kernels;
+  return out;
+}
+
+gc_graph *gc_pass_fuse(gc_graph *g, gc_pass_ctx *ctx) {
+  fuser f = {.g = g, .n = g->n_nodes};
+  int n = g->n_nodes;
+  if (gc_uses_init(&f.u, g, ctx->d)) return NULL;
+  f.real = calloc((size_t)n + 1, sizeof(bool));
+  f.inlined = calloc((size_t)n + 1, sizeof(bool));
+  f.stored = calloc((size_t)n + 1, sizeof(bool));
+  f.pure = calloc((size_t)n + 1, sizeof(bool));
+  f.in_set = calloc((size_t)n + 1, sizeof(bool));
+  f.parent = malloc(sizeof(int) * (size_t)(n + 1));
+  f.next = malloc(sizeof(int) * (size_t)(n + 1));
+  f.head = malloc(sizeof(int) * (size_t)(n + 1));
+  f.tail = malloc(sizeof(int) * (size_t)(n + 1));
+  f.set = malloc(sizeof(int) * (size_t)(n + 1));
+  gc_graph *out = NULL;
+  if (f.real && f.inlined && f.stored && f.pure && f.in_set && f.parent && f.next && f.head && f.tail && f.set) {
+    for (int i = 0; i < n; i++) f.parent[i] = f.head[i] = f.tail[i] = i, f.next[i] = -1;
+    classify(&f);
+    group_all(&f);
+    out = emit_all(&f, ctx->d);
+  } else {
+    gc_diag_set(ctx->d, "out of memory");
+  }
+  gc_uses_free(&f.u);
+  free(f.real), free(f.inlined), free(f.stored), free(f.pure), free(f.in_set), free(f.parent), free(f.next), free(f.head),
+      free(f.tail), free(f.set);
+  return out;
+}

@@ -1,0 +1,29 @@
+/* tools/pass_cli.h — the compiler flags gc-opt, gc-run and gc-train share
+ * (one option table each includes): the pass pipeline, IR dumps, timing,
+ * stats, Graphviz output, the memory budget and the LLVM backend's cache
+ * and emitted files. */
+#ifndef GC_TOOLS_PASS_CLI_H
+#define GC_TOOLS_PASS_CLI_H
+
+#include "backends/backend.h"
+#include "passes/pass.h"
+#include "tools/options.h"
+
+typedef struct {
+  const char *passes;                 /* NULL: the default pipeline */
+  bool print_after_all, print_before_all, print_after_change, time_passes, stats, no_cache;
+  const char *print_after, *print_before, *dump_dir, *emit_dot, *dot_filter, *mem_budget;
+  const char *emit_llvm, *emit_asm;
+} gc_cli_pass_flags;
+
+extern const gc_opt gc_cli_pass_options[];
+
+/* The pass options the flags ask for (out: where dumps go), or -1 after
+ * printing a usage error (a bad --mem-budget or pipeline). */
+int gc_cli_pass_setup(const char *prog, const gc_cli_pass_flags *f, FILE *out, gc_pass_options *o);
+
+/* --emit-dot FILE: the graph as Graphviz (kernels as clusters).  0, or -1
+ * after printing the error. */
+int gc_cli_emit_dot(const char *prog, const gc_cli_pass_flags *f, const gc_graph *g);
+
+#endif
