@@ -46,6 +46,7 @@ typedef struct {
                           * default pipeline; "": none (the graph as built) */
   const struct gc_pass_options *pass_options;   /* dumps, stats; NULL: none */
   int threads;           /* worker threads; 0: the cores available */
+  bool profile;          /* time each kernel (gc_program_profile) */
 } gc_compile_options;
 
 void gc_compile_options_init(gc_compile_options *o);
@@ -62,6 +63,10 @@ typedef struct gc_backend {
    * write every update into its param's slot after all reads. */
   int (*run)(gc_program *p, void *state, gc_diag *d);
   void (*release)(void *state);
+  /* Optional: print the per-kernel profile gathered so far (compiled with
+   * profile set): the kernels by time, with their label, FLOPs and rate;
+   * out NULL: clear it. */
+  void (*profile)(const gc_program *p, const void *state, FILE *out, int top);
 } gc_backend;
 
 /* The backend named `name`; NULL + message listing the known ones. */
@@ -118,6 +123,11 @@ int gc_program_run(gc_program *p, gc_diag *d);
 
 /* Put a copy of every output into out under its name (replacing). */
 int gc_program_get_outputs(const gc_program *p, gc_tensor_map *out, gc_diag *d);
+
+/* The backend's per-kernel profile (see gc_backend.profile), the `top`
+ * kernels; a line saying there is none when the backend keeps none.  With
+ * out NULL: start the profile afresh (after a warm-up run). */
+void gc_program_profile(const gc_program *p, FILE *out, int top);
 
 /* Figures about a program, for --bench and --stats. */
 typedef struct {

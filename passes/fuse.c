@@ -59,6 +59,16 @@ static int find(fuser *f, int x) {
 
 /* ---- which nodes are recomputed where they are read ---------------------- */
 
+/* Ops worth computing once rather than wherever their value is read. */
+static bool costly(gc_op op) {
+  switch (op) {
+  case GC_OP_EXP: case GC_OP_LOG: case GC_OP_TANH: case GC_OP_SIGMOID: case GC_OP_ERF: case GC_OP_SIN:
+  case GC_OP_COS: case GC_OP_POW: case GC_OP_SQRT: case GC_OP_RSQRT: case GC_OP_RECIP: case GC_OP_DIV:
+    return true;
+  default: return false;
+  }
+}
+
 static bool generated(const fuser *f, int x) {
   gc_op op = f->g->nodes[x]->op;
   return op == GC_OP_CONST || op == GC_OP_IOTA || op == GC_OP_RAND_UNIFORM || (f->inlined[x] && f->pure[x]);
@@ -77,7 +87,7 @@ static void classify(fuser *f) {
     const gc_node *n = g->nodes[i];
     gc_kind k = gc_op_kind(n->op);
     if (gc_op_is_source(n->op)) continue;
-    bool movable = k == GC_KIND_ELEMENTWISE || k == GC_KIND_LAYOUT, pure = movable;
+    bool movable = k == GC_KIND_ELEMENTWISE || k == GC_KIND_LAYOUT, pure = movable && !costly(n->op);
     for (int j = 0; j < n->n_in; j++) pure = pure && generated(f, n->in[j]);
     /* small values, views, and functions of the index alone (masks) */
     bool cheap = movable && (gc_type_numel_unchecked(&n->type) <= CHEAP_ELEMENTS || is_view(n->op) || pure);

@@ -26,6 +26,7 @@
 typedef struct {
   const char *graph, *params, *inputs, *out, *grad, *backend;
   int threads, bench;                   /* 0: the cores; 0: run once */
+  bool profile;
   gc_opt_seed random_inputs;
   gc_cli_model_flags model;
   gc_cli_pass_flags passes;
@@ -46,6 +47,9 @@ static const gc_opt flags[] = {
            "run once to warm up, then N times, and print one line:\n"
            "median_ms= min_ms= gflops= compile_ms= peak_rss_mb=\n"
            "(--out is then optional)"),
+    GC_OPT("profile", 0, GC_OPT_FLAG, options, profile, NULL,
+           "with --bench: time each kernel and print the slowest with their\n"
+           "label, MFLOP, GFLOP/s and GB/s (llvm backend)"),
     GC_OPT("random-inputs", 0, GC_OPT_SEED_OPT, options, random_inputs, "SEED",
            "fill the inputs I lacks: floats N(0,1); a model's\n"
            "token ids and labels uniform in [0, vocab)"),
@@ -140,6 +144,7 @@ static int run(gc_graph *g, const options *o, gc_tensor_map *params, const gc_te
   co.backend = o->backend;
   co.threads = o->threads;
   co.passes = o->passes.passes;
+  co.profile = o->profile;
   co.pass_options = &po;
   gc_program *p = NULL;
   int rc = -1;
@@ -151,6 +156,7 @@ static int run(gc_graph *g, const options *o, gc_tensor_map *params, const gc_te
     gc_bench_result b;
     if (gc_program_bench(p, o->bench, &b, &d)) goto done;
     gc_bench_print(stdout, &b);
+    if (o->profile) gc_program_profile(p, stdout, 25);
   } else if (gc_program_run(p, &d)) {
     goto done;
   }

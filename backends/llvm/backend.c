@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { MAX_STEPS = 16 };
 
@@ -34,6 +35,11 @@ typedef struct {
   gc_kernel_step steps[MAX_STEPS];
   void *fns[MAX_STEPS][2];    /* step fn, or GEMM ukr + epi */
   int64_t work;               /* elements written: small kernels run on one thread */
+  /* profile */
+  const char *label;          /* a label of its nodes */
+  double flops, bytes;        /* per run */
+  double seconds;             /* summed over runs */
+  int64_t runs;
 } kernel;
 
 typedef struct {
@@ -47,6 +53,7 @@ typedef struct {
   void **value;               /* node -> address (arena or slot), NULL for generated values */
   void **scratch;             /* per worker, for GEMMs */
   int64_t err[2];
+  bool profile;
 } llvm_state;
 
 /* ---- kernels of the graph -------------------------------------------------- */
@@ -113,6 +120,21 @@ static void release(void *state) {
   free(s);
 }
 
+/* One node's FLOPs, as gc_graph_flops counts them. */
+static double node_flops(const gc_graph *g, int id) {
+  const gc_node *n = g->nodes[id];
+  double out = (double)gc_type_numel_unchecked(&n->type);
+  switch (gc_op_kind(n->op)) {
+  case GC_KIND_CONTRACT: {
+    const gc_type *a = &g->nodes[n->in[0]]->type;
+    return 2.0 * out * (double)(n->attrs.dot.transpose_a ? a->dims[a->rank - 2] : a->dims[a->rank - 1]);
+  }
+  case GC_KIND_REDUCE: return (double)gc_type_numel_unchecked(&g->nodes[n->in[0]]->type);
+  case GC_KIND_ELEMENTWISE: return n->op == GC_OP_STOP_GRADIENT ? 0 : out;
+  default: return 0;
+  }
+}
+
 /* Lower and tile every kernel. */
 static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const int *first, gc_diag *d) {
   gc_tile_target t = {s->host.vector_bits, s->host.l1d_bytes, s->host.l2_bytes};
@@ -121,14 +143,22 @@ static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const i
     char name[64];
     snprintf(name, sizeof name, "k%d", k);
     gc_kernel_ref ref = {g, nodes + first[k], first[k + 1] - first[k], name};
+    for (int i = first[k]; i < first[k + 1]; i++) {
+      const gc_node *nd = g->nodes[nodes[i]];
+      if (!kn->label && nd->label) kn->label = nd->label;
+      kn->flops += node_flops(g, nodes[i]);
+    }
     if (!(kn->buffer_nodes = malloc(sizeof(int) * ((size_t)g->n_nodes + 1)))) return gc_diag_set(d, "out of memory");
     if (!(kn->fn = gc_lower_kernel(&ref, kn->buffer_nodes, d))) return -1;
     gc_tile_loop_fn(kn->fn, &t);
     kn->n_steps = gc_kernel_steps(kn->fn, kn->steps, MAX_STEPS);
     if (kn->n_steps < 0) return gc_diag_set(d, "kernel %s has more than %d steps", name, MAX_STEPS);
     if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + 1, sizeof *kn->bufs))) return gc_diag_set(d, "out of memory");
-    for (int b = 0; b < kn->fn->n_buffers; b++)
-      if (kn->fn->buffers[b].written) kn->work += kn->fn->buffers[b].elements;
+    for (int b = 0; b < kn->fn->n_buffers; b++) {
+      const gc_loop_buffer *lb = &kn->fn->buffers[b];
+      if (lb->written && !lb->local) kn->work += lb->elements;
+      if (!lb->local) kn->bytes += (double)lb->elements * (double)gc_dtype_size(lb->dtype);
+    }
   }
   return 0;
 }
@@ -221,6 +251,7 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
   int *kernel_of = malloc(sizeof(int) * ((size_t)n + 1)), *nodes = malloc(sizeof(int) * ((size_t)n + 1));
   int *first = malloc(sizeof(int) * ((size_t)n + 2));
   s->value = calloc((size_t)n + 1, sizeof *s->value);
+  s->profile = o->profile;
   int rc = kernel_of && nodes && first && s->value ? 0 : gc_diag_set(d, "out of memory");
   if (rc == 0) rc = gc_host_detect(&s->host, d);
   if (rc == 0 && !(s->pool = gc_pool_new(o->threads))) rc = gc_diag_set(d, "cannot start the thread pool");
@@ -249,6 +280,12 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
 }
 
 /* ---- running ------------------------------------------------------------------- */
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 typedef struct {
   gc_step_fn *fn;
@@ -285,6 +322,7 @@ static int run(gc_program *p, void *state, gc_diag *d) {
   s->err[0] = s->err[1] = 0;
   for (int k = 0; k < s->n_kernels; k++) {
     kernel *kn = &s->kernels[k];
+    double t0 = s->profile ? now_seconds() : 0;
     for (int b = 0; b < kn->fn->n_buffers; b++)
       if (!kn->fn->buffers[b].local) kn->bufs[b] = address(s, p, kn->buffer_nodes[b]);
     for (int i = 0; i < kn->n_steps; i++) {
@@ -301,6 +339,10 @@ static int run(gc_program *p, void *state, gc_diag *d) {
       }
       if (s->err[0]) return error_message(kn, s->err, d);
     }
+    if (s->profile) {
+      kn->seconds += now_seconds() - t0;
+      kn->runs++;
+    }
   }
   for (int i = 0; i < p->n_outputs; i++) {
     void *from = address(s, p, p->outputs[i].node);
@@ -314,10 +356,51 @@ static int run(gc_program *p, void *state, gc_diag *d) {
   return 0;
 }
 
+static int by_time(const void *a, const void *b) {
+  const kernel *x = *(const kernel *const *)a, *y = *(const kernel *const *)b;
+  return x->seconds < y->seconds ? 1 : x->seconds > y->seconds ? -1 : 0;
+}
+
+static void profile(const gc_program *p, const void *state, FILE *out, int top) {
+  llvm_state *s = (llvm_state *)state;
+  (void)p;
+  if (!out) {   /* reset */
+    for (int k = 0; k < s->n_kernels; k++) s->kernels[k].seconds = 0, s->kernels[k].runs = 0;
+    return;
+  }
+  const kernel **order = malloc(sizeof *order * ((size_t)s->n_kernels + 1));
+  if (!order) return;
+  double total = 0;
+  int64_t runs = 0;
+  for (int k = 0; k < s->n_kernels; k++) {
+    order[k] = &s->kernels[k];
+    total += s->kernels[k].seconds;
+    if (s->kernels[k].runs > runs) runs = s->kernels[k].runs;
+  }
+  if (!runs) {
+    fprintf(out, "profile: no runs timed (compile with profiling on)\n");
+    free(order);
+    return;
+  }
+  qsort(order, (size_t)s->n_kernels, sizeof *order, by_time);
+  fprintf(out, "profile: %d kernels, %.3f ms per run (%lld runs)\n", s->n_kernels, 1e3 * total / (double)runs,
+          (long long)runs);
+  fprintf(out, "%8s %6s %9s %9s %8s  %-6s %s\n", "ms/run", "share", "MFLOP", "GFLOP/s", "GB/s", "kernel", "label");
+  for (int i = 0; i < s->n_kernels && i < top; i++) {
+    const kernel *kn = order[i];
+    double sec = kn->seconds / (double)(kn->runs ? kn->runs : 1);
+    fprintf(out, "%8.3f %5.1f%% %9.2f %9.2f %8.2f  %-6s %s\n", 1e3 * sec, 100 * kn->seconds / total,
+            kn->flops / 1e6, sec > 0 ? kn->flops / sec / 1e9 : 0, sec > 0 ? kn->bytes / sec / 1e9 : 0,
+            kn->fn->name, kn->label ? kn->label : "");
+  }
+  free(order);
+}
+
 const gc_backend gc_backend_llvm = {
     .name = "llvm",
     .description = "kernels lowered to loops, compiled by LLVM for this CPU, run on a thread pool",
     .compile = compile,
     .run = run,
     .release = release,
+    .profile = profile,
 };

@@ -26,6 +26,7 @@ int gc_program_bench(gc_program *p, int runs, gc_bench_result *r, gc_diag *d) {
   double *ms = malloc(sizeof *ms * (size_t)runs);
   if (!ms) return gc_diag_set(d, "out of memory");
   int rc = gc_program_run(p, d);   /* warm-up */
+  gc_program_profile(p, NULL, 0);
   uint64_t allocs = gc_alloc_count();
   for (int i = 0; rc == 0 && i < runs; i++) {
     double t0 = now_ms();

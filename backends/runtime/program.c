@@ -3,6 +3,7 @@
 #include "backends/runtime/program.h"
 #include "backends/runtime/alloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -200,6 +201,11 @@ const gc_tensor *gc_program_output(const gc_program *p, const char *name) {
 }
 
 int gc_program_run(gc_program *p, gc_diag *d) { return p->backend->run(p, p->state, d); }
+
+void gc_program_profile(const gc_program *p, FILE *out, int top) {
+  if (p->backend->profile) p->backend->profile(p, p->state, out, top);
+  else if (out) fprintf(out, "profile: the %s backend keeps no per-kernel profile\n", p->backend->name);
+}
 
 /* ---- figures ----------------------------------------------------------- */
 
