@@ -63,8 +63,12 @@ gc_val gc_swiglu_mlp(gc_builder *b, gc_val x, const char *name, int64_t hidden, 
 /* ---- softmax ----------------------------------------------------------- */
 
 /* x - max(x, axis), the max kept as a broadcastable dim. */
+/* x minus its maximum along axis, for a stable exp.  The maximum is a
+ * constant as far as gradients go (softmax does not depend on the shift),
+ * so the backward graph has no reduce_max adjoint to compute and the
+ * masked scores need not be kept for it. */
 static gc_val shifted(gc_builder *b, gc_val x, int axis) {
-  return gc_sub(b, x, gc_max_reduce(b, x, 1, &axis, true));
+  return gc_sub(b, x, gc_stop_gradient(b, gc_max_reduce(b, x, 1, &axis, true)));
 }
 
 gc_val gc_softmax(gc_builder *b, gc_val x, int axis) {

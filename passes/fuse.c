@@ -42,6 +42,7 @@ typedef struct {
   bool *pure;        /* a function of the element's index alone (no loads) */
   int *parent;       /* union-find over real nodes */
   int *next, *head, *tail;   /* each group's members, a list from its root */
+  int *lo, *hi;              /* each group's first and last node */
   /* scratch for one legality check */
   bool *in_set;
   int *set, n_set;
@@ -148,14 +149,21 @@ static void gather(fuser *f, int a, int b) {
     for (int x = f->head[b]; x >= 0; x = f->next[x]) add_closure(f, x);
 }
 
-/* A node of the set whose value leaves it (read outside, or bound). */
-static bool leaves(fuser *f, int x) {
-  if (gc_uses_is_bound(&f->u, x) && (f->real[x])) return true;
+/* Whether x's value is needed outside the set: bound, or read by a node
+ * outside it — directly, or through inlined nodes, which every kernel
+ * reading them computes again. */
+static bool needed_outside(fuser *f, int x) {
+  if (gc_uses_is_bound(&f->u, x)) return true;
   const int *r = gc_uses_readers(&f->u, x);
-  for (int k = 0; k < gc_uses_count(&f->u, x); k++)
-    if (!f->in_set[r[k]] && f->real[x]) return true;
+  for (int k = 0; k < gc_uses_count(&f->u, x); k++) {
+    int c = r[k];
+    if (f->inlined[c] && !f->real[c] ? needed_outside(f, c) : !f->in_set[c]) return true;
+  }
   return false;
 }
+
+/* A node of the set whose value leaves it (a stored result). */
+static bool leaves(fuser *f, int x) { return f->real[x] && needed_outside(f, x); }
 
 static bool in_set_stop(int id, void *ctx) { return !((fuser *)ctx)->in_set[id]; }
 
@@ -260,14 +268,16 @@ static bool legal(fuser *f) {
 
 /* ---- merging ------------------------------------------------------------------ */
 
-/* Every kernel reading x (through inlined nodes) is group a or b. */
+/* Every kernel reading x (through inlined nodes) is group a or b, or comes
+ * wholly after b (its first node follows b's last: nothing it computes can
+ * feed b, so merging a into b makes no cycle through it). */
 static bool read_only_by(fuser *f, int x, int a, int b) {
   const int *r = gc_uses_readers(&f->u, x);
   for (int k = 0; k < gc_uses_count(&f->u, x); k++) {
     int c = r[k];
     if (f->real[c]) {
       int gc = find(f, c);
-      if (gc != a && gc != b) return false;
+      if (gc != a && gc != b && f->lo[gc] <= f->hi[b]) return false;
     }
     if (f->inlined[c] && !f->real[c] && !read_only_by(f, c, a, b)) return false;
   }
@@ -278,6 +288,8 @@ static void unite(fuser *f, int into, int from) {
   f->parent[from] = into;
   f->next[f->tail[into]] = f->head[from];
   f->tail[into] = f->tail[from];
+  if (f->lo[from] < f->lo[into]) f->lo[into] = f->lo[from];
+  if (f->hi[from] > f->hi[into]) f->hi[into] = f->hi[from];
 }
 
 /* Try to merge producer group p into consumer group c. */
@@ -462,9 +474,12 @@ gc_graph *gc_pass_fuse(gc_graph *g, gc_pass_ctx *ctx) {
   f.head = malloc(sizeof(int) * (size_t)(n + 1));
   f.tail = malloc(sizeof(int) * (size_t)(n + 1));
   f.set = malloc(sizeof(int) * (size_t)(n + 1));
+  f.lo = malloc(sizeof(int) * (size_t)(n + 1));
+  f.hi = malloc(sizeof(int) * (size_t)(n + 1));
   gc_graph *out = NULL;
-  if (f.real && f.inlined && f.stored && f.pure && f.in_set && f.parent && f.next && f.head && f.tail && f.set) {
-    for (int i = 0; i < n; i++) f.parent[i] = f.head[i] = f.tail[i] = i, f.next[i] = -1;
+  if (f.real && f.inlined && f.stored && f.pure && f.in_set && f.parent && f.next && f.head && f.tail && f.set &&
+      f.lo && f.hi) {
+    for (int i = 0; i < n; i++) f.parent[i] = f.head[i] = f.tail[i] = f.lo[i] = f.hi[i] = i, f.next[i] = -1;
     classify(&f);
     group_all(&f);
     out = emit_all(&f, ctx->d);
@@ -473,6 +488,6 @@ gc_graph *gc_pass_fuse(gc_graph *g, gc_pass_ctx *ctx) {
   }
   gc_uses_free(&f.u);
   free(f.real), free(f.inlined), free(f.stored), free(f.pure), free(f.in_set), free(f.parent), free(f.next), free(f.head),
-      free(f.tail), free(f.set);
+      free(f.tail), free(f.set), free(f.lo), free(f.hi);
   return out;
 }

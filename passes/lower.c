@@ -17,6 +17,9 @@ static int open_loop(lowerer *L, int hi, bool parallel) {
   L->f->insts[loop].parallel = parallel;
   L->blk = loop;
   L->depth++;
+  int64_t extent = 0;
+  gc_loop_is_index_const(L->f, hi, &extent);
+  lw_note_var(L, gc_loop_iv(L->f, loop), extent);
   return gc_loop_iv(L->f, loop);
 }
 
@@ -37,12 +40,31 @@ static gc_type without(const gc_type *F, const bool *drop) {
   return t;
 }
 
-static void store(lowerer *L, int id, const int *c) {
+/* Results are stored after all of them are computed, so that a result
+ * written over a buffer the kernel reads (an update into its param, an
+ * elementwise result in place) never changes what the others read. */
+typedef struct {
+  int n;
+  int node[64], index[64], value[64];
+} pending_stores;
+
+static void compute(lowerer *L, pending_stores *ps, int id, const int *c) {
   const gc_type *t = &L->g->nodes[id]->type;
   int64_t s[GC_MAX_RANK];
   gc_row_major_strides(t, s);
-  int v = lw_eval(L, id, c);
-  gc_loop_store(L->f, L->blk, lw_buffer(L, id, true), lw_linear(L, c, s, t->rank), v);
+  if (ps->n == 64) {
+    lw_fail(L, "more than 64 results");
+    return;
+  }
+  ps->node[ps->n] = id;
+  ps->value[ps->n] = lw_eval(L, id, c);
+  ps->index[ps->n++] = lw_linear(L, c, s, t->rank);
+}
+
+static void store_all(lowerer *L, pending_stores *ps) {
+  for (int i = 0; i < ps->n; i++)
+    gc_loop_store(L->f, L->blk, lw_buffer(L, ps->node[i], true), ps->index[i], ps->value[i]);
+  ps->n = 0;
 }
 
 /* ---- reductions ---------------------------------------------------------- */
@@ -109,6 +131,7 @@ static int reduce_rows(lowerer *L, int r, const gc_type *F, const bool *ra, cons
     L->blk = loop;
     L->depth++;
     fc[k] = gc_loop_iv(L->f, loop);
+    lw_note_var(L, fc[k], F->dims[k]);
     for (int j = 0; j < red.n_iter; j++) acc[j] = gc_loop_iter(L->f, loop, j);
   }
   if (n_loops == 0) return lw_fail(L, "reduction %%%d over no axes", r);
@@ -242,6 +265,7 @@ static void lower_rows(lowerer *L, const loop_kernel *k) {
   for (int a = 0; a < F->rank; a++)
     if (!k->ra[a]) ocO[n++] = oc[a];
   bool any_full = false;
+  pending_stores ps = {0};
   for (int i = 0; i < k->n_results; i++) {
     if (!k->outer_level[i]) {
       any_full = true;
@@ -249,8 +273,9 @@ static void lower_rows(lowerer *L, const loop_kernel *k) {
     }
     int xc[GC_MAX_RANK];
     lw_recoord(L, &O, ocO, &L->g->nodes[k->results[i]]->type, xc);
-    store(L, k->results[i], xc);
+    compute(L, &ps, k->results[i], xc);
   }
+  store_all(L, &ps);
   if (any_full) {
     int fc[GC_MAX_RANK];
     memcpy(fc, oc, sizeof fc);
@@ -264,8 +289,9 @@ static void lower_rows(lowerer *L, const loop_kernel *k) {
       if (k->outer_level[i]) continue;
       int xc[GC_MAX_RANK];
       lw_recoord(L, F, fc, &L->g->nodes[k->results[i]]->type, xc);
-      store(L, k->results[i], xc);
+      compute(L, &ps, k->results[i], xc);
     }
+    store_all(L, &ps);
     while (nb > 0) close_loop(L, blocks[--nb]);
   }
   close_to(L, top, depth);
@@ -341,11 +367,13 @@ static void lower_columns(lowerer *L, const loop_kernel *k) {
   int ocO[GC_MAX_RANK], n = 0;
   for (int a = 0; a < F->rank; a++)
     if (!k->ra[a]) ocO[n++] = oc[a];
+  pending_stores ps = {0};
   for (int i = 0; i < k->n_results; i++) {
     int xc[GC_MAX_RANK];
     lw_recoord(L, &O, ocO, &g->nodes[k->results[i]]->type, xc);
-    store(L, k->results[i], xc);
+    compute(L, &ps, k->results[i], xc);
   }
+  store_all(L, &ps);
   close_to(L, top, depth);
 }
 
@@ -398,24 +426,51 @@ static int lower_dot_kernel(lowerer *L, int dot, const int *results, int n_resul
       operand_view(L, n->in[1], n->attrs.dot.transpose_b, gm->batch_rank, gm->batch_dims, gm->b_batch, &gm->b_buf,
                    &gm->b_offset, &gm->b_row, &gm->b_col))
     return -1;
+  /* A B with B shared by every batch and A's batches following each other
+   * row after row (x [B, T, C] times W): one GEMM over B*T rows */
+  int fold = 0;   /* the batch dims folded into m, counted from the left */
+  bool b_shared = true;
+  for (int k = 0; k < gm->batch_rank; k++) b_shared = b_shared && gm->b_batch[k] == 0;
+  if (b_shared && gm->batch_rank > 0) {
+    int64_t stride = gm->m * gm->a_row;
+    bool rows = gm->a_row != 0;
+    for (int k = gm->batch_rank - 1; k >= 0 && rows; k--) {
+      rows = gm->a_batch[k] == stride || gm->batch_dims[k] == 1;
+      stride *= gm->batch_dims[k];
+    }
+    if (rows) fold = gm->batch_rank;
+  }
+  int64_t rows_per_batch = gm->m;
+  if (fold) {
+    for (int k = 0; k < gm->batch_rank; k++) gm->m *= gm->batch_dims[k];
+    gm->batch_rank = 0;
+  }
   /* the epilogue: the dot's value at (batch, m, n) is the accumulator */
   int outer = L->blk;
   L->blk = id;
   L->depth++;
   const int *e = gc_loop_block_of(L->f, id)->insts;
+  int64_t batches = 1;
+  for (int k = 0; k < gm->batch_rank; k++) batches *= gm->batch_dims[k];
+  lw_note_var(L, e[0], batches);
+  lw_note_var(L, e[1], gm->m);
+  lw_note_var(L, e[2], gm->n);
   int c[GC_MAX_RANK];
-  gc_type batch = {.dtype = t->dtype, .rank = gm->batch_rank};
+  gc_type batch = {.dtype = t->dtype, .rank = t->rank - 2};
   memcpy(batch.dims, t->dims, sizeof(int64_t) * (size_t)batch.rank);
   gc_type flat = {.dtype = t->dtype, .rank = 1, .dims = {gc_type_numel_unchecked(&batch)}};
-  lw_recoord(L, &flat, &e[0], &batch, c);
-  c[t->rank - 2] = e[1];
+  int b_lin = fold ? lw_div(L, e[1], rows_per_batch) : e[0];
+  lw_recoord(L, &flat, &b_lin, &batch, c);
+  c[t->rank - 2] = fold ? lw_mod(L, e[1], rows_per_batch) : e[1];
   c[t->rank - 1] = e[2];
   lw_memo_put(L, dot, c, e[3]);
+  pending_stores ps = {0};
   for (int i = 0; i < n_results; i++) {
     if (!gc_shape_equal(&g->nodes[results[i]]->type, t))
       return lw_fail(L, "dot kernel result %%%d is not of the dot's shape", results[i]);
-    store(L, results[i], c);
+    compute(L, &ps, results[i], c);
   }
+  store_all(L, &ps);
   L->depth--;
   lw_memo_pop(L);
   L->blk = outer;
@@ -557,6 +612,8 @@ done:
   free(L.memo);
   free(L.const_vals);
   free(L.const_insts);
+  free(L.aff);
+  free(L.extent);
   if (L.failed) {
     gc_loop_free(L.f);
     return NULL;

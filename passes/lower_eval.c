@@ -44,10 +44,129 @@ static int canon(lowerer *L, int id) {
   return gc_loop_is_index_const(L->f, id, &v) ? lw_const(L, v) : id;
 }
 
-int lw_add(lowerer *L, int a, int b) { return canon(L, gc_loop_iadd(L->f, L->blk, a, b)); }
-int lw_mul(lowerer *L, int a, int b) { return canon(L, gc_loop_imul(L->f, L->blk, a, b)); }
-int lw_div(lowerer *L, int a, int64_t c) { return canon(L, gc_loop_idiv(L->f, L->blk, a, c)); }
-int lw_mod(lowerer *L, int a, int64_t c) { return canon(L, gc_loop_imod(L->f, L->blk, a, c)); }
+/* ---- affine forms of index values ---------------------------------------- */
+
+static lw_affine *aff(lowerer *L, int id) {
+  if (id >= L->cap_aff) {
+    int cap = L->cap_aff ? L->cap_aff : 256;
+    while (cap <= id) cap *= 2;
+    L->aff = realloc(L->aff, sizeof *L->aff * (size_t)cap);
+    L->extent = realloc(L->extent, sizeof *L->extent * (size_t)cap);
+    if (!L->aff || !L->extent) abort();
+    memset(L->aff + L->cap_aff, 0, sizeof *L->aff * (size_t)(cap - L->cap_aff));
+    memset(L->extent + L->cap_aff, 0, sizeof *L->extent * (size_t)(cap - L->cap_aff));
+    L->cap_aff = cap;
+  }
+  return &L->aff[id];
+}
+
+void lw_note_var(lowerer *L, int iv, int64_t extent) {
+  lw_affine *a = aff(L, iv);
+  *a = (lw_affine){.ok = true, .n = 1, .var = {iv}, .coef = {1}};
+  L->extent[iv] = extent;
+}
+
+static lw_affine form(lowerer *L, int id) {
+  int64_t v;
+  if (gc_loop_is_index_const(L->f, id, &v)) return (lw_affine){.ok = true, .c = v};
+  return *aff(L, id);
+}
+
+static void set_form(lowerer *L, int id, const lw_affine *a) {
+  int64_t v;
+  if (!gc_loop_is_index_const(L->f, id, &v)) *aff(L, id) = *a;
+}
+
+static bool add_term(lw_affine *a, int var, int64_t coef) {
+  for (int i = 0; i < a->n; i++)
+    if (a->var[i] == var) {
+      a->coef[i] += coef;
+      return true;
+    }
+  if (a->n == LW_TERMS) return false;
+  a->var[a->n] = var;
+  a->coef[a->n++] = coef;
+  return true;
+}
+
+/* The instruction computing Σ coef·var + c. */
+static int build(lowerer *L, const lw_affine *a) {
+  int x = lw_const(L, a->c);
+  for (int i = 0; i < a->n; i++)
+    if (a->coef[i]) x = lw_add(L, x, lw_mul(L, a->var[i], lw_const(L, a->coef[i])));
+  return x;
+}
+
+int lw_add(lowerer *L, int a, int b) {
+  lw_affine x = form(L, a), y = form(L, b), z = x;
+  int id = canon(L, gc_loop_iadd(L->f, L->blk, a, b));
+  z.ok = x.ok && y.ok;
+  z.c += y.c;
+  for (int i = 0; z.ok && i < y.n; i++) z.ok = add_term(&z, y.var[i], y.coef[i]);
+  if (z.ok) set_form(L, id, &z);
+  return id;
+}
+
+int lw_mul(lowerer *L, int a, int b) {
+  lw_affine x = form(L, a), y = form(L, b);
+  int id = canon(L, gc_loop_imul(L->f, L->blk, a, b));
+  if (x.ok && y.ok && (x.n == 0 || y.n == 0)) {
+    lw_affine z = x.n == 0 ? y : x;
+    int64_t k = x.n == 0 ? x.c : y.c;
+    z.c *= k;
+    for (int i = 0; i < z.n; i++) z.coef[i] *= k;
+    set_form(L, id, &z);
+  }
+  return id;
+}
+
+/* a = g·X + r with 0 <= r < g for the largest g dividing d that allows it
+ * (every coefficient and the constant split into a multiple of g and a
+ * small part whose range stays below g).  False when there is none > 1. */
+static bool split(lowerer *L, const lw_affine *a, int64_t d, int64_t *g_out, lw_affine *X, lw_affine *r) {
+  if (!a->ok || a->c < 0) return false;
+  for (int i = 0; i < a->n; i++)
+    if (a->coef[i] < 0 || L->extent[a->var[i]] <= 0) return false;
+  int64_t best = 1;
+  for (int cand = -1; cand < a->n; cand++) {
+    int64_t g = cand < 0 ? d : a->coef[cand];
+    if (g <= best || d % g) continue;
+    int64_t rmax = a->c % g;
+    for (int i = 0; i < a->n; i++)
+      if (a->coef[i] % g) rmax += a->coef[i] * (L->extent[a->var[i]] - 1);
+    if (rmax < g) best = g;
+  }
+  if (best == 1) return false;
+  *X = (lw_affine){.ok = true, .c = a->c / best};
+  *r = (lw_affine){.ok = true, .c = a->c % best};
+  for (int i = 0; i < a->n; i++) {
+    if (a->coef[i] % best) add_term(r, a->var[i], a->coef[i]);
+    else add_term(X, a->var[i], a->coef[i] / best);
+  }
+  *g_out = best;
+  return true;
+}
+
+int lw_div(lowerer *L, int a, int64_t c) {
+  lw_affine fa = form(L, a), X, r;
+  int64_t g;
+  if (c > 1 && split(L, &fa, c, &g, &X, &r)) {   /* (gX + r)/c = X/(c/g) */
+    int x = build(L, &X);
+    return g == c ? x : lw_div(L, x, c / g);
+  }
+  return canon(L, gc_loop_idiv(L->f, L->blk, a, c));
+}
+
+int lw_mod(lowerer *L, int a, int64_t c) {
+  lw_affine fa = form(L, a), X, r;
+  int64_t g;
+  if (c > 1 && split(L, &fa, c, &g, &X, &r)) {   /* (gX + r) % c = (X % (c/g))·g + r */
+    int rest = build(L, &r);
+    if (g == c) return rest;
+    return lw_add(L, lw_mul(L, lw_mod(L, build(L, &X), c / g), lw_const(L, g)), rest);
+  }
+  return canon(L, gc_loop_imod(L->f, L->blk, a, c));
+}
 
 int lw_linear(lowerer *L, const int *c, const int64_t *strides, int rank) {
   int x = lw_const(L, 0);

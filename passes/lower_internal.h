@@ -11,9 +11,23 @@ typedef struct {
   int inst;
 } lw_memo;
 
+/* An index value as Σ coef·var + c over loop variables with known ranges
+ * [0, extent), so that the div/mod a reshape needs can be simplified. */
+enum { LW_TERMS = 8 };
+typedef struct {
+  bool ok;
+  int n;
+  int var[LW_TERMS];          /* loop variable instructions */
+  int64_t coef[LW_TERMS];
+  int64_t c;
+} lw_affine;
+
 typedef struct {
   const gc_graph *g;
   gc_loop_fn *f;
+  lw_affine *aff;         /* per instruction (grown with f->n_insts) */
+  int64_t *extent;        /* per loop variable instruction; 0: unknown */
+  int cap_aff;
   bool *inside;           /* node is computed in this kernel */
   int *buffer;            /* node -> loop buffer, -1 */
   int *buffer_nodes;      /* buffer -> node (the caller's array) */
@@ -36,8 +50,11 @@ void lw_memo_put(lowerer *L, int id, const int *c, int inst);
 /* Forget values made deeper than L->depth (a loop was closed). */
 void lw_memo_pop(lowerer *L);
 
+/* A loop variable ranging over [0, extent). */
+void lw_note_var(lowerer *L, int iv, int64_t extent);
+
 /* Canonical i64 constants (one instruction per value) and index
- * arithmetic on them. */
+ * arithmetic on them (simplified through their affine forms). */
 int lw_const(lowerer *L, int64_t v);
 int lw_add(lowerer *L, int a, int b);
 int lw_mul(lowerer *L, int a, int b);

@@ -156,7 +156,7 @@ static int run(gc_graph *g, const options *o, gc_tensor_map *params, const gc_te
     gc_bench_result b;
     if (gc_program_bench(p, o->bench, &b, &d)) goto done;
     gc_bench_print(stdout, &b);
-    if (o->profile) gc_program_profile(p, stdout, 25);
+    if (o->profile) gc_program_profile(p, stdout, getenv("GC_PROFILE_TOP") ? atoi(getenv("GC_PROFILE_TOP")) : 25);
   } else if (gc_program_run(p, &d)) {
     goto done;
   }

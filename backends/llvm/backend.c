@@ -9,6 +9,7 @@
  * Constants, iota and rand_uniform are computed where they are used.
  * Intermediate values live in one arena planned by liveness over kernels;
  * params and inputs are read in their slots. */
+#include "backends/llvm/codegen.h"
 #include "backends/llvm/compile.h"
 #include "backends/llvm/emit.h"
 #include "backends/llvm/gemm.h"
@@ -18,6 +19,7 @@
 #include "backends/runtime/pool.h"
 #include "backends/runtime/program.h"
 #include "passes/lower.h"
+#include "passes/pass.h"
 #include "passes/tile.h"
 
 #include <stdio.h>
@@ -51,6 +53,7 @@ typedef struct {
   char *arena;
   size_t arena_bytes;
   void **value;               /* node -> address (arena or slot), NULL for generated values */
+  int *into;                  /* node -> the param slot it is written into in place, -1 */
   void **scratch;             /* per worker, for GEMMs */
   int64_t err[2];
   bool profile;
@@ -117,6 +120,7 @@ static void release(void *state) {
   gc_pool_free(s->pool);
   gc_free(s->arena);
   free(s->value);
+  free(s->into);
   free(s);
 }
 
@@ -135,8 +139,28 @@ static double node_flops(const gc_graph *g, int id) {
   }
 }
 
+/* Whether the dumps ask for the IR after a backend stage ("lower", "tile"). */
+static bool dump_after(const gc_pass_options *po, const char *stage) {
+  if (!po) return false;
+  if (po->print_after_all) return true;
+  if (!po->print_after) return false;
+  size_t n = strlen(stage);
+  for (const char *p = po->print_after; (p = strstr(p, stage)); p += n)
+    if ((p == po->print_after || p[-1] == ',') && (p[n] == 0 || p[n] == ',')) return true;
+  return false;
+}
+
+static void dump_loops(const gc_pass_options *po, const char *stage, const kernel *kn) {
+  char *text = gc_loop_print(kn->fn);
+  if (!text) return;
+  fprintf(po->out ? po->out : stderr, "# IR after %s: %s%s%s\n%s", stage, kn->fn->name, kn->label ? " " : "",
+          kn->label ? kn->label : "", text);
+  free(text);
+}
+
 /* Lower and tile every kernel. */
-static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const int *first, gc_diag *d) {
+static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const int *first,
+                     const gc_pass_options *po, gc_diag *d) {
   gc_tile_target t = {s->host.vector_bits, s->host.l1d_bytes, s->host.l2_bytes};
   for (int k = 0; k < s->n_kernels; k++) {
     kernel *kn = &s->kernels[k];
@@ -150,7 +174,9 @@ static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const i
     }
     if (!(kn->buffer_nodes = malloc(sizeof(int) * ((size_t)g->n_nodes + 1)))) return gc_diag_set(d, "out of memory");
     if (!(kn->fn = gc_lower_kernel(&ref, kn->buffer_nodes, d))) return -1;
+    if (dump_after(po, "lower")) dump_loops(po, "lower", kn);
     gc_tile_loop_fn(kn->fn, &t);
+    if (dump_after(po, "tile")) dump_loops(po, "tile", kn);
     kn->n_steps = gc_kernel_steps(kn->fn, kn->steps, MAX_STEPS);
     if (kn->n_steps < 0) return gc_diag_set(d, "kernel %s has more than %d steps", name, MAX_STEPS);
     if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + 1, sizeof *kn->bufs))) return gc_diag_set(d, "out of memory");
@@ -164,7 +190,7 @@ static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const i
 }
 
 /* Compile every kernel (in parallel, through the cache) and link it. */
-static int compile_all(llvm_state *s, int threads, gc_diag *d) {
+static int compile_all(llvm_state *s, int threads, const gc_pass_options *po, gc_diag *d) {
   int n = s->n_kernels;
   gc_compile_job *jobs = calloc((size_t)n + 1, sizeof *jobs);
   job_arg *args = calloc((size_t)n + 1, sizeof *args);
@@ -178,10 +204,16 @@ static int compile_all(llvm_state *s, int threads, gc_diag *d) {
     jobs[k] = (gc_compile_job){kn->fn->name, keys[k], keys[k] ? strlen(keys[k]) : 0, build_module, &args[k]};
   }
   gc_objcache cache;
-  gc_objcache_open(&cache, &s->host, getenv("GC_NO_CACHE") != NULL);
-  gc_jobs_options co = {.host = &s->host, .threads = threads, .cache = &cache};
+  gc_objcache_open(&cache, &s->host, getenv("GC_NO_CACHE") != NULL || (po && po->no_cache));
+  gc_jobs_options co = {.host = &s->host, .threads = threads, .cache = &cache,
+                        .want_ir = po && po->emit_llvm, .want_asm = po && po->emit_asm};
   gc_compile_stats stats;
   if (rc == 0) rc = gc_compile_jobs(jobs, n, &co, out, &stats, d);
+  for (int k = 0; rc == 0 && k < n; k++) {
+    if (po && po->emit_llvm && out[k].ir_text) rc = gc_codegen_write_text(po->emit_llvm, jobs[k].name, ".ll", out[k].ir_text, d);
+    if (rc == 0 && po && po->emit_asm && out[k].asm_text)
+      rc = gc_codegen_write_text(po->emit_asm, jobs[k].name, ".s", out[k].asm_text, d);
+  }
   for (int k = 0; rc == 0 && k < n; k++) rc = gc_jit_add_object(s->jit, out[k].object, out[k].object_len, jobs[k].name, d);
   for (int k = 0; rc == 0 && k < n; k++) {
     kernel *kn = &s->kernels[k];
@@ -203,14 +235,16 @@ static int compile_all(llvm_state *s, int threads, gc_diag *d) {
   return rc;
 }
 
-/* The arena: every stored value of a kernel, alive from its kernel to the
- * last kernel reading it (outputs and updates to the end). */
-static int plan(llvm_state *s, gc_program *p, const int *kernel_of, gc_diag *d) {
+/* The arena: the plan pass's offsets when the graph has a plan; else every
+ * stored value of a kernel, alive from its kernel to the last kernel
+ * reading it (outputs and updates to the end).  A value planned `into` a
+ * param lives in the param's slot. */
+static int plan(llvm_state *s, gc_program *p, gc_diag *d) {
   const gc_graph *g = p->graph;
   int n = g->n_nodes, K = s->n_kernels;
   gc_arena_value *v = calloc((size_t)n + 1, sizeof *v);
   size_t *offset = malloc(sizeof *offset * ((size_t)n + 1));
-  bool *stored = calloc((size_t)n + 1, sizeof *stored);
+  bool *stored = calloc((size_t)n + 1, sizeof *stored), planned = false;
   if (!v || !offset || !stored) {
     free(v), free(offset), free(stored);
     return gc_diag_set(d, "out of memory");
@@ -228,15 +262,37 @@ static int plan(llvm_state *s, gc_program *p, const int *kernel_of, gc_diag *d) 
         v[node].dies = k;
       }
     }
+  for (int i = 0; i < n; i++) planned = planned || g->nodes[i]->planned;
   for (int i = 0; i < g->n_outputs; i++) v[g->outputs[i].node].dies = K;
   for (int i = 0; i < g->n_updates; i++) v[g->updates[i].node].dies = K;
-  for (int i = 0; i < n; i++)
+  for (int i = 0; i < n; i++) {
     if (!stored[i]) v[i].bytes = 0;
-  int rc = gc_plan_arena(v, n, K, offset, &s->arena_bytes);
+    if (planned && stored[i] && !g->nodes[i]->planned)
+      return free(v), free(offset), free(stored), gc_diag_set(d, "node %%%d is stored but has no place in the plan", i);
+  }
+  int rc = 0;
+  if (planned) {
+    s->arena_bytes = 0;
+    for (int i = 0; i < n; i++) {
+      const gc_node *nd = g->nodes[i];
+      offset[i] = SIZE_MAX;
+      if (!stored[i] || nd->into) continue;
+      offset[i] = (size_t)nd->offset;
+      if ((size_t)nd->offset + v[i].bytes > s->arena_bytes) s->arena_bytes = (size_t)nd->offset + v[i].bytes;
+    }
+  } else {
+    rc = gc_plan_arena(v, n, K + 1, offset, &s->arena_bytes);
+  }
   if (rc == 0 && !(s->arena = gc_alloc(s->arena_bytes))) rc = gc_diag_set(d, "out of memory for the arena");
-  for (int i = 0; rc == 0 && i < n; i++)
-    s->value[i] = stored[i] ? s->arena + offset[i] : NULL;
-  (void)kernel_of;
+  for (int i = 0; rc == 0 && i < n; i++) {
+    s->value[i] = stored[i] && offset[i] != SIZE_MAX ? s->arena + offset[i] : NULL;
+    s->into[i] = -1;
+    if (stored[i] && g->nodes[i]->into) {
+      int param = gc_graph_find_param(g, g->nodes[i]->into);
+      s->into[i] = param >= 0 ? p->slot_of_node[param] : -1;
+      if (s->into[i] < 0) rc = gc_diag_set(d, "node %%%d: into=\"%s\" names no param", i, g->nodes[i]->into);
+    }
+  }
   p->stats.work_bytes = s->arena_bytes;
   free(v), free(offset), free(stored);
   return rc;
@@ -251,8 +307,9 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
   int *kernel_of = malloc(sizeof(int) * ((size_t)n + 1)), *nodes = malloc(sizeof(int) * ((size_t)n + 1));
   int *first = malloc(sizeof(int) * ((size_t)n + 2));
   s->value = calloc((size_t)n + 1, sizeof *s->value);
+  s->into = malloc(sizeof *s->into * ((size_t)n + 1));
   s->profile = o->profile;
-  int rc = kernel_of && nodes && first && s->value ? 0 : gc_diag_set(d, "out of memory");
+  int rc = kernel_of && nodes && first && s->value && s->into ? 0 : gc_diag_set(d, "out of memory");
   if (rc == 0) rc = gc_host_detect(&s->host, d);
   if (rc == 0 && !(s->pool = gc_pool_new(o->threads))) rc = gc_diag_set(d, "cannot start the thread pool");
   if (rc == 0 && !(s->jit = gc_jit_new(d))) rc = -1;
@@ -260,9 +317,10 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
     s->n_kernels = group(g, kernel_of, nodes, first);
     if (!(s->kernels = calloc((size_t)s->n_kernels + 1, sizeof *s->kernels))) rc = gc_diag_set(d, "out of memory");
   }
-  if (rc == 0) rc = lower_all(s, g, nodes, first, d);
-  if (rc == 0) rc = compile_all(s, gc_pool_threads(s->pool), d);
-  if (rc == 0) rc = plan(s, p, kernel_of, d);
+  const gc_pass_options *po = o->pass_options;
+  if (rc == 0) rc = lower_all(s, g, nodes, first, po, d);
+  if (rc == 0) rc = compile_all(s, gc_pool_threads(s->pool), po, d);
+  if (rc == 0) rc = plan(s, p, d);
   /* GEMM scratch, per worker */
   size_t scratch = 0;
   for (int k = 0; rc == 0 && k < s->n_kernels; k++)
@@ -304,7 +362,8 @@ static void run_chunk(void *ctx, int64_t t, int worker) {
 /* The address of node id's value now (slots may move between runs). */
 static void *address(llvm_state *s, gc_program *p, int id) {
   gc_slot *slot = gc_program_source_slot(p, id);
-  return slot ? slot->tensor.data : s->value[id];
+  if (slot) return slot->tensor.data;
+  return s->into[id] >= 0 ? p->params[s->into[id]].tensor.data : s->value[id];
 }
 
 static int error_message(const kernel *kn, const int64_t *err, gc_diag *d) {
