@@ -13,7 +13,11 @@ these weights, while gc's f32 (which accumulates sums in double) stays within
 6e-5, so comparing two f32 results would measure PyTorch's rounding.  FLOOR
 (1e-6 in f64, 1e-4 in f32: far below the gradients' typical size of 1e-2 to 1)
 keeps gradients that are exactly zero in theory (BERT's key biases: softmax
-ignores a constant shift) from being judged by rounding noise.
+ignores a constant shift) from being judged by rounding noise.  Such a
+gradient is nothing but rounding noise, and in f32 that noise can exceed the
+floor for PyTorch's own f32 too (1.6e-8 against an exact 0 for bert_tiny's
+last key bias); so an f32 tensor also passes when gc's error is at most
+twice PyTorch's own f32 error on it, measured in the same run.
 """
 import os
 import subprocess
@@ -106,6 +110,11 @@ def check(model, dtype):
     leaves = {k: v.to(torch.float64).requires_grad_(True) for k, v in w.items()}
     loss, logits = hf_models.forward(cfg, leaves, inputs)
     loss.backward()
+    peer = {}   # PyTorch's own f32 gradients, for tensors that are pure rounding noise
+    if dtype == "f32":
+        leaves32 = {k: v.clone().requires_grad_(True) for k, v in w.items()}
+        hf_models.forward(cfg, leaves32, inputs)[0].backward()
+        peer = {"grad." + k: v.grad.numpy().astype(np.float64) for k, v in leaves32.items()}
     checks = [("loss", got.get("loss"), loss.detach().numpy()),
               ("logits", got.get("logits"), logits.detach().numpy())]
     for k, v in leaves.items():
@@ -119,6 +128,12 @@ def check(model, dtype):
             failures.append(f"{name}: shape {g.shape}, expected {r.shape}")
             continue
         e = rel_err(g.astype(np.float64), r.astype(np.float64), FLOOR[dtype])
+        if not e <= TOL[dtype] and name in peer:
+            ref64 = r.astype(np.float64)
+            peer_err = float(np.max(np.abs(peer[name] - ref64)))
+            if float(np.max(np.abs(g.astype(np.float64) - ref64))) <= 2 * peer_err:
+                print(f"  note {model} {dtype}: {name}: error {e:.3g} is within twice PyTorch f32's own")
+                e = 0.0
         if not e <= TOL[dtype]:
             failures.append(f"{name}: relative error {e:.3g} > {TOL[dtype]:g}")
         if e > worst[1]:
