@@ -19,6 +19,8 @@
 typedef struct {
   gc_tensor *values;     /* one view per node */
   bool *in_slot;         /* values[i] is its param/input slot */
+  int *into;             /* values[i] is written into this param slot (plan), -1 */
+  char *planned_arena;   /* the plan pass's arena, when the graph has a plan */
   char *arena;
   size_t arena_bytes;
   void *scratch;
@@ -41,8 +43,13 @@ static bool in_slot(const gc_program *p, int node) {
   return true;
 }
 
-/* Offsets for every computed value: offset[i], or SIZE_MAX for values read
- * in their slots.  A step is a node. */
+/* A value with a place from the plan pass (in the planned arena, or in a
+ * param's slot). */
+static bool planned(const gc_node *n) { return n->planned; }
+
+/* Offsets in the interpreter's own arena for every computed value without
+ * a place in the plan (all of them when the graph has no plan): offset[i],
+ * or SIZE_MAX for the others.  A step is a node. */
 static int plan_arena(gc_program *p, size_t *offset, size_t *top, gc_diag *d) {
   const gc_graph *g = p->graph;
   int n = g->n_nodes;
@@ -53,7 +60,10 @@ static int plan_arena(gc_program *p, size_t *offset, size_t *top, gc_diag *d) {
   if (!v) {
     rc = gc_diag_set(d, "out of memory planning the interpreter's arena");
   } else {
-    for (int i = 0; i < n; i++) v[i] = (gc_arena_value){in_slot(p, i) ? 0 : value_bytes(g->nodes[i]), i, u.last_use[i]};
+    for (int i = 0; i < n; i++) {
+      bool own = !in_slot(p, i) && !planned(g->nodes[i]);
+      v[i] = (gc_arena_value){own ? value_bytes(g->nodes[i]) : 0, i, u.last_use[i]};
+    }
     if (gc_plan_arena(v, n, n, offset, top)) rc = gc_diag_set(d, "out of memory planning the interpreter's arena");
   }
   gc_uses_free(&u);
@@ -67,9 +77,11 @@ static void release(void *state) {
   interp_state *s = state;
   if (!s) return;
   gc_free(s->arena);
+  gc_free(s->planned_arena);
   gc_free(s->scratch);
   free(s->values);
   free(s->in_slot);
+  free(s->into);
   free(s);
 }
 
@@ -80,7 +92,7 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
   interp_state *s = calloc(1, sizeof *s);
   size_t *offset = malloc(sizeof *offset * (size_t)(n + 1));
   if (!s || !offset || !(s->values = calloc((size_t)n + 1, sizeof *s->values)) ||
-      !(s->in_slot = calloc((size_t)n + 1, sizeof *s->in_slot))) {
+      !(s->in_slot = calloc((size_t)n + 1, sizeof *s->in_slot)) || !(s->into = malloc(sizeof *s->into * ((size_t)n + 1)))) {
     free(offset), release(s);
     return gc_diag_set(d, "out of memory");
   }
@@ -89,14 +101,30 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
   for (int i = 0; i < n; i++)
     if (interp_scratch_bytes(g, i) > scratch) scratch = interp_scratch_bytes(g, i);
   int rc = plan_arena(p, offset, &s->arena_bytes, d);
-  if (rc == 0 && (!(s->arena = gc_alloc(s->arena_bytes)) || !(s->scratch = gc_alloc(scratch))))
-    rc = gc_diag_set(d, "out of memory for the interpreter's %zu-byte arena", s->arena_bytes);
-  for (int i = 0; rc == 0 && i < n; i++) {
-    s->values[i].type = g->nodes[i]->type;
-    s->in_slot[i] = in_slot(p, i);
-    s->values[i].data = s->in_slot[i] ? NULL : offset[i] == SIZE_MAX ? s->arena : s->arena + offset[i];
+  size_t planned_bytes = 0;
+  for (int i = 0; i < n; i++) {
+    const gc_node *nd = g->nodes[i];
+    if (planned(nd) && !nd->into && (size_t)nd->offset + value_bytes(nd) > planned_bytes)
+      planned_bytes = (size_t)nd->offset + value_bytes(nd);
   }
-  p->stats.work_bytes = s->arena_bytes;
+  if (rc == 0 && (!(s->arena = gc_alloc(s->arena_bytes)) || !(s->scratch = gc_alloc(scratch)) ||
+                  !(s->planned_arena = gc_alloc(planned_bytes))))
+    rc = gc_diag_set(d, "out of memory for the interpreter's %zu-byte arena", s->arena_bytes + planned_bytes);
+  for (int i = 0; rc == 0 && i < n; i++) {
+    const gc_node *nd = g->nodes[i];
+    s->values[i].type = nd->type;
+    s->in_slot[i] = in_slot(p, i);
+    s->into[i] = -1;
+    if (nd->into) {
+      int param = gc_graph_find_param(g, nd->into);
+      if (param < 0) rc = gc_diag_set(d, "node %%%d: into=\"%s\" names no param", i, nd->into);
+      else s->into[i] = p->slot_of_node[param];
+    }
+    if (s->in_slot[i] || nd->into) s->values[i].data = NULL;   /* set per run */
+    else if (planned(nd)) s->values[i].data = s->planned_arena + nd->offset;
+    else s->values[i].data = offset[i] == SIZE_MAX ? s->arena : s->arena + offset[i];
+  }
+  p->stats.work_bytes = s->arena_bytes + planned_bytes;
   free(offset);
   return rc;
 }
@@ -115,10 +143,15 @@ static int run(gc_program *p, void *state, gc_diag *d) {
       s->values[i].data = slot->tensor.data;
       continue;
     }
+    if (s->into[i] >= 0) s->values[i].data = p->params[s->into[i]].tensor.data;
     interp_call c = {.node = n, .id = i, .out = &s->values[i], .scratch = s->scratch, .d = d};
     if (slot) c.source = &slot->tensor;
-    for (int k = 0; k < n->n_in && k < INTERP_MAX_OPERANDS; k++) c.in[k] = &s->values[n->in[k]];
-    memset(c.out->data, 0, gc_tensor_bytes(c.out));
+    bool in_place = false;   /* planned over an operand: kernels write every element */
+    for (int k = 0; k < n->n_in && k < INTERP_MAX_OPERANDS; k++) {
+      c.in[k] = &s->values[n->in[k]];
+      in_place = in_place || c.in[k]->data == c.out->data;
+    }
+    if (!in_place) memset(c.out->data, 0, gc_tensor_bytes(c.out));
     if (interp_run_node(&c)) return -1;
   }
   for (int i = 0; i < p->n_outputs; i++) copy_value(&p->outputs[i].tensor, &s->values[p->outputs[i].node]);
