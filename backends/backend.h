@@ -135,6 +135,8 @@ typedef struct {
   double flops;          /* per run, counted from the graph (see gc_graph_flops) */
   size_t param_bytes;    /* params and optimizer state */
   size_t work_bytes;     /* the backend's buffers for intermediate values */
+  int kernels;           /* kernels a run launches (llvm), 0 for the interpreter */
+  int compiled, cached;  /* distinct kernels compiled now / loaded from the cache */
 } gc_program_stats;
 gc_program_stats gc_program_stats_of(const gc_program *p);
 

@@ -363,16 +363,19 @@ static void print_block(buf *o, const gc_loop_fn *f, const gc_loop_block *b, int
   }
 }
 
-char *gc_loop_print(const gc_loop_fn *f) {
+static char *print_fn(const gc_loop_fn *f, bool names) {
   buf o = {0};
-  put(&o, "loop @%s(", f->name);
+  put(&o, "loop @%s(", names ? f->name : "");
   for (int i = 0; i < f->n_buffers; i++)
     put(&o, "%s%%b%d: %s[%lld]%s \"%s\"", i ? ", " : "", i, gc_dtype_name(f->buffers[i].dtype),
         (long long)f->buffers[i].elements,
-        f->buffers[i].local ? " local" : f->buffers[i].written ? " out" : "", f->buffers[i].name);
+        f->buffers[i].local ? " local" : f->buffers[i].written ? " out" : "", names ? f->buffers[i].name : "");
   put(&o, ") {\n");
   print_block(&o, f, &f->body, 1);
   put(&o, "}\n");
-  for (int i = 0; i < f->n_errors; i++) put(&o, "# error %d: %s\n", i, f->errors[i]);
+  for (int i = 0; i < f->n_errors; i++) put(&o, "# error %d: %s\n", i, names ? f->errors[i] : "");
   return o.s;
 }
+
+char *gc_loop_print(const gc_loop_fn *f) { return print_fn(f, true); }
+char *gc_loop_print_code(const gc_loop_fn *f) { return print_fn(f, false); }

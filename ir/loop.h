@@ -171,5 +171,9 @@ bool gc_loop_is_index_const(const gc_loop_fn *f, int id, int64_t *v);
 
 /* The text form (for --print-ir-after=lower/tile); malloc'd. */
 char *gc_loop_print(const gc_loop_fn *f);
+/* The same without names (the function's, the buffers', the error texts):
+ * what the code depends on, so two kernels that print alike compile to the
+ * same object (the key of the kernel cache). */
+char *gc_loop_print_code(const gc_loop_fn *f);
 
 #endif

@@ -17,7 +17,7 @@
 
 enum { GC_BOUND_OUTPUT = 1, GC_BOUND_UPDATE = 2 };
 
-typedef struct {
+typedef struct gc_uses {
   int n_nodes;
   int n_reads;          /* operand slots in the whole graph */
   /* The readers of node i are readers[first[i] .. first[i + 1]), ascending.

@@ -570,12 +570,15 @@ gc_loop_fn *gc_lower_kernel(const gc_kernel_ref *k, int *buffer_nodes, gc_diag *
   L.buffer_nodes = buffer_nodes;
   int *results = malloc(sizeof *results * ((size_t)k->n_nodes + 1));
   int *reduces = malloc(sizeof *reduces * ((size_t)k->n_nodes + 1));
-  gc_uses u = {0};
-  if (!L.f || !L.inside || !L.buffer || !results || !reduces || gc_uses_init(&u, g, d)) {
-    if (!u.first) gc_diag_set(d, "out of memory");
+  gc_uses own = {0};
+  const gc_uses *up = k->uses;
+  if (!L.f || !L.inside || !L.buffer || !results || !reduces || (!up && gc_uses_init(&own, g, d))) {
+    if (!own.first && !up) gc_diag_set(d, "out of memory");
     L.failed = true;
     goto done;
   }
+  if (!up) up = &own;
+  const gc_uses u = *up;
   for (int i = 0; i < n; i++) L.buffer[i] = -1;
   for (int i = 0; i < k->n_nodes; i++) L.inside[k->nodes[i]] = true;
   int n_results = 0, n_reduces = 0, dot = -1, index = -1;
@@ -604,7 +607,7 @@ gc_loop_fn *gc_lower_kernel(const gc_kernel_ref *k, int *buffer_nodes, gc_diag *
     lower_loop_kernel(&L, &lk);
   }
 done:
-  gc_uses_free(&u);
+  gc_uses_free(&own);
   free(results);
   free(reduces);
   free(L.inside);

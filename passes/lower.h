@@ -30,11 +30,14 @@
 
 #include "ir/loop.h"
 
+struct gc_uses;
+
 typedef struct {
   const gc_graph *g;
   const int *nodes;          /* the kernel's nodes, ascending */
   int n_nodes;
   const char *name;          /* the loop function's name */
+  const struct gc_uses *uses;   /* the graph's use lists (ir/uses.h), or NULL */
 } gc_kernel_ref;
 
 /* The loop function of kernel k; NULL + message (a kernel this lowering

@@ -21,11 +21,13 @@
 #include "passes/lower.h"
 #include "passes/pass.h"
 #include "passes/tile.h"
+#include "ir/uses.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <xxhash.h>
 
 enum { MAX_STEPS = 16 };
 
@@ -39,6 +41,7 @@ typedef struct {
   int64_t work;               /* elements written: small kernels run on one thread */
   /* profile */
   const char *label;          /* a label of its nodes */
+  int display;                /* its number, k<display> in dumps and profiles */
   double flops, bytes;        /* per run */
   double seconds;             /* summed over runs */
   int64_t runs;
@@ -57,7 +60,10 @@ typedef struct {
   void **scratch;             /* per worker, for GEMMs */
   int64_t err[2];
   bool profile;
+  int compiled, cached, unique;   /* kernels compiled now, loaded from the cache, distinct */
 } llvm_state;
+
+static double now_seconds(void);
 
 /* ---- kernels of the graph -------------------------------------------------- */
 
@@ -153,7 +159,7 @@ static bool dump_after(const gc_pass_options *po, const char *stage) {
 static void dump_loops(const gc_pass_options *po, const char *stage, const kernel *kn) {
   char *text = gc_loop_print(kn->fn);
   if (!text) return;
-  fprintf(po->out ? po->out : stderr, "# IR after %s: %s%s%s\n%s", stage, kn->fn->name, kn->label ? " " : "",
+  fprintf(po->out ? po->out : stderr, "# IR after %s: k%d%s%s\n%s", stage, kn->display, kn->label ? " " : "",
           kn->label ? kn->label : "", text);
   free(text);
 }
@@ -162,59 +168,90 @@ static void dump_loops(const gc_pass_options *po, const char *stage, const kerne
 static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const int *first,
                      const gc_pass_options *po, gc_diag *d) {
   gc_tile_target t = {s->host.vector_bits, s->host.l1d_bytes, s->host.l2_bytes};
+  gc_uses u;
+  if (gc_uses_init(&u, g, d)) return -1;
   for (int k = 0; k < s->n_kernels; k++) {
     kernel *kn = &s->kernels[k];
     char name[64];
     snprintf(name, sizeof name, "k%d", k);
-    gc_kernel_ref ref = {g, nodes + first[k], first[k + 1] - first[k], name};
+    kn->display = k;
+    gc_kernel_ref ref = {g, nodes + first[k], first[k + 1] - first[k], name, &u};
     for (int i = first[k]; i < first[k + 1]; i++) {
       const gc_node *nd = g->nodes[nodes[i]];
       if (!kn->label && nd->label) kn->label = nd->label;
       kn->flops += node_flops(g, nodes[i]);
     }
-    if (!(kn->buffer_nodes = malloc(sizeof(int) * ((size_t)g->n_nodes + 1)))) return gc_diag_set(d, "out of memory");
-    if (!(kn->fn = gc_lower_kernel(&ref, kn->buffer_nodes, d))) return -1;
+    if (!(kn->buffer_nodes = malloc(sizeof(int) * ((size_t)g->n_nodes + 1)))) return gc_uses_free(&u), gc_diag_set(d, "out of memory");
+    if (!(kn->fn = gc_lower_kernel(&ref, kn->buffer_nodes, d))) return gc_uses_free(&u), -1;
     if (dump_after(po, "lower")) dump_loops(po, "lower", kn);
     gc_tile_loop_fn(kn->fn, &t);
     if (dump_after(po, "tile")) dump_loops(po, "tile", kn);
     kn->n_steps = gc_kernel_steps(kn->fn, kn->steps, MAX_STEPS);
-    if (kn->n_steps < 0) return gc_diag_set(d, "kernel %s has more than %d steps", name, MAX_STEPS);
-    if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + 1, sizeof *kn->bufs))) return gc_diag_set(d, "out of memory");
+    if (kn->n_steps < 0) return gc_uses_free(&u), gc_diag_set(d, "kernel %s has more than %d steps", name, MAX_STEPS);
+    if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + 1, sizeof *kn->bufs))) return gc_uses_free(&u), gc_diag_set(d, "out of memory");
     for (int b = 0; b < kn->fn->n_buffers; b++) {
       const gc_loop_buffer *lb = &kn->fn->buffers[b];
       if (lb->written && !lb->local) kn->work += lb->elements;
       if (!lb->local) kn->bytes += (double)lb->elements * (double)gc_dtype_size(lb->dtype);
     }
   }
+  gc_uses_free(&u);
   return 0;
 }
 
-/* Compile every kernel (in parallel, through the cache) and link it. */
+/* Compile every kernel (in parallel, through the cache) and link it.  A
+ * kernel's functions are named after its code (XXH3 of its loop IR without
+ * names), so kernels that are alike — a model's layers — share one
+ * object, compiled once. */
 static int compile_all(llvm_state *s, int threads, const gc_pass_options *po, gc_diag *d) {
-  int n = s->n_kernels;
+  int n = s->n_kernels, n_jobs = 0;
   gc_compile_job *jobs = calloc((size_t)n + 1, sizeof *jobs);
   job_arg *args = calloc((size_t)n + 1, sizeof *args);
   char **keys = calloc((size_t)n + 1, sizeof *keys);
+  uint64_t *hash = calloc((size_t)n + 1, sizeof *hash);
   gc_compiled *out = calloc((size_t)n + 1, sizeof *out);
-  int rc = jobs && args && keys && out ? 0 : gc_diag_set(d, "out of memory");
+  int rc = jobs && args && keys && hash && out ? 0 : gc_diag_set(d, "out of memory");
   for (int k = 0; rc == 0 && k < n; k++) {
     kernel *kn = &s->kernels[k];
-    args[k] = (job_arg){kn->fn, &s->host};
-    keys[k] = gc_loop_print(kn->fn);
-    jobs[k] = (gc_compile_job){kn->fn->name, keys[k], keys[k] ? strlen(keys[k]) : 0, build_module, &args[k]};
+    char *code = gc_loop_print_code(kn->fn);
+    if (!code) {
+      rc = gc_diag_set(d, "out of memory");
+      break;
+    }
+    hash[k] = XXH3_64bits(code, strlen(code));
+    char name[32];
+    snprintf(name, sizeof name, "g%016llx", (unsigned long long)hash[k]);
+    kn->fn->name = gc_arena_strdup(kn->fn->arena, name);
+    kn->n_steps = gc_kernel_steps(kn->fn, kn->steps, MAX_STEPS);   /* step names follow the name */
+    bool seen = false;
+    for (int j = 0; j < n_jobs && !seen; j++) seen = args[j].fn->name && strcmp(args[j].fn->name, name) == 0;
+    if (seen) {
+      free(code);
+      continue;
+    }
+    args[n_jobs] = (job_arg){kn->fn, &s->host};
+    keys[n_jobs] = code;
+    jobs[n_jobs] = (gc_compile_job){kn->fn->name, code, strlen(code), build_module, &args[n_jobs]};
+    n_jobs++;
   }
   gc_objcache cache;
   gc_objcache_open(&cache, &s->host, getenv("GC_NO_CACHE") != NULL || (po && po->no_cache));
   gc_jobs_options co = {.host = &s->host, .threads = threads, .cache = &cache,
                         .want_ir = po && po->emit_llvm, .want_asm = po && po->emit_asm};
   gc_compile_stats stats;
-  if (rc == 0) rc = gc_compile_jobs(jobs, n, &co, out, &stats, d);
-  for (int k = 0; rc == 0 && k < n; k++) {
+  if (rc == 0) rc = gc_compile_jobs(jobs, n_jobs, &co, out, &stats, d);
+  for (int k = 0; rc == 0 && k < n_jobs; k++) {
     if (po && po->emit_llvm && out[k].ir_text) rc = gc_codegen_write_text(po->emit_llvm, jobs[k].name, ".ll", out[k].ir_text, d);
     if (rc == 0 && po && po->emit_asm && out[k].asm_text)
       rc = gc_codegen_write_text(po->emit_asm, jobs[k].name, ".s", out[k].asm_text, d);
   }
-  for (int k = 0; rc == 0 && k < n; k++) rc = gc_jit_add_object(s->jit, out[k].object, out[k].object_len, jobs[k].name, d);
+  for (int k = 0; rc == 0 && k < n_jobs; k++) rc = gc_jit_add_object(s->jit, out[k].object, out[k].object_len, jobs[k].name, d);
+  if (rc == 0) {
+    s->compiled = stats.compiled;
+    s->cached = stats.from_cache;
+    s->unique = n_jobs;
+  }
+  (void)s->unique;
   for (int k = 0; rc == 0 && k < n; k++) {
     kernel *kn = &s->kernels[k];
     for (int i = 0; rc == 0 && i < kn->n_steps; i++) {
@@ -229,9 +266,9 @@ static int compile_all(llvm_state *s, int threads, const gc_pass_options *po, gc
       }
     }
   }
-  if (out) gc_compiled_free(out, n);
-  for (int k = 0; keys && k < n; k++) free(keys[k]);
-  free(keys), free(out), free(args), free(jobs);
+  if (out) gc_compiled_free(out, n_jobs);
+  for (int k = 0; keys && k < n_jobs; k++) free(keys[k]);
+  free(keys), free(out), free(args), free(jobs), free(hash);
   return rc;
 }
 
@@ -283,7 +320,7 @@ static int plan(llvm_state *s, gc_program *p, gc_diag *d) {
   } else {
     rc = gc_plan_arena(v, n, K + 1, offset, &s->arena_bytes);
   }
-  if (rc == 0 && !(s->arena = gc_alloc(s->arena_bytes))) rc = gc_diag_set(d, "out of memory for the arena");
+  if (rc == 0 && !(s->arena = gc_alloc_uninit(s->arena_bytes))) rc = gc_diag_set(d, "out of memory for the arena");
   for (int i = 0; rc == 0 && i < n; i++) {
     s->value[i] = stored[i] && offset[i] != SIZE_MAX ? s->arena + offset[i] : NULL;
     s->into[i] = -1;
@@ -318,9 +355,19 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
     if (!(s->kernels = calloc((size_t)s->n_kernels + 1, sizeof *s->kernels))) rc = gc_diag_set(d, "out of memory");
   }
   const gc_pass_options *po = o->pass_options;
+  double t0 = now_seconds();
   if (rc == 0) rc = lower_all(s, g, nodes, first, po, d);
+  double t1 = now_seconds();
   if (rc == 0) rc = compile_all(s, gc_pool_threads(s->pool), po, d);
+  double t2 = now_seconds();
   if (rc == 0) rc = plan(s, p, d);
+  if (po && po->time_passes)
+    fprintf(po->out ? po->out : stderr, "time-passes: %-10s %9.3f ms\ntime-passes: %-10s %9.3f ms (%d kernels: %d compiled, %d cached)\ntime-passes: %-10s %9.3f ms\n",
+            "lower+tile", 1e3 * (t1 - t0), "llvm", 1e3 * (t2 - t1), s->n_kernels, s->compiled, s->cached, "arena",
+            1e3 * (now_seconds() - t2));
+  p->stats.kernels = s->n_kernels;
+  p->stats.compiled = s->compiled;
+  p->stats.cached = s->cached;
   /* GEMM scratch, per worker */
   size_t scratch = 0;
   for (int k = 0; rc == 0 && k < s->n_kernels; k++)
@@ -331,7 +378,7 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
     int w = gc_pool_threads(s->pool);
     if (!(s->scratch = calloc((size_t)w, sizeof *s->scratch))) rc = gc_diag_set(d, "out of memory");
     for (int i = 0; rc == 0 && i < w; i++)
-      if (!(s->scratch[i] = gc_alloc(scratch))) rc = gc_diag_set(d, "out of memory");
+      if (!(s->scratch[i] = gc_alloc_uninit(scratch))) rc = gc_diag_set(d, "out of memory");
   }
   free(kernel_of), free(nodes), free(first);
   return rc;
@@ -448,9 +495,11 @@ static void profile(const gc_program *p, const void *state, FILE *out, int top) 
   for (int i = 0; i < s->n_kernels && i < top; i++) {
     const kernel *kn = order[i];
     double sec = kn->seconds / (double)(kn->runs ? kn->runs : 1);
+    char name[16];
+    snprintf(name, sizeof name, "k%d", kn->display);
     fprintf(out, "%8.3f %5.1f%% %9.2f %9.2f %8.2f  %-6s %s\n", 1e3 * sec, 100 * kn->seconds / total,
             kn->flops / 1e6, sec > 0 ? kn->flops / sec / 1e9 : 0, sec > 0 ? kn->bytes / sec / 1e9 : 0,
-            kn->fn->name, kn->label ? kn->label : "");
+            name, kn->label ? kn->label : "");
   }
   free(order);
 }

@@ -7,13 +7,17 @@
 
 static atomic_uint_fast64_t allocations;
 
-void *gc_alloc(size_t bytes) {
+void *gc_alloc_uninit(size_t bytes) {
   size_t size = (bytes + 63) & ~(size_t)63;
   if (size < bytes) return NULL;
   void *p = aligned_alloc(64, size ? size : 64);
-  if (!p) return NULL;
-  memset(p, 0, size ? size : 64);
-  atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
+  if (p) atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
+  return p;
+}
+
+void *gc_alloc(size_t bytes) {
+  void *p = gc_alloc_uninit(bytes);
+  if (p) memset(p, 0, bytes ? (bytes + 63) & ~(size_t)63 : 64);
   return p;
 }
 

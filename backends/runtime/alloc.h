@@ -11,6 +11,9 @@
 /* `bytes` (0 is allowed) zero-filled, 64-aligned; NULL when out of memory.
  * Free with gc_free. */
 void *gc_alloc(size_t bytes);
+/* The same without the zero fill: for arenas and scratch that kernels
+ * write before they read (no page is touched until used). */
+void *gc_alloc_uninit(size_t bytes);
 void gc_free(void *p);
 
 /* Allocations made through gc_alloc since the process started (all threads).

@@ -43,6 +43,9 @@ int gc_program_bench(gc_program *p, int runs, gc_bench_result *r, gc_diag *d) {
     gc_program_stats s = gc_program_stats_of(p);
     r->gflops = r->median_ms > 0 ? s.flops / (r->median_ms * 1e6) : 0;
     r->compile_ms = s.compile_ms;
+    r->kernels = s.kernels;
+    r->compiled = s.compiled;
+    r->cached = s.cached;
     struct rusage u;
     if (getrusage(RUSAGE_SELF, &u) == 0) r->peak_rss_mb = (double)u.ru_maxrss / 1024.0;
   }
@@ -51,8 +54,10 @@ int gc_program_bench(gc_program *p, int runs, gc_bench_result *r, gc_diag *d) {
 }
 
 void gc_bench_print(FILE *f, const gc_bench_result *r) {
-  fprintf(f, "median_ms=%.3f min_ms=%.3f gflops=%.2f compile_ms=%.1f peak_rss_mb=%.1f\n", r->median_ms,
-          r->min_ms, r->gflops, r->compile_ms, r->peak_rss_mb);
+  fprintf(f, "median_ms=%.3f min_ms=%.3f gflops=%.2f compile_ms=%.1f peak_rss_mb=%.1f", r->median_ms, r->min_ms,
+          r->gflops, r->compile_ms, r->peak_rss_mb);
+  if (r->kernels) fprintf(f, " kernels=%d compiled=%d cached=%d", r->kernels, r->compiled, r->cached);
+  fputc('\n', f);
 }
 
 /* ---- random inputs ----------------------------------------------------- */

@@ -19,13 +19,15 @@ typedef struct {
   double compile_ms;
   double peak_rss_mb;     /* the whole process, as the kernel counts it */
   uint64_t run_allocations;   /* gc_alloc calls during the timed runs */
+  int kernels, compiled, cached;   /* gc_program_stats */
 } gc_bench_result;
 
 /* One warm-up run, then `runs` (>= 1) timed runs.  0, or -1 + message from
  * a failed run. */
 int gc_program_bench(gc_program *p, int runs, gc_bench_result *r, gc_diag *d);
 
-/* "median_ms=… min_ms=… gflops=… compile_ms=… peak_rss_mb=…\n" */
+/* "median_ms=… min_ms=… gflops=… compile_ms=… peak_rss_mb=…" and, for a
+ * compiling backend, " kernels=… compiled=… cached=…" */
 void gc_bench_print(FILE *f, const gc_bench_result *r);
 
 /* For every input of g that `inputs` lacks, a tensor of its type filled
