@@ -27,7 +27,7 @@ const gc_pass *gc_pass_find(const char *name) {
   return NULL;
 }
 
-const char *gc_pass_default_pipeline(void) { return "simplify,cse,dce,fuse,plan"; }
+const char *gc_pass_default_pipeline(void) { return "simplify,cse,dce,fuse,remat,plan"; }
 
 void gc_pass_options_init(gc_pass_options *o) {
   memset(o, 0, sizeof *o);

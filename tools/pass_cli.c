@@ -11,7 +11,7 @@
 #define PASS_OPT(name, kind, field, value, help) GC_OPT(name, 0, kind, gc_cli_pass_flags, field, value, help)
 const gc_opt gc_cli_pass_options[] = {
     PASS_OPT("passes", GC_OPT_STRING, passes, "P,Q,...",
-             "the pass pipeline (default: simplify,cse,dce,fuse,plan);\n"
+             "the pass pipeline (default: simplify,cse,dce,fuse,remat,plan);\n"
              "--passes= keeps the graph as built"),
     PASS_OPT("print-ir-after-all", GC_OPT_FLAG, print_after_all, NULL, "print the IR after every pass"),
     PASS_OPT("print-ir-before-all", GC_OPT_FLAG, print_before_all, NULL, "print the IR before every pass"),
