@@ -1,6 +1,8 @@
 /* Tiling (see tile.h). */
 #include "passes/tile.h"
 
+#include <stdlib.h>
+
 static int64_t round_down(int64_t x, int64_t m) { return x / m * m > 0 ? x / m * m : m; }
 
 static void tile_gemm(gc_loop_gemm *g, const gc_tile_target *t) {
@@ -12,17 +14,23 @@ static void tile_gemm(gc_loop_gemm *g, const gc_tile_target *t) {
    * registers, 6 x 2 */
   g->mr = 6;
   g->nr = (t->vector_bits >= 512 ? 4 : 2) * vw;
-  int64_t l1 = t->l1_bytes > 0 ? t->l1_bytes : 32 << 10, l2 = t->l2_bytes > 0 ? t->l2_bytes : 512 << 10;
-  /* B's KC x NR micro-panel in half of L1 */
-  g->kc = round_down(l1 / 2 / (g->nr * esize), 8);
-  if (g->kc > 512) g->kc = 512;
+  int64_t l2 = t->l2_bytes > 0 ? t->l2_bytes : 512 << 10;
+  /* The operands are read in place (packed only at ragged edges and when
+   * B's rows are not contiguous), so KC only bounds a pass over k: a KC x
+   * NR panel of B stays in L2 while every MR-row panel of A streams past
+   * it.  KC is fixed by the shape alone (the order of the sums over k
+   * never depends on threads). */
+  g->kc = 256;
   if (g->kc > g->k && g->k > 0) g->kc = g->k;
   if (g->kc < 1) g->kc = 1;
-  /* A's MC x KC block in a quarter of L2, B's KC x NC in another quarter */
-  g->mc = round_down(l2 / 4 / (g->kc * esize), g->mr);
-  if (g->mc > 240) g->mc = 240;
-  g->nc = round_down(l2 / 4 / (g->kc * esize), g->nr);
-  if (g->nc > 1024) g->nc = 1024;
+  /* the C block (MC x NC) per thread in a quarter of L2 */
+  g->nc = round_down(g->n < 256 ? g->n + g->nr - 1 : 256, g->nr);
+  g->mc = round_down(l2 / 4 / (g->nc * esize), g->mr);
+  if (g->mc > 96) g->mc = 96;
+  if (g->mc < g->mr) g->mc = g->mr;
+  if (getenv("GC_TILE_KC")) g->kc = atoll(getenv("GC_TILE_KC")) < g->k ? atoll(getenv("GC_TILE_KC")) : g->k;
+  if (getenv("GC_TILE_NC")) g->nc = atoll(getenv("GC_TILE_NC"));
+  if (getenv("GC_TILE_MC")) g->mc = atoll(getenv("GC_TILE_MC"));
 }
 
 static void tile_block(gc_loop_fn *f, const gc_loop_block *b, const gc_tile_target *t) {

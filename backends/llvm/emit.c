@@ -352,19 +352,25 @@ static void step_fn(emitter *e, const char *name, const gc_loop_block *top, int 
   LLVMBuildRetVoid(e->b);
 }
 
-/* The micro-kernel: an MR x NR tile of accumulators, NR/VW vectors per row,
- * over kc steps of packed A (MR values per k) and packed B (NR per k). */
+/* The micro-kernel (gc_ukr_fn): an MR x NR tile of accumulators, NR/VW
+ * vectors per row, over kc steps; A's elements broadcast from a[k*a_k +
+ * r*a_r] (packed, or read in place), B's row k loaded as NR/VW vectors
+ * from b + k*b_k. */
 static void micro_kernel(emitter *e, const char *name, const gc_loop_gemm *g, int vw) {
   LLVMTypeRef T = type_of(e, g->dtype), V = LLVMVectorType(T, (unsigned)vw);
   int mr = g->mr, nv = g->nr / vw;
-  LLVMTypeRef params[6] = {e->ptr, e->ptr, e->i64, e->ptr, e->i64, e->i64};
-  begin_fn(e, name, params, 6);
-  LLVMValueRef A = LLVMGetParam(e->fn, 0), B = LLVMGetParam(e->fn, 1), kc = LLVMGetParam(e->fn, 2);
-  LLVMValueRef C = LLVMGetParam(e->fn, 3), ldc = LLVMGetParam(e->fn, 4), accumulate = LLVMGetParam(e->fn, 5);
-  for (int p = 0; p < 4; p++)
-    if (p != 2) LLVMAddAttributeAtIndex(e->fn, (unsigned)p + 1, LLVMCreateEnumAttribute(e->ctx, LLVMGetEnumAttributeKindForName("noalias", 7), 0));
+  LLVMTypeRef params[9] = {e->ptr, e->i64, e->i64, e->ptr, e->i64, e->i64, e->ptr, e->i64, e->i64};
+  begin_fn(e, name, params, 9);
+  LLVMValueRef A = LLVMGetParam(e->fn, 0), a_k = LLVMGetParam(e->fn, 1), a_r = LLVMGetParam(e->fn, 2);
+  LLVMValueRef B = LLVMGetParam(e->fn, 3), b_k = LLVMGetParam(e->fn, 4), kc = LLVMGetParam(e->fn, 5);
+  LLVMValueRef C = LLVMGetParam(e->fn, 6), ldc = LLVMGetParam(e->fn, 7), accumulate = LLVMGetParam(e->fn, 8);
+  unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
+  LLVMAddAttributeAtIndex(e->fn, 7, LLVMCreateEnumAttribute(e->ctx, noalias, 0));   /* C */
   int n_acc = mr * nv;
   LLVMValueRef *acc = calloc((size_t)n_acc, sizeof *acc), *phis = calloc((size_t)n_acc, sizeof *phis);
+  /* the rows' offsets r*a_r, computed once */
+  LLVMValueRef roff[16];
+  for (int i = 0; i < mr && i < 16; i++) roff[i] = LLVMBuildMul(e->b, a_r, LLVMConstInt(e->i64, (unsigned long long)i, 0), "");
   LLVMBasicBlockRef pre = LLVMGetInsertBlock(e->b), head = new_bb(e, "k"), body = new_bb(e, "fma"), exit = new_bb(e, "store");
   LLVMBuildBr(e->b, head);
   LLVMPositionBuilderAtEnd(e->b, head);
@@ -372,8 +378,8 @@ static void micro_kernel(emitter *e, const char *name, const gc_loop_gemm *g, in
   for (int i = 0; i < n_acc; i++) phis[i] = LLVMBuildPhi(e->b, V, "c");
   LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, k, kc, ""), body, exit);
   LLVMPositionBuilderAtEnd(e->b, body);
-  LLVMValueRef brow = LLVMBuildMul(e->b, k, LLVMConstInt(e->i64, (unsigned long long)g->nr, 0), "");
-  LLVMValueRef arow = LLVMBuildMul(e->b, k, LLVMConstInt(e->i64, (unsigned long long)mr, 0), "");
+  LLVMValueRef brow = LLVMBuildMul(e->b, k, b_k, "");
+  LLVMValueRef arow = LLVMBuildMul(e->b, k, a_k, "");
   LLVMValueRef bv[16];
   for (int v = 0; v < nv && v < 16; v++) {
     LLVMValueRef at = LLVMBuildAdd(e->b, brow, LLVMConstInt(e->i64, (unsigned long long)(v * vw), 0), "");
@@ -383,7 +389,7 @@ static void micro_kernel(emitter *e, const char *name, const gc_loop_gemm *g, in
   }
   LLVMTypeRef tys[1] = {V};
   for (int i = 0; i < mr; i++) {
-    LLVMValueRef at = LLVMBuildAdd(e->b, arow, LLVMConstInt(e->i64, (unsigned long long)i, 0), "");
+    LLVMValueRef at = LLVMBuildAdd(e->b, arow, roff[i], "");
     LLVMValueRef a = LLVMBuildLoad2(e->b, T, LLVMBuildGEP2(e->b, T, A, &at, 1, ""), "a");
     LLVMValueRef one = LLVMBuildInsertElement(e->b, LLVMGetUndef(V), a, LLVMConstInt(e->i32, 0, 0), "");
     LLVMValueRef splat = LLVMBuildShuffleVector(e->b, one, LLVMGetUndef(V),

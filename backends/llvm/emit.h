@@ -40,7 +40,11 @@ LLVMModuleRef gc_emit_loop_fn(LLVMContextRef ctx, const gc_loop_fn *f, const gc_
 
 /* The signatures the runtime calls. */
 typedef void gc_step_fn(void **bufs, int64_t lo, int64_t hi, int64_t *err);
-typedef void gc_ukr_fn(const void *a, const void *b, int64_t kc, void *c, int64_t ldc, int64_t accumulate);
+/* C[MR x NR] (row stride ldc) = (accumulate ? C : 0) + A B over kc steps:
+ * A's element (r, k) at a[k*a_k + r*a_r], B's row k at b + k*b_k (NR
+ * contiguous elements). */
+typedef void gc_ukr_fn(const void *a, int64_t a_k, int64_t a_r, const void *b, int64_t b_k, int64_t kc, void *c,
+                       int64_t ldc, int64_t accumulate);
 typedef void gc_epi_fn(void **bufs, const void *block, int64_t ldb, int64_t batch, int64_t m0, int64_t n0,
                        int64_t mlen, int64_t nlen, int64_t *err);
 

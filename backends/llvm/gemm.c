@@ -8,7 +8,8 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 size_t gc_gemm_scratch_bytes(const gc_loop_gemm *g) {
   int64_t mc = up(g->mc, g->mr), nc = up(g->nc, g->nr);
-  return (size_t)(mc * g->kc + g->kc * nc + mc * nc) * gc_dtype_size(g->dtype) + 256;
+  /* C block, B block (when B must be packed), one edge panel of A */
+  return (size_t)(mc * nc + g->kc * nc + g->mr * g->kc) * gc_dtype_size(g->dtype) + 256;
 }
 
 typedef struct {
@@ -21,27 +22,31 @@ typedef struct {
   int64_t m_blocks, n_blocks;
 } run;
 
-/* A's element (i, k) of batch offset `base`: a_offset + base + i*row + k*col */
+/* Rows m0 .. m0+rows-1 of A (rows <= mr), k0 .. k0+kc-1, zero padded to an
+ * mr-row panel: out[k*mr + r]. */
 #define PACK(T)                                                                                          \
-  static void pack_a_##T(const T *a, int64_t row, int64_t col, int64_t m0, int64_t mc, int64_t m, int64_t k0, \
-                         int64_t kc, int mr, T *out) {                                                      \
-    for (int64_t p = 0; p < mc; p += mr)                                                                   \
-      for (int64_t k = 0; k < kc; k++)                                                                     \
-        for (int r = 0; r < mr; r++) {                                                                     \
-          int64_t i = m0 + p + r;                                                                          \
-          *out++ = i < m && p + r < mc ? a[i * row + (k0 + k) * col] : 0;                                  \
-        }                                                                                                  \
-  }                                                                                                        \
-  static void pack_b_##T(const T *b, int64_t row, int64_t col, int64_t n0, int64_t nc, int64_t n, int64_t k0, \
-                         int64_t kc, int nr, T *out) {                                                      \
-    for (int64_t q = 0; q < nc; q += nr)                                                                   \
-      for (int64_t k = 0; k < kc; k++) {                                                                   \
-        const T *src = b + (k0 + k) * row;                                                                 \
-        for (int c = 0; c < nr; c++) {                                                                     \
-          int64_t j = n0 + q + c;                                                                          \
-          *out++ = j < n && q + c < nc ? src[j * col] : 0;                                                 \
-        }                                                                                                  \
-      }                                                                                                    \
+  static void pack_a_##T(const T *a, int64_t row, int64_t col, int64_t m0, int64_t rows, int64_t k0,     \
+                         int64_t kc, int mr, T *out) {                                                   \
+    for (int64_t k = 0; k < kc; k++)                                                                     \
+      for (int r = 0; r < mr; r++) out[k * mr + r] = r < rows ? a[(m0 + r) * row + (k0 + k) * col] : 0; \
+  }                                                                                                      \
+  /* Columns n0 .. n0+nc-1 of B's rows k0 .. k0+kc-1 as NR-column panels,   \
+   * zero padded: panel q at out + q*kc, out[q*kc + k*nr + c]. */                                        \
+  static void pack_b_##T(const T *b, int64_t row, int64_t col, int64_t n0, int64_t nc, int64_t k0,       \
+                         int64_t kc, int nr, T *out) {                                                   \
+    for (int64_t q = 0; q < nc; q += nr) {                                                               \
+      int64_t cols = nc - q < nr ? nc - q : nr;                                                          \
+      for (int64_t k = 0; k < kc; k++) {                                                                 \
+        const T *src = b + (k0 + k) * row + (n0 + q) * col;                                              \
+        T *dst = out + q * kc + k * nr;                                                                  \
+        if (col == 1) {                                                                                  \
+          memcpy(dst, src, sizeof(T) * (size_t)cols);                                                    \
+        } else {                                                                                         \
+          for (int64_t c = 0; c < cols; c++) dst[c] = src[c * col];                                      \
+        }                                                                                                \
+        for (int64_t c = cols; c < nr; c++) dst[c] = 0;                                                  \
+      }                                                                                                  \
+    }                                                                                                    \
   }
 PACK(float)
 PACK(double)
@@ -62,26 +67,50 @@ static void task(void *ctx, int64_t t, int worker) {
     b_off += c * g->b_batch[k];
   }
   size_t es = gc_dtype_size(g->dtype);
+  bool f32 = g->dtype == GC_F32;
+  const char *A = (const char *)r->bufs[g->a_buf] + (size_t)a_off * es;
+  const char *B = (const char *)r->bufs[g->b_buf] + (size_t)b_off * es;
   int64_t mcp = up(mc, g->mr), ncp = up(nc, g->nr), ldc = up(g->nc, g->nr);
   char *s = (char *)(((uintptr_t)r->scratch[worker] + 63) & ~(uintptr_t)63);
-  char *ap = s, *bp = ap + (size_t)(up(g->mc, g->mr) * g->kc) * es, *cb = bp + (size_t)(g->kc * ldc) * es;
+  char *cb = s, *bp = cb + (size_t)(up(g->mc, g->mr) * ldc) * es, *ap = bp + (size_t)(g->kc * ldc) * es;
+  /* B's rows are read in place when contiguous; else (or at the ragged
+   * right edge) packed */
+  bool b_inplace = g->b_col == 1 && g->k <= 64;   /* small panels in place; else packed for locality */
   for (int64_t k0 = 0; k0 < g->k || k0 == 0; k0 += g->kc) {
     int64_t kc = min64(g->kc, g->k - k0);
-    if (g->dtype == GC_F32) {
-      pack_a_float((const float *)r->bufs[g->a_buf] + a_off, g->a_row, g->a_col, m0, mc, g->m, k0, kc, g->mr,
-                   (float *)ap);
-      pack_b_float((const float *)r->bufs[g->b_buf] + b_off, g->b_row, g->b_col, n0, nc, g->n, k0, kc, g->nr,
-                   (float *)bp);
-    } else {
-      pack_a_double((const double *)r->bufs[g->a_buf] + a_off, g->a_row, g->a_col, m0, mc, g->m, k0, kc, g->mr,
-                    (double *)ap);
-      pack_b_double((const double *)r->bufs[g->b_buf] + b_off, g->b_row, g->b_col, n0, nc, g->n, k0, kc, g->nr,
-                    (double *)bp);
+    if (!b_inplace) {
+      if (f32) pack_b_float((const float *)B, g->b_row, g->b_col, n0, nc, k0, kc, g->nr, (float *)bp);
+      else pack_b_double((const double *)B, g->b_row, g->b_col, n0, nc, k0, kc, g->nr, (double *)bp);
+    } else if (nc % g->nr) {   /* only the last panel */
+      int64_t q = nc / g->nr * g->nr;
+      if (f32) pack_b_float((const float *)B, g->b_row, 1, n0 + q, nc - q, k0, kc, g->nr, (float *)bp);
+      else pack_b_double((const double *)B, g->b_row, 1, n0 + q, nc - q, k0, kc, g->nr, (double *)bp);
     }
-    for (int64_t q = 0; q < ncp; q += g->nr)
-      for (int64_t p = 0; p < mcp; p += g->mr)
-        r->ukr(ap + (size_t)(p * kc) * es, bp + (size_t)(q * kc) * es, kc, cb + (size_t)(p * ldc + q) * es, ldc,
-               k0 > 0);
+    /* the last panel of A when it is short of MR rows, zero padded */
+    bool a_edge = mc % g->mr != 0;
+    if (a_edge) {
+      int64_t p = mc / g->mr * g->mr;
+      if (f32) pack_a_float((const float *)A, g->a_row, g->a_col, m0 + p, mc - p, k0, kc, g->mr, (float *)ap);
+      else pack_a_double((const double *)A, g->a_row, g->a_col, m0 + p, mc - p, k0, kc, g->mr, (double *)ap);
+    }
+    for (int64_t q = 0; q < ncp; q += g->nr) {
+      const char *bq;
+      int64_t bk;
+      if (b_inplace && q + g->nr <= nc) {
+        bq = B + (size_t)(k0 * g->b_row + (n0 + q)) * es;
+        bk = g->b_row;
+      } else {
+        bq = bp + (size_t)((b_inplace ? 0 : q) * kc) * es;
+        bk = g->nr;
+      }
+      for (int64_t p = 0; p < mcp; p += g->mr) {
+        char *c = cb + (size_t)(p * ldc + q) * es;
+        if (p + g->mr <= mc)
+          r->ukr(A + (size_t)((m0 + p) * g->a_row + k0 * g->a_col) * es, g->a_col, g->a_row, bq, bk, kc, c, ldc, k0 > 0);
+        else
+          r->ukr(ap, g->mr, 1, bq, bk, kc, c, ldc, k0 > 0);
+      }
+    }
     if (g->k == 0) break;
   }
   r->epi(r->bufs, cb, ldc, b, m0, n0, mc, nc, r->err);
