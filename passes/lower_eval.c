@@ -147,6 +147,18 @@ static bool split(lowerer *L, const lw_affine *a, int64_t d, int64_t *g_out, lw_
   return true;
 }
 
+/* The largest value an affine form takes (every variable's range known,
+ * coefficients and constant >= 0), or -1. */
+static int64_t max_of(lowerer *L, const lw_affine *a) {
+  if (!a->ok || a->c < 0) return -1;
+  int64_t m = a->c;
+  for (int i = 0; i < a->n; i++) {
+    if (a->coef[i] < 0 || L->extent[a->var[i]] <= 0) return -1;
+    m += a->coef[i] * (L->extent[a->var[i]] - 1);
+  }
+  return m;
+}
+
 int lw_div(lowerer *L, int a, int64_t c) {
   lw_affine fa = form(L, a), X, r;
   int64_t g;
@@ -154,18 +166,23 @@ int lw_div(lowerer *L, int a, int64_t c) {
     int x = build(L, &X);
     return g == c ? x : lw_div(L, x, c / g);
   }
-  return canon(L, gc_loop_idiv(L->f, L->blk, a, c));
+  int id = canon(L, gc_loop_idiv(L->f, L->blk, a, c));
+  int64_t m = max_of(L, &fa), v;
+  if (id != a && m >= 0 && !gc_loop_is_index_const(L->f, id, &v)) lw_note_var(L, id, m / c + 1);   /* in [0, m/c] */
+  return id;
 }
 
 int lw_mod(lowerer *L, int a, int64_t c) {
   lw_affine fa = form(L, a), X, r;
-  int64_t g;
+  int64_t g, v;
   if (c > 1 && split(L, &fa, c, &g, &X, &r)) {   /* (gX + r) % c = (X % (c/g))·g + r */
     int rest = build(L, &r);
     if (g == c) return rest;
     return lw_add(L, lw_mul(L, lw_mod(L, build(L, &X), c / g), lw_const(L, g)), rest);
   }
-  return canon(L, gc_loop_imod(L->f, L->blk, a, c));
+  int id = canon(L, gc_loop_imod(L->f, L->blk, a, c));
+  if (id != a && max_of(L, &fa) >= 0 && !gc_loop_is_index_const(L->f, id, &v)) lw_note_var(L, id, c);   /* in [0, c) */
+  return id;
 }
 
 int lw_linear(lowerer *L, const int *c, const int64_t *strides, int rank) {
@@ -272,7 +289,9 @@ static int in_range(lowerer *L, int c, int64_t lo, int64_t hi, int all) {
 
 static int clamp(lowerer *L, int c, int64_t hi) {
   int x = op(L, GC_OP_MAX, GC_I64, (int[]){c, lw_const(L, 0)}, 2);
-  return op(L, GC_OP_MIN, GC_I64, (int[]){x, lw_const(L, hi - 1)}, 2);
+  x = op(L, GC_OP_MIN, GC_I64, (int[]){x, lw_const(L, hi - 1)}, 2);
+  lw_note_var(L, x, hi);   /* in [0, hi) */
+  return x;
 }
 
 static int eval_pad(lowerer *L, const gc_node *n, const int *c) {
