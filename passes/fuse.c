@@ -90,8 +90,17 @@ static void classify(fuser *f) {
     if (gc_op_is_source(n->op)) continue;
     bool movable = k == GC_KIND_ELEMENTWISE || k == GC_KIND_LAYOUT, pure = movable && !costly(n->op);
     for (int j = 0; j < n->n_in; j++) pure = pure && generated(f, n->in[j]);
-    /* small values, views, and functions of the index alone (masks) */
-    bool cheap = movable && (gc_type_numel_unchecked(&n->type) <= CHEAP_ELEMENTS || is_view(n->op) || pure);
+    /* small values, views, functions of the index alone (masks), and one
+     * cheap op read by several kernels over values that are stored anyway
+     * (sources, results of dots, reductions, gathers: a gradient squared
+     * for both the norm and the second moment) */
+    bool over_stored = k == GC_KIND_ELEMENTWISE && !costly(n->op) && gc_uses_count(&f->u, i) > 1;
+    for (int j = 0; over_stored && j < n->n_in; j++) {
+      gc_kind ok = gc_op_kind(g->nodes[n->in[j]]->op);
+      over_stored = gc_op_is_source(g->nodes[n->in[j]]->op) || ok == GC_KIND_CONTRACT || ok == GC_KIND_REDUCE ||
+                    ok == GC_KIND_INDEX;
+    }
+    bool cheap = movable && (gc_type_numel_unchecked(&n->type) <= CHEAP_ELEMENTS || is_view(n->op) || pure || over_stored);
     f->inlined[i] = cheap;
     f->pure[i] = pure;
     f->real[i] = !cheap;
@@ -119,7 +128,7 @@ static void classify(fuser *f) {
     bool store = gc_uses_is_bound(&f->u, i);
     const int *r = gc_uses_readers(&f->u, i);
     for (int k = 0; k < gc_uses_count(&f->u, i) && !store; k++)
-      store = gc_op_kind(f->g->nodes[r[k]]->op) == GC_KIND_INDEX || f->stored[r[k]];
+      store = gc_op_kind(f->g->nodes[r[k]]->op) == GC_KIND_INDEX;
     if (store) f->stored[i] = f->real[i] = true;
   }
 }
@@ -320,12 +329,90 @@ static bool merge_operands(fuser *f, int x, int c) {
   return merged;
 }
 
-static void group_all(fuser *f) {
+static void merge_producers(fuser *f) {
   for (bool changed = true; changed;) {
     changed = false;
     for (int x = f->n - 1; x >= 0; x--)
       if (f->real[x] && merge_operands(f, x, x)) changed = true;
   }
+}
+
+/* Group x is a kernel of one cheap elementwise op over stored values,
+ * not bound, read by no dot operand and no index op: computing it again in
+ * each reader saves its buffer. */
+static bool recompute_instead(fuser *f, int x) {
+  const gc_node *n = f->g->nodes[x];
+  if (!f->real[x] || f->parent[x] != x || f->next[x] >= 0 || f->stored[x]) return false;
+  if (gc_op_kind(n->op) != GC_KIND_ELEMENTWISE || costly(n->op) || gc_uses_is_bound(&f->u, x)) return false;
+  for (int k = 0; k < n->n_in; k++)
+    if (!gc_op_is_source(f->g->nodes[n->in[k]]->op) && !f->real[n->in[k]]) return false;
+  const int *r = gc_uses_readers(&f->u, x);
+  for (int k = 0; k < gc_uses_count(&f->u, x); k++) {
+    gc_kind rk = gc_op_kind(f->g->nodes[r[k]]->op);
+    if (rk == GC_KIND_INDEX || rk == GC_KIND_CONTRACT || !f->real[r[k]]) return false;
+  }
+  return gc_uses_count(&f->u, x) > 1;
+}
+
+/* Two groups computing over the same value, neither needing the other:
+ * every reader of their results (other than themselves) starts after both
+ * end, so one kernel can do both (a norm's weight and bias gradients). */
+static bool independent(fuser *f, int a, int b) {
+  int end = f->hi[a] > f->hi[b] ? f->hi[a] : f->hi[b];
+  for (int g2 = 0; g2 < 2; g2++)
+    for (int x = f->head[g2 ? b : a]; x >= 0; x = f->next[x]) {
+      const int *r = gc_uses_readers(&f->u, x);
+      for (int k = 0; k < gc_uses_count(&f->u, x); k++) {
+        int c = r[k];
+        if (!f->real[c]) {   /* through a recomputed node: its readers */
+          if (f->inlined[c] && !read_only_by(f, c, a, b)) return false;
+          continue;
+        }
+        int gc = find(f, c);
+        if (gc == a || gc == b) {
+          if (gc != (g2 ? b : a)) return false;   /* one reads the other */
+          continue;
+        }
+        if (f->lo[gc] <= end) return false;
+      }
+    }
+  return true;
+}
+
+static bool merge_siblings(fuser *f) {
+  bool merged = false;
+  for (int v = 0; v < f->n; v++) {
+    if (!f->real[v] && !gc_op_is_fed(f->g->nodes[v]->op)) continue;
+    const int *r = gc_uses_readers(&f->u, v);
+    int cnt = gc_uses_count(&f->u, v);
+    for (int i = 0; i < cnt; i++)
+      for (int j = i + 1; j < cnt; j++) {
+        if (!f->real[r[i]] || !f->real[r[j]]) continue;
+        int a = find(f, r[i]), b = find(f, r[j]);
+        if (a == b || !independent(f, a, b)) continue;
+        gather(f, a, b);
+        bool any_reduce = false;
+        for (int k = 0; k < f->n_set; k++) any_reduce = any_reduce || gc_op_kind(f->g->nodes[f->set[k]]->op) == GC_KIND_REDUCE;
+        if (!any_reduce || !legal(f)) continue;
+        unite(f, a < b ? a : b, a < b ? b : a);
+        merged = true;
+      }
+  }
+  return merged;
+}
+
+static void group_all(fuser *f) {
+  merge_producers(f);
+  /* cheap producers left as kernels of their own are computed where read */
+  bool changed = false;
+  for (int x = 0; x < f->n; x++)
+    if (recompute_instead(f, x)) {
+      f->real[x] = false;
+      f->inlined[x] = true;
+      changed = true;
+    }
+  if (changed) merge_producers(f);
+  while (merge_siblings(f)) merge_producers(f);
 }
 
 /* ---- the new graph --------------------------------------------------------------- */
@@ -460,7 +547,7 @@ static gc_graph *emit_all(fuser *f, gc_diag *d) {
   return out;
 }
 
-gc_graph *gc_pass_fuse(gc_graph *g, gc_pass_ctx *ctx) {
+static gc_graph *fuse_once(const gc_graph *g, gc_pass_ctx *ctx) {
   fuser f = {.g = g, .n = g->n_nodes};
   int n = g->n_nodes;
   if (gc_uses_init(&f.u, g, ctx->d)) return NULL;
@@ -490,4 +577,25 @@ gc_graph *gc_pass_fuse(gc_graph *g, gc_pass_ctx *ctx) {
   free(f.real), free(f.inlined), free(f.stored), free(f.pure), free(f.in_set), free(f.parent), free(f.next), free(f.head),
       free(f.tail), free(f.set), free(f.lo), free(f.hi);
   return out;
+}
+
+/* Merging follows node order, and the first grouping reorders the nodes:
+ * grouping again on the result finds merges the first order hid.  Repeat
+ * while the kernel count falls. */
+gc_graph *gc_pass_fuse(gc_graph *g, gc_pass_ctx *ctx) {
+  gc_graph *best = fuse_once(g, ctx);
+  for (int round = 0; best && round < 4; round++) {
+    gc_graph *next = fuse_once(best, ctx);
+    if (!next) {
+      gc_graph_free(best);
+      return NULL;
+    }
+    if (gc_graph_stats_of(next).kernels >= gc_graph_stats_of(best).kernels) {
+      gc_graph_free(next);
+      break;
+    }
+    gc_graph_free(best);
+    best = next;
+  }
+  return best;
 }

@@ -163,7 +163,7 @@ gc_graph *gc_pass_plan(gc_graph *g0, gc_pass_ctx *ctx) {
       sum += (double)bytes_of(g->nodes[i]);
     }
     if (rc == 0 && ctx->opts->stats)
-      fprintf(ctx->out, "plan: peak %zu bytes in one arena; the stored values' sizes sum to %.0f bytes (%.1f%%)\n",
+      fprintf(ctx->out, "# plan: peak %zu bytes in one arena; the stored values' sizes sum to %.0f bytes (%.1f%%)\n",
               total, sum, sum > 0 ? 100.0 * (double)total / sum : 0);
   }
   gc_uses_free(&p.u);

@@ -12,7 +12,10 @@
  *   reshape(reshape(x)), broadcast(broadcast(x)) -> one op
  *   transpose(transpose(x))       -> one transpose, or x
  *   broadcast/reshape/cast to x's own type, transpose by the identity -> x
- *   a reduction over size-1 axes  -> a reshape (argmax: zeros)
+ *   a reduction over size-1 axes  -> a reshape (argmax: zeros); the one
+ *                                     element itself, so a -0 stays -0
+ *                                     where the interpreter's sum from +0
+ *                                     would give +0 (the values compare equal)
  *   an elementwise op of constants, a cast, broadcast, reshape or
  *   transpose of a constant        -> a constant (folded as the interpreter
  *                                     computes it) */

@@ -105,7 +105,7 @@ static void same_results(const char *file, const gc_tensor_map *a, const gc_tens
   }
 }
 
-static int checked;
+static int checked, failed;
 
 static void run_case(const char *dir, const char *name) {
   char path[4096];
@@ -122,8 +122,10 @@ static void run_case(const char *dir, const char *name) {
   if (!out) fail_msg("%s: %s", name, d.msg);
   char *printed = gc_print(out), *want = expectation(text);
   if (getenv("GC_UPDATE_EXPECT")) update_expectation(path, text, printed);
-  else if (strcmp(printed, want) != 0)
-    fail_msg("%s: after %s the graph prints as\n%s\nbut the case expects\n%s", name, pipeline, printed, want);
+  else if (strcmp(printed, want) != 0) {   /* reported, and the other cases still checked */
+    print_error("%s: after %s the graph prints as\n%s\nbut the case expects\n%s\n", name, pipeline, printed, want);
+    failed++;
+  }
   gc_graph *again = gc_parse(printed, strlen(printed), &d);
   if (!again || gc_verify(again, &d)) fail_msg("%s: the result does not parse back: %s", name, d.msg);
 
@@ -163,8 +165,9 @@ static void test_cases(void **state) {
     run_case(dir, names[i]);
     free(names[i]);
   }
-  print_message("%d pass cases checked\n", checked);
+  print_message("%d pass cases checked, %d printed other than expected\n", checked, failed);
   assert_true(checked > 0);
+  assert_int_equal(failed, 0);
 }
 
 static void test_pipeline_errors(void **state) {
