@@ -297,9 +297,11 @@ static void lower_rows(lowerer *L, const loop_kernel *k) {
   close_to(L, top, depth);
 }
 
-/* Columns: the reduced axes do not include F's last axis c, and only
- * reduced values leave.  Per chunk of c (parallel), the reduced axes run
- * outside and c inside, accumulating into local arrays. */
+/* Columns: the reduced axes do not include F's last axis c, and the
+ * kernel's full-size results do not read its reductions.  Per chunk of c
+ * (parallel), the reduced axes run outside and c inside (so every access
+ * runs along rows), the full-size results are stored as they come, and the
+ * reductions accumulate into local arrays. */
 enum { COLUMN_CHUNK = 256 };
 
 static void lower_columns(lowerer *L, const loop_kernel *k) {
@@ -347,6 +349,13 @@ static void lower_columns(lowerer *L, const loop_kernel *k) {
   int j = open_loop(L, len, false);
   fc[last] = lw_add(L, base, j);
   int index = lw_linear(L, fc, rs, F->rank);
+  pending_stores full = {0};
+  for (int i = 0; i < k->n_results; i++) {
+    if (k->outer_level[i]) continue;
+    int xc[GC_MAX_RANK];
+    lw_recoord(L, F, fc, &g->nodes[k->results[i]]->type, xc);
+    compute(L, &full, k->results[i], xc);
+  }
   for (int i = 0; i < k->n_reduces && i < 16; i++) {
     int acc[2], next[2];
     for (int t = 0; t < red[i].n_iter; t++) acc[t] = gc_loop_load(L->f, L->blk, acc_buf[i][t], j);
@@ -354,6 +363,7 @@ static void lower_columns(lowerer *L, const loop_kernel *k) {
     combine(L, &red[i], acc, v, index, next);
     for (int t = 0; t < red[i].n_iter; t++) gc_loop_store(L->f, L->blk, acc_buf[i][t], j, next[t]);
   }
+  store_all(L, &full);
   while (nb > 0) close_loop(L, blocks[--nb]);
   /* the results, per column of the chunk */
   j = open_loop(L, len, false);
@@ -369,6 +379,7 @@ static void lower_columns(lowerer *L, const loop_kernel *k) {
     if (!k->ra[a]) ocO[n++] = oc[a];
   pending_stores ps = {0};
   for (int i = 0; i < k->n_results; i++) {
+    if (!k->outer_level[i]) continue;
     int xc[GC_MAX_RANK];
     lw_recoord(L, &O, ocO, &g->nodes[k->results[i]]->type, xc);
     compute(L, &ps, k->results[i], xc);
@@ -380,7 +391,8 @@ static void lower_columns(lowerer *L, const loop_kernel *k) {
 static int lower_loop_kernel(lowerer *L, loop_kernel *k) {
   if (shape_loop_kernel(L, k)) return -1;
   bool columns = k->n_reduces > 0 && k->n_reduces <= 16 && !k->ra[k->F.rank - 1];
-  for (int i = 0; columns && i < k->n_results; i++) columns = k->outer_level[i];
+  for (int i = 0; columns && i < k->n_results; i++)
+    columns = k->outer_level[i] || !reads_reduction(L, k->results[i], 0);
   for (int i = 0; columns && i < k->n_reduces; i++) columns = !reads_reduction(L, L->g->nodes[k->reduces[i]]->in[0], 0);
   if (columns) lower_columns(L, k);
   else lower_rows(L, k);
@@ -558,6 +570,34 @@ static int lower_scatter(lowerer *L, int id) {
   return L->failed ? -1 : 0;
 }
 
+/* ---- loop-invariant values ------------------------------------------------- */
+
+/* Whether node x (rank 0) depends on a reduction computed in this kernel. */
+static bool reads_kernel_reduction(const lowerer *L, int x, int depth) {
+  const gc_node *n = L->g->nodes[x];
+  if (!L->inside[x] || depth > 256) return false;
+  if (gc_op_kind(n->op) == GC_KIND_REDUCE || gc_op_kind(n->op) == GC_KIND_CONTRACT) return true;
+  for (int k = 0; k < n->n_in; k++)
+    if (reads_kernel_reduction(L, n->in[k], depth + 1)) return true;
+  return false;
+}
+
+/* Scalars (a learning rate, a step counter's bias corrections, a clipping
+ * factor) computed once at the top, before any loop, not per element: in
+ * loops that also store, a load of a scalar could not be hoisted by LLVM
+ * (the buffers may alias). */
+static void hoist_scalars(lowerer *L) {
+  const gc_graph *g = L->g;
+  for (int i = 0; i < g->n_nodes && !L->failed; i++) {
+    if (!L->inside[i]) continue;
+    const gc_node *n = g->nodes[i];
+    for (int k = -1; k < n->n_in; k++) {
+      int x = k < 0 ? i : n->in[k];
+      if (g->nodes[x]->type.rank == 0 && !reads_kernel_reduction(L, x, 0)) lw_eval(L, x, NULL);
+    }
+  }
+}
+
 /* ---- the entry ------------------------------------------------------------- */
 
 gc_loop_fn *gc_lower_kernel(const gc_kernel_ref *k, int *buffer_nodes, gc_diag *d) {
@@ -604,6 +644,7 @@ gc_loop_fn *gc_lower_kernel(const gc_kernel_ref *k, int *buffer_nodes, gc_diag *
     lw_fail(&L, "the kernel has no results");
   } else {
     loop_kernel lk = {.results = results, .reduces = reduces, .n_results = n_results, .n_reduces = n_reduces};
+    hoist_scalars(&L);
     lower_loop_kernel(&L, &lk);
   }
 done:

@@ -325,7 +325,8 @@ static void step_fn(emitter *e, const char *name, const gc_loop_block *top, int 
   LLVMTypeRef params[4] = {e->ptr, e->i64, e->i64, e->ptr};
   begin_fn(e, name, params, 4);
   e->err = LLVMGetParam(e->fn, 3);
-  if (parallel_loop >= 0) {   /* the loop's own body over [lo, hi) */
+  if (parallel_loop >= 0) {   /* the preamble, then the loop's own body over [lo, hi) */
+    for (int i = from; i < to && top->insts[i] != parallel_loop && !e->failed; i++) emit_inst(e, top->insts[i]);
     const gc_loop_inst *l = &e->f->insts[parallel_loop];
     gc_loop_inst copy = *l;
     gc_loop_inst *w = &((gc_loop_fn *)e->f)->insts[parallel_loop];
@@ -471,33 +472,55 @@ static void epilogue(emitter *e, const char *name, int gemm_id) {
   LLVMBuildRetVoid(e->b);
 }
 
+static bool pure_top(const gc_loop_fn *f, int id) {
+  gc_lop op = f->insts[id].op;
+  return op != GC_L_FOR && op != GC_L_GEMM && op != GC_L_STORE && op != GC_L_CHECK;
+}
+
+/* The index of the first top-level instruction from i on that is not pure. */
+static int skip_pure(const gc_loop_fn *f, int i) {
+  while (i < f->body.n && pure_top(f, f->body.insts[i])) i++;
+  return i;
+}
+
+static bool boundary(const gc_loop_fn *f, int i) {
+  if (i >= f->body.n) return false;
+  const gc_loop_inst *x = &f->insts[f->body.insts[i]];
+  return (x->op == GC_L_FOR && x->parallel) || x->op == GC_L_GEMM;
+}
+
 int gc_kernel_steps(const gc_loop_fn *f, gc_kernel_step *steps, int max) {
-  int n = 0;
-  const gc_loop_block *top = &f->body;
-  for (int i = 0; i < top->n;) {
-    const gc_loop_inst *in = &f->insts[top->insts[i]];
+  int n = 0, count = f->body.n;
+  for (int i = 0; i < count;) {
     if (n == max) return -1;
     gc_kernel_step *s = &steps[n];
     memset(s, 0, sizeof *s);
     snprintf(s->name, sizeof s->name, "%s.s%d", f->name, n);
-    if (in->op == GC_L_FOR && in->parallel) {
+    s->from = i;
+    int j = skip_pure(f, i);
+    const gc_loop_inst *x = j < count ? &f->insts[f->body.insts[j]] : NULL;
+    if (x && x->op == GC_L_FOR && x->parallel) {   /* pure code before it: its preamble */
       int64_t hi = 0;
-      gc_loop_is_index_const(f, in->in[1], &hi);
+      gc_loop_is_index_const(f, x->in[1], &hi);
       s->kind = GC_STEP_PARALLEL;
       s->extent = hi;
-      i++;
-    } else if (in->op == GC_L_GEMM) {
+      i = j + 1;
+    } else if (x && x->op == GC_L_GEMM && j == i) {
       s->kind = GC_STEP_GEMM;
-      s->gemm = in->gemm;
+      s->gemm = x->gemm;
       i++;
-    } else {
+    } else {   /* serial code up to the next parallel loop (with its preamble) or GEMM */
       s->kind = GC_STEP_SERIAL;
-      while (i < top->n) {
-        const gc_loop_inst *x = &f->insts[top->insts[i]];
-        if ((x->op == GC_L_FOR && x->parallel) || x->op == GC_L_GEMM) break;
-        i++;
-      }
+      do {
+        j = skip_pure(f, i);
+        if (boundary(f, j)) {
+          if (j == i || f->insts[f->body.insts[j]].op == GC_L_GEMM) i = j;
+          break;
+        }
+        i = j < count ? j + 1 : j;
+      } while (i < count);
     }
+    s->to = i;
     n++;
   }
   return n;
@@ -516,13 +539,12 @@ LLVMModuleRef gc_emit_loop_fn(LLVMContextRef ctx, const gc_loop_fn *f, const gc_
   int n = gc_kernel_steps(f, steps, 64);
   if (!e.val || !e.bufptr || n < 0) fail(&e, n < 0 ? "more than 64 steps" : "out of memory");
   const gc_loop_block *top = &f->body;
-  int i = 0;
   for (int s = 0; s < n && !e.failed; s++) {
-    if (steps[s].kind == GC_STEP_PARALLEL) {
-      step_fn(&e, steps[s].name, top, i, i + 1, top->insts[i]);
-      i++;
-    } else if (steps[s].kind == GC_STEP_GEMM) {
-      const gc_loop_gemm *g = steps[s].gemm;
+    const gc_kernel_step *st = &steps[s];
+    if (st->kind == GC_STEP_PARALLEL) {
+      step_fn(&e, st->name, top, st->from, st->to, top->insts[st->to - 1]);
+    } else if (st->kind == GC_STEP_GEMM) {
+      const gc_loop_gemm *g = st->gemm;
       int vw = h->vector_bits / (8 * (int)gc_dtype_size(g->dtype));
       if (vw < 1) vw = 1;
       if (!g->mr || g->nr % vw) {
@@ -530,20 +552,12 @@ LLVMModuleRef gc_emit_loop_fn(LLVMContextRef ctx, const gc_loop_fn *f, const gc_
         break;
       }
       char name[128];
-      snprintf(name, sizeof name, "%s.ukr", steps[s].name);
+      snprintf(name, sizeof name, "%s.ukr", st->name);
       micro_kernel(&e, name, g, vw);
-      snprintf(name, sizeof name, "%s.epi", steps[s].name);
-      epilogue(&e, name, top->insts[i]);
-      i++;
+      snprintf(name, sizeof name, "%s.epi", st->name);
+      epilogue(&e, name, top->insts[st->from]);
     } else {
-      int j = i;
-      while (j < top->n) {
-        const gc_loop_inst *x = &f->insts[top->insts[j]];
-        if ((x->op == GC_L_FOR && x->parallel) || x->op == GC_L_GEMM) break;
-        j++;
-      }
-      step_fn(&e, steps[s].name, top, i, j, -1);
-      i = j;
+      step_fn(&e, st->name, top, st->from, st->to, -1);
     }
   }
   LLVMDisposeBuilder(e.b);

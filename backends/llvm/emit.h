@@ -2,8 +2,9 @@
  *
  * A loop function runs as a list of steps, in order:
  *   parallel  a top-level parallel loop: function NAME.sK(bufs, lo, hi, err)
- *             runs its iterations [lo, hi); the runtime shares [0, extent)
- *             out on the thread pool
+ *             computes the loop-invariant values before it (pure top-level
+ *             code: no stores) and runs its iterations [lo, hi); the
+ *             runtime shares [0, extent) out on the thread pool
  *   serial    a run of other top-level code: NAME.sK(bufs, 0, 0, err)
  *   gemm      a contraction: the runtime's GEMM driver (gemm.h) packs the
  *             operands and calls NAME.sK.ukr (the micro-kernel) for each
@@ -26,6 +27,10 @@ typedef enum { GC_STEP_SERIAL, GC_STEP_PARALLEL, GC_STEP_GEMM } gc_step_kind;
 
 typedef struct {
   gc_step_kind kind;
+  int from, to;                 /* its top-level instructions [from, to); a
+                                 * PARALLEL step's loop is the last, the
+                                 * ones before it (loop-invariant values:
+                                 * scalars, bias corrections) its preamble */
   int64_t extent;               /* PARALLEL: iterations */
   const gc_loop_gemm *gemm;     /* GEMM */
   int vector;                   /* GEMM: lanes per vector of the micro-kernel */
