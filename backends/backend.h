@@ -97,6 +97,11 @@ const gc_backend *gc_program_backend(const gc_program *p);
  * from `params` is an error naming it.  Tensors the graph does not use are
  * ignored. */
 int gc_program_set_params(gc_program *p, const gc_tensor_map *params, bool require_all, gc_diag *d);
+/* gc_program_set_params without the copies: each tensor of `params` that a
+ * param slot takes is moved into the program (its data becomes the slot's;
+ * the tensor leaves the map), so weights are never held twice.  Tensors
+ * the graph does not use stay in the map. */
+int gc_program_adopt_params(gc_program *p, gc_tensor_map *params, bool require_all, gc_diag *d);
 /* Put a copy of every param (after updates: the current values) into out,
  * replacing tensors of the same name.  -1 when out of memory. */
 int gc_program_get_params(const gc_program *p, gc_tensor_map *out, gc_diag *d);

@@ -151,7 +151,7 @@ static int run(gc_graph *g, const options *o, gc_tensor_map *params, const gc_te
   if (o->grad && gc_grad_outputs(g, o->grad, &d) < 0) goto done;
   if (!(p = gc_compile(g, &co, &d))) goto done;
   if (gc_cli_emit_dot(prog, &o->passes, gc_program_graph(p))) goto done;
-  if (gc_program_set_params(p, params, true, &d) || gc_program_feed(p, inputs, &d)) goto done;
+  if (gc_program_adopt_params(p, params, true, &d) || gc_program_feed(p, inputs, &d)) goto done;
   if (o->bench) {
     gc_bench_result b;
     if (gc_program_bench(p, o->bench, &b, &d)) goto done;

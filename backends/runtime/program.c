@@ -164,6 +164,25 @@ int gc_program_share_params(gc_program *p, gc_program *owner, gc_diag *d) {
   return 0;
 }
 
+int gc_program_adopt_params(gc_program *p, gc_tensor_map *params, bool require_all, gc_diag *d) {
+  for (int i = 0; i < p->n_params; i++) {
+    gc_slot *s = &p->params[i];
+    gc_tensor *t = params ? gc_tensor_map_get(params, s->name) : NULL;
+    if (!t) {
+      if (require_all) return gc_diag_set(d, "param \"%s\" is missing", s->name);
+      continue;
+    }
+    if (!gc_type_equal(&t->type, &s->tensor.type)) return copy_in(s, t, "param", d);   /* the type error */
+    t = gc_tensor_map_take(params, s->name);
+    if (!s->shared) gc_free(s->tensor.data);
+    s->tensor.data = t->data;   /* gc_alloc'd, 64-aligned: the slot's own from now on */
+    s->shared = false;
+    t->data = NULL;
+    gc_tensor_free(t);
+  }
+  return 0;
+}
+
 int gc_program_feed(gc_program *p, const gc_tensor_map *inputs, gc_diag *d) {
   return bind(p->inputs, p->n_inputs, inputs, true, "input", d);
 }
