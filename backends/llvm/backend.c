@@ -199,6 +199,25 @@ static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const i
   return 0;
 }
 
+/* code followed by the unoptimised LLVM IR the loop function emits to. */
+static char *key_text(const char *code, const gc_loop_fn *fn, const gc_host *host) {
+  LLVMContextRef ctx = LLVMContextCreate();
+  gc_diag d;
+  LLVMModuleRef m = gc_emit_loop_fn(ctx, fn, host, &d);
+  char *ir = m ? LLVMPrintModuleToString(m) : NULL;
+  size_t a = strlen(code), b = ir ? strlen(ir) : 0;
+  char *key = malloc(a + b + 1);
+  if (key) {
+    memcpy(key, code, a);
+    if (ir) memcpy(key + a, ir, b);
+    key[a + b] = 0;
+  }
+  if (ir) LLVMDisposeMessage(ir);
+  if (m) LLVMDisposeModule(m);
+  LLVMContextDispose(ctx);
+  return key;
+}
+
 /* Compile every kernel (in parallel, through the cache) and link it.  A
  * kernel's functions are named after its code (XXH3 of its loop IR without
  * names), so kernels that are alike — a model's layers — share one
@@ -230,8 +249,15 @@ static int compile_all(llvm_state *s, int threads, const gc_pass_options *po, gc
       continue;
     }
     args[n_jobs] = (job_arg){kn->fn, &s->host};
-    keys[n_jobs] = code;
-    jobs[n_jobs] = (gc_compile_job){kn->fn->name, code, strlen(code), build_module, &args[n_jobs]};
+    /* the cache key: the loop IR and the LLVM IR it becomes (so a change
+     * of the emitter or the math never loads a stale object) */
+    keys[n_jobs] = key_text(code, kn->fn, &s->host);
+    free(code);
+    if (!keys[n_jobs]) {
+      rc = gc_diag_set(d, "out of memory");
+      break;
+    }
+    jobs[n_jobs] = (gc_compile_job){kn->fn->name, keys[n_jobs], strlen(keys[n_jobs]), build_module, &args[n_jobs]};
     n_jobs++;
   }
   gc_objcache cache;

@@ -411,18 +411,29 @@ static void micro_kernel(emitter *e, const char *name, const gc_loop_gemm *g, in
     LLVMAddIncoming(phis[i], &acc[i], &latch, 1);
   }
   LLVMPositionBuilderAtEnd(e->b, exit);
-  LLVMValueRef add = LLVMBuildICmp(e->b, LLVMIntNE, accumulate, zero64, "");
-  for (int i = 0; i < mr; i++)
-    for (int v = 0; v < nv; v++) {
-      LLVMValueRef at = LLVMBuildAdd(e->b, LLVMBuildMul(e->b, LLVMConstInt(e->i64, (unsigned long long)i, 0), ldc, ""),
-                                     LLVMConstInt(e->i64, (unsigned long long)(v * vw), 0), "");
-      LLVMValueRef p = LLVMBuildGEP2(e->b, T, C, &at, 1, "");
-      LLVMValueRef old = LLVMBuildLoad2(e->b, V, p, "");
-      LLVMSetAlignment(old, (unsigned)gc_dtype_size(g->dtype));
-      LLVMValueRef sum = LLVMBuildFAdd(e->b, old, phis[i * nv + v], "");
-      LLVMValueRef st = LLVMBuildStore(e->b, LLVMBuildSelect(e->b, add, sum, phis[i * nv + v], ""), p);
-      LLVMSetAlignment(st, (unsigned)gc_dtype_size(g->dtype));
-    }
+  /* store the tile: added to C's old values on later passes over k, or
+   * straight over them on the first (no loads) */
+  LLVMBasicBlockRef add_bb = new_bb(e, "add"), put_bb = new_bb(e, "put"), done_bb = new_bb(e, "done");
+  LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntNE, accumulate, zero64, ""), add_bb, put_bb);
+  for (int pass = 0; pass < 2; pass++) {
+    LLVMPositionBuilderAtEnd(e->b, pass ? put_bb : add_bb);
+    for (int i = 0; i < mr; i++)
+      for (int v = 0; v < nv; v++) {
+        LLVMValueRef at = LLVMBuildAdd(e->b, LLVMBuildMul(e->b, LLVMConstInt(e->i64, (unsigned long long)i, 0), ldc, ""),
+                                       LLVMConstInt(e->i64, (unsigned long long)(v * vw), 0), "");
+        LLVMValueRef p = LLVMBuildGEP2(e->b, T, C, &at, 1, "");
+        LLVMValueRef val = phis[i * nv + v];
+        if (!pass) {
+          LLVMValueRef old = LLVMBuildLoad2(e->b, V, p, "");
+          LLVMSetAlignment(old, (unsigned)gc_dtype_size(g->dtype));
+          val = LLVMBuildFAdd(e->b, old, val, "");
+        }
+        LLVMValueRef st = LLVMBuildStore(e->b, val, p);
+        LLVMSetAlignment(st, (unsigned)gc_dtype_size(g->dtype));
+      }
+    LLVMBuildBr(e->b, done_bb);
+  }
+  LLVMPositionBuilderAtEnd(e->b, done_bb);
   LLVMBuildRetVoid(e->b);
   free(acc);
   free(phis);
