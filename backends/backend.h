@@ -122,8 +122,12 @@ gc_tensor *gc_program_input(gc_program *p, const char *name);
 const gc_tensor *gc_program_output(const gc_program *p, const char *name);
 
 /* One run.  On error (a gather index out of range, ...) the message names
- * the node; params are then as the failed run left them (updates are
- * written only when every node succeeded). */
+ * the node, and the params are as the failed run left them: an update
+ * planned in place (into="P") is written when its kernel runs, so it may
+ * already be there; the others are written only when every node has
+ * succeeded.  A caller that must keep the old params on error keeps a copy
+ * (gc-train stops at a failed step without saving, so its last checkpoint
+ * stands). */
 int gc_program_run(gc_program *p, gc_diag *d);
 
 /* Put a copy of every output into out under its name (replacing). */

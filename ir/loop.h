@@ -7,7 +7,8 @@
  *   for      %i = lo to hi step s [iter(%a = init, ...)] { ... yield ... }
  *            loops; `iter` values carry reductions (phi nodes in LLVM).  A
  *            loop may be marked parallel (its iterations are shared out on
- *            the thread pool in fixed chunks) and carry a vector width hint.
+ *            the thread pool in contiguous chunks; a reduction never crosses
+ *            iterations of a parallel loop) and carry a vector width hint.
  *   load     %v = load %buf[%index]            one element of a buffer
  *   store    store %buf[%index], %v
  *   op       %v = add %a, %b ...               any elementwise op of the

@@ -424,18 +424,18 @@ static int parse_value_list(parser *p, token *vals, int *n, int max, const char 
   return next(p);
 }
 
-/* The values a kernel's header lists must be the ones it reads from
- * outside (stored values, not constants) and the ones read after it or
- * bound: `first` and `end` bound its nodes. */
+/* The values a kernel's header lists must be exactly the ones it reads
+ * from outside (stored values, not constants) and the ones read after it
+ * or bound to an output or update: `first` and `end` bound its nodes. */
 static int check_header(parser *p, const token *at, const token *vals, int n, bool results, int first, int end) {
   bool *listed = calloc((size_t)p->g->n_nodes + 1, sizeof *listed);
   if (!listed) abort();
   int rc = 0;
   for (int i = 0; i < n && !rc; i++) {
     const name_slot *v = map_get(&p->names, vals[i].text, vals[i].len);
-    if (!v) rc = error_at(p, &vals[i], "%.*s is not defined", (int)vals[i].len, vals[i].text);
+    if (!v) rc = error_at(p, &vals[i], "%%%.*s is not defined", (int)vals[i].len, vals[i].text);
     else if (results ? v->node < first || v->node >= end : v->node >= first)
-      rc = error_at(p, &vals[i], "%.*s is not %s this kernel", (int)vals[i].len, vals[i].text,
+      rc = error_at(p, &vals[i], "%%%.*s is not %s this kernel", (int)vals[i].len, vals[i].text,
                     results ? "defined in" : "defined before");
     else listed[v->node] = true;
   }
@@ -445,13 +445,18 @@ static int check_header(parser *p, const token *at, const token *vals, int n, bo
     if (results) {
       for (int j = end; j < p->g->n_nodes && !needed; j++)
         for (int k = 0; k < p->g->nodes[j]->n_in; k++) needed = needed || p->g->nodes[j]->in[k] == i;
+      for (int j = 0; j < p->g->n_outputs; j++) needed = needed || p->g->outputs[j].node == i;
+      for (int j = 0; j < p->g->n_updates; j++) needed = needed || p->g->updates[j].node == i;
     } else if (!gc_op_is_source(nd->op) || gc_op_is_fed(nd->op)) {
       for (int j = first; j < end && !needed; j++)
         for (int k = 0; k < p->g->nodes[j]->n_in; k++) needed = needed || p->g->nodes[j]->in[k] == i;
     }
-    if (needed != listed[i] && !(results && listed[i]))
+    if (needed != listed[i])
       rc = error_at(p, at, "kernel %s: %%%d is %s", results ? "results" : "operands", i,
-                    needed ? "read across its boundary but not listed" : "listed but not read inside it");
+                    needed ? (results ? "read after the kernel or bound, but not listed"
+                                      : "read inside it but not listed")
+                           : (results ? "listed but neither read after the kernel nor bound"
+                                      : "listed but not read inside it"));
   }
   free(listed);
   return rc;

@@ -2,6 +2,9 @@
  * node's error carries the node's position, so that for a parsed graph it
  * points at the statement. */
 #include "ir.h"
+#include "ir/live.h"
+
+#include <stdlib.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -39,7 +42,7 @@ static int verify_kernels(const gc_graph *g, gc_diag *d) {
       return node_error(g, i, d);
     }
     if (n->kernel && gc_op_is_fed(n->op)) {
-      gc_diag_set(d, "a %s is in no kernel", gc_op_name(n->op));
+      gc_diag_set(d, "%s %s must stand outside every kernel", strcmp(gc_op_name(n->op), "input") == 0 ? "an" : "a", gc_op_name(n->op));
       return node_error(g, i, d);
     }
     bool resumes = n->kernel && n->kernel != last && (i == 0 || g->nodes[i - 1]->kernel != n->kernel);
@@ -60,6 +63,47 @@ static int verify_kernels(const gc_graph *g, gc_diag *d) {
     }
   }
   return 0;
+}
+
+/* The places plan gave (offset=): stored values alive at the same step
+ * have disjoint bytes, except a result written over an operand of its
+ * elementwise kernel that dies there (same offset, same size). */
+static int verify_plan(const gc_graph *g, gc_diag *d) {
+  int n = g->n_nodes, *vals = malloc(sizeof(int) * ((size_t)n + 1)), *first = malloc(sizeof(int) * ((size_t)n + 1));
+  int m = 0, rc = vals && first ? 0 : gc_diag_set(d, "out of memory");
+  gc_uses u;
+  gc_live l = {0};
+  if (rc == 0) rc = gc_uses_init(&u, g, d);
+  if (rc == 0 && (rc = gc_live_init(&l, g, &u, d))) gc_uses_free(&u);
+  if (rc) {
+    free(vals), free(first);
+    return -1;
+  }
+  for (int i = 0; i < n; i++) {
+    first[i] = i > 0 && l.step[i] == l.step[i - 1] ? first[i - 1] : i;
+    if (g->nodes[i]->planned && !g->nodes[i]->into && l.stored[i]) vals[m++] = i;
+  }
+  for (int a = 0; a < m && rc == 0; a++)
+    for (int b = a + 1; b < m && rc == 0; b++) {
+      int x = vals[a], y = vals[b];   /* x before y */
+      const gc_node *nx = g->nodes[x], *ny = g->nodes[y];
+      int64_t bx = gc_type_numel_unchecked(&nx->type) * (int64_t)gc_dtype_size(nx->type.dtype);
+      int64_t by = gc_type_numel_unchecked(&ny->type) * (int64_t)gc_dtype_size(ny->type.dtype);
+      bool bytes = nx->offset < ny->offset + by && ny->offset < nx->offset + bx && bx > 0 && by > 0;
+      bool alive = l.step[y] <= l.last[x] && l.step[x] <= l.last[y];
+      if (!bytes || !alive) continue;
+      bool in_place = l.last[x] == l.step[y] && nx->offset == ny->offset && bx == by &&
+                      gc_live_elementwise_step(&l, g, first[y]);
+      for (int k = 0; in_place && k < n; k++) in_place = l.step[k] != l.step[y] || k == y || !l.stored[k];
+      if (in_place) continue;
+      gc_diag_set(d, "offset=%lld: its %lld bytes overlap those of %%%d (offset=%lld, %lld bytes), which is alive at the same time",
+                  (long long)ny->offset, (long long)by, x, (long long)nx->offset, (long long)bx);
+      rc = node_error(g, y, d);
+    }
+  gc_live_free(&l);
+  gc_uses_free(&u);
+  free(vals), free(first);
+  return rc;
 }
 
 int gc_verify(const gc_graph *g, gc_diag *d) {
@@ -91,5 +135,8 @@ int gc_verify(const gc_graph *g, gc_diag *d) {
         !gc_type_equal(&g->nodes[p]->type, &g->nodes[v]->type))
       return gc_diag_set(d, "update \"%s\" does not match a param of the same type", g->updates[i].name);
   }
+  bool planned = false;
+  for (int i = 0; i < g->n_nodes && !planned; i++) planned = g->nodes[i]->planned && !g->nodes[i]->into;
+  if (planned && verify_plan(g, d)) return -1;
   return 0;
 }

@@ -12,13 +12,26 @@
  *          scale) applied as each tile is stored;
  *   index  a gather or a scatter_add, alone.
  * A producer merges into its consumer only when every kernel reading the
- * producer's values is that consumer, which never makes a cycle between
- * kernels; merging repeats until nothing changes.  Cheap producers — small
- * values (a few elements: step counters, bias corrections) and pure views
- * (broadcast, reshape, transpose, slice) — are not kernels of their own:
- * every kernel that reads one computes it again, which saves its buffer;
- * one is stored only when an output, an update or an index op needs it.
+ * producer's values is that consumer or starts wholly after it (nothing it
+ * computes can feed the consumer), which never makes a cycle between
+ * kernels.  Two kernels over the same rows where neither needs the other
+ * and all their readers come after both (a norm's weight and bias
+ * gradients) merge as siblings.
+ *
+ * Some nodes are no kernel's own: every kernel reading one computes it
+ * again, which saves its buffer and a pass over memory.  They are small
+ * values (at most 64 elements: step counters, bias corrections), views
+ * (broadcast, reshape, transpose, slice), cheap functions of the element's
+ * index alone (masks), and one cheap elementwise op over values stored
+ * anyway and read by several kernels (a gradient squared for the norm and
+ * for the second moment); a singleton kernel of one such op left over is
+ * recomputed too.  A dot reads its operands in place, so a chain of views
+ * feeding it that is not one strided view is stored; a recomputed value
+ * bound to an output or update, or read by an index op, is also stored.
  * Constants, iota and rand_uniform are computed where they are used.
+ *
+ * Grouping follows node order and reorders the nodes, so it runs again on
+ * its own result while the kernel count falls.
  *
  * The result lists each kernel's nodes consecutively, kernels in an order
  * that respects their dependencies, with node->kernel set. */

@@ -4,7 +4,7 @@
  * old one is then freed by the manager) or the same one, changed in place.
  * The passes are one flat list (passes/passes.def), each in its own file.
  * A pipeline is a comma-separated string of their names,
- * "simplify,cse,dce,fuse,plan"; gc_pass_default_pipeline() is the one every
+ * "simplify,cse,dce,fuse,remat,plan"; gc_pass_default_pipeline() is the one every
  * tool uses unless told otherwise, and "" keeps the graph as built.
  *
  * The manager verifies the graph after every pass: a pass that breaks it is

@@ -15,7 +15,7 @@
  * With --stats it reports the peak against the sum of all stored values. */
 #include "passes/pass.h"
 #include "backends/runtime/arena_plan.h"
-#include "ir/uses.h"
+#include "ir/live.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,50 +23,11 @@
 typedef struct {
   const gc_graph *g;
   gc_uses u;
-  int *step;          /* node -> kernel index (execution step), -1 for sources */
-  int n_steps;
-  bool *stored;
+  gc_live l;
 } planner;
 
 static int64_t bytes_of(const gc_node *n) {
   return gc_type_numel_unchecked(&n->type) * (int64_t)gc_dtype_size(n->type.dtype);
-}
-
-/* Steps: each kernel, and each node outside kernels that is not a source
- * (a graph that was not fused), in node order. */
-static void number_steps(planner *p) {
-  const gc_graph *g = p->g;
-  int s = -1;
-  for (int i = 0; i < g->n_nodes; i++) {
-    const gc_node *n = g->nodes[i];
-    bool source = !n->kernel && gc_op_is_source(n->op) && !(gc_uses_is_bound(&p->u, i) && !gc_op_is_fed(n->op));
-    if (source) {
-      p->step[i] = -1;
-      continue;
-    }
-    if (!n->kernel || i == 0 || g->nodes[i - 1]->kernel != n->kernel) s++;
-    p->step[i] = s;
-  }
-  p->n_steps = s + 1;
-}
-
-/* The value leaves its kernel: read by another step, or bound. */
-static bool leaves(const planner *p, int i) {
-  if (p->step[i] < 0) return false;
-  if (gc_uses_is_bound(&p->u, i)) return true;
-  const int *r = gc_uses_readers(&p->u, i);
-  for (int k = 0; k < gc_uses_count(&p->u, i); k++)
-    if (p->step[r[k]] != p->step[i]) return true;
-  return false;
-}
-
-static int last_step(const planner *p, int i) {
-  if (gc_uses_is_bound(&p->u, i)) return p->n_steps;
-  int last = p->step[i];
-  const int *r = gc_uses_readers(&p->u, i);
-  for (int k = 0; k < gc_uses_count(&p->u, i); k++)
-    if (p->step[r[k]] > last) last = p->step[r[k]];
-  return last;
 }
 
 static bool same_shape(const gc_node *a, const gc_node *b) { return gc_type_equal(&a->type, &b->type); }
@@ -74,12 +35,13 @@ static bool same_shape(const gc_node *a, const gc_node *b) { return gc_type_equa
 /* Update value v may be written straight into param `param`'s buffer. */
 static bool update_in_place(const planner *p, int v, int param) {
   const gc_graph *g = p->g;
-  if (!p->stored[v] || p->step[v] < 0) return false;
+  const int *step = p->l.step;
+  if (!p->l.stored[v] || step[v] < 0) return false;
   const int *r = gc_uses_readers(&p->u, param);
   for (int k = 0; k < gc_uses_count(&p->u, param); k++) {
     int x = r[k];
-    if (x > v || p->step[x] > p->step[v]) return false;   /* read after the write */
-    if (p->step[x] == p->step[v] &&
+    if (x > v || step[x] > step[v]) return false;   /* read after the write */
+    if (step[x] == step[v] &&
         !(gc_op_kind(g->nodes[x]->op) == GC_KIND_ELEMENTWISE && same_shape(g->nodes[x], g->nodes[param])))
       return false;
   }
@@ -87,16 +49,6 @@ static bool update_in_place(const planner *p, int v, int param) {
   int binds = 0;
   for (int i = 0; i < g->n_updates; i++) binds += g->updates[i].node == v;
   return binds == 1;
-}
-
-/* The kernel of step s holds only elementwise ops (and sources). */
-static bool elementwise_step(const planner *p, int first, int s) {
-  for (int i = first; i < p->g->n_nodes && p->step[i] <= s; i++) {
-    if (p->step[i] != s) continue;
-    gc_kind k = gc_op_kind(p->g->nodes[i]->op);
-    if (k != GC_KIND_ELEMENTWISE && k != GC_KIND_SOURCE) return false;
-  }
-  return true;
 }
 
 gc_graph *gc_pass_plan(gc_graph *g0, gc_pass_ctx *ctx) {
@@ -107,17 +59,16 @@ gc_graph *gc_pass_plan(gc_graph *g0, gc_pass_ctx *ctx) {
   gc_arena_value *vals = calloc((size_t)n + 1, sizeof *vals);
   size_t *offset = malloc(sizeof *offset * ((size_t)n + 1));
   int *reuse = malloc(sizeof *reuse * ((size_t)n + 1));   /* in place over this value, or -1 */
-  p.step = malloc(sizeof *p.step * ((size_t)n + 1));
-  p.stored = calloc((size_t)n + 1, sizeof *p.stored);
-  int rc = vals && offset && reuse && p.step && p.stored ? 0 : gc_diag_set(ctx->d, "out of memory");
+  int rc = vals && offset && reuse ? 0 : gc_diag_set(ctx->d, "out of memory");
   if (rc == 0) rc = gc_uses_init(&p.u, g, ctx->d);
+  if (rc == 0 && (rc = gc_live_init(&p.l, g, &p.u, ctx->d))) gc_uses_free(&p.u);
   if (rc == 0) {
-    number_steps(&p);
+    const int *step = p.l.step, *last = p.l.last;
+    const bool *stored = p.l.stored;
     for (int i = 0; i < n; i++) {
       g->nodes[i]->planned = false;
       g->nodes[i]->into = NULL;
       reuse[i] = -1;
-      p.stored[i] = leaves(&p, i);
     }
     /* updates into their params */
     for (int u = 0; ctx->opts->plan_inplace_updates && u < g->n_updates; u++) {
@@ -130,32 +81,32 @@ gc_graph *gc_pass_plan(gc_graph *g0, gc_pass_ctx *ctx) {
     /* an elementwise kernel's only result over an operand dying there */
     int first = 0;
     for (int i = 0; i < n; i++) {
-      if (i > 0 && p.step[i] != p.step[i - 1]) first = i;
-      if (!p.stored[i] || g->nodes[i]->into || !elementwise_step(&p, first, p.step[i])) continue;
+      if (i > 0 && step[i] != step[i - 1]) first = i;
+      if (!stored[i] || g->nodes[i]->into || !gc_live_elementwise_step(&p.l, g, first)) continue;
       int results = 0;
-      for (int j = first; j < n && p.step[j] == p.step[i]; j++) results += p.stored[j];
+      for (int j = first; j < n && step[j] == step[i]; j++) results += stored[j];
       if (results != 1) continue;
       for (int j = first; j <= i && reuse[i] < 0; j++)
         for (int k = 0; k < g->nodes[j]->n_in && reuse[i] < 0; k++) {
           int x = g->nodes[j]->in[k];
-          if (p.stored[x] && !g->nodes[x]->into && !gc_uses_is_bound(&p.u, x) && last_step(&p, x) == p.step[i] &&
+          if (stored[x] && !g->nodes[x]->into && !gc_uses_is_bound(&p.u, x) && last[x] == step[i] &&
               same_shape(g->nodes[x], g->nodes[i]) && reuse[x] < 0)
             reuse[i] = x;
         }
     }
     for (int i = 0; i < n; i++) {
-      bool arena = p.stored[i] && !g->nodes[i]->into && reuse[i] < 0;
-      vals[i] = (gc_arena_value){arena ? (size_t)bytes_of(g->nodes[i]) : 0, p.step[i] < 0 ? 0 : p.step[i], 0};
-      if (arena) vals[i].dies = last_step(&p, i);
+      bool arena = stored[i] && !g->nodes[i]->into && reuse[i] < 0;
+      vals[i] = (gc_arena_value){arena ? (size_t)bytes_of(g->nodes[i]) : 0, step[i] < 0 ? 0 : step[i], 0};
+      if (arena) vals[i].dies = last[i];
     }
     /* a value reused in place lives on in its heir */
     for (int i = 0; i < n; i++)
-      if (reuse[i] >= 0) vals[reuse[i]].dies = last_step(&p, i) > vals[reuse[i]].dies ? last_step(&p, i) : vals[reuse[i]].dies;
+      if (reuse[i] >= 0) vals[reuse[i]].dies = last[i] > vals[reuse[i]].dies ? last[i] : vals[reuse[i]].dies;
     size_t total = 0;
-    if (gc_plan_arena(vals, n, p.n_steps + 1, offset, &total)) rc = gc_diag_set(ctx->d, "out of memory");
+    if (gc_plan_arena(vals, n, p.l.n_steps + 1, offset, &total)) rc = gc_diag_set(ctx->d, "out of memory");
     double sum = 0;
     for (int i = 0; rc == 0 && i < n; i++) {
-      if (!p.stored[i] || g->nodes[i]->into) continue;
+      if (!stored[i] || g->nodes[i]->into) continue;
       int base = i;
       while (reuse[base] >= 0) base = reuse[base];
       g->nodes[i]->planned = true;
@@ -167,7 +118,8 @@ gc_graph *gc_pass_plan(gc_graph *g0, gc_pass_ctx *ctx) {
               total, sum, sum > 0 ? 100.0 * (double)total / sum : 0);
   }
   gc_uses_free(&p.u);
-  free(vals), free(offset), free(reuse), free(p.step), free(p.stored);
+  gc_live_free(&p.l);
+  free(vals), free(offset), free(reuse);
   if (rc) {
     gc_graph_free(g);
     return NULL;

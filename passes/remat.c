@@ -106,7 +106,19 @@ static gc_graph *recompute(const gc_graph *g, const steps *s, int t, int at, gc_
     gc_rebuild_copy(&r, i);   /* the original kernel comes first: its copy follows it */
   }
   gc_graph *out = gc_rebuild_finish(&r);
-  if (out) out->n_kernels = kernel;
+  if (!out) return NULL;
+  /* kernels numbered again in node order, so @kN is the N-th to run */
+  int next = 0;
+  for (int i = 0; i < out->n_nodes; i++) {
+    gc_node *n = out->nodes[i];
+    if (!n->kernel) continue;
+    bool starts = i == 0 || out->nodes[i - 1]->kernel != n->kernel;
+    int old = n->kernel;
+    if (starts) next++;
+    for (; i < out->n_nodes && out->nodes[i]->kernel == old; i++) out->nodes[i]->kernel = next;
+    i--;
+  }
+  out->n_kernels = next;
   return out;
 }
 

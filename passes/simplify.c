@@ -4,7 +4,9 @@
  * fold in one pass.  No rule changes a NaN or inf result: there is no
  * x*0 -> 0, x-x -> 0 or x/x -> 1.  Signed zeros are kept too: x + 0 -> x
  * only where x can never be -0 (then x + 0 is x exactly), while x - 0 -> x
- * and x * 1 -> x always are.
+ * and x * 1 -> x always are.  One exception: a sum over size-1 axes
+ * becomes its operand, so a sum of one -0 is -0 (as numpy and PyTorch
+ * give) where the interpreter's sum, starting from +0, gives +0.
  *
  *   x*1, 1*x, x/1, x-0            -> x
  *   x+0, 0+x (x never -0, or integers) -> x

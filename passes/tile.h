@@ -1,13 +1,14 @@
 /* passes/tile.h — tiling a loop function for the machine it will run on.
  *
  * A GEMM gets its register tile (MR rows x NR columns of accumulators, NR a
- * multiple of the vector width) and its cache blocks: KC so that a KC x NR
- * panel of B stays in L1, MC so that an MC x KC block of A stays in L2, NC
- * from L2 as well (the C block MC x NC is accumulated per thread).  Loops
- * keep their order; the innermost loop over a buffer's contiguous axis gets
- * the vector width as a hint.  The outermost parallel loop is already
- * marked by lowering; its iterations are shared out in fixed chunks, so the
- * tiling never depends on the thread count. */
+ * multiple of the host's vector width) and its blocks: KC, the length of
+ * one pass over k (fixed by the shape, so the order of the sums never
+ * depends on the threads), and MC x NC, the C block one task accumulates
+ * (sized from L2).  Other loops keep their order and structure; LLVM's
+ * vectorizer widens their innermost loops.  The outermost parallel loop
+ * is marked by lowering; its iterations are shared out on the thread pool
+ * in contiguous chunks, and since every reduction stays inside one
+ * iteration, results never depend on the thread count. */
 #ifndef GC_PASSES_TILE_H
 #define GC_PASSES_TILE_H
 

@@ -50,9 +50,38 @@ static int64_t parse_bytes(const char *s) {
   return (int64_t)(v * scale);
 }
 
-int gc_cli_pass_setup(const char *prog, const gc_cli_pass_flags *f, FILE *out, gc_pass_options *o) {
+/* Whether the comma-separated list names stage `name`. */
+static bool names(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *c = list; c && *c;) {
+    const char *end = strchr(c, ',');
+    size_t len = end ? (size_t)(end - c) : strlen(c);
+    if (len == n && strncmp(c, name, n) == 0) return true;
+    c = end ? end + 1 : NULL;
+  }
+  return false;
+}
+
+/* The flags only the llvm backend acts on, when another runs (or none). */
+static const char *llvm_only_flag(const gc_cli_pass_flags *f) {
+  if (f->emit_llvm) return "--emit-llvm";
+  if (f->emit_asm) return "--emit-asm";
+  if (f->no_cache) return "--no-cache";
+  if (names(f->print_after, "lower") || names(f->print_after, "tile")) return "--print-ir-after=lower/tile";
+  if (names(f->print_before, "lower") || names(f->print_before, "tile")) return "--print-ir-before=lower/tile";
+  return NULL;
+}
+
+int gc_cli_pass_setup(const char *prog, const gc_cli_pass_flags *f, const char *backend, FILE *out,
+                      gc_pass_options *o) {
   gc_pass_options_init(o);
   gc_diag d = {0};
+  const char *only = llvm_only_flag(f);
+  if (only && !backend)
+    return gc_cli_usage_error(prog, "%s: %s compiles no kernels; use gc-run or gc-train with --backend llvm", only,
+                              prog), -1;
+  if (only && strcmp(backend, "llvm") != 0)
+    return gc_cli_usage_error(prog, "%s is for the llvm backend (--backend llvm), not %s", only, backend), -1;
   if (f->passes && gc_pipeline_check(f->passes, &d)) return gc_cli_usage_error(prog, "--passes: %s", d.msg), -1;
   if (f->print_after && gc_stage_names_check(f->print_after, &d))
     return gc_cli_usage_error(prog, "--print-ir-after: %s", d.msg), -1;

@@ -19,8 +19,11 @@ typedef struct {
 extern const gc_opt gc_cli_pass_options[];
 
 /* The pass options the flags ask for (out: where dumps go), or -1 after
- * printing a usage error (a bad --mem-budget or pipeline). */
-int gc_cli_pass_setup(const char *prog, const gc_cli_pass_flags *f, FILE *out, gc_pass_options *o);
+ * printing a usage error (a bad --mem-budget or pipeline, or a flag of
+ * the llvm backend when `backend`, the one that will run, is another or
+ * NULL: gc-opt compiles no kernels). */
+int gc_cli_pass_setup(const char *prog, const gc_cli_pass_flags *f, const char *backend, FILE *out,
+                      gc_pass_options *o);
 
 /* --emit-dot FILE: the graph as Graphviz (kernels as clusters).  0, or -1
  * after printing the error. */

@@ -267,9 +267,9 @@ static int compile_all(llvm_state *s, int threads, const gc_pass_options *po, gc
   gc_compile_stats stats;
   if (rc == 0) rc = gc_compile_jobs(jobs, n_jobs, &co, out, &stats, d);
   for (int k = 0; rc == 0 && k < n_jobs; k++) {
-    if (po && po->emit_llvm && out[k].ir_text) rc = gc_codegen_write_text(po->emit_llvm, jobs[k].name, ".ll", out[k].ir_text, d);
+    if (po && po->emit_llvm && out[k].ir_text) rc = gc_codegen_write_text(po->emit_llvm, jobs[k].name, "ll", out[k].ir_text, d);
     if (rc == 0 && po && po->emit_asm && out[k].asm_text)
-      rc = gc_codegen_write_text(po->emit_asm, jobs[k].name, ".s", out[k].asm_text, d);
+      rc = gc_codegen_write_text(po->emit_asm, jobs[k].name, "s", out[k].asm_text, d);
   }
   for (int k = 0; rc == 0 && k < n_jobs; k++) rc = gc_jit_add_object(s->jit, out[k].object, out[k].object_len, jobs[k].name, d);
   if (rc == 0) {

@@ -3,7 +3,8 @@
  * A program's slots are the persistent buffers behind its params, inputs
  * and outputs.  Each slot is a gc_tensor whose data the program owns;
  * backends read params and inputs from them, write outputs into them, and
- * write each update into its param's slot once every node has run.  A slot's
+ * write each update into its param's slot once every node has run (an
+ * update planned into="P" is computed straight into that slot instead).  A slot's
  * data pointer may change between runs (gc_program_share_params): backends
  * read it at the start of each run. */
 #ifndef GC_RUNTIME_PROGRAM_H

@@ -104,6 +104,12 @@ static const error_case cases[] = {
     {HDR "  %b = neg %a : f32[2] %c\n}\n", 4, 1, "expected '='"},
     {HDR "  neg %a\n}\n", 3, 3, "expected a statement"},
     {HDR "  %b = % : f32[2]\n}\n", 3, 8, "name after '%'"},
+    /* kernel headers: exactly the values read inside / read after or bound */
+    {HDR "  kernel @k(%a) -> (%b) {\n    %b = neg %a : f32[2]\n  }\n  %c = neg %b : f32[2]\n  kernel @j() -> () {\n    %d = neg %a : f32[2]\n  }\n}\n", 7, 3, "operands: %0 is read inside it but not listed"},
+    {HDR "  %c = input \"c\" : f32[2]\n  kernel @k(%a, %c) -> (%b) {\n    %b = neg %a : f32[2]\n  }\n  output \"o\" = %b\n}\n", 4, 3, "listed but not read inside it"},
+    {HDR "  kernel @k(%a) -> () {\n    %b = neg %a : f32[2]\n  }\n  output \"o\" = %b\n}\n", 3, 3, "results: %1 is read after the kernel or bound, but not listed"},
+    {HDR "  kernel @k(%a) -> (%b, %c) {\n    %b = neg %a : f32[2]\n    %c = neg %b : f32[2]\n  }\n  output \"o\" = %c\n}\n", 3, 3, "results: %1 is listed but neither read after the kernel nor bound"},
+    {HDR "  kernel @k(%a) -> (%a) {\n    %b = neg %a : f32[2]\n  }\n  output \"o\" = %b\n}\n", 3, 21, "%a is not defined in this kernel"},
 };
 
 static void test_error_cases(void **state) {

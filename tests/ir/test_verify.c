@@ -97,11 +97,41 @@ static void test_errors_without_position(void **state) {
   gc_graph_free(c);
 }
 
+/* Planned offsets: values alive at the same time must not share bytes;
+ * an elementwise kernel may write its result over an operand dying there. */
+static void test_plan_overlaps(void **state) {
+  (void)state;
+  const char *ok =
+      "graph @p {\n"
+      "  %a = input \"a\" : f32[4]\n"
+      "  kernel @k0(%a) -> (%b) {\n"
+      "    %b = exp %a {offset=0} : f32[4]\n"
+      "  }\n"
+      "  kernel @k1(%b) -> (%c) {\n"
+      "    %c = neg %b {offset=0} : f32[4]\n"
+      "  }\n"
+      "  kernel @k2(%c, %a) -> (%d) {\n"
+      "    %d = add %c, %a {offset=64} : f32[4]\n"
+      "  }\n"
+      "  output \"d\" = %d\n"
+      "}\n";
+  gc_graph *g = parse_or_fail(ok);
+  gc_diag d;
+  assert_int_equal(gc_verify(g, &d), 0);
+  /* %d over %c, which it reads: not elementwise in place once %c lives on */
+  g->nodes[3]->offset = 8;
+  assert_int_equal(gc_verify(g, &d), -1);
+  assert_non_null(strstr(d.msg, "overlap those of %2"));
+  assert_int_equal(d.line, 10);
+  gc_graph_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nodes_keep_positions),
       cmocka_unit_test(test_type_error_points_at_line_3),
       cmocka_unit_test(test_errors_without_position),
+      cmocka_unit_test(test_plan_overlaps),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
