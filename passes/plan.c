@@ -113,9 +113,16 @@ gc_graph *gc_pass_plan(gc_graph *g0, gc_pass_ctx *ctx) {
       g->nodes[i]->offset = (int64_t)offset[base];
       sum += (double)bytes_of(g->nodes[i]);
     }
+    /* every value's buffer, as a run of the graph unfused and unplanned
+     * would hold them (sources aside) */
+    double every = 0;
+    for (int i = 0; i < n; i++)
+      if (!gc_op_is_source(g->nodes[i]->op)) every += (double)bytes_of(g->nodes[i]);
     if (rc == 0 && ctx->opts->stats)
-      fprintf(ctx->out, "# plan: peak %zu bytes in one arena; the stored values' sizes sum to %.0f bytes (%.1f%%)\n",
-              total, sum, sum > 0 ? 100.0 * (double)total / sum : 0);
+      fprintf(ctx->out,
+              "# plan: peak %zu bytes in one arena; the stored values' sizes sum to %.0f bytes (%.1f%%), "
+              "every value's buffer to %.0f bytes (%.1f%%)\n",
+              total, sum, sum > 0 ? 100.0 * (double)total / sum : 0, every, every > 0 ? 100.0 * (double)total / every : 0);
   }
   gc_uses_free(&p.u);
   gc_live_free(&p.l);

@@ -112,9 +112,8 @@ static gc_graph *recompute(const gc_graph *g, const steps *s, int t, int at, gc_
   for (int i = 0; i < out->n_nodes; i++) {
     gc_node *n = out->nodes[i];
     if (!n->kernel) continue;
-    bool starts = i == 0 || out->nodes[i - 1]->kernel != n->kernel;
-    int old = n->kernel;
-    if (starts) next++;
+    int old = n->kernel;   /* a run of old's nodes: the next kernel */
+    next++;
     for (; i < out->n_nodes && out->nodes[i]->kernel == old; i++) out->nodes[i]->kernel = next;
     i--;
   }
