@@ -35,7 +35,7 @@
 typedef enum {
   GC_L_CONST,
   GC_L_OP,      /* elementwise gc_op on in[] */
-  GC_L_IDIV,    /* i64 floor division by a positive constant (index maps) */
+  GC_L_IDIV,    /* a non-negative i64 index divided by a positive constant (index maps) */
   GC_L_IMOD,    /* i64 remainder by a positive constant, in [0, c) */
   GC_L_LOAD,    /* buffer, in[0] = index */
   GC_L_STORE,   /* buffer, in[0] = index, in[1] = value; no result */

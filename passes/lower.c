@@ -11,17 +11,20 @@
 
 /* ---- loops ---------------------------------------------------------------- */
 
-/* for %iv = 0 to extent (a constant or a value), entered: L->blk is its body. */
-static int open_loop(lowerer *L, int hi, bool parallel) {
+/* for %iv = 0 to hi (a value no larger than `bound`, 0: unknown; a
+ * constant is its own bound), entered: L->blk is its body. */
+static int open_loop_below(lowerer *L, int hi, int64_t bound, bool parallel) {
   int loop = gc_loop_for(L->f, L->blk, lw_const(L, 0), hi, 1, NULL, 0, NULL);
   L->f->insts[loop].parallel = parallel;
   L->blk = loop;
   L->depth++;
-  int64_t extent = 0;
+  int64_t extent = bound;
   gc_loop_is_index_const(L->f, hi, &extent);
   lw_note_var(L, gc_loop_iv(L->f, loop), extent);
   return gc_loop_iv(L->f, loop);
 }
+
+static int open_loop(lowerer *L, int hi, bool parallel) { return open_loop_below(L, hi, 0, parallel); }
 
 /* Leave the loop whose body is L->blk, back to `outer`. */
 static void close_loop(lowerer *L, int outer) {
@@ -309,6 +312,7 @@ static void lower_columns(lowerer *L, const loop_kernel *k) {
   const gc_type *F = &k->F;
   int last = F->rank - 1, top = L->blk, depth = L->depth;
   int64_t C = F->dims[last], chunks = (C + COLUMN_CHUNK - 1) / COLUMN_CHUNK;
+  int64_t width = C < COLUMN_CHUNK ? C : COLUMN_CHUNK;   /* a chunk's columns, at most */
   int oc[GC_MAX_RANK];
   bool ra_c[GC_MAX_RANK];
   memcpy(ra_c, k->ra, sizeof ra_c);
@@ -328,7 +332,7 @@ static void lower_columns(lowerer *L, const loop_kernel *k) {
     red[i] = reduction_of(g, k->reduces[i]);
     for (int j = 0; j < red[i].n_iter; j++) {
       acc_buf[i][j] = gc_loop_add_local(L->f, "acc", j ? GC_I64 : red[i].dt, COLUMN_CHUNK);
-      int jj = open_loop(L, len, false);
+      int jj = open_loop_below(L, len, width, false);
       gc_loop_store(L->f, L->blk, acc_buf[i][j], jj, identity_of(L, &red[i], j));
       close_loop(L, chunk_blk);
     }
@@ -346,7 +350,7 @@ static void lower_columns(lowerer *L, const loop_kernel *k) {
     fc[a] = open_loop(L, lw_const(L, F->dims[a]), false);
   }
   blocks[nb++] = L->blk;
-  int j = open_loop(L, len, false);
+  int j = open_loop_below(L, len, width, false);
   fc[last] = lw_add(L, base, j);
   int index = lw_linear(L, fc, rs, F->rank);
   pending_stores full = {0};
@@ -366,7 +370,7 @@ static void lower_columns(lowerer *L, const loop_kernel *k) {
   store_all(L, &full);
   while (nb > 0) close_loop(L, blocks[--nb]);
   /* the results, per column of the chunk */
-  j = open_loop(L, len, false);
+  j = open_loop_below(L, len, width, false);
   oc[last] = lw_add(L, base, j);
   for (int i = 0; i < k->n_reduces && i < 16; i++) {
     int rc[GC_MAX_RANK];

@@ -278,8 +278,8 @@ static void emit_inst(emitter *e, int id) {
   switch (in->op) {
   case GC_L_CONST: case GC_L_IV: case GC_L_ITER: case GC_L_YIELD: return;
   case GC_L_OP: e->val[id] = elementwise(e, in); return;
-  case GC_L_IDIV: e->val[id] = LLVMBuildSDiv(e->b, value(e, in->in[0]), LLVMConstInt(e->i64, (unsigned long long)in->ivalue, 0), ""); return;
-  case GC_L_IMOD: e->val[id] = LLVMBuildSRem(e->b, value(e, in->in[0]), LLVMConstInt(e->i64, (unsigned long long)in->ivalue, 0), ""); return;
+  case GC_L_IDIV: e->val[id] = LLVMBuildUDiv(e->b, value(e, in->in[0]), LLVMConstInt(e->i64, (unsigned long long)in->ivalue, 0), ""); return;
+  case GC_L_IMOD: e->val[id] = LLVMBuildURem(e->b, value(e, in->in[0]), LLVMConstInt(e->i64, (unsigned long long)in->ivalue, 0), ""); return;
   case GC_L_LOAD: e->val[id] = load(e, in); return;
   case GC_L_STORE: store(e, in); return;
   case GC_L_RAND: e->val[id] = philox(e, value(e, in->in[0]), value(e, in->in[1]), in->seed, in->dtype); return;
