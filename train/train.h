@@ -179,9 +179,13 @@ int gc_train_load(gc_train_run *r, const gc_graph *g, bool with_state, gc_diag *
  * after the last good checkpoint. */
 int gc_train_loop(gc_train_run *r, volatile sig_atomic_t *stop, gc_diag *d);
 
-/* Mean validation loss over the (capped) validation batches; total nats,
- * and bytes the predicted tokens decode to (0 for masked/span tasks). */
-int gc_train_evaluate(gc_train_run *r, double *loss, double *nats, double *bytes, gc_diag *d);
+/* Mean validation loss over the validation split: all of it (windows
+ * tiling it) when `whole`, else an even sample of its batches that keeps
+ * validation near a tenth of the training time; *used and *all the
+ * batches evaluated and the split's.  Total nats, and bytes the predicted
+ * tokens decode to (0 for masked/span tasks). */
+int gc_train_evaluate(gc_train_run *r, bool whole, double *loss, double *nats, double *bytes, int *used, int *all,
+                      gc_diag *d);
 
 /* ---- sampling (train/train_sample.c) ------------------------------------- */
 

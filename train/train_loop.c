@@ -49,14 +49,17 @@ static double batch_bytes(const gc_train_run *r, int k, int n_batches) {
   return bytes;
 }
 
-int gc_train_evaluate(gc_train_run *r, double *loss, double *nats, double *bytes, gc_diag *d) {
+int gc_train_evaluate(gc_train_run *r, bool whole, double *loss, double *nats, double *bytes, int *used, int *all,
+                      gc_diag *d) {
   int n = gc_batch_eval_count(&r->spec, r->val, d);
   if (n < 0) return -1;
+  *all = n;
   /* A forward costs about a third of a training step: 3 * eval_every / 10
    * batches keep validation near a tenth of the time. */
   long cap = 3 * r->opts->eval_every / 10;
   if (cap < 1) cap = 1;
-  if (n > cap) n = (int)cap;
+  if (!whole && n > cap) n = (int)cap;
+  *used = n;
   double tokens = 0;
   *nats = *bytes = 0;
   for (int k = 0; k < n; k++) {
@@ -76,11 +79,18 @@ int gc_train_evaluate(gc_train_run *r, double *loss, double *nats, double *bytes
   return 0;
 }
 
-static int validate(gc_train_run *r, gc_progress *p, double *val_loss, gc_diag *d) {
+/* The last validation of a run covers the whole split; the periodic ones
+ * an even sample of it, and say so. */
+static int validate(gc_train_run *r, gc_progress *p, bool whole, double *val_loss, gc_diag *d) {
   double nats, bytes;
-  char line[256];
-  if (gc_train_evaluate(r, val_loss, &nats, &bytes, d)) return -1;
-  gc_progress_message(p, gc_format_val(line, sizeof line, r->step, *val_loss, nats, bytes));
+  int used, all;
+  char line[320];
+  if (gc_train_evaluate(r, whole, val_loss, &nats, &bytes, &used, &all, d)) return -1;
+  gc_format_val(line, sizeof line, r->step, *val_loss, nats, bytes);
+  size_t n = strlen(line);
+  if (used < all) snprintf(line + n, sizeof line - n, "  (%d of %d batches)", used, all);
+  else snprintf(line + n, sizeof line - n, "  (the whole split)");
+  gc_progress_message(p, line);
   return 0;
 }
 
@@ -131,7 +141,7 @@ static int loop(gc_train_run *r, gc_runlog *log, gc_progress *p, volatile sig_at
     gc_runlog_row row = {r->step, loss, NAN, lr, tokens / (t1 - t0)};
     gc_progress_update(p, r->step, loss, lr, row.tokens_per_s, t1);
     bool eval = r->step % o->eval_every == 0 || r->step == o->steps;
-    if (eval && validate(r, p, &val_loss, d)) return -1;
+    if (eval && validate(r, p, r->step == o->steps, &val_loss, d)) return -1;
     row.val_loss = val_loss;
     if (gc_runlog_append(log, &row, d) || (eval && gc_runlog_plot(log, d))) return -1;
     int rc = r->step % o->save_every == 0 || r->step == o->steps ? checkpoint(r, p, d) : 0;
