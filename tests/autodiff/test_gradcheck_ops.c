@@ -2,7 +2,8 @@
  * finite differences in f64, on random inputs of ranks 0 to 4 with size-1
  * dims, broadcasting, both dot transposes and batch broadcasting.  Inputs
  * are kept away from kinks (abs at 0, division by ~0) and ties (max, min,
- * reduce_max). */
+ * reduce_max).  On the backend under test (tests/backend_param.h).
+ * gc-test: every backend */
 #include "tests/autodiff/check.h"
 
 #define N_SHAPES 4

@@ -1,8 +1,10 @@
 /* The backward part is ordinary IR: the IR.md example, differentiated with
  * gc_grad_outputs, prints with its grad.<param> labels and outputs, parses
  * back to the same graph, and runs to the closed-form gradients of
- * sum(tanh(x w + b)). */
+ * sum(tanh(x w + b)), on the backend under test (tests/backend_param.h).
+ * gc-test: every backend */
 #include "tests/testutil.h"
+#include "tests/backend_param.h"
 #include "autodiff/autodiff.h"
 #include "backends/interp/interp.h"
 
@@ -52,7 +54,7 @@ static void test_print_parse_run(void **state) {
   gc_tensor_map_put(&inputs, "x", filled(tx, 1.0, 0.0));
   gc_tensor_map_put(&params, "w", filled(tw, 0.3, 1.0));
   gc_tensor_map_put(&params, "b", filled(tb, 0.5, 2.0));
-  if (gc_interp_run(back, &params, &inputs, &out, &d)) fail_msg("%s", d.msg);
+  if (gc_test_run(back, &params, &inputs, &out, &d)) fail_msg("%s", d.msg);
   const gc_tensor *x = gc_tensor_map_get(&inputs, "x"), *w = gc_tensor_map_get(&params, "w"),
                   *b = gc_tensor_map_get(&params, "b");
   const gc_tensor *gw = gc_tensor_map_get(&out, "grad.w"), *gb = gc_tensor_map_get(&out, "grad.b");

@@ -1,5 +1,8 @@
-/* Interpreter: unary, binary, compare, where, cast, const, iota — in f32 and
- * f64 where floats are accepted, plus the integer semantics (wrap, div by 0). */
+/* The elementwise ops: unary, binary, compare, where, cast, const, iota — in
+ * f32 and f64 where floats are accepted, plus the integer semantics (wrap,
+ * div by 0).  Expected values worked out by hand; checked on the backend
+ * under test (tests/backend_param.h).
+ * gc-test: every backend */
 #include "tests/interp/interp_test.h"
 
 #include <math.h>

@@ -1,5 +1,7 @@
-/* Interpreter: broadcast, reshape, transpose, slice, pad, concat, and the
- * reductions (reduce_sum, reduce_max, argmax), in f32 and f64. */
+/* Layout ops: broadcast, reshape, transpose, slice, pad, concat, and the
+ * reductions (reduce_sum, reduce_max, argmax), in f32 and f64, on the backend
+ * under test (tests/backend_param.h).
+ * gc-test: every backend */
 #include "tests/interp/interp_test.h"
 
 #include <math.h>

@@ -18,6 +18,16 @@ gradient is nothing but rounding noise, and in f32 that noise can exceed the
 floor for PyTorch's own f32 too (1.6e-8 against an exact 0 for bert_tiny's
 last key bias); so an f32 tensor also passes when gc's error is at most
 twice PyTorch's own f32 error on it, measured in the same run.
+
+Every check runs on each backend (`gc-run --backend NAME`): interp and llvm,
+or the ones named by --backend NAME (repeatable); the reference is computed
+once per model and dtype and every backend is held to the same tolerance.
+llvm runs the f64 checks only (add --all-dtypes for f32 too): its f32 is
+checked against the interpreter's, to 1e-5, by tests/models/test_models.c,
+and its f32 sums are f32 sums (the interpreter's accumulate in double), so
+on a gradient that is zero in theory its rounding noise is PyTorch f32's
+kind, not the interpreter's.  The bare-checkpoint check (loading by name)
+does not depend on the backend and runs on the first one only.
 """
 import os
 import subprocess
@@ -76,10 +86,14 @@ def make_inputs(cfg, B, T, Td, gen):
     return inputs
 
 
-def run_gc(model, dtype, B, T, Td, params, inputs, out):
+BACKENDS = ["interp", "llvm"]
+DTYPES = {"llvm": ("f64",)}   # the dtypes a backend is checked in, when not all
+
+
+def run_gc(model, dtype, B, T, Td, params, inputs, out, backend="interp"):
     cmd = [os.path.join(BIN, "gc-run"), f"model:{model}", "--set", f"dtype={dtype}",
            "--batch", str(B), "--seq", str(T), "--params", params, "--inputs", inputs,
-           "--out", out, "--grad", "loss"]
+           "--out", out, "--grad", "loss", "--backend", backend]
     if Td:
         cmd += ["--dec-seq", str(Td)]
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -92,7 +106,8 @@ def rel_err(got, ref, floor):
     return float(np.max(np.abs(got - ref))) / max(scale, floor) if ref.size else 0.0
 
 
-def check(model, dtype):
+def check(model, dtype, backends):
+    """Failures per backend: {backend: [message, ...]}."""
     cfg = hf_models.CONFIGS[model]
     tdt = torch.float64 if dtype == "f64" else torch.float32
     gen = torch.Generator().manual_seed(1234)
@@ -100,13 +115,19 @@ def check(model, dtype):
     Td = 6 if cfg["arch"] == "t5" else 0
     w = make_weights(cfg, tdt, gen)
     inputs = make_inputs(cfg, B, T, Td, gen)
-    failures = []
+    got = {}
+    errors = {}
     with tempfile.TemporaryDirectory() as d:
-        pp, ip, op = (os.path.join(d, n) for n in ("p.safetensors", "i.safetensors", "o.safetensors"))
+        pp, ip = (os.path.join(d, n) for n in ("p.safetensors", "i.safetensors"))
         safetensors_np.write(pp, {k: v.numpy() for k, v in w.items()})
         safetensors_np.write(ip, {k: v.numpy().astype(np.int64) for k, v in inputs.items()})
-        run_gc(model, dtype, B, T, Td, pp, ip, op)
-        got = safetensors_np.read(op)
+        for backend in backends:
+            op = os.path.join(d, f"o-{backend}.safetensors")
+            try:
+                run_gc(model, dtype, B, T, Td, pp, ip, op, backend)
+                got[backend] = safetensors_np.read(op)
+            except Exception as e:  # a failed run is a failed check
+                errors[backend] = [str(e)]
     leaves = {k: v.to(torch.float64).requires_grad_(True) for k, v in w.items()}
     loss, logits = hf_models.forward(cfg, leaves, inputs)
     loss.backward()
@@ -115,12 +136,23 @@ def check(model, dtype):
         leaves32 = {k: v.clone().requires_grad_(True) for k, v in w.items()}
         hf_models.forward(cfg, leaves32, inputs)[0].backward()
         peer = {"grad." + k: v.grad.numpy().astype(np.float64) for k, v in leaves32.items()}
-    checks = [("loss", got.get("loss"), loss.detach().numpy()),
-              ("logits", got.get("logits"), logits.detach().numpy())]
+    refs = [("loss", loss.detach().numpy()), ("logits", logits.detach().numpy())]
     for k, v in leaves.items():
-        checks.append(("grad." + k, got.get("grad." + k), v.grad.numpy()))
+        refs.append(("grad." + k, v.grad.numpy()))
+    result = {}
+    for backend in backends:
+        if backend in errors:
+            result[backend] = errors[backend]
+            continue
+        result[backend] = compare(model, dtype, backend, got[backend], refs, peer, float(loss))
+    return result
+
+
+def compare(model, dtype, backend, got, refs, peer, loss):
+    failures = []
     worst = ("", 0.0)
-    for name, g, r in checks:
+    for name, r in refs:
+        g = got.get(name)
         if g is None:
             failures.append(f"{name}: missing from gc-run's output")
             continue
@@ -132,13 +164,13 @@ def check(model, dtype):
             ref64 = r.astype(np.float64)
             peer_err = float(np.max(np.abs(peer[name] - ref64)))
             if float(np.max(np.abs(g.astype(np.float64) - ref64))) <= 2 * peer_err:
-                print(f"  note {model} {dtype}: {name}: error {e:.3g} is within twice PyTorch f32's own")
+                print(f"  note {model} {dtype} {backend}: {name}: error {e:.3g} is within twice PyTorch f32's own")
                 e = 0.0
         if not e <= TOL[dtype]:
             failures.append(f"{name}: relative error {e:.3g} > {TOL[dtype]:g}")
         if e > worst[1]:
             worst = (name, e)
-    print(f"{model} {dtype}: {len(checks)} tensors, loss {float(loss):.6f}, "
+    print(f"{model} {dtype} {backend}: {len(refs)} tensors, loss {loss:.6f}, "
           f"worst {worst[0]} {worst[1]:.3g}: {'ok' if not failures else 'FAIL'}")
     return failures
 
@@ -146,7 +178,7 @@ def check(model, dtype):
 BARE_PREFIX = {"qwen2": "model.", "gpt2": "transformer.", "bert": "bert."}
 
 
-def check_bare_checkpoint(model):
+def check_bare_checkpoint(model, backend):
     """A bare model's checkpoint (HF's base_model_prefix left out, as the
     hub's gpt2 stores "h.0.attn.c_attn.weight") plus a buffer HF also saves
     loads by name and gives the same loss."""
@@ -163,7 +195,7 @@ def check_bare_checkpoint(model):
         pp, ip, op = (os.path.join(d, n) for n in ("p.safetensors", "i.safetensors", "o.safetensors"))
         safetensors_np.write(pp, bare)
         safetensors_np.write(ip, {k: v.numpy().astype(np.int64) for k, v in inputs.items()})
-        run_gc(model, "f64", 2, 8, 0, pp, ip, op)
+        run_gc(model, "f64", 2, 8, 0, pp, ip, op, backend)
         got = float(safetensors_np.read(op)["loss"])
     ref = float(hf_models.forward(cfg, w, inputs)[0])
     ok = abs(got - ref) <= 1e-10 * abs(ref)
@@ -172,20 +204,33 @@ def check_bare_checkpoint(model):
 
 
 def main():
-    models = sys.argv[1:] or hf_models.TINY
+    args = sys.argv[1:]
+    backends = []
+    while "--backend" in args:
+        i = args.index("--backend")
+        backends.append(args[i + 1])
+        del args[i:i + 2]
+    backends = backends or BACKENDS
+    all_dtypes = "--all-dtypes" in args
+    args = [a for a in args if a != "--all-dtypes"]
+    models = args or hf_models.TINY
     passed = failed = 0
     for m in models:
         for dt in ("f64", "f32"):
+            on = [b for b in backends if all_dtypes or dt in DTYPES.get(b, (dt,))]
+            if not on:
+                continue
             try:
-                fails = check(m, dt)
-            except Exception as e:  # a failed run is a failed check
-                fails = [str(e)]
-            for f in fails:
-                print(f"  FAIL {m} {dt}: {f}")
-            passed += not fails
-            failed += bool(fails)
+                result = check(m, dt, on)
+            except Exception as e:  # a failed reference is a failed check everywhere
+                result = {b: [str(e)] for b in on}
+            for backend, fails in result.items():
+                for f in fails:
+                    print(f"  FAIL {m} {dt} {backend}: {f}")
+                passed += not fails
+                failed += bool(fails)
         try:
-            fails = check_bare_checkpoint(m)
+            fails = check_bare_checkpoint(m, backends[0])
         except Exception as e:
             fails = [str(e)]
         for f in fails:

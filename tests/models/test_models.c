@@ -1,7 +1,13 @@
 /* The model families: published parameter counts, causality, the loss at
- * initialisation, and an f64 finite-difference check of each whole tiny model.
- * (Names and shapes against Hugging Face's are checked, with values, by
- * test_hf_reference.py and test_param_names.py.) */
+ * initialisation, and an f64 finite-difference check of each whole tiny model,
+ * on the backend under test (tests/backend_param.h); on any backend but
+ * interp, also every tiny model's loss, logits and gradients against the
+ * interpreter's, in f64 and f32.  The whole-model checks share one shape
+ * (B 1, T 5, decoder 4), so a backend that caches compiled kernels compiles
+ * each model's kernels once per dtype.  (Names and shapes against Hugging
+ * Face's are checked, with values, by test_hf_reference.py and
+ * test_param_names.py.)
+ * gc-test: every backend */
 #include "tests/autodiff/gradcheck.h"
 #include "frontend/builder.h"
 #include "models/model.h"
@@ -65,11 +71,14 @@ static void feed(const gc_model_config *c, const gc_graph *g, gc_init_table *ini
   if (gc_model_load_params(c, g, NULL, params, inits, 42, NULL, &d)) fail_msg("params: %s", d.msg);
 }
 
+/* The whole-model checks' shape: batch, sequence, decoder sequence. */
+enum { CB = 1, CT = 5, CTD = 4 };
+
 static gc_tensor *run_logits(const gc_graph *g, gc_tensor_map *params, const gc_tensor_map *inputs, double *loss) {
   gc_diag d;
   gc_tensor_map out;
   gc_tensor_map_init(&out);
-  if (gc_interp_run(g, params, inputs, &out, &d)) fail_msg("run: %s", d.msg);
+  if (gc_test_run(g, params, inputs, &out, &d)) fail_msg("run on %s: %s", gc_test_backend(), d.msg);
   if (loss) *loss = gc_tensor_load(gc_tensor_map_get(&out, "loss"), 0);
   gc_tensor *logits = gc_tensor_map_take(&out, "logits");
   gc_tensor_map_clear(&out);
@@ -134,20 +143,27 @@ static void test_bert_init_zeroes_the_padding_row(void **state) {
 /* ---- causality --------------------------------------------------------- */
 
 /* Change the token of `input` at position `at` and report which positions'
- * logits changed. */
+ * logits changed: one program (the gradient check's shape, in f64, with its
+ * gradients: the same kernels), run before and after the change. */
 static void changed_positions(const char *model, const char *input, int64_t at, bool *changed, int64_t *n_pos) {
+  gc_diag d;
   gc_model_config c;
   gc_init_table *inits;
-  gc_graph *g = build(model, "dtype=f64", 1, 8, 8, &c, &inits);
+  gc_graph *g = build(model, "dtype=f64", CB, CT, CTD, &c, &inits);
+  if (gc_grad_outputs(g, "loss", &d)) fail_msg("%s: %s", model, d.msg);
   gc_tensor_map params, inputs;
   gc_tensor_map_init(&params);
   gc_tensor_map_init(&inputs);
   feed(&c, g, inits, &params, &inputs, 11);
-  gc_tensor *before = run_logits(g, &params, &inputs, NULL);
-  gc_tensor *x = gc_tensor_map_get(&inputs, input);
+  gc_program *p = gc_test_compile(g, &params, &inputs);
+  gc_test_rerun(p, NULL);
+  gc_tensor *before = gc_tensor_clone(gc_test_output(p, "logits"));
+  gc_tensor *x = gc_program_input(p, input);
   int64_t *v = x->data;
   v[at] = v[at] == 5 ? 6 : 5;
-  gc_tensor *after = run_logits(g, &params, &inputs, NULL);
+  gc_test_rerun(p, NULL);
+  gc_tensor *after = gc_tensor_clone(gc_test_output(p, "logits"));
+  gc_program_free(p);
   int64_t T = before->type.dims[1], V = before->type.dims[2];
   *n_pos = T;
   for (int64_t t = 0; t < T; t++) {
@@ -172,11 +188,11 @@ static void test_causal_models_do_not_see_the_future(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     bool changed[64];
     int64_t T;
-    changed_positions(cases[i].model, cases[i].input, 5, changed, &T);
+    changed_positions(cases[i].model, cases[i].input, 2, changed, &T);
     for (int64_t t = 0; t < T; t++)
-      if (changed[t] != (t >= 5))
-        fail_msg("%s: changing %s at position 5 %s the logits at position %lld", cases[i].model, cases[i].input,
-                 changed[t] ? "changed" : "did not change", (long long)t);
+      if (changed[t] != (t >= 2))
+        fail_msg("%s: changing %s at position 2 %s the logits at position %lld (on %s)", cases[i].model,
+                 cases[i].input, changed[t] ? "changed" : "did not change", (long long)t, gc_test_backend());
   }
 }
 
@@ -184,19 +200,22 @@ static void test_bert_sees_both_ways(void **state) {
   (void)state;
   bool changed[64];
   int64_t T;
-  changed_positions("bert_tiny", "input_ids", 5, changed, &T);
+  changed_positions("bert_tiny", "input_ids", 2, changed, &T);
   for (int64_t t = 0; t < T; t++)
-    if (!changed[t]) fail_msg("bert_tiny: changing the token at 5 left position %lld unchanged", (long long)t);
+    if (!changed[t]) fail_msg("bert_tiny: changing the token at 2 left position %lld unchanged", (long long)t);
 }
 
 /* ---- finite differences of the whole model ------------------------------ */
 
+/* One model per cmocka test (its name the test's state), so that a failure
+ * in one leaves the others checked. */
 static void test_whole_model_gradcheck(void **state) {
-  (void)state;
+  const char *model = *state;
   for (size_t m = 0; m < sizeof tiny / sizeof *tiny; m++) {
+    if (strcmp(tiny[m], model)) continue;
     gc_model_config c;
     gc_init_table *inits;
-    gc_graph *g = build(tiny[m], "dtype=f64", 1, 5, 4, &c, &inits);
+    gc_graph *g = build(tiny[m], "dtype=f64", CB, CT, CTD, &c, &inits);
     gc_tensor_map params, inputs;
     gc_tensor_map_init(&params);
     gc_tensor_map_init(&inputs);
@@ -212,6 +231,63 @@ static void test_whole_model_gradcheck(void **state) {
     gc_graph_free(g);
     gc_model_config_free(&c);
   }
+}
+
+/* ---- the backend under test against the interpreter ---------------------- */
+
+/* Loss, logits and every gradient of each tiny model on the backend under
+ * test against the interpreter's: each tensor within 1e-12 (f64) or 1e-5
+ * (f32) of the interpreter's, relative to its largest element (at least
+ * FLOOR times the model's largest gradient element, so a gradient that is
+ * zero in theory, BERT's key biases, is judged on the scale of the sums
+ * it came from). */
+static void check_against_interp(const char *model, const char *dtype, double tol) {
+  enum { FLOOR_OF_MAX = 1000 };
+  gc_diag d;
+  gc_model_config c;
+  gc_init_table *inits;
+  char set[32];
+  snprintf(set, sizeof set, "dtype=%s", dtype);
+  gc_graph *g = build(model, set, CB, CT, CTD, &c, &inits);
+  if (gc_grad_outputs(g, "loss", &d)) fail_msg("%s: %s", model, d.msg);
+  gc_tensor_map params, inputs, want, got;
+  gc_tensor_map_init(&params);
+  gc_tensor_map_init(&inputs);
+  gc_tensor_map_init(&want);
+  gc_tensor_map_init(&got);
+  feed(&c, g, inits, &params, &inputs, 3);
+  if (gc_interp_run(g, &params, &inputs, &want, &d)) fail_msg("%s on interp: %s", model, d.msg);
+  if (gc_test_run(g, &params, &inputs, &got, &d)) fail_msg("%s on %s: %s", model, gc_test_backend(), d.msg);
+  double grad_max = 0;
+  for (int i = 0; i < want.n; i++)
+    if (strncmp(want.names[i], "grad.", 5) == 0)
+      for (int64_t k = 0; k < gc_tensor_numel(want.tensors[i]); k++)
+        grad_max = fmax(grad_max, fabs(gc_tensor_load(want.tensors[i], k)));
+  double worst = 0;
+  const char *worst_name = "";
+  for (int i = 0; i < want.n; i++) {
+    char what[300];
+    snprintf(what, sizeof what, "%s %s on %s: %s", model, dtype, gc_test_backend(), want.names[i]);
+    bool grad = strncmp(want.names[i], "grad.", 5) == 0;
+    double e = gc_test_expect_close(what, gc_tensor_map_get(&got, want.names[i]), want.tensors[i], tol,
+                                    grad ? grad_max / FLOOR_OF_MAX : 1e-300);
+    if (e > worst) worst = e, worst_name = want.names[i];
+  }
+  printf("%s %s: %d tensors (loss, logits, every gradient) on %s within %.3g of interp (worst %s)\n", model,
+         dtype, want.n, gc_test_backend(), worst, worst_name);
+  gc_tensor_map_clear(&params);
+  gc_tensor_map_clear(&inputs);
+  gc_tensor_map_clear(&want);
+  gc_tensor_map_clear(&got);
+  gc_init_table_free(inits);
+  gc_graph_free(g);
+  gc_model_config_free(&c);
+}
+
+static void test_agrees_with_interp(void **state) {
+  if (gc_test_on_interp()) skip();   /* the oracle against itself */
+  check_against_interp(*state, "f64", 1e-12);
+  check_against_interp(*state, "f32", 1e-5);
 }
 
 /* ---- configs ----------------------------------------------------------- */
@@ -263,7 +339,12 @@ int main(void) {
       cmocka_unit_test(test_bert_init_zeroes_the_padding_row),
       cmocka_unit_test(test_causal_models_do_not_see_the_future),
       cmocka_unit_test(test_bert_sees_both_ways),
-      cmocka_unit_test(test_whole_model_gradcheck),
+#define PER_MODEL(test)                                                                                    \
+  cmocka_unit_test_prestate(test, (void *)"qwen2_tiny"), cmocka_unit_test_prestate(test, (void *)"gpt2_tiny"), \
+      cmocka_unit_test_prestate(test, (void *)"bert_tiny"), cmocka_unit_test_prestate(test, (void *)"t5_tiny"), \
+      cmocka_unit_test_prestate(test, (void *)"alibi_tiny")
+      PER_MODEL(test_whole_model_gradcheck),
+      PER_MODEL(test_agrees_with_interp),
       cmocka_unit_test(test_config_errors),
       cmocka_unit_test(test_tying_keys),
   };

@@ -1,8 +1,13 @@
 /* Each tiny model, trained by its one-graph training step (forward, loss,
  * backward, AdamW), overfits two fixed batches: the loss on both falls
  * below 0.1.  Dropout is off (an eval-mode graph plus the optimizer), so
- * what is measured is the model, autodiff and the optimizer together. */
+ * what is measured is the model, autodiff and the optimizer together.  The
+ * step is compiled once for the backend under test (tests/backend_param.h)
+ * and run on alternating batches; on a backend other than interp the first
+ * step's loss is also checked against the interpreter's (f32, 1e-5).
+ * gc-test: every backend */
 #include "tests/testutil.h"
+#include "tests/backend_param.h"
 #include "backends/interp/interp.h"
 #include "frontend/builder.h"
 #include "frontend/optim.h"
@@ -37,12 +42,24 @@ static void batch(const gc_model_config *c, const gc_graph *g, uint64_t seed, gc
   if (gc_model_complete_inputs(c, g, m, NULL, &d)) fail_msg("inputs: %s", d.msg);
 }
 
-static double run(const gc_graph *g, gc_tensor_map *params, const gc_tensor_map *inputs) {
+/* One training step of p on `inputs`; the loss before its update. */
+static double run(gc_program *p, const gc_tensor_map *inputs) {
   gc_diag d;
-  gc_tensor_map out;
+  if (gc_program_feed(p, inputs, &d)) fail_msg("feed: %s", d.msg);
+  gc_test_rerun(p, NULL);
+  return gc_tensor_load(gc_test_output(p, "loss"), 0);
+}
+
+/* The first step's loss on the interpreter (the oracle), params untouched. */
+static double interp_loss(const gc_graph *g, const gc_tensor_map *params, const gc_tensor_map *inputs) {
+  gc_diag d;
+  gc_tensor_map copy, out;
+  gc_tensor_map_init(&copy);
   gc_tensor_map_init(&out);
-  if (gc_interp_run(g, params, inputs, &out, &d)) fail_msg("run: %s", d.msg);
+  for (int i = 0; i < params->n; i++) gc_tensor_map_put(&copy, params->names[i], gc_tensor_clone(params->tensors[i]));
+  if (gc_interp_run(g, &copy, inputs, &out, &d)) fail_msg("run on interp: %s", d.msg);
   double loss = gc_tensor_load(gc_tensor_map_get(&out, "loss"), 0);
+  gc_tensor_map_clear(&copy);
   gc_tensor_map_clear(&out);
   return loss;
 }
@@ -66,16 +83,21 @@ static void overfit(const char *name) {
   batch(&c, g, 1, &b0);
   batch(&c, g, 2, &b1);
   if (gc_model_load_params(&c, g, NULL, &params, inits, 3, NULL, &d)) fail_msg("%s", d.msg);
-  double first = run(g, &params, &b0), l0 = first, l1 = first;
+  double want = gc_test_on_interp() ? 0 : interp_loss(g, &params, &b0);
+  gc_program *p = gc_test_compile(g, &params, &b0);
+  double first = run(p, &b0), l0 = first, l1 = first;
+  if (!gc_test_on_interp() && !gc_close(first, want, 1e-5))
+    fail_msg("%s: first loss %.9g on %s, %.9g on interp", name, first, gc_test_backend(), want);
   int step = 1;
   for (; step < MAX_STEPS && (l0 >= 0.1 || l1 >= 0.1); step += 2) {
-    l1 = run(g, &params, &b1);
-    l0 = run(g, &params, &b0);
+    l1 = run(p, &b1);
+    l0 = run(p, &b0);
   }
   /* the last losses were measured before their step's update: one more look */
-  l1 = run(g, &params, &b1);
-  l0 = run(g, &params, &b0);
-  printf("%s: loss %.3f -> %.4f / %.4f after %d steps\n", name, first, l0, l1, step + 2);
+  l1 = run(p, &b1);
+  l0 = run(p, &b0);
+  gc_program_free(p);
+  printf("%s: loss %.3f -> %.4f / %.4f after %d steps (%s)\n", name, first, l0, l1, step + 2, gc_test_backend());
   if (!(l0 < 0.1 && l1 < 0.1)) fail_msg("%s did not overfit two batches: losses %.4f, %.4f", name, l0, l1);
   gc_tensor_map_clear(&params);
   gc_tensor_map_clear(&b0);

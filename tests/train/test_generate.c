@@ -1,7 +1,13 @@
 /* Generation: the KV-cache prefill/decode graphs against full recomputation
  * with the training graph (tokens and logits at every step, f32 and f64),
- * and the sampler (greedy, temperature, top-p by hand, seeded determinism). */
+ * and the sampler (greedy, temperature, top-p by hand, seeded determinism).
+ * The full recomputation runs on the backend under test
+ * (tests/backend_param.h), compiled once per model; gc_decoder and
+ * gc_generate compile for the default backend (gc_compile's), so on another
+ * backend the cached decoder is checked against that backend's full forward.
+ * gc-test: every backend */
 #include "tests/testutil.h"
+#include "tests/backend_param.h"
 
 #include "backends/interp/interp.h"
 #include "train/sample.h"
@@ -17,6 +23,7 @@ enum { P = 5, NEW = 12, L = P + NEW };
 typedef struct {
   gc_model_config c;
   gc_graph *full;
+  gc_program *prog;     /* full, compiled once for the backend under test */
   gc_tensor_map params;
   int64_t vocab;
 } model;
@@ -33,9 +40,11 @@ static void model_init(model *m, const char *name, const char *dtype) {
   assert_int_equal(gc_init_params(m->full, inits, 1234, &m->params, &d), 0);
   gc_init_table_free(inits);
   m->vocab = m->c.family->vocab_size(m->c.config);
+  m->prog = NULL;
 }
 
 static void model_free(model *m) {
+  gc_program_free(m->prog);
   gc_tensor_map_clear(&m->params);
   gc_graph_free(m->full);
   gc_model_config_free(&m->c);
@@ -53,18 +62,18 @@ static gc_tensor *i64_tensor(const int64_t *v, int64_t n) {
 static void full_logits(model *m, const int64_t *ids, int64_t at, double *logits) {
   int64_t zeros[L] = {0}, ones[L];
   for (int i = 0; i < L; i++) ones[i] = 1;
-  gc_tensor_map in, out;
+  gc_tensor_map in;
   gc_tensor_map_init(&in);
-  gc_tensor_map_init(&out);
   gc_tensor_map_put(&in, "input_ids", i64_tensor(ids, L));
   gc_tensor_map_put(&in, "labels", i64_tensor(zeros, L));
   gc_tensor_map_put(&in, "attention_mask", i64_tensor(ones, L));
   gc_diag d = {0};
-  if (gc_interp_run(m->full, &m->params, &in, &out, &d)) fail_msg("%s", d.msg);
-  const gc_tensor *t = gc_tensor_map_get(&out, "logits");
+  if (!m->prog) m->prog = gc_test_compile(m->full, &m->params, &in);
+  else if (gc_program_feed(m->prog, &in, &d)) fail_msg("%s", d.msg);
+  gc_test_rerun(m->prog, NULL);
+  const gc_tensor *t = gc_test_output(m->prog, "logits");
   for (int64_t i = 0; i < m->vocab; i++) logits[i] = gc_tensor_load(t, at * m->vocab + i);
   gc_tensor_map_clear(&in);
-  gc_tensor_map_clear(&out);
 }
 
 static const int64_t prompt[P] = {3, 141, 59, 26, 500};
