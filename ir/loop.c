@@ -84,7 +84,7 @@ int gc_loop_const(gc_loop_fn *f, int blk, gc_dtype dt, double v) {
   (void)blk;   /* constants belong to no block: they are values, not code */
   int id = new_inst(f, GC_LOOP_NONE, GC_L_CONST, dt);
   f->insts[id].value = v;
-  f->insts[id].ivalue = gc_dtype_is_float(dt) ? 0 : (int64_t)v;
+  f->insts[id].ivalue = gc_dtype_is_float(dt) ? 0 : dt == GC_BOOL ? v != 0 : (int64_t)v;
   return id;
 }
 
@@ -177,11 +177,12 @@ int gc_loop_rand(gc_loop_fn *f, int blk, gc_dtype dt, int64_t seed, int counter,
   return id;
 }
 
-void gc_loop_check(gc_loop_fn *f, int blk, int index, int bound, int error) {
+void gc_loop_check(gc_loop_fn *f, int blk, int index, int bound, int shown, int error) {
   int id = new_inst(f, blk, GC_L_CHECK, GC_I64);
-  f->insts[id].n_in = 2;
+  f->insts[id].n_in = 3;
   f->insts[id].in[0] = index;
   f->insts[id].in[1] = bound;
+  f->insts[id].in[2] = shown;
   f->insts[id].ivalue = error;
 }
 
@@ -311,8 +312,8 @@ static void print_inst(buf *o, const gc_loop_fn *f, int id, int depth) {
         opnd(f, in->in[1], ob[1], 48), (long long)in->seed, dt);
     break;
   case GC_L_CHECK:
-    put(o, "check 0 <= %s < %s else error %lld\n", opnd(f, in->in[0], ob[0], 48), opnd(f, in->in[1], ob[1], 48),
-        (long long)in->ivalue);
+    put(o, "check 0 <= %s < %s else error %lld (%s)\n", opnd(f, in->in[0], ob[0], 48), opnd(f, in->in[1], ob[1], 48),
+        (long long)in->ivalue, opnd(f, in->in[2], ob[2], 48));
     break;
   case GC_L_RESULT: put(o, "%%%d = result %lld of %%%d\n", id, (long long)in->ivalue, in->loop); break;
   case GC_L_YIELD:

@@ -47,7 +47,7 @@ typedef enum {
   GC_L_RESULT,  /* the k-th result of a for (after it) */
   GC_L_RAND,    /* in[0] = counter (i64), in[1] = index (i64); seed attr */
   GC_L_CHECK,   /* in[0] = index, in[1] = bound: 0 <= index < bound, else
-                 * error `error` (the kernel stops) */
+                 * error `error` reporting in[2] (the kernel stops) */
   GC_L_GEMM,    /* see gc_loop_gemm */
   GC_LOP_COUNT
 } gc_lop;
@@ -146,7 +146,7 @@ int gc_loop_imod(gc_loop_fn *f, int blk, int x, int64_t c);
 int gc_loop_load(gc_loop_fn *f, int blk, int buffer, int index);
 void gc_loop_store(gc_loop_fn *f, int blk, int buffer, int index, int value);
 int gc_loop_rand(gc_loop_fn *f, int blk, gc_dtype dt, int64_t seed, int counter, int index);
-void gc_loop_check(gc_loop_fn *f, int blk, int index, int bound, int error);
+void gc_loop_check(gc_loop_fn *f, int blk, int index, int bound, int shown, int error);
 
 /* for %iv = lo to hi step step, with n_iter iter values starting at init[].
  * Returns the FOR's id; its body is f->insts[id].body, which starts with the

@@ -59,7 +59,22 @@ typedef struct {
   /* scratch for one legality check */
   bool *in_set;
   int *set, n_set;
+  bool *on_dot;      /* legal_dot: the set's nodes that read the dot's value */
+  /* visit marks of the walks through recomputed nodes (a DAG: each node
+   * once per walk, not once per path) */
+  int *mark[3], stamp[3];
 } fuser;
+
+enum { WALK_NEEDED, WALK_READERS, WALK_OPERANDS };
+
+/* A new walk of kind w. */
+static void walk_start(fuser *f, int w) { f->stamp[w]++; }
+/* First visit of x in the current walk of kind w. */
+static bool walk_visit(fuser *f, int w, int x) {
+  if (f->mark[w][x] == f->stamp[w]) return false;
+  f->mark[w][x] = f->stamp[w];
+  return true;
+}
 
 static bool is_view(gc_op op) {
   return op == GC_OP_BROADCAST || op == GC_OP_RESHAPE || op == GC_OP_TRANSPOSE || op == GC_OP_SLICE ||
@@ -174,14 +189,23 @@ static void gather(fuser *f, int a, int b) {
 /* Whether x's value is needed outside the set: bound, or read by a node
  * outside it — directly, or through inlined nodes, which every kernel
  * reading them computes again. */
-static bool needed_outside(fuser *f, int x) {
+static bool needed_outside_walk(fuser *f, int x) {
   if (gc_uses_is_bound(&f->u, x)) return true;
   const int *r = gc_uses_readers(&f->u, x);
   for (int k = 0; k < gc_uses_count(&f->u, x); k++) {
     int c = r[k];
-    if (f->inlined[c] && !f->real[c] ? needed_outside(f, c) : !f->in_set[c]) return true;
+    if (f->inlined[c] && !f->real[c]) {
+      if (walk_visit(f, WALK_NEEDED, c) && needed_outside_walk(f, c)) return true;
+    } else if (!f->in_set[c]) {
+      return true;
+    }
   }
   return false;
+}
+
+static bool needed_outside(fuser *f, int x) {
+  walk_start(f, WALK_NEEDED);
+  return needed_outside_walk(f, x);
 }
 
 /* A node of the set whose value leaves it (a stored result). */
@@ -191,6 +215,8 @@ static bool in_set_stop(int id, void *ctx) { return !((fuser *)ctx)->in_set[id];
 
 /* ---- legality --------------------------------------------------------------- */
 
+static bool same_squeezed(const gc_type *a, const gc_type *b);
+
 static bool legal_dot(fuser *f, int dot) {
   const gc_graph *g = f->g;
   const gc_node *d = g->nodes[dot];
@@ -198,15 +224,30 @@ static bool legal_dot(fuser *f, int dot) {
     gc_view v;
     if (f->in_set[d->in[k]] && (!gc_view_of(g, d->in[k], in_set_stop, f, &v) || f->in_set[v.base])) return false;
   }
+  /* which nodes read the dot's value (the set's nodes in node order) */
+  int lo = dot, hi = dot;
   for (int i = 0; i < f->n_set; i++) {
-    int x = f->set[i];
-    gc_kind k = gc_op_kind(g->nodes[x]->op);
-    if (x != dot && (k == GC_KIND_REDUCE || k == GC_KIND_CONTRACT || k == GC_KIND_INDEX)) return false;
-    if (leaves(f, x) && !gc_shape_equal(&g->nodes[x]->type, &d->type)) return false;
-    /* an epilogue op reads the dot's value at the element being stored */
-    if (x != dot && !is_view(g->nodes[x]->op) && gc_op_kind(g->nodes[x]->op) != GC_KIND_ELEMENTWISE) return false;
+    if (f->set[i] > hi) hi = f->set[i];
+    if (f->set[i] < lo) lo = f->set[i];
   }
-  return true;
+  bool ok = true;
+  for (int x = lo; x <= hi; x++) {
+    f->on_dot[x] = x == dot;
+    if (!f->in_set[x] || x == dot) continue;
+    const gc_node *n = g->nodes[x];
+    for (int k = 0; k < n->n_in; k++) f->on_dot[x] = f->on_dot[x] || (f->in_set[n->in[k]] && f->on_dot[n->in[k]]);
+    gc_kind k = gc_op_kind(n->op);
+    if (k == GC_KIND_REDUCE || k == GC_KIND_CONTRACT || k == GC_KIND_INDEX) ok = false;
+    if (leaves(f, x) && !gc_shape_equal(&n->type, &d->type)) ok = false;
+    /* an epilogue op reads the dot's value at the element being stored:
+     * elementwise ops, views of other values (a bias broadcast), and no
+     * view of the dot's value but one that only adds or drops size-1 dims */
+    if (!is_view(n->op) && k != GC_KIND_ELEMENTWISE) ok = false;
+    if (is_view(n->op) && f->on_dot[x] && !(n->op == GC_OP_RESHAPE && same_squeezed(&n->type, &d->type)))
+      ok = false;
+  }
+  for (int x = lo; x <= hi; x++) f->on_dot[x] = false;
+  return ok;
 }
 
 static int64_t numel(const gc_graph *g, int x) { return gc_type_numel_unchecked(&g->nodes[x]->type); }
@@ -301,7 +342,7 @@ static bool read_only_by(fuser *f, int x, int a, int b) {
       int gc = find(f, c);
       if (gc != a && gc != b && f->lo[gc] <= f->hi[b]) return false;
     }
-    if (f->inlined[c] && !f->real[c] && !read_only_by(f, c, a, b)) return false;
+    if (f->inlined[c] && !f->real[c] && walk_visit(f, WALK_READERS, c) && !read_only_by(f, c, a, b)) return false;
   }
   return true;
 }
@@ -316,6 +357,7 @@ static void unite(fuser *f, int into, int from) {
 
 /* Try to merge producer group p into consumer group c. */
 static bool try_merge(fuser *f, int p, int c) {
+  walk_start(f, WALK_READERS);
   for (int x = f->head[p]; x >= 0; x = f->next[x])
     if (!read_only_by(f, x, p, c)) return false;
   gather(f, p, c);
@@ -332,7 +374,7 @@ static bool merge_operands(fuser *f, int x, int c) {
   for (int k = 0; k < n->n_in; k++) {
     int o = n->in[k];
     if (f->inlined[o] && !f->stored[o]) {
-      merged |= merge_operands(f, o, c);
+      if (walk_visit(f, WALK_OPERANDS, o)) merged |= merge_operands(f, o, c);
       continue;
     }
     if (!f->real[o]) continue;
@@ -346,7 +388,7 @@ static void merge_producers(fuser *f) {
   for (bool changed = true; changed;) {
     changed = false;
     for (int x = f->n - 1; x >= 0; x--)
-      if (f->real[x] && merge_operands(f, x, x)) changed = true;
+      if (f->real[x] && (walk_start(f, WALK_OPERANDS), merge_operands(f, x, x))) changed = true;
   }
 }
 
@@ -371,6 +413,7 @@ static bool recompute_instead(fuser *f, int x) {
  * every reader of their results (other than themselves) starts after both
  * end, so one kernel can do both (a norm's weight and bias gradients). */
 static bool independent(fuser *f, int a, int b) {
+  walk_start(f, WALK_READERS);
   int end = f->hi[a] > f->hi[b] ? f->hi[a] : f->hi[b];
   for (int g2 = 0; g2 < 2; g2++)
     for (int x = f->head[g2 ? b : a]; x >= 0; x = f->next[x]) {
@@ -378,7 +421,7 @@ static bool independent(fuser *f, int a, int b) {
       for (int k = 0; k < gc_uses_count(&f->u, x); k++) {
         int c = r[k];
         if (!f->real[c]) {   /* through a recomputed node: its readers */
-          if (f->inlined[c] && !read_only_by(f, c, a, b)) return false;
+          if (f->inlined[c] && walk_visit(f, WALK_READERS, c) && !read_only_by(f, c, a, b)) return false;
           continue;
         }
         int gc = find(f, c);
@@ -576,9 +619,11 @@ static gc_graph *fuse_once(const gc_graph *g, gc_pass_ctx *ctx) {
   f.set = malloc(sizeof(int) * (size_t)(n + 1));
   f.lo = malloc(sizeof(int) * (size_t)(n + 1));
   f.hi = malloc(sizeof(int) * (size_t)(n + 1));
+  for (int w = 0; w < 3; w++) f.mark[w] = calloc((size_t)n + 1, sizeof(int));
+  f.on_dot = calloc((size_t)n + 1, sizeof(bool));
   gc_graph *out = NULL;
   if (f.real && f.inlined && f.stored && f.pure && f.in_set && f.parent && f.next && f.head && f.tail && f.set &&
-      f.lo && f.hi) {
+      f.lo && f.hi && f.mark[0] && f.mark[1] && f.mark[2] && f.on_dot) {
     for (int i = 0; i < n; i++) f.parent[i] = f.head[i] = f.tail[i] = f.lo[i] = f.hi[i] = i, f.next[i] = -1;
     classify(&f);
     group_all(&f);
@@ -589,6 +634,8 @@ static gc_graph *fuse_once(const gc_graph *g, gc_pass_ctx *ctx) {
   gc_uses_free(&f.u);
   free(f.real), free(f.inlined), free(f.stored), free(f.pure), free(f.in_set), free(f.parent), free(f.next), free(f.head),
       free(f.tail), free(f.set), free(f.lo), free(f.hi);
+  for (int w = 0; w < 3; w++) free(f.mark[w]);
+  free(f.on_dot);
   return out;
 }
 

@@ -495,10 +495,19 @@ static int lower_dot_kernel(lowerer *L, int dot, const int *results, int n_resul
 
 /* ---- index kernels --------------------------------------------------------- */
 
+/* The node's name for an error message that is a printf format (its
+ * value is filled in at run time): every '%' of it doubled. */
 static char *node_name(const gc_graph *g, int id, char *buf, size_t size) {
   const gc_node *n = g->nodes[id];
-  if (n->label) snprintf(buf, size, "%s %%%d (\"%s\")", gc_op_name(n->op), id, n->label);
-  else snprintf(buf, size, "%s %%%d", gc_op_name(n->op), id);
+  char plain[512];
+  if (n->label) snprintf(plain, sizeof plain, "%s %%%d (\"%s\")", gc_op_name(n->op), id, n->label);
+  else snprintf(plain, sizeof plain, "%s %%%d", gc_op_name(n->op), id);
+  size_t k = 0;
+  for (const char *c = plain; *c && k + 2 < size; c++) {
+    if (*c == '%') buf[k++] = '%';
+    buf[k++] = *c;
+  }
+  buf[k] = 0;
   return buf;
 }
 
@@ -511,7 +520,7 @@ static int checked_index(lowerer *L, int node, int idx, int64_t dim, gc_dtype dt
   int wrapped = gc_loop_op(L->f, L->blk, GC_OP_WHERE, GC_I64, (int[]){neg, lw_add(L, idx, lw_const(L, dim)), idx}, 3);
   snprintf(msg, sizeof msg, "%s: index %%lld is out of range for an axis of size %lld",
            node_name(L->g, node, name, sizeof name), (long long)dim);
-  gc_loop_check(L->f, L->blk, wrapped, lw_const(L, dim), gc_loop_add_error(L->f, msg));
+  gc_loop_check(L->f, L->blk, wrapped, lw_const(L, dim), idx, gc_loop_add_error(L->f, msg));
   return wrapped;
 }
 
@@ -645,7 +654,8 @@ gc_loop_fn *gc_lower_kernel(const gc_kernel_ref *k, int *buffer_nodes, gc_diag *
     if (g->nodes[index]->op == GC_OP_GATHER) lower_gather(&L, index);
     else lower_scatter(&L, index);
   } else if (n_results == 0) {
-    lw_fail(&L, "the kernel has no results");
+    /* nothing it computes is read or bound (an unused node of a graph run
+     * without passes): nothing to do */
   } else {
     loop_kernel lk = {.results = results, .reduces = reduces, .n_results = n_results, .n_reduces = n_reduces};
     hoist_scalars(&L);

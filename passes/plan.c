@@ -37,6 +37,8 @@ static bool update_in_place(const planner *p, int v, int param) {
   const gc_graph *g = p->g;
   const int *step = p->l.step;
   if (!p->l.stored[v] || step[v] < 0) return false;
+  /* an output or another update bound to the param itself wants its old value */
+  if (gc_uses_is_bound(&p->u, param)) return false;
   const int *r = gc_uses_readers(&p->u, param);
   for (int k = 0; k < gc_uses_count(&p->u, param); k++) {
     int x = r[k];
@@ -110,7 +112,7 @@ gc_graph *gc_pass_plan(gc_graph *g0, gc_pass_ctx *ctx) {
       int base = i;
       while (reuse[base] >= 0) base = reuse[base];
       g->nodes[i]->planned = true;
-      g->nodes[i]->offset = (int64_t)offset[base];
+      g->nodes[i]->offset = offset[base] == SIZE_MAX ? 0 : (int64_t)offset[base];   /* an empty value: anywhere */
       sum += (double)bytes_of(g->nodes[i]);
     }
     /* every value's buffer, as a run of the graph unfused and unplanned

@@ -346,7 +346,8 @@ static int plan(llvm_state *s, gc_program *p, gc_diag *d) {
   } else {
     rc = gc_plan_arena(v, n, K + 1, offset, &s->arena_bytes);
   }
-  if (rc == 0 && !(s->arena = gc_alloc_uninit(s->arena_bytes))) rc = gc_diag_set(d, "out of memory for the arena");
+  if (rc == 0 && !(s->arena = gc_alloc_uninit(s->arena_bytes ? s->arena_bytes : 64)))
+    rc = gc_diag_set(d, "out of memory for the arena");
   for (int i = 0; rc == 0 && i < n; i++) {
     s->value[i] = stored[i] && offset[i] != SIZE_MAX ? s->arena + offset[i] : NULL;
     s->into[i] = -1;
@@ -447,9 +448,35 @@ static int error_message(const kernel *kn, const int64_t *err, gc_diag *d) {
   return gc_diag_set(d, "%s", msg);
 }
 
+/* Updates take effect together: one whose value is a param an earlier
+ * update writes ("update a = %b; update b = %a") reads that param's old
+ * value, copied aside first. */
+static int write_updates(llvm_state *s, gc_program *p, gc_diag *d) {
+  const gc_graph *g = p->graph;
+  void **old = calloc((size_t)p->n_updates + 1, sizeof *old);
+  if (!old) return gc_diag_set(d, "out of memory");
+  int rc = 0;
+  for (int i = 0; i < p->n_updates && rc == 0; i++) {
+    void *from = address(s, p, g->updates[i].node);
+    for (int j = 0; j < i && from && !old[i]; j++)
+      if (p->params[p->update_param[j]].tensor.data == from) {
+        size_t bytes = gc_tensor_bytes(&p->params[p->update_param[i]].tensor);
+        if (!(old[i] = malloc(bytes ? bytes : 1))) rc = gc_diag_set(d, "out of memory");
+        else memcpy(old[i], from, bytes);
+      }
+  }
+  for (int i = 0; i < p->n_updates && rc == 0; i++) {
+    gc_slot *to = &p->params[p->update_param[i]];
+    void *from = old[i] ? old[i] : address(s, p, g->updates[i].node);
+    if (from && from != to->tensor.data) memcpy(to->tensor.data, from, gc_tensor_bytes(&to->tensor));
+  }
+  for (int i = 0; i < p->n_updates; i++) free(old[i]);
+  free(old);
+  return rc;
+}
+
 static int run(gc_program *p, void *state, gc_diag *d) {
   llvm_state *s = state;
-  const gc_graph *g = p->graph;
   int threads = gc_pool_threads(s->pool);
   s->err[0] = s->err[1] = 0;
   for (int k = 0; k < s->n_kernels; k++) {
@@ -480,12 +507,7 @@ static int run(gc_program *p, void *state, gc_diag *d) {
     void *from = address(s, p, p->outputs[i].node);
     if (from && from != p->outputs[i].tensor.data) memcpy(p->outputs[i].tensor.data, from, gc_tensor_bytes(&p->outputs[i].tensor));
   }
-  for (int i = 0; i < p->n_updates; i++) {
-    gc_slot *to = &p->params[p->update_param[i]];
-    void *from = address(s, p, g->updates[i].node);
-    if (from && from != to->tensor.data) memcpy(to->tensor.data, from, gc_tensor_bytes(&to->tensor));
-  }
-  return 0;
+  return write_updates(s, p, d);
 }
 
 static int by_time(const void *a, const void *b) {

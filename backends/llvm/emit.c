@@ -268,7 +268,7 @@ static void emit_check(emitter *e, const gc_loop_inst *in) {
   LLVMPositionBuilderAtEnd(e->b, bad);
   LLVMValueRef slot1 = LLVMBuildGEP2(e->b, e->i64, e->err, (LLVMValueRef[]){LLVMConstInt(e->i64, 1, 0)}, 1, "");
   LLVMBuildStore(e->b, LLVMConstInt(e->i64, (unsigned long long)in->ivalue + 1, 0), e->err);
-  LLVMBuildStore(e->b, idx, slot1);
+  LLVMBuildStore(e->b, value(e, in->in[2]), slot1);
   LLVMBuildRetVoid(e->b);
   LLVMPositionBuilderAtEnd(e->b, good);
 }
