@@ -12,7 +12,7 @@
 
 void gc_train_opts_defaults(gc_train_opts *o) {
   *o = (gc_train_opts){.steps = 700, .batch = 8, .seq = 64, .lr = 1e-3, .warmup = 50, .seed = 1234,
-                       .eval_every = 100, .save_every = 100, .backend = "interp", .threads = 0,
+                       .eval_every = 100, .save_every = 100, .backend = NULL, .threads = 0,
                        .prompt = "ROMEO:", .max_new = 200, .temperature = 0.8, .top_p = 0.95};
 }
 

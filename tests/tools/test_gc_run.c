@@ -247,7 +247,7 @@ static void test_usage(void **state) {
                          "--random-inputs", "--set", "--batch", "--dec-seq", "--init", "--train", "-h, --help"};
   for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
     if (!strstr(f->out, flags[i])) fail_msg("--help does not show %s:\n%s", flags[i], f->out);
-  assert_non_null(strstr(f->out, "interp (default)"));
+  assert_non_null(strstr(f->out, "llvm (default)"));
   expect_usage(f, "", "no graph file");
   expect_usage(f, "g.gcir", "--out");
   expect_usage(f, "g.gcir --out o.safetensors --bogus 1", "unknown option '--bogus'");
