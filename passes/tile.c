@@ -14,6 +14,9 @@ static void tile_gemm(gc_loop_gemm *g, const gc_tile_target *t) {
    * registers, 6 x 2 */
   g->mr = 6;
   g->nr = (t->vector_bits >= 512 ? 4 : 2) * vw;
+  /* a narrow C (attention's [T,T]·[T,d] with d = 32) would leave half of
+   * each tile empty: 12 rows x 2 vectors instead (AVX-512) */
+  if (t->vector_bits >= 512 && g->n <= 2 * vw) g->mr = 12, g->nr = 2 * vw;
   int64_t l2 = t->l2_bytes > 0 ? t->l2_bytes : 512 << 10;
   /* The operands are read in place (packed only at ragged edges and when
    * B's rows are not contiguous), so KC only bounds a pass over k: a KC x
@@ -26,7 +29,7 @@ static void tile_gemm(gc_loop_gemm *g, const gc_tile_target *t) {
   /* the C block (MC x NC) per thread in a quarter of L2 */
   g->nc = round_down(g->n < 256 ? g->n + g->nr - 1 : 256, g->nr);
   g->mc = round_down(l2 / 4 / (g->nc * esize), g->mr);
-  if (g->mc > 96) g->mc = 96;
+  if (g->mc > 192) g->mc = 192;
   if (g->mc < g->mr) g->mc = g->mr;
   if (getenv("GC_TILE_KC")) g->kc = atoll(getenv("GC_TILE_KC")) < g->k ? atoll(getenv("GC_TILE_KC")) : g->k;
   if (getenv("GC_TILE_NC")) g->nc = atoll(getenv("GC_TILE_NC"));

@@ -350,6 +350,13 @@ static int plan(llvm_state *s, gc_program *p, gc_diag *d) {
     rc = gc_diag_set(d, "out of memory for the arena");
   for (int i = 0; rc == 0 && i < n; i++) {
     s->value[i] = stored[i] && offset[i] != SIZE_MAX ? s->arena + offset[i] : NULL;
+    /* a value an output binds is computed straight into the output's slot
+     * (no copy when the run ends) */
+    for (int o = 0; s->value[i] && o < p->n_outputs; o++)
+      if (p->outputs[o].node == i) {
+        s->value[i] = p->outputs[o].tensor.data;
+        break;
+      }
     s->into[i] = -1;
     if (stored[i] && g->nodes[i]->into) {
       int param = gc_graph_find_param(g, g->nodes[i]->into);

@@ -51,7 +51,7 @@ static bool target_key(const gc_host *h, gc_objcache_key *out) {
   hash_field(s, h->triple);
   hash_field(s, h->cpu);
   hash_field(s, h->features);
-  hash_field(s, "gc " GC_VERSION);
+  hash_field(s, "gc " GC_VERSION " " GC_CODEGEN_ID);
   XXH128_hash_t k = XXH3_128bits_digest(s);
   XXH3_freeState(s);
   *out = (gc_objcache_key){k.high64, k.low64};

@@ -3,11 +3,12 @@
  * An entry is found by a key: the XXH3-128 of the caller's key text (a
  * kernel's IR) together with everything else that decides the machine code:
  * the LLVM version (gc's headers' and the loaded libLLVM's), the triple, the
- * CPU name, the feature string and gc's version.  A new LLVM, another CPU or
- * a new gc never loads an old entry.  The key text must decide the module
- * completely: a change in how gc builds a kernel's module that does not show
- * in the key text (a new lowering, new math approximations) needs either
- * GC_VERSION bumped or a lowering version put in the key text.
+ * CPU name, the feature string, gc's version and the id of its code
+ * generator (GC_CODEGEN_ID: a hash of backends/llvm's sources, made at build
+ * time).  A new LLVM, another CPU or a gc whose code generator differs never
+ * loads an old entry.  The key text (a kernel's loop IR and the LLVM IR it
+ * emits) decides the module; the code generator's id covers how the module
+ * becomes an object (passes, attributes).
  *
  * The directory is $GC_CACHE_DIR, else ~/.cache/gc, created when missing;
  * when it cannot be created or written the cache is off, silently (it only
@@ -42,6 +43,7 @@
 #ifndef GC_VERSION
 #define GC_VERSION "0.1"     /* gc's version: part of every cache key */
 #endif
+#include "codegen_id.h"      /* GC_CODEGEN_ID, generated */
 
 #define GC_OBJCACHE_FORMAT 1
 #define GC_OBJCACHE_HEADER 48

@@ -41,10 +41,14 @@ void gc_codegen_prepare(LLVMModuleRef m, LLVMTargetMachineRef tm) {
   LLVMAttributeRef cpu_attr = LLVMCreateStringAttribute(ctx, "target-cpu", 10, cpu, (unsigned)strlen(cpu));
   LLVMAttributeRef features_attr = LLVMCreateStringAttribute(ctx, "target-features", 15, features,
                                                              (unsigned)strlen(features));
+  /* no-builtins: loops stay loops, never calls to memcpy or memset (a
+   * call per row of a GEMM tile costs more than the copy) */
+  LLVMAttributeRef no_builtins = LLVMCreateStringAttribute(ctx, "no-builtins", 11, "", 0);
   for (LLVMValueRef fn = LLVMGetFirstFunction(m); fn; fn = LLVMGetNextFunction(fn)) {
     if (LLVMIsDeclaration(fn)) continue;
     LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, cpu_attr);
     LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, features_attr);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, no_builtins);
   }
   LLVMDisposeMessage(cpu);
   LLVMDisposeMessage(features);

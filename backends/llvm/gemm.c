@@ -1,6 +1,8 @@
 /* The GEMM driver (see gemm.h). */
 #include "backends/llvm/gemm.h"
 
+#include <immintrin.h>
+#include <stdbool.h>
 #include <string.h>
 
 static int64_t up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
@@ -51,6 +53,65 @@ typedef struct {
 PACK(float)
 PACK(double)
 
+/* B stored transposed (B[k][n] at n*col + k: attention's K^T), f32, on an
+ * AVX-512 machine: 16 x 16 blocks transposed in registers (unpack, shuffle,
+ * then 128-bit lane shuffles); edges element by element. */
+__attribute__((target("avx512f"))) static void transpose16(const float *src, int64_t ld, float *dst, int64_t ldd) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * ld);
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 4; j++) {
+      t[8 * i + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + 4 + j], 0x88);
+      t[8 * i + 4 + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + 4 + j], 0xdd);
+    }
+  for (int j = 0; j < 8; j++) {
+    r[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);
+    r[8 + j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xdd);
+  }
+  for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + i * ldd, r[i]);
+}
+
+__attribute__((target("avx512f"))) static void pack_bt_float_avx512(const float *b, int64_t col, int64_t n0, int64_t nc,
+                                                                    int64_t k0, int64_t kc, int nr, float *out) {
+  for (int64_t q = 0; q < nc; q += nr) {
+    int64_t cols = nc - q < nr ? nc - q : nr, full = cols / 16 * 16, kfull = kc / 16 * 16;
+    float *panel = out + q * kc;
+    for (int64_t c0 = 0; c0 < full; c0 += 16) {
+      const float *src = b + (n0 + q + c0) * col + k0;
+      for (int64_t k = 0; k < kfull; k += 16) transpose16(src + k, col, panel + k * nr + c0, nr);
+      for (int64_t k = kfull; k < kc; k++)
+        for (int c = 0; c < 16; c++) panel[k * nr + c0 + c] = src[c * col + k];
+    }
+    for (int64_t k = 0; k < kc; k++) {
+      for (int64_t c = full; c < cols; c++) panel[k * nr + c] = b[(n0 + q + c) * col + k0 + k];
+      for (int64_t c = cols; c < nr; c++) panel[k * nr + c] = 0;
+    }
+  }
+}
+
+static bool have_avx512(void) {
+  static int known = -1;
+  if (known < 0) known = __builtin_cpu_supports("avx512f") != 0;
+  return known;
+}
+
+/* pack_b for f32: the transposed layout through registers when it can. */
+static void pack_b_f32(const float *b, int64_t row, int64_t col, int64_t n0, int64_t nc, int64_t k0, int64_t kc, int nr,
+                       float *out) {
+  if (row == 1 && col > 1 && nr % 16 == 0 && have_avx512()) pack_bt_float_avx512(b, col, n0, nc, k0, kc, nr, out);
+  else pack_b_float(b, row, col, n0, nc, k0, kc, nr, out);
+}
+
 static void task(void *ctx, int64_t t, int worker) {
   run *r = ctx;
   const gc_loop_gemm *g = r->g;
@@ -79,7 +140,7 @@ static void task(void *ctx, int64_t t, int worker) {
   for (int64_t k0 = 0; k0 < g->k || k0 == 0; k0 += g->kc) {
     int64_t kc = min64(g->kc, g->k - k0);
     if (!b_inplace) {
-      if (f32) pack_b_float((const float *)B, g->b_row, g->b_col, n0, nc, k0, kc, g->nr, (float *)bp);
+      if (f32) pack_b_f32((const float *)B, g->b_row, g->b_col, n0, nc, k0, kc, g->nr, (float *)bp);
       else pack_b_double((const double *)B, g->b_row, g->b_col, n0, nc, k0, kc, g->nr, (double *)bp);
     } else if (nc % g->nr) {   /* only the last panel */
       int64_t q = nc / g->nr * g->nr;
