@@ -19,12 +19,12 @@ typedef struct {
 
 #define F(name, kind, field, value, help) GC_OPT(name, 0, kind, train_flags, train.field, value, help)
 static const gc_opt flags[] = {
-    F("steps", GC_OPT_LONG_POS, steps, "N", "training steps (default 700)"),
-    F("batch", GC_OPT_INT_POS, batch, "B", "windows per batch (default 8)"),
-    F("seq", GC_OPT_INT_POS, seq, "T", "tokens per window (default 64)"),
+    F("steps", GC_OPT_LONG_POS, steps, "N", "training steps (default 1500)"),
+    F("batch", GC_OPT_INT_POS, batch, "B", "windows per batch (default 16)"),
+    F("seq", GC_OPT_INT_POS, seq, "T", "tokens per window (default 128)"),
     F("dec-seq", GC_OPT_INT_POS, dec_seq, "T", "decoder length for T5 (default seq/4)"),
-    F("lr", GC_OPT_REAL_POS, lr, "X", "peak learning rate, AdamW (default 1e-3)"),
-    F("warmup", GC_OPT_LONG_NONNEG, warmup, "N", "linear warmup steps, then cosine decay to lr/10 (default 50)"),
+    F("lr", GC_OPT_REAL_POS, lr, "X", "peak learning rate, AdamW (default 3e-3)"),
+    F("warmup", GC_OPT_LONG_NONNEG, warmup, "N", "linear warmup steps, then cosine decay to lr/10 (default 100)"),
     F("seed", GC_OPT_SEED, seed, "S", "seed of the weights, the batches and sampling (default 1234)"),
     F("data", GC_OPT_FILE, data, "FILE",
       "training text (default data/tinyshakespeare.txt); 90% train,\n10% validation"),
