@@ -23,6 +23,7 @@ on 1 thread is below 50 GFLOP/s (the reference BLAS).
     /usr/bin/python3 bench/kernels_vs_numpy.py [--runs R] [--skip-setup]
 
 The last line is key=value: dot1024_t1_ratio=... (gc / OpenBLAS) and so on.
+bench/vs_peers.sh runs this beside bench/train_step_vs_torch.py and sums both up.
 """
 import argparse
 import os

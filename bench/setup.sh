@@ -6,7 +6,7 @@
 # then warns when libblas.so.3 still points elsewhere.  Downloads nothing but
 # Debian packages.
 #
-#   bench/setup.sh        (train_step_vs_torch.py runs it itself)
+#   bench/setup.sh        (the benches and bench/vs_peers.sh run it themselves)
 set -euo pipefail
 
 # shellcheck source=../scripts/bootstrap.sh

@@ -31,10 +31,23 @@ gets its best setup here:
 
 gc's side is `gc-run model:MODEL --train --init 1 --random-inputs 1 --batch B
 --seq T --bench STEPS` (one key=value line: median_ms=... and more).  Programs
-come from build/bin, or $GC_BIN_DIR when set.
+come from build/bin, or $GC_BIN_DIR when set.  Its kernel cache
+(GC_CACHE_DIR) is a fresh temporary directory: one untimed run with it empty
+(`--bench 1`) gives the cold compile time, then the timed runs reuse it and
+give the warm one (compile_ms of each; the directory is removed at the end).
 
-The output ends with one key=value line: gc_ms=... torch_ms=... ratio=...,
-where ratio = torch_ms / gc_ms (above 1: gc is faster).
+Peak RSS: gc's is gc-run's peak_rss_mb (getrusage's ru_maxrss of the whole
+process: weights, compile, steps), the median over the timed runs; torch's
+is ru_maxrss of the worker process of the kept setup (torch, the model, the
+optimizer, warm-up and timed steps), with the high-water mark reset
+(/proc/self/clear_refs) after the loss check, whose reference model holds a
+second copy of the weights no training needs.
+
+The output ends with one key=value line: gc_ms=... torch_ms=... ratio=...
+gc_tokens_s=... torch_tokens_s=... gc_rss_mb=... torch_rss_mb=...
+compile_cold_ms=... compile_warm_ms=..., where ratio = torch_ms / gc_ms
+(above 1: gc is faster).  bench/vs_peers.sh runs this for qwen2_tiny and
+GPT-2 124M beside bench/kernels_vs_numpy.py.
 
     /usr/bin/python3 bench/train_step_vs_torch.py [--model M] [--batch B] [--seq T]
         [--steps N] [--warmup W] [--runs R] [--backend interp|llvm] [--threads N] [--skip-setup]
@@ -43,9 +56,11 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -169,6 +184,23 @@ def adamw(model):
     return torch.optim.AdamW(groups, lr=LR, betas=BETAS, eps=EPS, foreach=True)
 
 
+def reset_peak_rss():
+    """Resets this process's peak RSS (VmHWM, which ru_maxrss reads) to its
+    present RSS; False where the kernel does not allow it (Linux >= 4.0 does)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb():
+    """This process's peak RSS in MB (ru_maxrss is in KiB on Linux)."""
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def time_train_steps(model, ids, labels, warmup, steps):
     """Per-step wall times (s) of `steps` training steps after `warmup` ones."""
     import torch
@@ -209,8 +241,12 @@ def worker(args):
         return
     out.update(check)
     if args.steps:
+        # the loss check's weights and reference activations are gone: the
+        # peak from here on is the training's
+        out["rss_reset"] = reset_peak_rss()
         times = time_train_steps(model, ids, labels, args.warmup, args.steps)
-        out.update(median_ms=1e3 * statistics.median(times), min_ms=1e3 * min(times))
+        out.update(median_ms=1e3 * statistics.median(times), min_ms=1e3 * min(times),
+                   peak_rss_mb=peak_rss_mb())
     print(json.dumps(out))
 
 
@@ -268,10 +304,17 @@ def gc_command(args):
     return cmd, f"gc-run --bench ({args.backend or 'default backend'})"
 
 
-def run_gc(cmd):
+def cold_command(cmd):
+    """gc's command for the cold-compile run: the same with --bench 1 (the
+    compile is the same; fewer steps are quicker)."""
+    i = cmd.index("--bench")
+    return cmd[:i + 1] + ["1"] + cmd[i + 2:]
+
+
+def run_gc(cmd, cache_dir):
     """gc's figures as a dict: every key=value of gc-run's line (numbers as
-    floats)."""
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    floats), with gc's kernel cache in cache_dir."""
+    r = subprocess.run(cmd, capture_output=True, text=True, env=environment({"GC_CACHE_DIR": cache_dir}))
     if r.returncode != 0:
         raise Refused(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr.strip()}")
     for line in reversed(r.stdout.splitlines()):
@@ -364,26 +407,36 @@ def choose_blas(args, rounds=3):
     return probes[best], envs[best], best
 
 
-def measure(args, gc_cmd, blas_env):
-    """--runs repetitions of every torch setup and gc: {setup: [ms...]},
-    [gc dict...], and the others' load during each measurement."""
-    torch_ms = {s: [] for s in SETUPS}
+def compile_cold(gc_cmd, cache_dir):
+    """gc's untimed run with its kernel cache empty: its figures."""
+    g = run_gc(cold_command(gc_cmd), cache_dir)
+    progress(f"  gc, cold (empty kernel cache {cache_dir}): compile {g['compile_ms']:.0f} ms"
+             + (f", {g['compiled']:.0f} kernels compiled" if "compiled" in g else ""))
+    return g
+
+
+def measure(args, gc_cmd, blas_env, cache_dir):
+    """--runs repetitions of every torch setup and gc (its kernel cache in
+    cache_dir): {setup: [worker dict...]}, [gc dict...], and the others' load
+    during each measurement."""
+    torch_runs = {s: [] for s in SETUPS}
     gc_runs, loads = [], []
     for run in range(1, args.runs + 1):
         for setup in SETUPS:
             with OthersLoad() as load:
                 out = run_worker(args, setup, args.steps, blas_env)
-            torch_ms[setup].append(out["median_ms"])
+            torch_runs[setup].append(out)
             progress(f"  run {run}/{args.runs}: torch {setup} ({out['threads']} thread{'s' if out['threads'] > 1 else ''}): "
-                     f"{out['median_ms']:.1f} ms/step (min {out['min_ms']:.1f}), loss check {out['loss_rel_err']:.2g}, "
-                     f"others' load {load.share:.0%}")
+                     f"{out['median_ms']:.1f} ms/step (min {out['min_ms']:.1f}), peak RSS {out['peak_rss_mb']:.0f} MB, "
+                     f"loss check {out['loss_rel_err']:.2g}, others' load {load.share:.0%}")
             loads.append(load.share)
         with OthersLoad() as load:
-            g = run_gc(gc_cmd)
+            g = run_gc(gc_cmd, cache_dir)
         gc_runs.append(g)
         loads.append(load.share)
-        progress(f"  run {run}/{args.runs}: gc: {g['median_ms']:.1f} ms/step, others' load {load.share:.0%}")
-    return torch_ms, gc_runs, loads
+        progress(f"  run {run}/{args.runs}: gc: {g['median_ms']:.1f} ms/step, peak RSS {g['peak_rss_mb']:.0f} MB, "
+                 f"compile {g['compile_ms']:.0f} ms, others' load {load.share:.0%}")
+    return torch_runs, gc_runs, loads
 
 
 def median_figures(runs):
@@ -392,10 +445,12 @@ def median_figures(runs):
     return {k: statistics.median(r[k] for r in runs if k in r) for k in keys}
 
 
-def report(args, torch_ms, gc_runs, loads, gc_desc, blas_name):
+def report(args, torch_runs, gc_runs, gc_cold, loads, gc_desc, blas_name):
     tokens = args.batch * args.seq
+    torch_ms = {s: [r["median_ms"] for r in v] for s, v in torch_runs.items()}
     medians = {s: statistics.median(v) for s, v in torch_ms.items()}
     best = min(medians, key=medians.get)
+    pt_rss = statistics.median(r["peak_rss_mb"] for r in torch_runs[best])
     print(f"\n{args.model}, batch {args.batch} x seq {args.seq}: median over {args.runs} runs "
           f"of the median of {args.steps} steps after {args.warmup} warm-up")
     width = max(map(len, medians))
@@ -403,13 +458,20 @@ def report(args, torch_ms, gc_runs, loads, gc_desc, blas_name):
         runs = ", ".join(f"{x:.1f}" for x in torch_ms[s])
         print(f"  torch, {s:{width}s} {ms:8.1f} ms/step   (runs: {runs}){'   <- kept' if s == best else ''}")
     gc = median_figures(gc_runs)
-    gc_ms, pt_ms = gc["median_ms"], medians[best]
+    gc_ms, pt_ms, gc_rss = gc["median_ms"], medians[best], gc["peak_rss_mb"]
     extra = "  ".join(f"{k}={v:g}" for k, v in gc.items() if k != "median_ms")
-    print(f"\n  {'':8s} {'ms/step':>10s} {'tokens/s':>10s}")
-    print(f"  {'gc':8s} {gc_ms:10.1f} {tokens / gc_ms * 1e3:10.0f}   {gc_desc}")
-    print(f"  {'torch':8s} {pt_ms:10.1f} {tokens / pt_ms * 1e3:10.0f}   {best}{'; ' + blas_name if blas_name else ''}")
+    print(f"\n  {'':8s} {'ms/step':>10s} {'tokens/s':>10s} {'peak RSS MB':>12s}")
+    print(f"  {'gc':8s} {gc_ms:10.1f} {tokens / gc_ms * 1e3:10.0f} {gc_rss:12.0f}   {gc_desc}")
+    print(f"  {'torch':8s} {pt_ms:10.1f} {tokens / pt_ms * 1e3:10.0f} {pt_rss:12.0f}   "
+          f"{best}{'; ' + blas_name if blas_name else ''}")
+    if not all(r.get("rss_reset") for r in torch_runs[best]):
+        print("  (torch's peak RSS includes its loss check: /proc/self/clear_refs could not reset it)")
     if extra:
         print(f"  gc's figures: {extra}")
+    cold_ms, warm_ms = gc_cold["compile_ms"], gc["compile_ms"]
+    counts = (lambda g: f" ({g['compiled']:.0f} kernels compiled, {g['cached']:.0f} from the cache)"
+              if "compiled" in g else "")
+    print(f"  gc's compile: cold {cold_ms:.0f} ms{counts(gc_cold)}, warm {warm_ms:.0f} ms{counts(gc)}")
     if "gflops" in gc:
         print(f"  by gc's FLOP count: gc {gc['gflops']:.1f} GFLOP/s, torch {gc['gflops'] * gc_ms / pt_ms:.1f} GFLOP/s")
     noisy = "  (noisy: run again on an idle machine)" if max(loads) > 0.10 else ""
@@ -418,7 +480,10 @@ def report(args, torch_ms, gc_runs, loads, gc_desc, blas_name):
     faster = f"gc is {pt_ms / gc_ms:.2f}x as fast as torch" if gc_ms <= pt_ms else \
         f"gc is {gc_ms / pt_ms:.1f}x slower than torch"
     print(f"  {faster}")
-    print(f"gc_ms={gc_ms:.2f} torch_ms={pt_ms:.2f} ratio={pt_ms / gc_ms:.4f}")
+    print(f"gc_ms={gc_ms:.2f} torch_ms={pt_ms:.2f} ratio={pt_ms / gc_ms:.4f} "
+          f"gc_tokens_s={tokens / gc_ms * 1e3:.0f} torch_tokens_s={tokens / pt_ms * 1e3:.0f} "
+          f"gc_rss_mb={gc_rss:.1f} torch_rss_mb={pt_rss:.1f} "
+          f"compile_cold_ms={cold_ms:.1f} compile_warm_ms={warm_ms:.1f}")
 
 
 def compare(args):
@@ -436,15 +501,22 @@ def compare(args):
           f"(<= {LOSS_TOL:g}: ok)")
     gc_cmd, gc_desc = gc_command(args)
     print(f"gc: {gc_desc}: {' '.join(os.path.relpath(gc_cmd[0]) if i == 0 else a for i, a in enumerate(gc_cmd))}")
-    torch_ms, gc_runs, loads = measure(args, gc_cmd, blas_env)
-    report(args, torch_ms, gc_runs, loads, gc_desc, blas_name)
+    cache_dir = tempfile.mkdtemp(prefix="gc-bench-cache-")
+    try:
+        gc_cold = compile_cold(gc_cmd, cache_dir)
+        torch_runs, gc_runs, loads = measure(args, gc_cmd, blas_env, cache_dir)
+    finally:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+    report(args, torch_runs, gc_runs, gc_cold, loads, gc_desc, blas_name)
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(
         description="One training step (forward, loss, backward, clip 1.0, AdamW) of gc against "
-                    "PyTorch in its fastest setup on this machine.  Ends with gc_ms=... torch_ms=... "
-                    "ratio=torch_ms/gc_ms.")
+                    "PyTorch in its fastest setup on this machine: ms/step, tokens/s, peak RSS, and gc's "
+                    "compile time cold and warm.  Ends with gc_ms=... torch_ms=... ratio=torch_ms/gc_ms "
+                    "gc_tokens_s=... torch_tokens_s=... gc_rss_mb=... torch_rss_mb=... "
+                    "compile_cold_ms=... compile_warm_ms=....")
     p.add_argument("--model", default="qwen2_tiny", help="model preset (default qwen2_tiny; "
                    "torch side: qwen2_* and gpt2*)")
     p.add_argument("--batch", type=int, default=8, help="batch size (default 8)")
