@@ -68,8 +68,12 @@ typedef struct {
 static void join(gc_pool *p, int worker) {
   job *j = atomic_load_explicit(&p->current, memory_order_acquire);
   if (!j) return;
-  atomic_fetch_add_explicit(&p->active, 1, memory_order_acq_rel);
-  if (atomic_load_explicit(&p->current, memory_order_acquire) == j) work(j, worker);
+  /* seq_cst on both sides (here and at the end of gc_pool_run): each thread
+   * stores one variable and then loads the other, which weaker orders let
+   * x86 reorder; the caller could then see no active worker while one is
+   * about to work on a job whose frame has gone. */
+  atomic_fetch_add(&p->active, 1);
+  if (atomic_load(&p->current) == j) work(j, worker);
   atomic_fetch_sub_explicit(&p->active, 1, memory_order_release);
 }
 
@@ -157,6 +161,6 @@ void gc_pool_run(gc_pool *p, int64_t n, gc_pool_task *fn, void *ctx) {
   pthread_mutex_unlock(&p->lock);
   work(&j, 0);
   while (atomic_load_explicit(&j.done, memory_order_acquire) < n) pause_cpu();
-  atomic_store_explicit(&p->current, NULL, memory_order_release);
-  while (atomic_load_explicit(&p->active, memory_order_acquire) > 0) pause_cpu();
+  atomic_store(&p->current, NULL); /* seq_cst: see join */
+  while (atomic_load(&p->active) > 0) pause_cpu();
 }
