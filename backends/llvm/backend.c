@@ -458,8 +458,25 @@ static int error_message(const kernel *kn, const int64_t *err, gc_diag *d) {
 /* Updates take effect together: one whose value is a param an earlier
  * update writes ("update a = %b; update b = %a") reads that param's old
  * value, copied aside first. */
+static bool reads_updated_param(llvm_state *s, gc_program *p, int i) {
+  void *from = address(s, p, p->graph->updates[i].node);
+  for (int j = 0; j < i && from; j++)
+    if (p->params[p->update_param[j]].tensor.data == from) return true;
+  return false;
+}
+
 static int write_updates(llvm_state *s, gc_program *p, gc_diag *d) {
   const gc_graph *g = p->graph;
+  bool copies = false;   /* the usual case: none, and nothing is allocated */
+  for (int i = 0; i < p->n_updates && !copies; i++) copies = reads_updated_param(s, p, i);
+  if (!copies) {
+    for (int i = 0; i < p->n_updates; i++) {
+      gc_slot *to = &p->params[p->update_param[i]];
+      void *from = address(s, p, g->updates[i].node);
+      if (from && from != to->tensor.data) memcpy(to->tensor.data, from, gc_tensor_bytes(&to->tensor));
+    }
+    return 0;
+  }
   void **old = calloc((size_t)p->n_updates + 1, sizeof *old);
   if (!old) return gc_diag_set(d, "out of memory");
   int rc = 0;
