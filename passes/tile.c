@@ -1,8 +1,6 @@
 /* Tiling (see tile.h). */
 #include "passes/tile.h"
 
-#include <stdlib.h>
-
 static int64_t round_down(int64_t x, int64_t m) { return x / m * m > 0 ? x / m * m : m; }
 
 static void tile_gemm(gc_loop_gemm *g, const gc_tile_target *t) {
@@ -31,9 +29,6 @@ static void tile_gemm(gc_loop_gemm *g, const gc_tile_target *t) {
   g->mc = round_down(l2 / 4 / (g->nc * esize), g->mr);
   if (g->mc > 192) g->mc = 192;
   if (g->mc < g->mr) g->mc = g->mr;
-  if (getenv("GC_TILE_KC")) g->kc = atoll(getenv("GC_TILE_KC")) < g->k ? atoll(getenv("GC_TILE_KC")) : g->k;
-  if (getenv("GC_TILE_NC")) g->nc = atoll(getenv("GC_TILE_NC"));
-  if (getenv("GC_TILE_MC")) g->mc = atoll(getenv("GC_TILE_MC"));
 }
 
 static void tile_block(gc_loop_fn *f, const gc_loop_block *b, const gc_tile_target *t) {

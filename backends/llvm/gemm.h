@@ -1,15 +1,17 @@
 /* backends/llvm/gemm.h — the GEMM driver around a JIT'd micro-kernel.
  *
- * The five loops around the micro-kernel (as BLIS): the work is cut into
- * tasks, one per (batch, MC block of rows, NC block of columns), shared out
- * on the thread pool; a task packs, for each KC block of the contraction,
- * an MC x KC block of A into MR-row panels and a KC x NC block of B into
- * NR-column panels (zero-padded at the edges, whatever the operands'
- * strides: transposes and broadcast batch dims are read in place here),
- * calls the micro-kernel for each MR x NR tile of its C block, and when the
- * contraction is done applies the kernel's epilogue to the block.  Each C
- * element is one task's, summed over k in order: results do not depend on
- * the thread count.
+ * The loops around the micro-kernel (as BLIS): the work is cut into tasks,
+ * one per (batch, MC block of rows, NC block of columns), shared out on the
+ * thread pool.  For each KC block of the contraction a task gives the
+ * micro-kernel, for each MR x NR tile of its C block, A read in place
+ * (through its row and column strides: a transposed A costs nothing; only
+ * a last panel short of MR rows is copied, zero padded) and B either read
+ * in place (contiguous rows and K <= 64: small panels) or packed into
+ * NR-column panels (larger K, for locality, and a transposed B, through
+ * 16 x 16 register transposes on AVX-512).  The C block is accumulated in
+ * scratch; when the contraction is done the kernel's epilogue reads it and
+ * writes the outputs.  Each C element is one task's, summed over k in
+ * order: results do not depend on the thread count.
  *
  * Scratch: gc_gemm_scratch_bytes per worker, given by the caller (no
  * allocation per run). */
