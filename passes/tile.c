@@ -16,10 +16,9 @@ static void tile_gemm(gc_loop_gemm *g, const gc_tile_target *t) {
    * each tile empty: 12 rows x 2 vectors instead (AVX-512) */
   if (t->vector_bits >= 512 && g->n <= 2 * vw) g->mr = 12, g->nr = 2 * vw;
   int64_t l2 = t->l2_bytes > 0 ? t->l2_bytes : 512 << 10;
-  /* The operands are read in place (packed only at ragged edges and when
-   * B's rows are not contiguous), so KC only bounds a pass over k: a KC x
-   * NR panel of B stays in L2 while every MR-row panel of A streams past
-   * it.  KC is fixed by the shape alone (the order of the sums over k
+  /* A is read in place (see backends/llvm/gemm.h), so KC only bounds a
+   * pass over k: a KC x NR panel of B stays in L2 while every MR-row panel
+   * of A streams past it.  KC is fixed by the shape alone (the order of the sums over k
    * never depends on threads). */
   g->kc = 256;
   if (g->kc > g->k && g->k > 0) g->kc = g->k;
