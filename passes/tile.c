@@ -1,6 +1,8 @@
 /* Tiling (see tile.h). */
 #include "passes/tile.h"
 
+#include "passes/split.h"
+
 static int64_t round_down(int64_t x, int64_t m) { return x / m * m > 0 ? x / m * m : m; }
 
 static void tile_gemm(gc_loop_gemm *g, const gc_tile_target *t) {
@@ -38,4 +40,7 @@ static void tile_block(gc_loop_fn *f, const gc_loop_block *b, const gc_tile_targ
   }
 }
 
-void gc_tile_loop_fn(gc_loop_fn *f, const gc_tile_target *t) { tile_block(f, &f->body, t); }
+void gc_tile_loop_fn(gc_loop_fn *f, const gc_tile_target *t) {
+  gc_split_loops(f, t->vector_bits / 32);
+  tile_block(f, &f->body, t);
+}

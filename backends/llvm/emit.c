@@ -8,6 +8,8 @@
 #include "backends/llvm/emit.h"
 #include "backends/llvm/math.h"
 
+#include <llvm-c/DebugInfo.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +224,27 @@ static void mark_reassoc(emitter *e, int loop) {
   }
 }
 
+/* A loop with a vector width hint (the pieces passes/split.c cuts, often
+ * of 16 or 32 iterations): vectorized at that width, not interleaved and
+ * not unrolled first -- fully unrolled, such a loop is vectorized across
+ * the loop around it instead, with strided accesses. */
+static void loop_hints(emitter *e, LLVMValueRef latch, int width) {
+  LLVMContextRef c = e->ctx;
+  LLVMMetadataRef i32w = LLVMValueAsMetadata(LLVMConstInt(LLVMInt32TypeInContext(c), (unsigned long long)width, 0));
+  LLVMMetadataRef one = LLVMValueAsMetadata(LLVMConstInt(LLVMInt32TypeInContext(c), 1, 0));
+  LLVMMetadataRef yes = LLVMValueAsMetadata(LLVMConstInt(LLVMInt1TypeInContext(c), 1, 0));
+  LLVMMetadataRef w[] = {LLVMMDStringInContext2(c, "llvm.loop.vectorize.width", 25), i32w};
+  LLVMMetadataRef en[] = {LLVMMDStringInContext2(c, "llvm.loop.vectorize.enable", 26), yes};
+  LLVMMetadataRef ic[] = {LLVMMDStringInContext2(c, "llvm.loop.interleave.count", 26), one};
+  LLVMMetadataRef un[] = {LLVMMDStringInContext2(c, "llvm.loop.unroll.disable", 24)};
+  LLVMMetadataRef self = LLVMTemporaryMDNode(c, NULL, 0);
+  LLVMMetadataRef ops[] = {self, LLVMMDNodeInContext2(c, w, 2), LLVMMDNodeInContext2(c, en, 2),
+                           LLVMMDNodeInContext2(c, ic, 2), LLVMMDNodeInContext2(c, un, 1)};
+  LLVMMetadataRef loop = LLVMMDNodeInContext2(c, ops, 5);
+  LLVMMetadataReplaceAllUsesWith(self, loop);
+  LLVMSetMetadata(latch, LLVMGetMDKindIDInContext(c, "llvm.loop", 9), LLVMMetadataAsValue(c, loop));
+}
+
 static void emit_for(emitter *e, int id) {
   const gc_loop_inst *l = &e->f->insts[id];
   LLVMValueRef lo = value(e, l->in[0]), hi = value(e, l->in[1]);
@@ -245,7 +268,8 @@ static void emit_for(emitter *e, int id) {
   /* the latch: the yield's values flow back */
   LLVMValueRef next = LLVMBuildAdd(e->b, phi_iv, LLVMConstInt(e->i64, (unsigned long long)l->ivalue, 0), "");
   LLVMBasicBlockRef latch = LLVMGetInsertBlock(e->b);
-  LLVMBuildBr(e->b, head);
+  LLVMValueRef back_edge = LLVMBuildBr(e->b, head);
+  if (l->vector > 1) loop_hints(e, back_edge, l->vector);
   LLVMAddIncoming(phi_iv, &lo, &pre, 1);
   LLVMAddIncoming(phi_iv, &next, &latch, 1);
   const gc_loop_inst *y = l->n_iter ? &e->f->insts[l->body.insts[l->body.n - 1]] : NULL;

@@ -7,6 +7,9 @@
  *    GEMM's register and cache blocks), gather and scatter_add; every output
  *    within 1e-12 (f64) or 1e-5 (f32) of the interpreter's, relative to the
  *    tensor's largest element, integers and bools exact;
+ *  - the edges of pads, concats and slices (RoPE's rotate-half forward and
+ *    backward through a flattening reshape, odd offsets): the loops the
+ *    backend cuts there (passes/split.c) give the interpreter's results;
  *  - threads: five training steps of qwen2_tiny compiled with 1 and with 2
  *    threads give bitwise the same loss at every step and bitwise the same
  *    params (weights and optimizer state) after them;
@@ -30,6 +33,7 @@
 #include "frontend/optim.h"
 #include "models/model.h"
 #include "models/model_io.h"
+#include "passes/pass.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -361,6 +365,93 @@ static void test_zero_size_axes(void **state) {
     int s0 = fx_input(&f, ty(dt, 2, (int64_t[]){0, 3}), 0, 1);
     fx_out(&f, gb_scatter(f.g, i0, s0, 0, ty(dt, 2, (int64_t[]){5, 3})), "scatter_add nothing");
   }
+  fx_compare(&f);
+  fx_free(&f);
+}
+
+/* ---- edges of pads, concats and slices -------------------------------------- */
+
+/* RoPE's rotate-half, forward (slices, neg, concat) and backward (slices,
+ * neg, pads, add), through a head transpose and a flattening reshape, and
+ * pads and concats at odd offsets: lowered, their inner loops compare the
+ * column with the pieces' edges and clamp their indices.  The llvm backend
+ * cuts those loops at the edges (passes/split.c; strip-mined first where a
+ * reshape flattened heads x lanes) -- the tile IR must show the pieces --
+ * and the results must still be the interpreter's. */
+static int rope_forward(gc_graph *g, int x, int cs, int sn, int64_t half) {
+  const gc_type *t = gb_t(g, x);
+  int64_t b = t->dims[0], h = t->dims[1], s = t->dims[2], d = t->dims[3];
+  int x1 = gb_slice(g, x, IL(0, 0, 0, 0), IL(b, h, s, half), IL(1, 1, 1, 1));
+  int x2 = gb_slice(g, x, IL(0, 0, 0, half), IL(b, h, s, d), IL(1, 1, 1, 1));
+  int rot = gb_concat(g, (int[]){gb_un(g, GC_OP_NEG, x2), x1}, 2, 3);
+  return gb_bin(g, GC_OP_ADD, gb_bin(g, GC_OP_MUL, x, gb_bcast(g, cs, *t)), gb_bin(g, GC_OP_MUL, rot, gb_bcast(g, sn, *t)));
+}
+
+static int rope_backward(gc_graph *g, int gy, int cs, int sn, int64_t half) {
+  const gc_type *t = gb_t(g, gy);
+  int64_t b = t->dims[0], h = t->dims[1], s = t->dims[2], d = t->dims[3];
+  int gr = gb_bin(g, GC_OP_MUL, gy, gb_bcast(g, sn, *t));
+  int g1 = gb_slice(g, gr, IL(0, 0, 0, 0), IL(b, h, s, half), IL(1, 1, 1, 1));
+  int g2 = gb_slice(g, gr, IL(0, 0, 0, half), IL(b, h, s, d), IL(1, 1, 1, 1));
+  int a = gb_pad(g, gb_un(g, GC_OP_NEG, g1), IL(0, 0, 0, d - half), IL(0, 0, 0, 0), 0);
+  int c = gb_pad(g, g2, IL(0, 0, 0, 0), IL(0, 0, 0, d - half), 0);
+  return gb_bin(g, GC_OP_ADD, gb_bin(g, GC_OP_ADD, gb_bin(g, GC_OP_MUL, gy, gb_bcast(g, cs, *t)), a), c);
+}
+
+static void edge_cases(fx *f, gc_dtype dt, int64_t b, int64_t h, int64_t s, int64_t d) {
+  int64_t half = d / 2;
+  gc_type x4 = ty(dt, 4, (int64_t[]){b, s, h, d}), tab = ty(dt, 2, (int64_t[]){s, d});
+  int x = gb_transpose(f->g, fx_input(f, x4, -1, 1), IL(0, 2, 1, 3));   /* [b, h, s, d] */
+  int cs = fx_input(f, tab, -1, 1), sn = fx_input(f, tab, -1, 1);
+  char what[160];
+  snprintf(what, sizeof what, "rope forward %s [%lld,%lld,%lld,%lld]", gc_dtype_name(dt), (long long)b, (long long)h,
+           (long long)s, (long long)d);
+  fx_out(f, rope_forward(f->g, x, cs, sn, half), what);
+  /* backward: back to [b, s, h*d], and the bias gradient over (b, s) */
+  int gx = gb_transpose(f->g, rope_backward(f->g, x, cs, sn, half), IL(0, 2, 1, 3));
+  int flat = gb_reshape(f->g, gx, ty(dt, 3, (int64_t[]){b, s, h * d}));
+  snprintf(what, sizeof what, "rope backward %s, flattened heads", gc_dtype_name(dt));
+  fx_out(f, flat, what);
+  snprintf(what, sizeof what, "rope backward %s, bias gradient", gc_dtype_name(dt));
+  fx_out(f, gb_reduce(f->g, GC_OP_REDUCE_SUM, flat, IL(0, 1), false), what);
+  /* pads at odd offsets and a three-way concat, on rows of 11 */
+  int r = fx_input(f, ty(dt, 2, (int64_t[]){7, 11}), -1, 1);
+  int p = gb_pad(f->g, r, IL(0, 2), IL(0, 3), 0.5);
+  int q = gb_slice(f->g, p, IL(0, 1), IL(7, 15), IL(1, 1));
+  snprintf(what, sizeof what, "pad [2, 3] then slice [1, 15) %s", gc_dtype_name(dt));
+  fx_out(f, gb_bin(f->g, GC_OP_MUL, q, q), what);
+  int parts[3] = {gb_slice(f->g, r, IL(0, 0), IL(7, 3), IL(1, 1)), gb_slice(f->g, r, IL(0, 10), IL(7, 11), IL(1, 1)),
+                  gb_slice(f->g, r, IL(0, 4), IL(7, 9), IL(1, 1))};
+  snprintf(what, sizeof what, "concat of 3 + 1 + 5 columns %s", gc_dtype_name(dt));
+  fx_out(f, gb_un(f->g, GC_OP_EXP, gb_concat(f->g, parts, 3, 1)), what);
+}
+
+static void test_split_edges(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, "edges", 11);
+  edge_cases(&f, GC_F64, 2, 3, 5, 10);
+  edge_cases(&f, GC_F32, 3, 4, 7, 32);
+  /* the tile IR shows the pieces: loops with a vector width hint */
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  assert_non_null(out);
+  gc_pass_options po;
+  gc_pass_options_init(&po);
+  po.print_after = "tile";
+  po.out = out;
+  gc_compile_options o = gc_test_compile_options();
+  o.backend = "llvm";
+  o.pass_options = &po;
+  gc_program *p = gc_test_compile_with(f.g, &o, &f.params, &f.inputs);
+  fclose(out);
+  int pieces = 0;
+  for (const char *at = text; (at = strstr(at, "{vector=")); at++) pieces++;
+  printf("edges: %d loops cut at pad, concat and slice edges\n", pieces);
+  assert_true(pieces >= 8);
+  free(text);
+  gc_program_free(p);
   fx_compare(&f);
   fx_free(&f);
 }
@@ -730,6 +821,7 @@ int main(void) {
       cmocka_unit_test(test_odd_dot),
       cmocka_unit_test(test_odd_gather_scatter),
       cmocka_unit_test(test_zero_size_axes),
+      cmocka_unit_test(test_split_edges),
       cmocka_unit_test(test_threads_bitwise),
       cmocka_unit_test(test_cache_hit_is_bitwise_cold),
       cmocka_unit_test(test_index_errors),
