@@ -136,7 +136,9 @@ void gc_ranges_reset(gc_ranges *c) {
 
 /* ---- folding ----------------------------------------------------------------- */
 
-static void fold_block(gc_ranges *c, gc_loop_block *b);
+/* blk: a block's id (gc_loop_block_of): folding adds constants, which may
+ * move the instructions and so the blocks inside them */
+static void fold_block(gc_ranges *c, int blk);
 
 static void fold_inst(gc_ranges *c, int id) {
   gc_loop_fn *f = c->f;
@@ -144,11 +146,11 @@ static void fold_inst(gc_ranges *c, int id) {
   if (in->op == GC_L_FOR) {
     for (int k = 0; k < 2; k++) in->in[k] = gc_range_resolve(c, in->in[k]);
     for (int k = 0; k < in->n_iter; k++) in->more[k] = gc_range_resolve(c, in->more[k]);
-    fold_block(c, &f->insts[id].body);
+    fold_block(c, id);
     return;
   }
   if (in->op == GC_L_GEMM) {
-    fold_block(c, &in->gemm->epilogue);
+    fold_block(c, id);
     return;
   }
   if (in->op == GC_L_YIELD) {
@@ -179,8 +181,8 @@ static void fold_inst(gc_ranges *c, int id) {
   }
 }
 
-static void fold_block(gc_ranges *c, gc_loop_block *b) {
-  for (int i = 0; i < b->n; i++) fold_inst(c, b->insts[i]);
+static void fold_block(gc_ranges *c, int blk) {
+  for (int i = 0; i < gc_loop_block_of(c->f, blk)->n; i++) fold_inst(c, gc_loop_block_of(c->f, blk)->insts[i]);
 }
 
 /* ---- dropping what nobody reads ---------------------------------------------- */
@@ -249,6 +251,6 @@ void gc_ranges_free(gc_ranges *c) {
 
 void gc_ranges_fold(gc_ranges *c) {
   gc_ranges_reset(c);
-  fold_block(c, &c->f->body);
+  fold_block(c, GC_LOOP_TOP);
   drop_unused(c->f);
 }
