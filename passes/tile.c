@@ -5,6 +5,35 @@
 
 static int64_t round_down(int64_t x, int64_t m) { return x / m * m > 0 ? x / m * m : m; }
 
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t round_up(int64_t x, int64_t m) { return ceil_div(x, m) * m; }
+
+/* Tasks are (batch, MC block, NC block).  A contraction with fewer than
+ * MIN_TASKS of them (a weight's gradient X^T·dY: a 128 x 128 result summed
+ * over 1,024 rows is one block) would leave threads idle: its rows and
+ * columns are cut into more blocks of equal size, rows first, down to
+ * NR columns and 4·MR rows.  Each C element is still one task's, summed
+ * over k in the same order. */
+#define MIN_TASKS 4
+
+static void balance(gc_loop_gemm *g) {
+  if (g->m <= 0 || g->n <= 0) return;
+  int64_t batches = 1;
+  for (int k = 0; k < g->batch_rank; k++) batches *= g->batch_dims[k];
+  int64_t nb = ceil_div(g->n, g->nc), mb = ceil_div(g->m, g->mc);
+  while (batches * ceil_div(g->m, g->mc) * ceil_div(g->n, g->nc) < MIN_TASKS) {
+    if (g->m / (mb + 1) >= 4 * g->mr) {
+      mb++;
+      g->mc = round_up(ceil_div(g->m, mb), g->mr);
+    } else if (g->n / (nb + 1) >= g->nr) {
+      nb++;
+      g->nc = round_up(ceil_div(g->n, nb), g->nr);
+    } else {
+      break;
+    }
+  }
+}
+
 static void tile_gemm(gc_loop_gemm *g, const gc_tile_target *t) {
   int esize = (int)gc_dtype_size(g->dtype);
   int vw = t->vector_bits / (8 * esize);
@@ -30,6 +59,7 @@ static void tile_gemm(gc_loop_gemm *g, const gc_tile_target *t) {
   g->mc = round_down(l2 / 4 / (g->nc * esize), g->mr);
   if (g->mc > 192) g->mc = 192;
   if (g->mc < g->mr) g->mc = g->mr;
+  balance(g);
 }
 
 static void tile_block(gc_loop_fn *f, const gc_loop_block *b, const gc_tile_target *t) {
