@@ -222,6 +222,24 @@ static char *key_text(const char *code, const gc_loop_fn *fn, const gc_host *hos
  * kernel's functions are named after its code (XXH3 of its loop IR without
  * names), so kernels that are alike — a model's layers — share one
  * object, compiled once. */
+/* DIR/kernels.txt: which file holds kernel kN (files are named after their
+ * code, which kernels alike share), with its first label. */
+static int write_kernel_index(const llvm_state *s, const char *dir, gc_diag *d) {
+  size_t cap = 64, len = 0;
+  for (int k = 0; k < s->n_kernels; k++) cap += 64 + (s->kernels[k].label ? strlen(s->kernels[k].label) : 0);
+  char *text = malloc(cap);
+  if (!text) return gc_diag_set(d, "out of memory");
+  len += (size_t)snprintf(text, cap, "# kernel, file, label\n");
+  for (int k = 0; k < s->n_kernels; k++) {
+    const kernel *kn = &s->kernels[k];
+    len += (size_t)snprintf(text + len, cap - len, "k%d %s %s\n", kn->display, kn->fn->name,
+                            kn->label ? kn->label : "");
+  }
+  int rc = gc_codegen_write_text(dir, "kernels", "txt", text, d);
+  free(text);
+  return rc;
+}
+
 static int compile_all(llvm_state *s, int threads, const gc_pass_options *po, gc_diag *d) {
   int n = s->n_kernels, n_jobs = 0;
   gc_compile_job *jobs = calloc((size_t)n + 1, sizeof *jobs);
@@ -271,6 +289,8 @@ static int compile_all(llvm_state *s, int threads, const gc_pass_options *po, gc
     if (rc == 0 && po && po->emit_asm && out[k].asm_text)
       rc = gc_codegen_write_text(po->emit_asm, jobs[k].name, "s", out[k].asm_text, d);
   }
+  if (rc == 0 && po && po->emit_llvm) rc = write_kernel_index(s, po->emit_llvm, d);
+  if (rc == 0 && po && po->emit_asm) rc = write_kernel_index(s, po->emit_asm, d);
   for (int k = 0; rc == 0 && k < n_jobs; k++) rc = gc_jit_add_object(s->jit, out[k].object, out[k].object_len, jobs[k].name, d);
   if (rc == 0) {
     s->compiled = stats.compiled;

@@ -295,6 +295,37 @@ static void test_flag_spellings(void **state) {
   assert_non_null(strstr(f->out, "gflops="));
 }
 
+/* --emit-llvm and --emit-asm: each kernel's LLVM IR (a function per step,
+ * the host's target-cpu on it) and assembly, and kernels.txt naming each
+ * kernel's file. */
+static void test_emit_llvm_and_asm(void **state) {
+  gc_fixture *f = *state;
+  fixture_write_text(f, "e.gcir",
+                     "graph @e {\n  %x = input \"x\" : f32[4,8]\n  %w = input \"w\" : f32[8,3]\n"
+                     "  %y = dot %x, %w : f32[4,3]\n  %s = reduce_sum %y {axes=[1]} : f32[4]\n"
+                     "  %t = tanh %s : f32[4]\n  output \"t\" = %t\n}\n");
+  int rc = fixture_run(f, "gc-run", "e.gcir --backend llvm --random-inputs 1 --bench 1 --no-cache --emit-llvm ll --emit-asm s");
+  if (rc != 0) fail_msg("exit %d: %s", rc, f->err);
+  static char index[4096], text[1 << 16];
+  for (int k = 0; k < 2; k++) {
+    const char *dir = k ? "s" : "ll", *suffix = k ? "s" : "ll";
+    char path[160];
+    snprintf(path, sizeof path, "%s/kernels.txt", dir);
+    assert_true(fixture_read(f, path, index, sizeof index) > 0);
+    int kernels = 0;
+    for (const char *line = strstr(index, "\nk"); line; line = strstr(line + 1, "\nk")) {
+      char kname[16], file[64];
+      assert_int_equal(sscanf(line + 1, "%15s %63s", kname, file), 2);
+      snprintf(path, sizeof path, "%s/%s.%s", dir, file, suffix);
+      if (fixture_read(f, path, text, sizeof text) == 0) fail_msg("%s lists %s, which is not there", dir, path);
+      assert_non_null(strstr(text, k ? ".text" : "define "));
+      if (!k) assert_non_null(strstr(text, "\"target-cpu\""));
+      kernels++;
+    }
+    assert_true(kernels >= 2);   /* the dot, and the row sum with tanh */
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_mlp_f32, fixture_setup, fixture_teardown),
@@ -302,6 +333,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_missing_and_mistyped, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_no_params_or_inputs, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_parse_error, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_emit_llvm_and_asm, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_usage, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_flag_spellings, fixture_setup, fixture_teardown),
   };
