@@ -116,7 +116,7 @@ static void combine(lowerer *L, const reduction *r, const int *acc, int v, int i
 /* The reduction node r over the axes marked in ra of F, at the outer
  * coordinates oc (F-rank; the reduced axes are ignored): its value (or
  * argmax's index), emitted as nested loops in L->blk. */
-static int reduce_rows(lowerer *L, int r, const gc_type *F, const bool *ra, const int *oc) {
+static int reduce_rows(lowerer *L, int r, const gc_type *F, const bool *ra, const int *oc, int store) {
   reduction red = reduction_of(L->g, r);
   int outer = L->blk, loops[GC_MAX_RANK], n_loops = 0;
   int fc[GC_MAX_RANK], acc[2];
@@ -140,6 +140,11 @@ static int reduce_rows(lowerer *L, int r, const gc_type *F, const bool *ra, cons
   if (n_loops == 0) return lw_fail(L, "reduction %%%d over no axes", r);
   L->f->insts[loops[n_loops - 1]].reassoc = red.op != GC_OP_ARGMAX;
   int v = lw_eval(L, L->g->nodes[r]->in[0], fc), next[2];
+  if (store >= 0) {   /* the operand is also a result: stored as it is summed */
+    int64_t xs[GC_MAX_RANK];
+    gc_row_major_strides(F, xs);
+    gc_loop_store(L->f, L->blk, lw_buffer(L, store, true), lw_linear(L, fc, xs, F->rank), v);
+  }
   combine(L, &red, acc, v, lw_linear(L, fc, rs, F->rank), next);
   for (int i = n_loops - 1; i >= 0; i--) {
     gc_loop_yield(L->f, loops[i], next);
@@ -166,7 +171,7 @@ int lw_reduce_at(lowerer *L, int r, const int *c) {
     oc[a] = ra[a] ? lw_const(L, 0) : c[keep ? a : k];
     if (!ra[a]) k++;
   }
-  return reduce_rows(L, r, F, ra, oc);
+  return reduce_rows(L, r, F, ra, oc, -1);
 }
 
 /* Coordinates of reduction r's own result at outer coordinates oc. */
@@ -257,9 +262,18 @@ static void lower_rows(lowerer *L, const loop_kernel *k) {
   const gc_type *F = &k->F;
   int oc[GC_MAX_RANK], top = L->blk, depth = L->depth;
   open_outer(L, F, k->ra, oc, true);
+  /* A result that a reduction reads whole (softmax's exp(x - max), read by
+   * the sum) is stored by the reduction's loop, and read back after it,
+   * not computed a second time. */
+  bool early[64] = {0};
   for (int i = 0; i < k->n_reduces; i++) {
-    int r = k->reduces[i], rc[GC_MAX_RANK];
-    int v = reduce_rows(L, r, F, k->ra, oc);
+    int r = k->reduces[i], rc[GC_MAX_RANK], x = L->g->nodes[r]->in[0], store = -1;
+    for (int j = 0; j < k->n_results && store < 0; j++)
+      if (k->results[j] == x && !k->outer_level[j] && !early[j] && !L->g->nodes[x]->into && L->inside[x] &&
+          gc_shape_equal(&L->g->nodes[x]->type, F))
+        store = j;
+    int v = reduce_rows(L, r, F, k->ra, oc, store >= 0 ? x : -1);
+    if (store >= 0) early[store] = true, L->inside[x] = false;   /* later reads load it */
     reduced_coords(L, r, F, k->ra, oc, rc);
     lw_memo_put(L, r, rc, v);
   }
@@ -271,7 +285,7 @@ static void lower_rows(lowerer *L, const loop_kernel *k) {
   pending_stores ps = {0};
   for (int i = 0; i < k->n_results; i++) {
     if (!k->outer_level[i]) {
-      any_full = true;
+      any_full = any_full || !early[i];
       continue;
     }
     int xc[GC_MAX_RANK];
@@ -289,7 +303,7 @@ static void lower_rows(lowerer *L, const loop_kernel *k) {
       fc[a] = open_loop(L, lw_const(L, F->dims[a]), false);
     }
     for (int i = 0; i < k->n_results; i++) {
-      if (k->outer_level[i]) continue;
+      if (k->outer_level[i] || early[i]) continue;
       int xc[GC_MAX_RANK];
       lw_recoord(L, F, fc, &L->g->nodes[k->results[i]]->type, xc);
       compute(L, &ps, k->results[i], xc);
@@ -298,6 +312,8 @@ static void lower_rows(lowerer *L, const loop_kernel *k) {
     while (nb > 0) close_loop(L, blocks[--nb]);
   }
   close_to(L, top, depth);
+  for (int i = 0; i < k->n_results; i++)
+    if (early[i]) L->inside[k->results[i]] = true;
 }
 
 /* Columns: the reduced axes do not include F's last axis c, and the

@@ -231,6 +231,14 @@ static void reduction_cases(fx *f, const reduction *cases, int n) {
       fx_out(f, gb_reduce(f->g, GC_OP_REDUCE_SUM, x, axes, cases[c].keep), what);
       snprintf(what, sizeof what, "reduce_max %s axes %d..", shape_str(t, buf), (int)cases[c].axes[0]);
       fx_out(f, gb_reduce(f->g, GC_OP_REDUCE_MAX, x, axes, cases[c].keep), what);
+      /* a result the reduction reads whole: stored by the reduction's loop
+       * and read back by the later results (passes/lower.c) */
+      int e = gb_un(f->g, GC_OP_EXP, x);
+      snprintf(what, sizeof what, "exp %s, summed over axes %d.. in the same kernel", shape_str(t, buf),
+               (int)cases[c].axes[0]);
+      fx_out(f, e, what);
+      fx_out(f, gb_reduce(f->g, GC_OP_REDUCE_SUM, e, axes, cases[c].keep), "sum of that exp");
+      fx_out(f, gb_bin(f->g, GC_OP_MUL, gb_un(f->g, GC_OP_NEG, x), e), "-x times that exp");
       int64_t ax = cases[c].axes[0];
       if (cases[c].n_axes == 1 && t.dims[ax] > 0) {
         snprintf(what, sizeof what, "argmax %s axis %d", shape_str(t, buf), (int)ax);
