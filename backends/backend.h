@@ -133,6 +133,13 @@ int gc_program_run(gc_program *p, gc_diag *d);
 /* Put a copy of every output into out under its name (replacing). */
 int gc_program_get_outputs(const gc_program *p, gc_tensor_map *out, gc_diag *d);
 
+/* Bind every param of `params` (all required) and every input, run once,
+ * put the outputs into `outputs` and every updated param's new value in
+ * place of its tensor in `params`.  On error (-1 + message) neither map is
+ * touched.  What gc_interp_run and the tests' one-run helpers do. */
+int gc_program_run_once(gc_program *p, gc_tensor_map *params, const gc_tensor_map *inputs,
+                        gc_tensor_map *outputs, gc_diag *d);
+
 /* The backend's per-kernel profile (see gc_backend.profile), the `top`
  * kernels; a line saying there is none when the backend keeps none.  With
  * out NULL: start the profile afresh (after a warm-up run). */

@@ -72,27 +72,6 @@ static inline double gc_test_tol(gc_dtype dt, double tol) {
 
 /* ---- one run ------------------------------------------------------------- */
 
-/* Put a copy of every updated param's new value into `ups`. */
-static inline int gc_test_take_updates(gc_program *p, gc_tensor_map *ups, gc_diag *d) {
-  const gc_graph *g = gc_program_graph(p);
-  for (int i = 0; i < g->n_updates; i++) {
-    gc_tensor *slot = gc_program_param(p, g->updates[i].name);
-    gc_tensor *t = slot ? gc_tensor_clone(slot) : NULL;
-    if (!t) return gc_diag_set(d, "update \"%s\": no param slot", g->updates[i].name);
-    gc_tensor_map_put(ups, g->updates[i].name, t);
-  }
-  return 0;
-}
-
-/* Moves every tensor of `from` into `to` (replacing), leaving `from` empty. */
-static inline void gc_test_move_all(gc_tensor_map *to, gc_tensor_map *from) {
-  for (int i = 0; i < from->n; i++) {
-    gc_tensor_map_put(to, from->names[i], from->tensors[i]);
-    from->tensors[i] = NULL;
-  }
-  gc_tensor_map_clear(from);
-}
-
 /* gc_interp_run on the backend under test: compile g, bind every param and
  * input, run once; on success the outputs go into `outputs` and every
  * updated param's new value replaces its tensor in `params`.  On error
@@ -102,20 +81,7 @@ static inline int gc_test_run(const gc_graph *g, gc_tensor_map *params, const gc
   gc_compile_options o = gc_test_compile_options();
   gc_program *p = gc_compile(g, &o, d);
   if (!p) return -1;
-  gc_tensor_map outs, ups;
-  gc_tensor_map_init(&outs);
-  gc_tensor_map_init(&ups);
-  int rc = gc_program_set_params(p, params, true, d);
-  if (rc == 0) rc = gc_program_feed(p, inputs, d);
-  if (rc == 0) rc = gc_program_run(p, d);
-  if (rc == 0) rc = gc_program_get_outputs(p, &outs, d);
-  if (rc == 0) rc = gc_test_take_updates(p, &ups, d);
-  if (rc == 0) {
-    gc_test_move_all(outputs, &outs);
-    gc_test_move_all(params, &ups);
-  }
-  gc_tensor_map_clear(&outs);
-  gc_tensor_map_clear(&ups);
+  int rc = gc_program_run_once(p, params, inputs, outputs, d);
   gc_program_free(p);
   return rc;
 }

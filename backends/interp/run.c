@@ -112,23 +112,7 @@ int gc_interp_run(const gc_graph *g, gc_tensor_map *params, const gc_tensor_map 
   if (!copy) return gc_diag_set(d, "out of memory");
   gc_program *p = gc_program_new(copy, &gc_backend_interp, NULL, d);
   if (!p) return -1;
-  gc_tensor_map outs, ups;   /* moved into outputs and params only on success */
-  gc_tensor_map_init(&outs);
-  gc_tensor_map_init(&ups);
-  int rc = gc_program_set_params(p, params, true, d);
-  if (rc == 0) rc = gc_program_feed(p, inputs, d);
-  if (rc == 0) rc = gc_program_run(p, d);
-  if (rc == 0) rc = gc_program_get_outputs(p, &outs, d);
-  for (int i = 0; rc == 0 && i < p->n_updates; i++) {
-    const gc_slot *s = &p->params[p->update_param[i]];
-    gc_tensor *t = gc_tensor_clone(&s->tensor);
-    if (!t) rc = gc_diag_set(d, "out of memory");
-    else gc_tensor_map_put(&ups, s->name, t);
-  }
-  for (int i = 0; rc == 0 && i < outs.n; i++) gc_tensor_map_put(outputs, outs.names[i], outs.tensors[i]), outs.tensors[i] = NULL;
-  for (int i = 0; rc == 0 && i < ups.n; i++) gc_tensor_map_put(params, ups.names[i], ups.tensors[i]), ups.tensors[i] = NULL;
-  gc_tensor_map_clear(&outs);
-  gc_tensor_map_clear(&ups);
+  int rc = gc_program_run_once(p, params, inputs, outputs, d);
   gc_program_free(p);
   return rc;
 }

@@ -221,6 +221,36 @@ const gc_tensor *gc_program_output(const gc_program *p, const char *name) {
 
 int gc_program_run(gc_program *p, gc_diag *d) { return p->backend->run(p, p->state, d); }
 
+/* Move every tensor of `from` into `to` (replacing), leaving `from` empty. */
+static void move_all(gc_tensor_map *to, gc_tensor_map *from) {
+  for (int i = 0; i < from->n; i++) gc_tensor_map_put(to, from->names[i], from->tensors[i]), from->tensors[i] = NULL;
+  gc_tensor_map_clear(from);
+}
+
+int gc_program_run_once(gc_program *p, gc_tensor_map *params, const gc_tensor_map *inputs,
+                        gc_tensor_map *outputs, gc_diag *d) {
+  gc_tensor_map outs, ups;   /* moved into outputs and params only on success */
+  gc_tensor_map_init(&outs);
+  gc_tensor_map_init(&ups);
+  int rc = gc_program_set_params(p, params, true, d);
+  if (rc == 0) rc = gc_program_feed(p, inputs, d);
+  if (rc == 0) rc = gc_program_run(p, d);
+  if (rc == 0) rc = gc_program_get_outputs(p, &outs, d);
+  for (int i = 0; rc == 0 && i < p->n_updates; i++) {
+    const gc_slot *s = &p->params[p->update_param[i]];
+    gc_tensor *t = gc_tensor_clone(&s->tensor);
+    if (!t) rc = gc_diag_set(d, "out of memory");
+    else gc_tensor_map_put(&ups, s->name, t);
+  }
+  if (rc == 0) {
+    move_all(outputs, &outs);
+    move_all(params, &ups);
+  }
+  gc_tensor_map_clear(&outs);
+  gc_tensor_map_clear(&ups);
+  return rc;
+}
+
 void gc_program_profile(const gc_program *p, FILE *out, int top) {
   if (p->backend->profile) p->backend->profile(p, p->state, out, top);
   else if (out) fprintf(out, "profile: the %s backend keeps no per-kernel profile\n", p->backend->name);
