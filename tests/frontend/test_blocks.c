@@ -20,6 +20,7 @@
  * the builder, and tests/<layer>/ links only that layer and those below;
  * frontend sits above passes.) */
 #include "tests/frontend/nn_testutil.h"
+#include "tests/interp_oracle.h"
 #include "autodiff/autodiff.h"
 #include "backends/runtime/bench.h"
 #include "frontend/hf_act.h"
@@ -36,19 +37,6 @@ static const char *const fuse_pipeline = "simplify,cse,dce,fuse";
 
 /* ---- running the pipeline and checking the result ------------------------ */
 
-/* Outputs and updated params of one interpreter run of g. */
-static void run(const gc_graph *g, const gc_tensor_map *params0, const gc_tensor_map *inputs, gc_tensor_map *out) {
-  gc_diag d;
-  gc_tensor_map params;
-  gc_tensor_map_init(&params);
-  for (int i = 0; i < params0->n; i++) gc_tensor_map_put(&params, params0->names[i], gc_tensor_clone(params0->tensors[i]));
-  gc_tensor_map_init(out);
-  if (gc_interp_run(g, &params, inputs, out, &d)) fail_msg("run %s: %s", g->name, d.msg);
-  for (int i = 0; i < g->n_updates; i++)
-    gc_tensor_map_put(out, g->updates[i].name, gc_tensor_clone(gc_tensor_map_get(&params, g->updates[i].name)));
-  gc_tensor_map_clear(&params);
-}
-
 /* g (as built) and fused compute the same outputs and updates. */
 static void same_results(const char *block, const gc_graph *g, const gc_graph *fused, int64_t int_high) {
   gc_diag d;
@@ -57,8 +45,8 @@ static void same_results(const char *block, const gc_graph *g, const gc_graph *f
   gc_tensor_map_init(&inputs);
   if (gc_random_params(g, &params, 1, int_high, &d) || gc_random_inputs(g, &inputs, 2, int_high, NULL, &d))
     fail_msg("%s: %s", block, d.msg);
-  run(g, &params, &inputs, &a);
-  run(fused, &params, &inputs, &b);
+  gc_test_interp_all(g, &params, &inputs, &a);
+  gc_test_interp_all(fused, &params, &inputs, &b);
   assert_int_equal(a.n, b.n);
   for (int i = 0; i < a.n; i++) {
     const gc_tensor *x = a.tensors[i], *y = gc_tensor_map_get(&b, a.names[i]);

@@ -14,6 +14,7 @@
  * interpreter (random params and inputs; f64 to 1e-12 relative, f32 1e-6).
  * GC_UPDATE_EXPECT=1 rewrites the expectations (then read the diff). */
 #include "tests/testutil.h"
+#include "tests/interp_oracle.h"
 #include "backends/interp/interp.h"
 #include "backends/runtime/bench.h"
 #include "io/file.h"
@@ -78,19 +79,6 @@ static void update_expectation(const char *path, const char *text, const char *p
   free(out);
 }
 
-/* Outputs and updated params of one interpreter run. */
-static void run(const gc_graph *g, const gc_tensor_map *params0, const gc_tensor_map *inputs, gc_tensor_map *out) {
-  gc_diag d;
-  gc_tensor_map params;
-  gc_tensor_map_init(&params);
-  for (int i = 0; i < params0->n; i++) gc_tensor_map_put(&params, params0->names[i], gc_tensor_clone(params0->tensors[i]));
-  gc_tensor_map_init(out);
-  if (gc_interp_run(g, &params, inputs, out, &d)) fail_msg("run %s: %s", g->name, d.msg);
-  for (int i = 0; i < g->n_updates; i++)
-    gc_tensor_map_put(out, g->updates[i].name, gc_tensor_clone(gc_tensor_map_get(&params, g->updates[i].name)));
-  gc_tensor_map_clear(&params);
-}
-
 static void same_results(const char *file, const gc_tensor_map *a, const gc_tensor_map *b) {
   assert_int_equal(a->n, b->n);
   for (int i = 0; i < a->n; i++) {
@@ -135,9 +123,9 @@ static void run_case(const char *dir, const char *name) {
   int64_t int_high = high ? atoll(high) : 1;
   if (gc_random_params(g, &params, 1, int_high, &d) || gc_random_inputs(g, &inputs, 2, int_high, NULL, &d))
     fail_msg("%s", d.msg);
-  run(g, &params, &inputs, &before);
-  run(out, &params, &inputs, &after);
-  run(again, &params, &inputs, &reparsed);
+  gc_test_interp_all(g, &params, &inputs, &before);
+  gc_test_interp_all(out, &params, &inputs, &after);
+  gc_test_interp_all(again, &params, &inputs, &reparsed);
   same_results(name, &before, &after);
   same_results(name, &before, &reparsed);
   checked++;
