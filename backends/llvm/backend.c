@@ -489,32 +489,22 @@ static int write_updates(llvm_state *s, gc_program *p, gc_diag *d) {
   const gc_graph *g = p->graph;
   bool copies = false;   /* the usual case: none, and nothing is allocated */
   for (int i = 0; i < p->n_updates && !copies; i++) copies = reads_updated_param(s, p, i);
-  if (!copies) {
-    for (int i = 0; i < p->n_updates; i++) {
-      gc_slot *to = &p->params[p->update_param[i]];
-      void *from = address(s, p, g->updates[i].node);
-      if (from && from != to->tensor.data) memcpy(to->tensor.data, from, gc_tensor_bytes(&to->tensor));
-    }
-    return 0;
-  }
-  void **old = calloc((size_t)p->n_updates + 1, sizeof *old);
-  if (!old) return gc_diag_set(d, "out of memory");
+  void **old = copies ? calloc((size_t)p->n_updates + 1, sizeof *old) : NULL;
+  if (copies && !old) return gc_diag_set(d, "out of memory");
   int rc = 0;
-  for (int i = 0; i < p->n_updates && rc == 0; i++) {
+  for (int i = 0; copies && i < p->n_updates && rc == 0; i++) {
+    if (!reads_updated_param(s, p, i)) continue;
     void *from = address(s, p, g->updates[i].node);
-    for (int j = 0; j < i && from && !old[i]; j++)
-      if (p->params[p->update_param[j]].tensor.data == from) {
-        size_t bytes = gc_tensor_bytes(&p->params[p->update_param[i]].tensor);
-        if (!(old[i] = malloc(bytes ? bytes : 1))) rc = gc_diag_set(d, "out of memory");
-        else memcpy(old[i], from, bytes);
-      }
+    size_t bytes = gc_tensor_bytes(&p->params[p->update_param[i]].tensor);
+    if (!(old[i] = malloc(bytes ? bytes : 1))) rc = gc_diag_set(d, "out of memory");
+    else memcpy(old[i], from, bytes);
   }
   for (int i = 0; i < p->n_updates && rc == 0; i++) {
     gc_slot *to = &p->params[p->update_param[i]];
-    void *from = old[i] ? old[i] : address(s, p, g->updates[i].node);
+    void *from = old && old[i] ? old[i] : address(s, p, g->updates[i].node);
     if (from && from != to->tensor.data) memcpy(to->tensor.data, from, gc_tensor_bytes(&to->tensor));
   }
-  for (int i = 0; i < p->n_updates; i++) free(old[i]);
+  for (int i = 0; old && i < p->n_updates; i++) free(old[i]);
   free(old);
   return rc;
 }
