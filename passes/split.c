@@ -93,6 +93,33 @@ static bool is_innermost(const gc_loop_fn *f, const gc_loop_inst *l) {
   return true;
 }
 
+/* ---- editing blocks ------------------------------------------------------------- */
+
+static void block_insert(gc_loop_block *b, int pos, int id) {
+  if (b->n == b->cap) {
+    b->cap = b->cap ? 2 * b->cap : 16;
+    b->insts = realloc(b->insts, sizeof *b->insts * (size_t)b->cap);
+    if (!b->insts) abort();
+  }
+  memmove(b->insts + pos + 1, b->insts + pos, sizeof *b->insts * (size_t)(b->n - pos));
+  b->insts[pos] = id;
+  b->n++;
+}
+
+/* Move the instructions appended to block blk since it had `before` of them
+ * to position pos. */
+static void move_tail(gc_loop_fn *f, int blk, int before, int pos) {
+  gc_loop_block *b = gc_loop_block_of(f, blk);
+  int added = b->n - before;
+  if (added <= 0 || pos >= before) return;
+  int *moved = malloc(sizeof *moved * (size_t)added);
+  if (!moved) abort();
+  memcpy(moved, b->insts + before, sizeof *moved * (size_t)added);
+  memmove(b->insts + pos + added, b->insts + pos, sizeof *moved * (size_t)(before - pos));
+  memcpy(b->insts + pos, moved, sizeof *moved * (size_t)added);
+  free(moved);
+}
+
 /* A copy of loop `id`'s body into new loop `to`, operands remapped. */
 static void copy_body(gc_loop_fn *f, int id, int to, int *map) {
   int n = f->insts[id].body.n, first = 1 + f->insts[id].n_iter;
@@ -129,8 +156,7 @@ static void copy_body(gc_loop_fn *f, int id, int to, int *map) {
 /* Split loop `id` (in block `parent`, at position pos) at the points p. */
 static void split_loop(gc_ranges *c, int parent, int pos, int id, const points *p, int vector) {
   gc_loop_fn *f = c->f;
-  gc_loop_block *pb = gc_loop_block_of(f, parent);
-  int before = pb->n;
+  int before = gc_loop_block_of(f, parent)->n;
   int n_iter = f->insts[id].n_iter;
   gc_dtype dts[64];
   int inits[64];
@@ -161,15 +187,7 @@ static void split_loop(gc_ranges *c, int parent, int pos, int id, const points *
     for (int j = 0; j < n_iter; j++) inits[j] = gc_loop_result(f, parent, piece, j);
   }
   free(map);
-  /* what was appended to the parent goes before the loop */
-  pb = gc_loop_block_of(f, parent);
-  int added = pb->n - before;
-  int *moved = malloc(sizeof *moved * (size_t)(added ? added : 1));
-  if (!moved) abort();
-  memcpy(moved, pb->insts + before, sizeof *moved * (size_t)added);
-  memmove(pb->insts + pos + added, pb->insts + pos, sizeof *moved * (size_t)(before - pos));
-  memcpy(pb->insts + pos, moved, sizeof *moved * (size_t)added);
-  free(moved);
+  move_tail(f, parent, before, pos);   /* the pieces and their bounds go before the loop */
   gc_ranges_grow(c);
 }
 
@@ -275,31 +293,6 @@ static bool decompose(gc_ranges *c, int id, int iv, int64_t m, parts *p) {
   if (!r.known || r.lo < 0) return false;
   p->t[p->n++] = id;
   return true;
-}
-
-static void block_insert(gc_loop_block *b, int pos, int id) {
-  if (b->n == b->cap) {
-    b->cap = b->cap ? 2 * b->cap : 16;
-    b->insts = realloc(b->insts, sizeof *b->insts * (size_t)b->cap);
-    if (!b->insts) abort();
-  }
-  memmove(b->insts + pos + 1, b->insts + pos, sizeof *b->insts * (size_t)(b->n - pos));
-  b->insts[pos] = id;
-  b->n++;
-}
-
-/* Move the instructions appended to block blk since it had `before` of them
- * to position pos. */
-static void move_tail(gc_loop_fn *f, int blk, int before, int pos) {
-  gc_loop_block *b = gc_loop_block_of(f, blk);
-  int added = b->n - before;
-  if (added <= 0 || pos >= before) return;
-  int *moved = malloc(sizeof *moved * (size_t)added);
-  if (!moved) abort();
-  memcpy(moved, b->insts + before, sizeof *moved * (size_t)added);
-  memmove(b->insts + pos + added, b->insts + pos, sizeof *moved * (size_t)(before - pos));
-  memcpy(b->insts + pos, moved, sizeof *moved * (size_t)added);
-  free(moved);
 }
 
 /* The modulus to strip-mine loop id by, or 0. */
