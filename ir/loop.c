@@ -63,7 +63,7 @@ static int new_inst(gc_loop_fn *f, int blk, gc_lop op, gc_dtype dt) {
 int gc_loop_add_buffer(gc_loop_fn *f, const char *name, gc_dtype dt, int64_t elements, bool written) {
   f->buffers = realloc(f->buffers, sizeof *f->buffers * (size_t)(f->n_buffers + 1));
   if (!f->buffers) abort();
-  f->buffers[f->n_buffers] = (gc_loop_buffer){gc_arena_strdup(f->arena, name ? name : ""), dt, elements, written, false};
+  f->buffers[f->n_buffers] = (gc_loop_buffer){gc_arena_strdup(f->arena, name ? name : ""), dt, elements, written, false, -1};
   return f->n_buffers++;
 }
 
@@ -371,6 +371,8 @@ static char *print_fn(const gc_loop_fn *f, bool names) {
     put(&o, "%s%%b%d: %s[%lld]%s \"%s\"", i ? ", " : "", i, gc_dtype_name(f->buffers[i].dtype),
         (long long)f->buffers[i].elements,
         f->buffers[i].local ? " local" : f->buffers[i].written ? " out" : "", names ? f->buffers[i].name : "");
+  for (int i = 0; i < f->n_buffers; i++)
+    if (f->buffers[i].shares >= 0) put(&o, ", %%b%d over %%b%d", i, f->buffers[i].shares);
   put(&o, ") {\n");
   print_block(&o, f, &f->body, 1);
   put(&o, "}\n");

@@ -108,6 +108,11 @@ typedef struct {
   bool written;
   bool local;                 /* a scratch array of the kernel (one per task),
                                * not an argument */
+  int shares;                 /* a written buffer stored over read buffer
+                               * `shares` (an update into its param, or a
+                               * result reusing a dying operand): the kernel
+                               * reads that buffer only at the elements it
+                               * writes, in the same iteration; -1 none */
 } gc_loop_buffer;
 
 typedef struct gc_loop_fn {

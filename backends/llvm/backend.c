@@ -164,6 +164,31 @@ static void dump_loops(const gc_pass_options *po, const char *stage, const kerne
   free(text);
 }
 
+/* Which written buffer of a kernel is stored over one it reads, as the
+ * plan placed them: an update into its param, or a result reusing a dying
+ * operand's bytes (same offset; values alive together never share bytes
+ * otherwise; a value bound to an output lives in the output's slot).  The plan allows both only where the kernel reads the shared
+ * value at the elements it writes, so the emitter may hand both the same
+ * pointer (and LLVM then sees a distance of 0, not a possible overlap). */
+static void mark_shared(const gc_graph *g, kernel *kn) {
+  gc_loop_fn *f = kn->fn;
+  for (int b = 0; b < f->n_buffers; b++) {
+    gc_loop_buffer *w = &f->buffers[b];
+    const gc_node *v = g->nodes[kn->buffer_nodes[b]];
+    if (!w->written || w->local || !v->planned) continue;
+    int param = v->into ? gc_graph_find_param(g, v->into) : -1;
+    for (int r = 0; r < f->n_buffers && w->shares < 0; r++) {
+      const gc_loop_buffer *rb = &f->buffers[r];
+      const gc_node *x = g->nodes[kn->buffer_nodes[r]];
+      if (rb->written || rb->local || rb->elements != w->elements || rb->dtype != w->dtype) continue;
+      bool into = param >= 0 && kn->buffer_nodes[r] == param;
+      bool reuse = !v->into && x->planned && !x->into && x->offset == v->offset && w->elements > 0 &&
+                   !bound(g, kn->buffer_nodes[b]) && !bound(g, kn->buffer_nodes[r]);   /* not in an output's slot */
+      if (into || reuse) w->shares = r;
+    }
+  }
+}
+
 /* Lower and tile every kernel. */
 static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const int *first,
                      const gc_pass_options *po, gc_diag *d) {
@@ -183,6 +208,7 @@ static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const i
     }
     if (!(kn->buffer_nodes = malloc(sizeof(int) * ((size_t)g->n_nodes + 1)))) return gc_uses_free(&u), gc_diag_set(d, "out of memory");
     if (!(kn->fn = gc_lower_kernel(&ref, kn->buffer_nodes, d))) return gc_uses_free(&u), -1;
+    mark_shared(g, kn);
     if (dump_after(po, "lower")) dump_loops(po, "lower", kn);
     gc_tile_loop_fn(kn->fn, &t);
     if (dump_after(po, "tile")) dump_loops(po, "tile", kn);

@@ -342,6 +342,11 @@ static LLVMValueRef begin_fn(emitter *e, const char *name, LLVMTypeRef *params, 
     LLVMValueRef slot = LLVMBuildGEP2(e->b, e->ptr, bufs, (LLVMValueRef[]){LLVMConstInt(e->i64, (unsigned long long)i, 0)}, 1, "");
     e->bufptr[i] = LLVMBuildLoad2(e->b, e->ptr, slot, b->name);
   }
+  /* a buffer stored over one the kernel reads at the same elements: one
+   * pointer, so LLVM sees their accesses a distance 0 apart instead of
+   * checking at run time for an overlap it would find (and run scalar) */
+  for (int i = 0; i < e->f->n_buffers; i++)
+    if (e->f->buffers[i].shares >= 0) e->bufptr[i] = e->bufptr[e->f->buffers[i].shares];
   return e->fn;
 }
 
