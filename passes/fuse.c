@@ -53,6 +53,8 @@ typedef struct {
   bool *inlined;     /* recomputed by each kernel reading it */
   bool *stored;      /* an inlined node that also gets its own kernel */
   bool *pure;        /* a function of the element's index alone (no loads) */
+  bool *again;       /* a real node that each other kernel reading it
+                      * computes again from what it reads (recompute_in_readers) */
   int *parent;       /* union-find over real nodes */
   int *next, *head, *tail;   /* each group's members, a list from its root */
   int *lo, *hi;              /* each group's first and last node */
@@ -170,7 +172,8 @@ static void add_closure(fuser *f, int x) {
   f->set[f->n_set++] = x;
   const gc_node *n = f->g->nodes[x];
   for (int k = 0; k < n->n_in; k++)
-    if (f->inlined[n->in[k]] && !f->real[n->in[k]] && !f->in_set[n->in[k]]) add_closure(f, n->in[k]);
+    if (((f->inlined[n->in[k]] && !f->real[n->in[k]]) || f->again[n->in[k]]) && !f->in_set[n->in[k]])
+      add_closure(f, n->in[k]);
 }
 
 static void clear_set(fuser *f) {
@@ -457,6 +460,51 @@ static bool merge_siblings(fuser *f) {
   return merged;
 }
 
+/* Whether a kernel other than x's own can read o where x reads it without
+ * storing anything new: o is generated, a source, computed where read
+ * (itself over such values), or a value that leaves its kernel anyway
+ * (bound, or read by a node of another kernel besides x). */
+static bool available(fuser *f, int o, int x, int depth) {
+  const gc_node *n = f->g->nodes[o];
+  if (generated(f, o) || gc_op_is_source(n->op) || f->again[o]) return true;
+  if (f->inlined[o] && !f->real[o]) {
+    if (depth > 8) return false;
+    for (int k = 0; k < n->n_in; k++)
+      if (!available(f, n->in[k], x, depth + 1)) return false;
+    return true;
+  }
+  if (gc_uses_is_bound(&f->u, o)) return true;
+  const int *r = gc_uses_readers(&f->u, o);
+  for (int k = 0; k < gc_uses_count(&f->u, o); k++)
+    if (r[k] != x && f->real[r[k]] && find(f, r[k]) != find(f, o)) return true;
+  return false;
+}
+
+/* A cheap elementwise node that kernels after its own read (the 0.5·x,
+ * x², 1 + tanh of a GELU, kept for its backward) is computed again by
+ * each of them from its operands, when those are there anyway: its
+ * buffer, one write and one read of it go, for an add or a mul per
+ * element.  Only readers that are elementwise ops or reductions (not a
+ * dot's operand, not an index op, not through a view). */
+static void recompute_in_readers(fuser *f) {
+  const gc_graph *g = f->g;
+  for (int x = 0; x < f->n; x++) {
+    const gc_node *n = g->nodes[x];
+    if (!f->real[x] || f->stored[x] || gc_op_kind(n->op) != GC_KIND_ELEMENTWISE || costly(n->op) ||
+        gc_type_numel_unchecked(&n->type) <= CHEAP_ELEMENTS || gc_uses_is_bound(&f->u, x))
+      continue;
+    const int *r = gc_uses_readers(&f->u, x);
+    bool ok = true, outside = false;
+    for (int k = 0; k < gc_uses_count(&f->u, x) && ok; k++) {
+      gc_kind rk = gc_op_kind(g->nodes[r[k]]->op);
+      ok = f->real[r[k]] && (rk == GC_KIND_ELEMENTWISE || rk == GC_KIND_REDUCE);
+      outside = outside || find(f, r[k]) != find(f, x);
+    }
+    for (int k = 0; k < n->n_in && ok; k++) ok = available(f, n->in[k], x, 0);
+    if (ok && outside) f->again[x] = true;
+  }
+}
+
 static void group_all(fuser *f) {
   merge_producers(f);
   /* cheap producers left as kernels of their own are computed where read */
@@ -469,6 +517,7 @@ static void group_all(fuser *f) {
     }
   if (changed) merge_producers(f);
   while (merge_siblings(f)) merge_producers(f);
+  recompute_in_readers(f);
 }
 
 /* ---- the new graph --------------------------------------------------------------- */
@@ -481,7 +530,7 @@ typedef struct {
 
 /* The new id of old node x as read from inside the kernel being emitted. */
 static int new_operand(emitter *e, int x) {
-  if (e->f->inlined[x] && !e->f->real[x] && e->copy[x] >= 0) return e->copy[x];
+  if (((e->f->inlined[x] && !e->f->real[x]) || e->f->again[x]) && e->copy[x] >= 0) return e->copy[x];
   return gc_rebuild_id(&e->r, x);
 }
 
@@ -611,6 +660,7 @@ static gc_graph *fuse_once(const gc_graph *g, gc_pass_ctx *ctx) {
   f.inlined = calloc((size_t)n + 1, sizeof(bool));
   f.stored = calloc((size_t)n + 1, sizeof(bool));
   f.pure = calloc((size_t)n + 1, sizeof(bool));
+  f.again = calloc((size_t)n + 1, sizeof(bool));
   f.in_set = calloc((size_t)n + 1, sizeof(bool));
   f.parent = malloc(sizeof(int) * (size_t)(n + 1));
   f.next = malloc(sizeof(int) * (size_t)(n + 1));
@@ -622,7 +672,7 @@ static gc_graph *fuse_once(const gc_graph *g, gc_pass_ctx *ctx) {
   for (int w = 0; w < 3; w++) f.mark[w] = calloc((size_t)n + 1, sizeof(int));
   f.on_dot = calloc((size_t)n + 1, sizeof(bool));
   gc_graph *out = NULL;
-  if (f.real && f.inlined && f.stored && f.pure && f.in_set && f.parent && f.next && f.head && f.tail && f.set &&
+  if (f.real && f.inlined && f.stored && f.pure && f.again && f.in_set && f.parent && f.next && f.head && f.tail && f.set &&
       f.lo && f.hi && f.mark[0] && f.mark[1] && f.mark[2] && f.on_dot) {
     for (int i = 0; i < n; i++) f.parent[i] = f.head[i] = f.tail[i] = f.lo[i] = f.hi[i] = i, f.next[i] = -1;
     classify(&f);
@@ -632,7 +682,7 @@ static gc_graph *fuse_once(const gc_graph *g, gc_pass_ctx *ctx) {
     gc_diag_set(ctx->d, "out of memory");
   }
   gc_uses_free(&f.u);
-  free(f.real), free(f.inlined), free(f.stored), free(f.pure), free(f.in_set), free(f.parent), free(f.next), free(f.head),
+  free(f.real), free(f.inlined), free(f.stored), free(f.pure), free(f.again), free(f.in_set), free(f.parent), free(f.next), free(f.head),
       free(f.tail), free(f.set), free(f.lo), free(f.hi);
   for (int w = 0; w < 3; w++) free(f.mark[w]);
   free(f.on_dot);

@@ -27,14 +27,14 @@ static void step_build(step *s) {
   gc_optim_config o;
   gc_optim_defaults(&o);
   if (gc_model_config_init(&s->c, "qwen2_tiny", &d)) fail_msg("%s", d.msg);
-  gc_model_shape shape = {.batch = 4, .seq = 32, .training = true};
+  gc_model_shape shape = {.batch = 4, .seq = 64, .training = true};
   s->g = gc_model_build(&s->c, &shape, &inits, &d);
   if (!s->g || gc_optim_append(s->g, "loss", &o, &d)) fail_msg("build: %s", d.msg);
   gc_tensor_map_init(&s->params);
   gc_tensor_map_init(&s->inputs);
   if (gc_init_params(s->g, inits, 1, &s->params, &d)) fail_msg("init: %s", d.msg);
   gc_init_table_free(inits);
-  gc_type t = gc_type_make(GC_I64, 2, (int64_t[]){4, 32});
+  gc_type t = gc_type_make(GC_I64, 2, (int64_t[]){4, 64});
   gc_tensor *ids = gc_tensor_new(&t);
   for (int i = 0; i < 128; i++) ((int64_t *)ids->data)[i] = (i * 37 + i / 7) % 500 + 3;
   gc_tensor_map_put(&s->inputs, "input_ids", ids);
@@ -100,7 +100,7 @@ static void test_budget_of_sixty_percent(void **state) {
   if (peak < 0) fail_msg("remat at 60%%: %s", d.msg);
   int recomputed = 0;
   for (const char *at = report; (at = strstr(at, "remat: recompute")); at++) recomputed++;
-  print_message("qwen2_tiny step (batch 4 x 32): planned peak %lld bytes; budget %lld (60%%): %lld bytes, "
+  print_message("qwen2_tiny step (batch 4 x 64): planned peak %lld bytes; budget %lld (60%%): %lld bytes, "
                 "%d values recomputed\n",
                 (long long)free_peak, (long long)budget, (long long)peak, recomputed);
   assert_true(peak <= budget);
