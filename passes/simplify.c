@@ -20,7 +20,14 @@
  *                                     would give +0 (the values compare equal)
  *   an elementwise op of constants, a cast, broadcast, reshape or
  *   transpose of a constant        -> a constant (folded as the interpreter
- *                                     computes it) */
+ *                                     computes it)
+ *   a sum or max over every axis of a large value of rank >= 2 (a
+ *   gradient's squared norm)       -> over its trailing axes, then over the
+ *                                     first: a kernel with no axis left has no
+ *                                     loop to share among threads, one with the
+ *                                     first axis left shares its rows (a sum
+ *                                     in a different order: the same value up
+ *                                     to rounding, no NaN or inf changed) */
 #include "passes/pass.h"
 #include "backends/interp/interp.h"
 #include "ir/rewrite.h"
@@ -134,6 +141,26 @@ static int identity(simplifier *s, int i) {
   }
 }
 
+enum { SPLIT_REDUCTION_ELEMENTS = 1 << 16, SPLIT_REDUCTION_ROWS = 8 };
+
+/* A sum or max of every element of a large value of rank >= 2 as the
+ * reduction of its trailing axes, then of the first; or -1. */
+static int split_total_reduction(simplifier *s, int i, int a) {
+  const gc_node *n = s->old->nodes[i];
+  const gc_type *in = &new_node(s, a)->type;
+  if (n->attrs.reduce.keepdims || in->rank < 2 || n->attrs.reduce.axes.n != in->rank ||
+      in->dims[0] < SPLIT_REDUCTION_ROWS || gc_type_numel_unchecked(in) < SPLIT_REDUCTION_ELEMENTS)
+    return -1;
+  gc_attrs rows = n->attrs;
+  rows.reduce.axes.n = in->rank - 1;
+  for (int k = 1; k < in->rank; k++) rows.reduce.axes.v[k - 1] = k;
+  int r = gc_rebuild_emit(&s->r, i, n->op, &a, 1, &rows, NULL);
+  gc_attrs first = n->attrs;
+  first.reduce.axes.n = 1;
+  first.reduce.axes.v[0] = 0;
+  return r < 0 ? -1 : gc_rebuild_emit(&s->r, i, n->op, &r, 1, &first, NULL);
+}
+
 /* A new node replacing old node i (a cheaper form), or -1. */
 static int rewrite(simplifier *s, int i) {
   const gc_node *n = s->old->nodes[i];
@@ -152,7 +179,7 @@ static int rewrite(simplifier *s, int i) {
     return gc_rebuild_emit(&s->r, i, GC_OP_TRANSPOSE, &na->in[0], 1, &t, NULL);
   }
   case GC_OP_REDUCE_SUM: case GC_OP_REDUCE_MAX: case GC_OP_ARGMAX:
-    if (!reduces_nothing(n, &na->type)) return -1;
+    if (!reduces_nothing(n, &na->type)) return n->op == GC_OP_ARGMAX ? -1 : split_total_reduction(s, i, a);
     if (n->op == GC_OP_ARGMAX) return emit_const(s, i, 0, &n->type);
     if (gc_type_equal(&na->type, &n->type)) return a;
     return gc_rebuild_emit(&s->r, i, GC_OP_RESHAPE, &a, 1, NULL, &n->type);

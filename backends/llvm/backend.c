@@ -38,7 +38,7 @@ typedef struct {
   int n_steps;
   gc_kernel_step steps[MAX_STEPS];
   void *fns[MAX_STEPS][2];    /* step fn, or GEMM ukr + epi */
-  int64_t work;               /* elements written: small kernels run on one thread */
+  int64_t work;               /* elements read and written: small kernels run on one thread */
   /* profile */
   const char *label;          /* a label of its nodes */
   int display;                /* its number, k<display> in dumps and profiles */
@@ -217,7 +217,7 @@ static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const i
     if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + 1, sizeof *kn->bufs))) return gc_uses_free(&u), gc_diag_set(d, "out of memory");
     for (int b = 0; b < kn->fn->n_buffers; b++) {
       const gc_loop_buffer *lb = &kn->fn->buffers[b];
-      if (lb->written && !lb->local) kn->work += lb->elements;
+      if (!lb->local) kn->work += lb->elements;   /* a sum of many reads writes few */
       if (!lb->local) kn->bytes += (double)lb->elements * (double)gc_dtype_size(lb->dtype);
     }
   }
