@@ -174,13 +174,14 @@ static void mark_shared(const gc_graph *g, kernel *kn) {
   gc_loop_fn *f = kn->fn;
   for (int b = 0; b < f->n_buffers; b++) {
     gc_loop_buffer *w = &f->buffers[b];
+    if (!w->written || w->local) continue;   /* a local buffer has no node */
     const gc_node *v = g->nodes[kn->buffer_nodes[b]];
-    if (!w->written || w->local || !v->planned) continue;
+    if (!v->planned) continue;
     int param = v->into ? gc_graph_find_param(g, v->into) : -1;
     for (int r = 0; r < f->n_buffers && w->shares < 0; r++) {
       const gc_loop_buffer *rb = &f->buffers[r];
-      const gc_node *x = g->nodes[kn->buffer_nodes[r]];
       if (rb->written || rb->local || rb->elements != w->elements || rb->dtype != w->dtype) continue;
+      const gc_node *x = g->nodes[kn->buffer_nodes[r]];
       bool into = param >= 0 && kn->buffer_nodes[r] == param;
       bool reuse = !v->into && x->planned && !x->into && x->offset == v->offset && w->elements > 0 &&
                    !bound(g, kn->buffer_nodes[b]) && !bound(g, kn->buffer_nodes[r]);   /* not in an output's slot */
