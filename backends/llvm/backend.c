@@ -166,8 +166,9 @@ static void dump_loops(const gc_pass_options *po, const char *stage, const kerne
 
 /* Which written buffer of a kernel is stored over one it reads, as the
  * plan placed them: an update into its param, or a result reusing a dying
- * operand's bytes (same offset; values alive together never share bytes
- * otherwise; a value bound to an output lives in the output's slot).  The plan allows both only where the kernel reads the shared
+ * operand's bytes (same offset: values alive together never share bytes
+ * otherwise; a value bound to an output lives in the output's slot, not at
+ * its offset).  The plan allows both only where the kernel reads the shared
  * value at the elements it writes, so the emitter may hand both the same
  * pointer (and LLVM then sees a distance of 0, not a possible overlap). */
 static void mark_shared(const gc_graph *g, kernel *kn) {
@@ -175,16 +176,18 @@ static void mark_shared(const gc_graph *g, kernel *kn) {
   for (int b = 0; b < f->n_buffers; b++) {
     gc_loop_buffer *w = &f->buffers[b];
     if (!w->written || w->local) continue;   /* a local buffer has no node */
-    const gc_node *v = g->nodes[kn->buffer_nodes[b]];
+    int vn = kn->buffer_nodes[b];
+    const gc_node *v = g->nodes[vn];
     if (!v->planned) continue;
     int param = v->into ? gc_graph_find_param(g, v->into) : -1;
+    bool may_reuse = !v->into && w->elements > 0 && !bound(g, vn);
     for (int r = 0; r < f->n_buffers && w->shares < 0; r++) {
       const gc_loop_buffer *rb = &f->buffers[r];
       if (rb->written || rb->local || rb->elements != w->elements || rb->dtype != w->dtype) continue;
-      const gc_node *x = g->nodes[kn->buffer_nodes[r]];
-      bool into = param >= 0 && kn->buffer_nodes[r] == param;
-      bool reuse = !v->into && x->planned && !x->into && x->offset == v->offset && w->elements > 0 &&
-                   !bound(g, kn->buffer_nodes[b]) && !bound(g, kn->buffer_nodes[r]);   /* not in an output's slot */
+      int xn = kn->buffer_nodes[r];
+      const gc_node *x = g->nodes[xn];
+      bool into = param >= 0 && xn == param;
+      bool reuse = may_reuse && x->planned && !x->into && x->offset == v->offset && !bound(g, xn);
       if (into || reuse) w->shares = r;
     }
   }
@@ -218,8 +221,9 @@ static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const i
     if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + 1, sizeof *kn->bufs))) return gc_uses_free(&u), gc_diag_set(d, "out of memory");
     for (int b = 0; b < kn->fn->n_buffers; b++) {
       const gc_loop_buffer *lb = &kn->fn->buffers[b];
-      if (!lb->local) kn->work += lb->elements;   /* a sum of many reads writes few */
-      if (!lb->local) kn->bytes += (double)lb->elements * (double)gc_dtype_size(lb->dtype);
+      if (lb->local) continue;
+      kn->work += lb->elements;   /* reads too: a sum of many reads writes few */
+      kn->bytes += (double)lb->elements * (double)gc_dtype_size(lb->dtype);
     }
   }
   gc_uses_free(&u);
