@@ -437,6 +437,29 @@ static void edge_cases(fx *f, gc_dtype dt, int64_t b, int64_t h, int64_t s, int6
   fx_out(f, gb_un(f->g, GC_OP_EXP, gb_concat(f->g, parts, 3, 1)), what);
 }
 
+/* f's graph compiled on llvm with options o (passes as the caller set
+ * them); the tile IR it prints goes to *ir (the caller frees it). */
+static gc_program *compile_llvm_showing_tile(const fx *f, gc_compile_options o, char **ir) {
+  size_t len = 0;
+  FILE *out = open_memstream(ir, &len);
+  assert_non_null(out);
+  gc_pass_options po;
+  gc_pass_options_init(&po);
+  po.print_after = "tile";
+  po.out = out;
+  o.backend = "llvm";
+  o.pass_options = &po;
+  gc_program *p = gc_test_compile_with(f->g, &o, &f->params, &f->inputs);
+  fclose(out);
+  return p;
+}
+
+static int occurrences(const char *text, const char *needle) {
+  int n = 0;
+  for (const char *at = text; (at = strstr(at, needle)); at++) n++;
+  return n;
+}
+
 static void test_split_edges(void **state) {
   (void)state;
   fx f;
@@ -445,20 +468,8 @@ static void test_split_edges(void **state) {
   edge_cases(&f, GC_F32, 3, 4, 7, 32);
   /* the tile IR shows the pieces: loops with a vector width hint */
   char *text = NULL;
-  size_t len = 0;
-  FILE *out = open_memstream(&text, &len);
-  assert_non_null(out);
-  gc_pass_options po;
-  gc_pass_options_init(&po);
-  po.print_after = "tile";
-  po.out = out;
-  gc_compile_options o = gc_test_compile_options();
-  o.backend = "llvm";
-  o.pass_options = &po;
-  gc_program *p = gc_test_compile_with(f.g, &o, &f.params, &f.inputs);
-  fclose(out);
-  int pieces = 0;
-  for (const char *at = text; (at = strstr(at, "{vector=")); at++) pieces++;
+  gc_program *p = compile_llvm_showing_tile(&f, gc_test_compile_options(), &text);
+  int pieces = occurrences(text, "{vector=");
   printf("edges: %d loops cut at pad, concat and slice edges\n", pieces);
   assert_true(pieces >= 8);
   free(text);
@@ -512,11 +523,10 @@ static const char shared_text[] =
     "}\n";
 
 static void shared_case(gc_dtype dt) {
-  char text[sizeof shared_text];
-  strcpy(text, shared_text);
-  for (char *c = text; (c = strstr(c, " T[")); c++) c[1] = dt == GC_F32 ? 'X' : 'Y';
-  char full[4 * sizeof shared_text], *o = full;
-  for (const char *c = text; *c; c++) o += *c == 'X' ? sprintf(o, "f32") : *c == 'Y' ? sprintf(o, "f64") : (*o = *c, 1);
+  char full[4 * sizeof shared_text], *o = full;   /* every " T[" typed as dt */
+  for (const char *c = shared_text; *c; c++)
+    o += c[0] == 'T' && c[1] == '[' && c > shared_text && c[-1] == ' ' ? sprintf(o, "%s", gc_dtype_name(dt))
+                                                                        : (*o = *c, 1);
   *o = 0;
   gc_diag d;
   gc_graph *g = gc_parse(full, strlen(full), &d);
@@ -543,20 +553,10 @@ static void shared_case(gc_dtype dt) {
   }
   /* llvm, with the default passes (the plan places the values), the tile IR captured */
   char *dump = NULL;
-  size_t len = 0;
-  FILE *out = open_memstream(&dump, &len);
-  gc_pass_options po;
-  gc_pass_options_init(&po);
-  po.print_after = "tile";
-  po.out = out;
   gc_compile_options co = gc_test_compile_options();
-  co.backend = "llvm";
   co.passes = NULL;
-  co.pass_options = &po;
-  gc_program *p = gc_test_compile_with(g, &co, &f.params, &f.inputs);
-  fclose(out);
-  int shared = 0;
-  for (const char *at = dump; (at = strstr(at, " over %b")); at++) shared++;
+  gc_program *p = compile_llvm_showing_tile(&f, co, &dump);
+  int shared = occurrences(dump, " over %b");
   printf("shared %s: %d buffers stored over ones they read\n", gc_dtype_name(dt), shared);
   assert_int_equal(shared, 3);   /* w, m and tanh's result; not the output "o" */
   free(dump);
