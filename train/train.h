@@ -143,8 +143,8 @@ void gc_train_run_free(gc_train_run *r);
 int gc_train_check_out(const char *dir, gc_diag *d);
 /* mkdir -p OUT, then the same checks. */
 int gc_train_make_out(const char *dir, gc_diag *d);
-/* Removes the temp files (NAME.tmp.PID) a crash left of gc-train's files in
- * OUT, when process PID is gone.  Returns how many were removed. */
+/* Removes the temp files (gc_temp_name's) a crash left of gc-train's files in
+ * OUT, when the process that wrote it is gone.  Returns how many were removed. */
 int gc_train_remove_temps(const char *dir);
 /* OUT/settings.txt: the run's --set, so --resume and --generate rebuild the
  * same model without repeating it. */

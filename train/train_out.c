@@ -4,9 +4,7 @@
 #include "train/runlog.h"
 #include "io/file.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,34 +61,15 @@ static const char *const out_files[] = {"model.safetensors", "model.next.safeten
                                         "tokenizer.gcbpe",   "settings.txt",           "loss.csv",
                                         "loss.svg"};
 
-/* The PID of a temp file "FILE.tmp.PID" of one of out_files, or 0. */
-static long temp_pid(const char *name) {
-  for (size_t i = 0; i < sizeof out_files / sizeof *out_files; i++) {
-    size_t n = strlen(out_files[i]);
-    if (strncmp(name, out_files[i], n) != 0 || strncmp(name + n, ".tmp.", 5) != 0) continue;
-    const char *digits = name + n + 5;
-    char *end;
-    long pid = strtol(digits, &end, 10);
-    return *digits >= '0' && *digits <= '9' && !*end && pid > 0 ? pid : 0;
-  }
-  return 0;
+/* Whether `base` is one of out_files. */
+static bool out_file(const char *base, size_t len, void *arg) {
+  (void)arg;
+  for (size_t i = 0; i < sizeof out_files / sizeof *out_files; i++)
+    if (strlen(out_files[i]) == len && memcmp(base, out_files[i], len) == 0) return true;
+  return false;
 }
 
-int gc_train_remove_temps(const char *dir) {
-  DIR *dp = opendir(dir);
-  int removed = 0;
-  if (!dp) return 0;
-  char path[4400];
-  for (struct dirent *e; (e = readdir(dp));) {
-    long pid = temp_pid(e->d_name);
-    /* a live process (another run into OUT) may still rename its file */
-    if (!pid || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno == EPERM) continue;
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    removed += unlink(path) == 0;
-  }
-  closedir(dp);
-  return removed;
-}
+int gc_train_remove_temps(const char *dir) { return gc_remove_dead_temps(dir, out_file, NULL); }
 
 int gc_train_save_settings(const gc_train_run *r, gc_diag *d) {
   char path[4200];
