@@ -35,6 +35,8 @@ static const gc_opt flags[] = {
     GC_OPT("out", 'o', GC_OPT_FILE, train_flags, train.out, "DIR",
            "checkpoint, tokenizer, loss.csv, loss.svg (default runs/MODEL)"),
     F("resume", GC_OPT_FLAG, resume, NULL, "continue from the checkpoint in --out"),
+    F("force", GC_OPT_FLAG, force, NULL,
+      "start over in an --out that holds a run (its checkpoint and log\nare replaced); without it such a run is refused"),
     F("set", GC_OPT_STRING, set, "K=V,...",
       "optimizer keys (lr, beta1, beta2, eps, weight_decay, warmup,\n"
       "decay_steps, min_lr, clip, schedule=cosine|constant,\n"
@@ -77,6 +79,9 @@ static int parse(int argc, char **argv, train_flags *f) {
   if (args.n == 0) return gc_cli_usage_error(prog, "no model given (see --list-models)");
   if (args.n > 1) return gc_cli_usage_error(prog, "unexpected argument '%s' (the model is '%s')", args.args[1], args.args[0]);
   f->train.model = args.args[0];
+  if (f->train.force && (f->train.resume || f->train.generate))
+    return gc_cli_usage_error(prog, "--force starts a run over; it does not go with --%s",
+                              f->train.resume ? "resume" : "generate");
   return 0;
 }
 

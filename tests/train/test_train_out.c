@@ -128,6 +128,12 @@ static void test_settings(void **state) {
   assert_non_null(saved);
   assert_string_equal(saved, o.set);
   free(saved);
+  /* an editor's newline at the end (and a CR) is not part of the last value */
+  write_text(f, "settings.txt", "num_hidden_layers=1,lr=0.01\r\n\n");
+  saved = gc_train_saved_settings(&o);
+  assert_non_null(saved);
+  assert_string_equal(saved, "num_hidden_layers=1,lr=0.01");
+  free(saved);
 }
 
 static void test_check_log(void **state) {
