@@ -50,6 +50,7 @@ static const gc_opt flags[] = {
     GC_OPT("list-models", 0, GC_OPT_FLAG, train_flags, list_models, NULL,
            "list every preset with its parameter count"),
     GC_OPT_INCLUDE_TABLE("compiler flags", train_flags, passes, gc_cli_pass_options),
+    GC_OPT_INCLUDE_TABLE("llvm backend flags", train_flags, passes, gc_cli_llvm_options),
     GC_OPT_TABLE_END,
 };
 #undef F
@@ -91,7 +92,7 @@ int main(int argc, char **argv) {
   if (rc) return rc == 1 ? GC_EXIT_OK : rc;
   if (f.list_models) {
     gc_train_list_models(stdout);
-    return GC_EXIT_OK;
+    return gc_cli_close_stdout(prog);
   }
   gc_diag d = {0};
   gc_pass_options po;
@@ -102,5 +103,5 @@ int main(int argc, char **argv) {
   rc = f.train.generate ? gc_train_generate_main(&f.train, &d) : gc_train_main(&f.train, &d);
   if (rc >= GC_TRAIN_STOPPED) fprintf(stderr, "%s: %s\n", prog, d.msg);
   else if (rc) fprintf(stderr, "%s: error: %s\n", prog, d.msg);
-  return rc;
+  return rc ? rc : gc_cli_close_stdout(prog);   /* a failure already said why */
 }
