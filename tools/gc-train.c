@@ -63,7 +63,8 @@ static const gc_opt_spec spec = {
     .table = flags,
     .epilogue = "Ctrl-C (SIGINT) or SIGTERM saves a checkpoint at the end of the current step;\n"
                 "--resume continues it.  --resume and --generate reuse the run's --set (saved\n"
-                "in OUT/settings.txt) unless given one.\n"
+                "in OUT/settings.txt) unless given one.  A new run into an OUT that holds a\n"
+                "run is refused unless --force.\n"
                 "\n"
                 "Exit status: 0 ok; 1 a write or a run failed; 2 bad flags, data or checkpoint,\n"
                 "or a training loss that is not finite (nothing saved after it); 130 (Ctrl-C)\n"
