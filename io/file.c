@@ -149,7 +149,7 @@ long gc_temp_name_parse(const char *name, size_t *base_len) {
   long pid = number_before(name, p - 1, &p);
   static const char tag[] = ".tmp.";
   size_t t = sizeof tag - 1;
-  if (pid <= 0 || (size_t)(p - name) <= t || memcmp(p - t, tag, t) != 0) return 0;
+  if (pid <= 0 || pid > INT32_MAX || (size_t)(p - name) <= t || memcmp(p - t, tag, t) != 0) return 0;
   *base_len = (size_t)(p - t - name);
   return pid;
 }

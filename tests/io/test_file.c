@@ -265,8 +265,10 @@ static void test_writer_temp_name(void **state) {
   assert_int_equal(gc_temp_name_parse(made, &base_len), 42);
   assert_int_equal(base_len, strlen("a.tmp.1"));
   assert_int_equal(gc_temp_name("long/path", 42, 7, made, 8), -1);   /* too small */
-  const char *not_temp[] = {"a.tmp.1", "a.tmp.x.1", "a.tmp..1", ".tmp.1.2", "a.tmp.0.1", "a.1.2", "a.tmp.1."};
-  for (int i = 0; i < 7; i++) assert_int_equal(gc_temp_name_parse(not_temp[i], &base_len), 0);
+  /* (a PID beyond any pid_t is no process's: kill() would take it for another) */
+  const char *not_temp[] = {"a.tmp.1",   "a.tmp.x.1", "a.tmp..1", ".tmp.1.2",
+                            "a.tmp.0.1", "a.1.2",     "a.tmp.1.", "a.tmp.4294967297.0"};
+  for (int i = 0; i < 8; i++) assert_int_equal(gc_temp_name_parse(not_temp[i], &base_len), 0);
 }
 
 /* A symlink stays a symlink: its target (in another directory, through a
