@@ -36,7 +36,7 @@ static const gc_opt flags[] = {
            "checkpoint, tokenizer, loss.csv, loss.svg (default runs/MODEL)"),
     F("resume", GC_OPT_FLAG, resume, NULL, "continue from the checkpoint in --out"),
     F("force", GC_OPT_FLAG, force, NULL,
-      "start over in an --out that holds a run (its checkpoint and log\nare replaced); without it such a run is refused"),
+      "start over in an --out that holds a run (replacing its\ncheckpoint and log); without it such a run is refused"),
     F("set", GC_OPT_STRING, set, "K=V,...",
       "optimizer keys (lr, beta1, beta2, eps, weight_decay, warmup,\n"
       "decay_steps, min_lr, clip, schedule=cosine|constant,\n"
