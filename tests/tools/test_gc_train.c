@@ -126,6 +126,12 @@ static bool exists(const gc_fixture *f, const char *name) {
   return access(p, F_OK) == 0;
 }
 
+static void make_subdir(const gc_fixture *f, const char *name) {
+  char p[256];
+  fixture_path(f, name, p, sizeof p);
+  assert_int_equal(mkdir(p, 0755), 0);
+}
+
 /* A run refused for its data or flags creates nothing: no --out directory,
  * not even the default runs/MODEL. */
 static void test_refused_creates_nothing(void **state) {
@@ -285,6 +291,35 @@ static void test_checkpoint_pair(void **state) {
 
 static size_t csv_rows(const gc_fixture *f, const char *run);
 
+/* A checkpoint whose files are symlinks into another directory stays so:
+ * each save replaces the targets, and the run equals one without links. */
+static void test_checkpoint_through_symlinks(void **state) {
+  gc_fixture *f = *state;
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 4 --warmup 2 --max-new 0 --out whole"), 0);
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 2 --warmup 2 --max-new 0 --out ln"), 0);
+  make_subdir(f, "store");
+  const char *files[] = {"model.safetensors", "state.safetensors", "loss.csv"};
+  char from[256], to[256], target[128];
+  for (int i = 0; i < 3; i++) {
+    snprintf(target, sizeof target, "store/%s", files[i]);
+    fixture_path(f, target, to, sizeof to);
+    snprintf(from, sizeof from, "%s/ln/%s", f->dir, files[i]);
+    assert_int_equal(rename(from, to), 0);
+    snprintf(target, sizeof target, "../store/%s", files[i]);
+    assert_int_equal(symlink(target, from), 0);
+  }
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 4 --warmup 2 --max-new 0 --out ln --resume"), 0);
+  struct stat st;
+  for (int i = 0; i < 3; i++) {
+    snprintf(from, sizeof from, "%s/ln/%s", f->dir, files[i]);
+    assert_int_equal(lstat(from, &st), 0);
+    if (!S_ISLNK(st.st_mode)) fail_msg("ln/%s is no longer a symlink", files[i]);
+  }
+  assert_same_file(f, "whole/model.safetensors", "store/model.safetensors");
+  assert_same_file(f, "whole/state.safetensors", "store/state.safetensors");
+  assert_false(exists(f, "ln/model.next.safetensors"));
+}
+
 /* ---- part 6: nothing lost to a bad file or a bad step ----------------------- */
 
 /* Copies fixture file `from` to `to`. */
@@ -394,12 +429,6 @@ static void test_corrupt_log(void **state) {
   keep_run(f, "ck");
   expect_usage(f, QWEN "--steps 2 --out ck --resume", "ck/loss.csv");
   assert_run_kept(f, "ck");
-}
-
-static void make_subdir(const gc_fixture *f, const char *name) {
-  char p[256];
-  fixture_path(f, name, p, sizeof p);
-  assert_int_equal(mkdir(p, 0755), 0);
 }
 
 /* OUT/NAME's temp file name as the writer makes it (gc_temp_name) for a
@@ -593,6 +622,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_loss_csv, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_resume_bitwise, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_checkpoint_pair, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_checkpoint_through_symlinks, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_generate, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_interrupt, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_sigterm, setup_with_corpus, fixture_teardown),
