@@ -7,6 +7,9 @@
  *   - prints, and the print parses again (every dump is a program: kernels,
  *     offsets and into= of planned programs included),
  *   - prints back identically from the re-parsed graph,
+ *   - loses nothing in the print: the re-parsed graph has the same structural
+ *     hash (ops, types, attributes, operands, bindings) and the same labels,
+ *     kernels and plan (offset=, into=) node by node,
  *   - the re-parsed graph verifies the same way, with the same message.
  * A broken promise aborts with both texts, which libFuzzer reports as a
  * crash and keeps the input of; the sanitizers catch the rest. */
@@ -34,6 +37,25 @@ static void check_refusal(const char *text, size_t len, const gc_diag *d) {
   if (d->line < 1 || d->line > lines || d->col < 1) fail("refused at a position outside the text", shown, NULL);
 }
 
+static bool same_string(const char *a, const char *b) {
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The graph read back from the print of `g` is `g`. */
+static void check_same(const gc_graph *g, const gc_graph *back, const char *printed) {
+  if (g->n_nodes != back->n_nodes || gc_hash_graph(g) != gc_hash_graph(back))
+    fail("the print loses part of the graph (its hash changes)", printed, NULL);
+  for (int i = 0; i < g->n_nodes; i++) {
+    const gc_node *a = g->nodes[i], *b = back->nodes[i];
+    bool placed = a->planned && !a->into;
+    if (!same_string(a->label, b->label) || a->kernel != b->kernel || a->planned != b->planned ||
+        !same_string(a->into, b->into) || (placed && a->offset != b->offset)) {
+      fprintf(stderr, "fuzz_ir: node %%%d\n", i);
+      fail("the print loses a node's label, kernel or place", printed, NULL);
+    }
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -56,6 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   char *p2 = gc_print(g2);
   if (!p2 || strcmp(p1, p2) != 0) fail("the re-parsed graph prints differently", p1, p2);
+  check_same(g, g2, p1);
   int reverified = gc_verify(g2, &v2);
   if (verified != reverified || (verified && strcmp(v1.msg, v2.msg) != 0))
     fail("the re-parsed graph verifies differently", verified ? v1.msg : "accepted",
