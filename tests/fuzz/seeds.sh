@@ -8,6 +8,7 @@
 #                release build's gc-opt is there ($GC_OPT, else build/bin/gc-opt),
 #                every graph through the default pipeline: planned programs
 #   safetensors  the small files safetensors_seeds.py writes
+#   tokenizer    the small tokenizer.json files tokenizer_seeds.py writes
 set -euo pipefail
 kind=$1 dir=$2
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -39,8 +40,11 @@ ir)
 safetensors)
   python3 "$here/safetensors_seeds.py" "$dir"
   ;;
+tokenizer)
+  python3 "$here/tokenizer_seeds.py" "$dir"
+  ;;
 *)
-  echo "gc-fuzz: unknown seed corpus '$kind' (ir or safetensors)" >&2
+  echo "gc-fuzz: unknown seed corpus '$kind' (ir, safetensors or tokenizer)" >&2
   exit 2
   ;;
 esac
