@@ -2,9 +2,9 @@
 # tests/fuzz/run_fuzzer.sh FUZZER SEEDS WORK [SECONDS]
 #
 # Runs the libFuzzer harness FUZZER for SECONDS ($GC_FUZZ_SECONDS if set,
-# else the argument, else 50) on the seed corpus SEEDS (ir or safetensors:
-# seeds.sh; with the dictionary SEEDS.dict if there is one) and on the
-# corpus it grew in earlier runs, WORK/corpus.  Exits 0 when it found
+# else the argument, else 50) on the seed corpus SEEDS (ir, safetensors or
+# tokenizer: seeds.sh; with the dictionary SEEDS.dict if there is one) and
+# on the corpus it grew in earlier runs, WORK/corpus.  Exits 0 when it found
 # nothing; else 1, printing the end of its log (the sanitizer's report), the
 # input that made it fail (kept in WORK/artifacts) and the command that
 # reruns it.
