@@ -11,8 +11,9 @@ GC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 GC_PACKAGES=(gcc cmake ninja-build pkg-config llvm-19-dev libxxhash-dev libjansson-dev libcmocka-dev)
 
 # What the test suite needs besides: the independent reference implementations
-# the Python tests compare gc with.
-GC_TEST_PACKAGES=(python3-numpy python3-torch)
+# the Python tests compare gc with; clang and its runtime (libFuzzer and the
+# sanitizers) for the fuzzers of tests/fuzz.
+GC_TEST_PACKAGES=(python3-numpy python3-torch clang libclang-rt-14-dev)
 
 gc_missing_packages() {
   local p
