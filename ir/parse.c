@@ -224,6 +224,8 @@ static int parse_attrs(parser *p, gc_op op, gc_attrs *a, stmt_extras *x, unsigne
                       gc_op_name(op), keys);
     }
     if (*seen & (1u << i)) return error_at(p, &key, "duplicate attribute '%.*s'", (int)key.len, key.text);
+    if ((is_offset && (*seen & (1u << (n + 2)))) || (is_into && (*seen & (1u << (n + 1)))))
+      return error_at(p, &key, "a value has one place: offset= or into=, not both");
     *seen |= 1u << i;
     if (next(p) || expect_punct(p, '=', "after the attribute name")) return -1;
     if (is_label || is_into) {
