@@ -2,7 +2,6 @@
 #include "ir/live.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 int gc_live_init(gc_live *l, const gc_graph *g, const gc_uses *u, gc_diag *d) {
   int n = g->n_nodes;
