@@ -91,7 +91,7 @@ static void test_nul_byte_in_name(void **state) {
   assert_string_equal(f->out, "");
   assert_string_equal(f->err,
                       "nul.gcir:2:16: error: NUL byte in string (a name or label cannot hold one)\n"
-                      "  %a = input \"x?y\" : f32[2]\n"
+                      "  %a = input \"x\\x00y\" : f32[2]\n"
                       "               ^\n");
 }
 
