@@ -71,6 +71,7 @@ extern const char gc_gpt2_pattern[];
 
 typedef struct {
   void *regex;     /* an Oniguruma regex_t */
+  void *batch;     /* the same, matching many pieces per call (pretokenize.c) */
   char *pattern;   /* as the file gave it (a regex, or a literal string) */
   bool literal;    /* Split's {"String": ...} */
 } gc_split;
@@ -86,7 +87,7 @@ void gc_split_free(gc_split *s);
 typedef int (*gc_piece_fn)(void *ctx, const uint8_t *start, const uint8_t *end);
 int gc_split_pieces(const gc_split *s, void *region, const uint8_t *text, size_t len,
                     gc_piece_fn piece, void *ctx);
-void *gc_split_region_new(void);   /* an OnigRegion per caller (thread) */
+void *gc_split_region_new(void);   /* scratch per caller (thread): region, match param */
 void gc_split_region_free(void *region);
 
 /* NFC of the valid UTF-8 text[0..len) into *out (malloc'ed), or -1. */
