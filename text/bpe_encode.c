@@ -39,7 +39,7 @@ typedef struct {
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
   if (need <= *cap) return 0;
-  size_t c = *cap ? *cap : 1024;
+  size_t c = *cap ? *cap : 256;
   while (c < need) c *= 2;
   void *q = realloc(*p, c * elem);
   if (!q) return -1;
@@ -115,7 +115,7 @@ static cache_slot *cache_find(encoder *e, const uint8_t *p, size_t len, uint64_t
 }
 
 static int cache_grow(encoder *e) {
-  size_t cap = e->cap_slots ? 2 * e->cap_slots : 4096;
+  size_t cap = e->cap_slots ? 2 * e->cap_slots : 256;
   cache_slot *old = e->slots;
   size_t old_cap = e->cap_slots;
   e->slots = calloc(cap, sizeof *e->slots);

@@ -107,6 +107,7 @@ typedef struct {
 
 struct gc_tokenizer {
   int vocab_size;      /* 1 + the largest id */
+  int cap_ids;         /* room in the per-id arrays */
   int n_vocab;         /* ids < n_vocab may be model tokens */
   uint32_t *tok_off;   /* per id: bytes[off..off+len), or off == GC_NO_TOKEN */
   uint32_t *tok_len;
