@@ -12,8 +12,9 @@ GC_PACKAGES=(gcc cmake ninja-build pkg-config llvm-19-dev libxxhash-dev libjanss
              libcmocka-dev)
 
 # What the test suite needs besides: the independent reference implementations
-# the Python tests compare gc with.
-GC_TEST_PACKAGES=(python3-numpy python3-torch)
+# the Python tests compare gc with, and node + npm for the tokenizer tests'
+# npm packages (scripts/npm_fixtures.sh installs those on first use).
+GC_TEST_PACKAGES=(python3-numpy python3-torch nodejs npm)
 
 gc_missing_packages() {
   local p
