@@ -84,6 +84,16 @@ function randomChars(r) {
   return s;
 }
 
+// A piece of hundreds of characters (gc merges those with a heap).
+function longRun(r) {
+  const alphabets = ["ab", "abcdefghij", "etaoinshrdlu", "中文分词模型", "é ü"];
+  const a = alphabets[r(alphabets.length)];
+  let s = "";
+  const n = 129 + r(900);
+  for (let i = 0; i < n; i++) s += a[r(a.length)];
+  return s;
+}
+
 function caseMix(r, w) {
   const k = r(4);
   if (k === 0) return w.toUpperCase();
@@ -116,6 +126,7 @@ function generate(seed, n) {
     let s = "";
     const parts = 1 + r(12);
     for (let k = 0; k < parts; k++) s += (r(3) === 0 ? " " : "") + fragment(r);
+    if (r(40) === 0) s += longRun(r);
     out.push(s);
   }
   return out;

@@ -2,7 +2,8 @@
  * @lenml/tokenizers (its port to JavaScript, run by node) encodes: the same
  * ids on 2,000 generated strings (Chinese, emoji ZWJ sequences, combining
  * marks, digit runs, whitespace with \r\n, contractions in any case, code,
- * special tokens glued to words, random code points) for Qwen2.5's, Qwen3's
+ * special tokens glued to words, random code points, runs of hundreds of
+ * letters) for Qwen2.5's, Qwen3's
  * and GPT-2's real tokenizer.json, GPT-2 also as vocab.json + merges.txt and
  * as OpenAI's encoder.json + vocab.bpe; decoding gives back the NFC text;
  * tokenizer.json written by gc (a trained one, and Qwen's read and written
