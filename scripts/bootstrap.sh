@@ -8,11 +8,14 @@
 set -euo pipefail
 
 GC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-GC_PACKAGES=(gcc cmake ninja-build pkg-config llvm-19-dev libxxhash-dev libjansson-dev libcmocka-dev)
+GC_PACKAGES=(gcc cmake ninja-build pkg-config llvm-19-dev libxxhash-dev libjansson-dev libonig-dev libutf8proc-dev
+             libcmocka-dev)
 
 # What the test suite needs besides: the independent reference implementations
 # the Python tests compare gc with; clang and its runtime (libFuzzer and the
-# sanitizers) for the fuzzers of tests/fuzz.
+# sanitizers) for the fuzzers of tests/fuzz.  The tokenizer tests' npm
+# packages (and node itself, where it is missing) are installed on first use
+# by scripts/npm_fixtures.sh.
 GC_TEST_PACKAGES=(python3-numpy python3-torch clang libclang-rt-14-dev)
 
 gc_missing_packages() {

@@ -59,7 +59,7 @@ int gc_train_make_out(const char *dir, gc_diag *d) {
 
 /* The files gc-train writes into OUT (each through a temp file). */
 static const char *const out_files[] = {"model.safetensors", "model.next.safetensors", "state.safetensors",
-                                        "tokenizer.gcbpe",   "settings.txt",           "loss.csv",
+                                        "tokenizer.json",   "settings.txt",           "loss.csv",
                                         "loss.svg"};
 
 /* Whether `base` is one of out_files. */

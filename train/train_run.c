@@ -43,8 +43,8 @@ static int start_outputs(gc_train_run *r, gc_diag *d) {
   gc_train_remove_temps(r->out);
   if (!r->opts->resume) gc_train_clear_run(r);   /* with --force: the old run goes */
   char path[4200];
-  snprintf(path, sizeof path, "%s/tokenizer.gcbpe", r->out);
-  if (!r->opts->resume && (gc_tokenizer_save(r->tok, path, d) || gc_train_save_settings(r, d)))
+  snprintf(path, sizeof path, "%s/tokenizer.json", r->out);
+  if (!r->opts->resume && (gc_tokenizer_save_json(r->tok, path, d) || gc_train_save_settings(r, d)))
     return GC_TRAIN_FAILED;
   return GC_TRAIN_OK;
 }

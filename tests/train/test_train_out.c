@@ -92,7 +92,7 @@ static void test_remove_temps(void **state) {
   char gone[4][256], kept[3][256];
   /* processes that are gone (PIDs above any pid_max), with the serials a
    * writer's later calls get */
-  const char *gone_of[] = {"model.next.safetensors", "loss.csv", "tokenizer.gcbpe", "settings.txt"};
+  const char *gone_of[] = {"model.next.safetensors", "loss.csv", "tokenizer.json", "settings.txt"};
   for (int i = 0; i < 4; i++) temp_of(f, gone_of[i], 2147483647 - i, (unsigned)i * 7, gone[i], 256);
   /* alive: this process and its parent may still rename theirs; not ours:
    * another file's temp file */
