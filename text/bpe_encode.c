@@ -225,13 +225,15 @@ static int bpe_piece(encoder *e, const uint8_t *p, size_t len) {
         grow((void **)&e->pool, &e->cap_pool, e->n_pool + n, sizeof *e->pool))
       return -1;
     memcpy(e->keys + e->n_keys, p, len);
-    memcpy(e->pool + e->n_pool, e->sym, n * sizeof *e->pool);
+    if (n) memcpy(e->pool + e->n_pool, e->sym, n * sizeof *e->pool);
     *s = (cache_slot){h, (uint32_t)e->n_keys, (uint32_t)len, (uint32_t)e->n_pool, (uint32_t)n, 1};
     e->n_keys += len;
     e->n_pool += n;
     e->n_slots++;
   }
-  return emit(e, e->pool + s->ids_off, s->n_ids);
+  /* A piece may encode to nothing (bytes the vocabulary lacks), and then the
+   * pool may still be empty. */
+  return s->n_ids ? emit(e, e->pool + s->ids_off, s->n_ids) : 0;
 }
 
 /* ---- the pre-tokenizer ------------------------------------------------------ */

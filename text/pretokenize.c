@@ -95,6 +95,7 @@ int gc_split_init(gc_split *s, const char *pattern, bool literal, gc_diag *d) {
   char *source = literal ? escape_literal(pattern) : strdup(pattern);
   if (!s->pattern || !source) {
     free(source);
+    gc_split_free(s);
     return gc_diag_set(d, "tokenizer: out of memory");
   }
   s->literal = literal;
@@ -104,6 +105,7 @@ int gc_split_init(gc_split *s, const char *pattern, bool literal, gc_diag *d) {
                     ONIG_ENCODING_UTF8, ONIG_SYNTAX_RUBY, &info);
   if (rc != ONIG_NORMAL) {
     free(source);
+    gc_split_free(s);
     UChar msg[ONIG_MAX_ERROR_MESSAGE_LEN];
     onig_error_code_to_str(msg, rc, &info);
     return gc_diag_set(d, "tokenizer: pre-tokenizer regex \"%.80s\": %s", pattern, (const char *)msg);

@@ -157,9 +157,14 @@ int gc_tok_finish(gc_tokenizer *t, gc_diag *d) {
   size_t cap_before = t->cap_bytes;
   for (int k = 0; k < t->n_added; k++) {
     const gc_added_token *a = &t->added[k];
-    if (t->tok_off[a->id] == GC_NO_TOKEN || t->tok_len[a->id] != a->len ||
-        memcmp(t->bytes + t->tok_off[a->id], a->text, a->len) != 0)
+    if (t->tok_off[a->id] == GC_NO_TOKEN) {
       if (store_bytes(t, a->id, (const uint8_t *)a->text, a->len, d)) return -1;
+    } else if (t->tok_len[a->id] != a->len || memcmp(t->bytes + t->tok_off[a->id], a->text, a->len) != 0) {
+      /* The vocabulary's token would lose its id (and the merges that make
+       * it their result): such a file cannot be written back as it was. */
+      return gc_diag_set(d, "tokenizer: added token \"%.40s\" has id %d, which the vocabulary gives to another token",
+                         a->text, (int)a->id);
+    }
   }
   if (t->cap_bytes != cap_before && index_vocab(t, d)) return -1;   /* bytes moved: so did the map's keys */
   memset(t->added_first, 0, sizeof t->added_first);
