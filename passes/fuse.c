@@ -43,13 +43,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A kernel holds at most MAX_KERNEL_NODES nodes, its inlined copies
- * included, and a value computed where it is read brings at most
- * MAX_INLINED of them (past that it is stored): every legality check then
+/* Bounds on a kernel's size, in units of 4 per node and 1 per scalar (a
+ * scalar is computed once per kernel, not per element): a kernel holds at
+ * most MAX_KERNEL_UNITS, its inlined copies included (512 nodes, or 2048
+ * scalars), and a value computed where it is read brings at most
+ * MAX_INLINED_UNITS (past that it is stored).  Every legality check then
  * costs a bounded time, grouping a chain of n nodes costs O(n), and no
  * kernel grows into one huge function.  The models' largest kernels hold
- * about 100. */
-enum { CHEAP_ELEMENTS = 64, SMALL_REDUCTION = 16, MAX_KERNEL_NODES = 512, MAX_INLINED = 128 };
+ * about 100 nodes; a training step's gradient norm sums a scalar per
+ * param, which every update kernel computes. */
+enum { CHEAP_ELEMENTS = 64, SMALL_REDUCTION = 16, MAX_KERNEL_UNITS = 2048, MAX_INLINED_UNITS = 512 };
 
 typedef struct {
   const gc_graph *g;
@@ -122,6 +125,8 @@ static bool view_stop(int id, void *ctx) {
   return !f->inlined[id] || f->real[id];
 }
 
+static int units(const fuser *f, int x) { return gc_type_numel_unchecked(&f->g->nodes[x]->type) == 1 ? 1 : 4; }
+
 static void classify(fuser *f) {
   const gc_graph *g = f->g;
   for (int i = 0; i < f->n; i++) {
@@ -173,15 +178,15 @@ static void classify(fuser *f) {
   }
   /* every kernel reading an inlined value computes all the inlined values
    * it reads, transitively: one whose closure (counted as a tree, which
-   * bounds it) would pass MAX_INLINED is stored instead */
+   * bounds it) would pass MAX_INLINED_UNITS is stored instead */
   int *size = f->stack_node[WALK_CLOSURE];
   for (int i = 0; i < f->n; i++) {
     size[i] = 0;
     if (!f->inlined[i] || f->real[i]) continue;
     const gc_node *n = g->nodes[i];
-    int s = 1;
-    for (int k = 0; k < n->n_in && s <= MAX_INLINED; k++) s += size[n->in[k]];
-    if (s > MAX_INLINED) f->stored[i] = f->real[i] = true;
+    int s = units(f, i);
+    for (int k = 0; k < n->n_in && s <= MAX_INLINED_UNITS; k++) s += size[n->in[k]];
+    if (s > MAX_INLINED_UNITS) f->stored[i] = f->real[i] = true;
     else size[i] = s;
   }
 }
@@ -355,6 +360,13 @@ static bool legal_loop(fuser *f) {
   return true;
 }
 
+/* The set is small enough for one kernel. */
+static bool small(const fuser *f) {
+  int total = 0;
+  for (int i = 0; i < f->n_set && total <= MAX_KERNEL_UNITS; i++) total += units(f, f->set[i]);
+  return total <= MAX_KERNEL_UNITS;
+}
+
 /* The set can be one kernel. */
 static bool legal(fuser *f) {
   int dot = -1, index = 0;
@@ -406,7 +418,7 @@ static bool try_merge(fuser *f, int p, int c) {
   for (int x = f->head[p]; x >= 0; x = f->next[x])
     if (!read_only_by(f, x, p, c)) return false;
   gather(f, p, c);
-  if (f->n_set > MAX_KERNEL_NODES || !legal(f)) return false;
+  if (!small(f) || !legal(f)) return false;
   unite(f, c, p);
   return true;
 }
@@ -520,7 +532,7 @@ static bool merge_siblings(fuser *f) {
         int a = find(f, r[i]), b = find(f, r[j]);
         if (a == b || (!f->reduces[a] && !f->reduces[b]) || !independent(f, a, b)) continue;
         gather(f, a, b);
-        if (f->n_set > MAX_KERNEL_NODES || !legal(f)) continue;
+        if (!small(f) || !legal(f)) continue;
         unite(f, a < b ? a : b, a < b ? b : a);
         merged = true;
         n_with = readers_with_reductions(f, r, cnt, with);
