@@ -45,14 +45,14 @@
 
 /* Bounds on a kernel's size, in units of 4 per node and 1 per scalar (a
  * scalar is computed once per kernel, not per element): a kernel holds at
- * most MAX_KERNEL_UNITS, its inlined copies included (512 nodes, or 2048
+ * most MAX_KERNEL_UNITS, its inlined copies included (256 nodes, or 1024
  * scalars), and a value computed where it is read brings at most
  * MAX_INLINED_UNITS (past that it is stored).  Every legality check then
  * costs a bounded time, grouping a chain of n nodes costs O(n), and no
  * kernel grows into one huge function.  The models' largest kernels hold
  * about 100 nodes; a training step's gradient norm sums a scalar per
  * param, which every update kernel computes. */
-enum { CHEAP_ELEMENTS = 64, SMALL_REDUCTION = 16, MAX_KERNEL_UNITS = 2048, MAX_INLINED_UNITS = 512 };
+enum { CHEAP_ELEMENTS = 64, SMALL_REDUCTION = 16, MAX_KERNEL_UNITS = 1024, MAX_INLINED_UNITS = 512 };
 
 typedef struct {
   const gc_graph *g;
