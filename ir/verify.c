@@ -20,21 +20,19 @@ static int node_error(const gc_graph *g, int id, gc_diag *d) {
   return gc_diag_set(d, "node %%%d (%s): %s", id, gc_op_name(n->op), inner);
 }
 
-/* The earlier input/param that uses n's name, or -1. */
+/* The earlier input/param that uses n's name, or -1 (the first of each
+ * kind with a name is found by hashing). */
 static int earlier_with_name(const gc_graph *g, int id) {
   const char *name = g->nodes[id]->attrs.name.name;
-  for (int j = 0; j < id; j++) {
-    const gc_node *m = g->nodes[j];
-    if (gc_op_is_fed(m->op) && strcmp(m->attrs.name.name, name) == 0) return j;
-  }
-  return -1;
+  int a = gc_graph_find_input(g, name), b = gc_graph_find_param(g, name);
+  int j = a < 0 ? b : b < 0 ? a : a < b ? a : b;
+  return j < id ? j : -1;
 }
 
-/* Kernels (fuse) are contiguous runs of nodes with numbers 1..n_kernels;
- * params and inputs are in none; a value written `into` a param is that
- * param's update, of its type. */
-static int verify_kernels(const gc_graph *g, gc_diag *d) {
-  int last = 0;
+/* Kernels (fuse) are contiguous runs of nodes with numbers 1..n_kernels
+ * (ended[k]: a run of kernel k's nodes has ended); params and inputs are in
+ * none; a value written `into` a param is that param's update, of its type. */
+static int check_kernels(const gc_graph *g, bool *ended, gc_diag *d) {
   for (int i = 0; i < g->n_nodes; i++) {
     const gc_node *n = g->nodes[i];
     if (n->kernel < 0 || n->kernel > g->n_kernels) {
@@ -45,14 +43,11 @@ static int verify_kernels(const gc_graph *g, gc_diag *d) {
       gc_diag_set(d, "%s %s must stand outside every kernel", strcmp(gc_op_name(n->op), "input") == 0 ? "an" : "a", gc_op_name(n->op));
       return node_error(g, i, d);
     }
-    bool resumes = n->kernel && n->kernel != last && (i == 0 || g->nodes[i - 1]->kernel != n->kernel);
-    if (resumes)
-      for (int j = 0; j < i; j++)
-        if (g->nodes[j]->kernel == n->kernel) {
-          gc_diag_set(d, "kernel @k%d is split: its nodes must be consecutive", n->kernel - 1);
-          return node_error(g, i, d);
-        }
-    if (n->kernel) last = n->kernel;
+    if (i > 0 && g->nodes[i - 1]->kernel && g->nodes[i - 1]->kernel != n->kernel) ended[g->nodes[i - 1]->kernel] = true;
+    if (n->kernel && ended[n->kernel]) {
+      gc_diag_set(d, "kernel @k%d is split: its nodes must be consecutive", n->kernel - 1);
+      return node_error(g, i, d);
+    }
     if (n->into) {
       bool ok = false;
       for (int u = 0; u < g->n_updates; u++) ok = ok || (g->updates[u].node == i && strcmp(g->updates[u].name, n->into) == 0);
@@ -63,6 +58,14 @@ static int verify_kernels(const gc_graph *g, gc_diag *d) {
     }
   }
   return 0;
+}
+
+static int verify_kernels(const gc_graph *g, gc_diag *d) {
+  bool *ended = calloc((size_t)g->n_kernels + 1, sizeof *ended);
+  if (!ended) return gc_diag_set(d, "out of memory");
+  int rc = check_kernels(g, ended, d);
+  free(ended);
+  return rc;
 }
 
 /* The places plan gave (offset=): stored values alive at the same step
