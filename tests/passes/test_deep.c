@@ -8,6 +8,7 @@
 #include "backends/interp/interp.h"
 #include "passes/lower.h"
 #include "passes/pass.h"
+#include "passes/split.h"
 #include "passes/view.h"
 
 #include <math.h>
@@ -269,32 +270,47 @@ static void run_lower(void *p) {
   j->fn = gc_lower_kernel(&k, &j->buffer_nodes, &d);
   if (!j->fn) fail_msg("%s", d.msg);
   free(nodes);
+  gc_split_loops(j->fn, 8);   /* intervals of every integer value, folded */
 }
 
-/* One kernel of 20,000 chained tanh (written as a kernel region: fuse
- * would cut it): its loop body computes each once, in order, and reads
- * and writes the two buffers x and y. */
-static void test_lower_long_kernel(void **state) {
-  (void)state;
+/* One kernel of CHAIN ops OP over TYPE, each reading the one before (and
+ * %x when binary). */
+static const gc_graph *long_kernel(const char *op, bool binary, const char *type) {
   text t = {0};
-  put(&t, "graph @long {\n  %%x = input \"x\" : f32[16]\n  kernel @k0(%%x) -> (%%v%d) {\n", CHAIN - 1);
+  put(&t, "graph @long {\n  %%x = input \"x\" : %s\n  kernel @k0(%%x) -> (%%v%d) {\n", type, CHAIN - 1);
   for (int i = 0; i < CHAIN; i++) {
     char prev[32];
     snprintf(prev, sizeof prev, i ? "%%v%d" : "%%x", i - 1);
-    put(&t, "    %%v%d = tanh %s : f32[16]\n", i, prev);
+    put(&t, "    %%v%d = %s %s%s : %s\n", i, op, prev, binary ? ", %x" : "", type);
   }
   put(&t, "  }\n  output \"y\" = %%v%d\n}\n", CHAIN - 1);
-  lower_job j = {.g = parse_text(&t)};
+  return parse_text(&t);
+}
+
+/* Lowers (and splits) a long kernel of op on a small stack: its loop body
+ * computes each node once, in order, and reads and writes the two buffers
+ * x and y. */
+static void check_long_kernel(const char *op, gc_op gop, bool binary, const char *type) {
+  lower_job j = {.g = long_kernel(op, binary, type)};
   on_small_stack(run_lower, &j);
-  int tanhs = 0;
-  for (int i = 0; i < j.fn->n_insts; i++) tanhs += j.fn->insts[i].op == GC_L_OP && j.fn->insts[i].gop == GC_OP_TANH;
-  assert_int_equal(tanhs, CHAIN);
+  int count = 0;
+  for (int i = 0; i < j.fn->n_insts; i++) count += j.fn->insts[i].op == GC_L_OP && j.fn->insts[i].gop == gop;
+  assert_int_equal(count, CHAIN);
   assert_int_equal(j.fn->n_buffers, 2);
   assert_int_equal(j.buffer_nodes[0], 0);
   assert_int_equal(j.buffer_nodes[1], CHAIN);
   gc_loop_free(j.fn);
   free(j.buffer_nodes);
   gc_graph_free((gc_graph *)j.g);
+}
+
+/* One kernel of 20,000 chained tanh, and one of 20,000 chained integer adds
+ * (whose intervals the loop splitting computes), written as kernel regions
+ * (fuse would cut them). */
+static void test_lower_long_kernel(void **state) {
+  (void)state;
+  check_long_kernel("tanh", GC_OP_TANH, false, "f32[16]");
+  check_long_kernel("add", GC_OP_ADD, true, "i64[16]");
 }
 
 int main(int argc, char **argv) {
