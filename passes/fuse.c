@@ -695,9 +695,8 @@ static gc_graph *emit_all(fuser *f, gc_diag *d) {
   int *indeg = calloc((size_t)n + 1, sizeof(int)), *seen = malloc(sizeof(int) * (size_t)(n + 1));
   int *adj_first = calloc((size_t)n + 2, sizeof(int)), *adj = NULL, n_adj = 0, cap_adj = 0;
   int *edge_from = NULL, *edge_to = NULL;
-  bool *done = calloc((size_t)n + 1, sizeof(bool));
-  if (!e.copy || !indeg || !seen || !adj_first || !done || gc_rebuild_begin(&e.r, g, d)) {
-    free(e.copy), free(indeg), free(seen), free(adj_first), free(done);
+  if (!e.copy || !indeg || !seen || !adj_first || gc_rebuild_begin(&e.r, g, d)) {
+    free(e.copy), free(indeg), free(seen), free(adj_first);
     return gc_diag_set(d, "out of memory"), NULL;
   }
   for (int i = 0; i < n; i++) e.copy[i] = -1, seen[i] = -1;
@@ -740,14 +739,13 @@ static gc_graph *emit_all(fuser *f, gc_diag *d) {
   }
   while (emitted < units && !e.r.em.failed && n_ready) {
     int u = heap_pop(ready, &n_ready);
-    done[u] = true;
     emitted++;
     if (f->real[u]) emit_group(&e, u, ++kernels);
     else gc_rebuild_copy(&e.r, u);
     for (int k = adj_first[u]; k < adj_first[u + 1]; k++)
       if (--indeg[adj[k]] == 0) heap_push(ready, &n_ready, adj[k]);
   }
-  free(e.copy), free(indeg), free(seen), free(adj_first), free(done), free(adj), free(fill), free(edge_from), free(edge_to);
+  free(e.copy), free(indeg), free(seen), free(adj_first), free(adj), free(fill), free(edge_from), free(edge_to);
   if (emitted < units && !e.r.em.failed) gc_emitter_fail(&e.r.em, "fuse: the kernels depend on each other in a cycle");
   gc_graph *out = gc_rebuild_finish(&e.r);
   if (out) out->n_kernels = kernels;
