@@ -30,7 +30,10 @@ void *gc_arena_alloc(gc_arena *a, size_t size) {
   if (size == 0) size = 16;
   chunk *c = a->head;
   if (!c || c->size - c->used < size) {
-    size_t cap = size > 65536 ? size : 65536;
+    /* chunks double from 1 KiB to 64 KiB: many small arenas (a loop
+     * function per kernel) stay small */
+    size_t cap = c ? (c->size < 65536 ? 2 * c->size : 65536) : 1024;
+    if (cap < size) cap = size;
     c = malloc(sizeof(chunk) + cap);
     if (!c) abort(); /* out of memory is not a user error */
     c->size = cap;

@@ -1,5 +1,6 @@
 /* Graph construction: nodes appended in topological order. */
 #include "ir.h"
+#include "ir/names.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ void gc_graph_free(gc_graph *g) {
   free(g->nodes);
   free(g->outputs);
   free(g->updates);
+  gc_graph_names_free(g);
   gc_arena_free(g->arena);
   free(g);
 }
@@ -67,15 +69,9 @@ void gc_graph_set_label(gc_graph *g, int node, const char *label) {
   g->nodes[node]->label = label ? gc_arena_strdup(g->arena, label) : NULL;
 }
 
-static int find_binding(const gc_binding *b, int n, const char *name) {
-  for (int i = 0; i < n; i++)
-    if (strcmp(b[i].name, name) == 0) return i;
-  return -1;
-}
-
 int gc_graph_add_output(gc_graph *g, const char *name, int node, gc_diag *d) {
   if (node < 0 || node >= g->n_nodes) return gc_diag_set(d, "output \"%s\": no such value", name);
-  if (find_binding(g->outputs, g->n_outputs, name) >= 0)
+  if (gc_graph_names_find(g, GC_NAME_OUTPUT, name) >= 0)
     return gc_diag_set(d, "output \"%s\" is defined twice", name);
   g->outputs = grow(g->outputs, &g->cap_outputs, g->n_outputs + 1, sizeof *g->outputs);
   g->outputs[g->n_outputs++] = (gc_binding){gc_arena_strdup(g->arena, name), node};
@@ -86,7 +82,7 @@ int gc_graph_add_update(gc_graph *g, const char *param, int node, gc_diag *d) {
   if (node < 0 || node >= g->n_nodes) return gc_diag_set(d, "update \"%s\": no such value", param);
   int p = gc_graph_find_param(g, param);
   if (p < 0) return gc_diag_set(d, "update \"%s\": there is no param of that name", param);
-  if (find_binding(g->updates, g->n_updates, param) >= 0)
+  if (gc_graph_names_find(g, GC_NAME_UPDATE, param) >= 0)
     return gc_diag_set(d, "update \"%s\" is given twice", param);
   if (!gc_type_equal(&g->nodes[p]->type, &g->nodes[node]->type)) {
     char b1[GC_TYPE_STR_MAX], b2[GC_TYPE_STR_MAX];
@@ -99,16 +95,10 @@ int gc_graph_add_update(gc_graph *g, const char *param, int node, gc_diag *d) {
   return 0;
 }
 
-static int find_source(const gc_graph *g, gc_op op, const char *name) {
-  for (int i = 0; i < g->n_nodes; i++)
-    if (g->nodes[i]->op == op && strcmp(g->nodes[i]->attrs.name.name, name) == 0) return i;
-  return -1;
-}
-
-int gc_graph_find_param(const gc_graph *g, const char *name) { return find_source(g, GC_OP_PARAM, name); }
-int gc_graph_find_input(const gc_graph *g, const char *name) { return find_source(g, GC_OP_INPUT, name); }
+int gc_graph_find_param(const gc_graph *g, const char *name) { return gc_graph_names_find(g, GC_NAME_PARAM, name); }
+int gc_graph_find_input(const gc_graph *g, const char *name) { return gc_graph_names_find(g, GC_NAME_INPUT, name); }
 
 int gc_graph_find_output(const gc_graph *g, const char *name) {
-  int i = find_binding(g->outputs, g->n_outputs, name);
+  int i = gc_graph_names_find(g, GC_NAME_OUTPUT, name);
   return i < 0 ? -1 : g->outputs[i].node;
 }

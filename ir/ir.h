@@ -185,6 +185,7 @@ typedef struct gc_graph {
   gc_binding *updates;
   int n_updates, cap_updates;
   int n_kernels;      /* kernels made by fuse: node->kernel in 0..n_kernels */
+  struct gc_graph_names *names;   /* the names by hashing, built on lookup (ir/names.h) */
 } gc_graph;
 
 gc_graph *gc_graph_new(const char *name);

@@ -74,6 +74,8 @@ typedef struct {
   int kernel;      /* the kernel being parsed (its number + 1), or 0 */
   struct pending_kernel *pending;   /* kernels whose results are checked at the end */
   int n_pending, cap_pending;
+  int *listed, *needed, cap_marks, stamp;   /* check_header's marks */
+  int *last_read;  /* each node's last reader, once the graph is read */
 } parser;
 
 typedef struct pending_kernel {
@@ -431,42 +433,81 @@ static int parse_value_list(parser *p, token **vals, int *n, const char *what) {
   return next(p);
 }
 
+/* Two marks per node for check_header, grown with the graph: node i is
+ * listed (needed) in the current check when listed[i] (needed[i]) equals
+ * the check's stamp, so that a check costs the size of its kernel, not of
+ * the graph. */
+static void begin_marks(parser *p) {
+  int n = p->g->n_nodes;
+  if (n > p->cap_marks) {
+    int cap = p->cap_marks ? p->cap_marks : 256;
+    while (cap < n) cap *= 2;
+    p->listed = realloc(p->listed, sizeof *p->listed * (size_t)cap);
+    p->needed = realloc(p->needed, sizeof *p->needed * (size_t)cap);
+    if (!p->listed || !p->needed) abort();
+    for (int i = p->cap_marks; i < cap; i++) p->listed[i] = p->needed[i] = 0;
+    p->cap_marks = cap;
+  }
+  p->stamp++;
+}
+
+/* The last node reading each node (n_nodes when bound to an output or
+ * update, -1 when none), once the whole graph is read. */
+static const int *last_readers(parser *p) {
+  if (p->last_read) return p->last_read;
+  const gc_graph *g = p->g;
+  p->last_read = malloc(sizeof *p->last_read * ((size_t)g->n_nodes + 1));
+  if (!p->last_read) abort();
+  for (int i = 0; i < g->n_nodes; i++) p->last_read[i] = -1;
+  for (int j = 0; j < g->n_nodes; j++)
+    for (int k = 0; k < g->nodes[j]->n_in; k++) p->last_read[g->nodes[j]->in[k]] = j;
+  for (int j = 0; j < g->n_outputs; j++) p->last_read[g->outputs[j].node] = g->n_nodes;
+  for (int j = 0; j < g->n_updates; j++) p->last_read[g->updates[j].node] = g->n_nodes;
+  return p->last_read;
+}
+
 /* The values a kernel's header lists must be exactly the ones it reads
  * from outside (stored values, not constants) and the ones read after it
- * or bound to an output or update: `first` and `end` bound its nodes. */
+ * or bound to an output or update: `first` and `end` bound its nodes.  The
+ * first value in node order that is one and not the other is reported. */
 static int check_header(parser *p, const token *at, const token *vals, int n, bool results, int first, int end) {
-  bool *listed = calloc((size_t)p->g->n_nodes + 1, sizeof *listed);
-  if (!listed) abort();
-  int rc = 0;
-  for (int i = 0; i < n && !rc; i++) {
+  const gc_graph *g = p->g;
+  begin_marks(p);
+  int stamp = p->stamp;
+  for (int i = 0; i < n; i++) {
     const name_slot *v = map_get(&p->names, vals[i].text, vals[i].len);
-    if (!v) rc = error_at(p, &vals[i], "%%%.*s is not defined", (int)vals[i].len, vals[i].text);
-    else if (results ? v->node < first || v->node >= end : v->node >= first)
-      rc = error_at(p, &vals[i], "%%%.*s is not %s this kernel", (int)vals[i].len, vals[i].text,
-                    results ? "defined in" : "defined before");
-    else listed[v->node] = true;
+    if (!v) return error_at(p, &vals[i], "%%%.*s is not defined", (int)vals[i].len, vals[i].text);
+    if (results ? v->node < first || v->node >= end : v->node >= first)
+      return error_at(p, &vals[i], "%%%.*s is not %s this kernel", (int)vals[i].len, vals[i].text,
+                      results ? "defined in" : "defined before");
+    p->listed[v->node] = stamp;
   }
-  for (int i = results ? first : 0; i < (results ? end : first) && !rc; i++) {
-    const gc_node *nd = p->g->nodes[i];
-    bool needed = false;
-    if (results) {
-      for (int j = end; j < p->g->n_nodes && !needed; j++)
-        for (int k = 0; k < p->g->nodes[j]->n_in; k++) needed = needed || p->g->nodes[j]->in[k] == i;
-      for (int j = 0; j < p->g->n_outputs; j++) needed = needed || p->g->outputs[j].node == i;
-      for (int j = 0; j < p->g->n_updates; j++) needed = needed || p->g->updates[j].node == i;
-    } else if (!gc_op_is_source(nd->op) || gc_op_is_fed(nd->op)) {
-      for (int j = first; j < end && !needed; j++)
-        for (int k = 0; k < p->g->nodes[j]->n_in; k++) needed = needed || p->g->nodes[j]->in[k] == i;
+  int wrong = -1;   /* the first node whose being needed and being listed differ */
+  if (results) {
+    const int *last = last_readers(p);
+    for (int i = first; i < end && wrong < 0; i++)
+      if ((last[i] >= end) != (p->listed[i] == stamp)) wrong = i;
+  } else {
+    for (int j = first; j < end; j++)
+      for (int k = 0; k < g->nodes[j]->n_in; k++) {
+        int i = g->nodes[j]->in[k];
+        if (i < first && (!gc_op_is_source(g->nodes[i]->op) || gc_op_is_fed(g->nodes[i]->op))) p->needed[i] = stamp;
+      }
+    for (int j = first; j < end; j++)   /* needed but not listed */
+      for (int k = 0; k < g->nodes[j]->n_in; k++) {
+        int i = g->nodes[j]->in[k];
+        if (i < first && p->needed[i] == stamp && p->listed[i] != stamp && (wrong < 0 || i < wrong)) wrong = i;
+      }
+    for (int v = 0; v < n; v++) {   /* listed but not needed */
+      int i = map_get(&p->names, vals[v].text, vals[v].len)->node;
+      if (p->needed[i] != stamp && (wrong < 0 || i < wrong)) wrong = i;
     }
-    if (needed != listed[i])
-      rc = error_at(p, at, "kernel %s: %%%d is %s", results ? "results" : "operands", i,
-                    needed ? (results ? "read after the kernel or bound, but not listed"
-                                      : "read inside it but not listed")
-                           : (results ? "listed but neither read after the kernel nor bound"
-                                      : "listed but not read inside it"));
   }
-  free(listed);
-  return rc;
+  if (wrong < 0) return 0;
+  bool needed = results ? last_readers(p)[wrong] >= end : p->needed[wrong] == stamp;
+  return error_at(p, at, "kernel %s: %%%d is %s", results ? "results" : "operands", wrong,
+                  needed ? (results ? "read after the kernel or bound, but not listed" : "read inside it but not listed")
+                         : (results ? "listed but neither read after the kernel nor bound" : "listed but not read inside it"));
 }
 
 /* kernel @NAME(operands) -> (results) { stmt* } */
@@ -562,6 +603,9 @@ gc_graph *gc_parse(const char *text, size_t len, gc_diag *d) {
   }
   free(p.names.slots);
   free(p.pending);
+  free(p.listed);
+  free(p.needed);
+  free(p.last_read);
   gc_arena_free(p.scratch);
   return p.g;
 }

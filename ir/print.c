@@ -170,27 +170,33 @@ static void print_bindings(strbuf *b, const char *kw, const gc_binding *bs, int 
   }
 }
 
+static int by_id(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
+
 /* "kernel @kN(%operands) -> (%results) {" for the kernel of nodes
  * [first, end): operands are the stored values its nodes read from outside
  * (constants, iota and rand_uniform are computed where used), results the
- * values read after it or bound to an output or update. */
-static void print_kernel_head(strbuf *b, const gc_graph *g, const gc_uses *u, int first, int end) {
-  sb_printf(b, "  kernel @k%d(", g->nodes[first]->kernel - 1);
+ * values read after it or bound to an output or update.  Costs the
+ * kernel's size: `seen` (set to `stamp`, this head's number, once a node
+ * is listed; kept across kernels) and `list` have room for every node. */
+static void print_kernel_head(strbuf *b, const gc_graph *g, const gc_uses *u, int first, int end, int *seen, int *list,
+                              int stamp) {
   int n = 0;
-  for (int i = 0; i < first; i++) {
-    if (gc_op_is_source(g->nodes[i]->op) && !gc_op_is_fed(g->nodes[i]->op)) continue;
-    const int *r = gc_uses_readers(u, i);
-    bool read = false;
-    for (int k = 0; k < gc_uses_count(u, i) && !read; k++) read = r[k] >= first && r[k] < end;
-    if (read) sb_printf(b, "%s%%%d", n++ ? ", " : "", i);
-  }
+  sb_printf(b, "  kernel @k%d(", g->nodes[first]->kernel - 1);
+  for (int j = first; j < end; j++)
+    for (int k = 0; k < g->nodes[j]->n_in; k++) {
+      int i = g->nodes[j]->in[k];
+      if (i >= first || seen[i] == stamp || (gc_op_is_source(g->nodes[i]->op) && !gc_op_is_fed(g->nodes[i]->op))) continue;
+      seen[i] = stamp;
+      list[n++] = i;
+    }
+  qsort(list, (size_t)n, sizeof *list, by_id);
+  for (int i = 0; i < n; i++) sb_printf(b, "%s%%%d", i ? ", " : "", list[i]);
   sb_printf(b, ") -> (");
   n = 0;
-  for (int i = first; i < end; i++) {
-    const int *r = gc_uses_readers(u, i);
-    bool out = gc_uses_is_bound(u, i);
-    for (int k = 0; k < gc_uses_count(u, i) && !out; k++) out = r[k] >= end;
-    if (out) sb_printf(b, "%s%%%d", n++ ? ", " : "", i);
+  for (int i = first; i < end; i++) {   /* readers are in node order: the last is the latest */
+    int count = gc_uses_count(u, i);
+    if (gc_uses_is_bound(u, i) || (count && gc_uses_readers(u, i)[count - 1] >= end))
+      sb_printf(b, "%s%%%d", n++ ? ", " : "", i);
   }
   sb_printf(b, ") {\n");
 }
@@ -202,17 +208,23 @@ char *gc_print(const gc_graph *g) {
   sb_printf(&b, " {\n");
   gc_uses u = {0};
   bool kernels = g->n_kernels > 0 && gc_uses_init(&u, g, NULL) == 0;
+  int *seen = kernels ? calloc((size_t)g->n_nodes + 1, sizeof *seen) : NULL;
+  int *list = kernels ? malloc(sizeof *list * ((size_t)g->n_nodes + 1)) : NULL;
+  if (kernels && (!seen || !list)) b.failed = true, kernels = false;
+  int heads = 0;
   for (int i = 0; i < g->n_nodes; i++) {
     int k = g->nodes[i]->kernel;
     if (kernels && k && (i == 0 || g->nodes[i - 1]->kernel != k)) {
       int end = i;
       while (end < g->n_nodes && g->nodes[end]->kernel == k) end++;
-      print_kernel_head(&b, g, &u, i, end);
+      print_kernel_head(&b, g, &u, i, end, seen, list, ++heads);
     }
     print_node(&b, i, g->nodes[i]);
     if (kernels && k && (i + 1 == g->n_nodes || g->nodes[i + 1]->kernel != k)) sb_printf(&b, "  }\n");
   }
   gc_uses_free(&u);
+  free(seen);
+  free(list);
   print_bindings(&b, "output", g->outputs, g->n_outputs);
   print_bindings(&b, "update", g->updates, g->n_updates);
   sb_printf(&b, "}\n");

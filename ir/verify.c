@@ -20,21 +20,19 @@ static int node_error(const gc_graph *g, int id, gc_diag *d) {
   return gc_diag_set(d, "node %%%d (%s): %s", id, gc_op_name(n->op), inner);
 }
 
-/* The earlier input/param that uses n's name, or -1. */
+/* The earlier input/param that uses n's name, or -1 (the first of each
+ * kind with a name is found by hashing). */
 static int earlier_with_name(const gc_graph *g, int id) {
   const char *name = g->nodes[id]->attrs.name.name;
-  for (int j = 0; j < id; j++) {
-    const gc_node *m = g->nodes[j];
-    if (gc_op_is_fed(m->op) && strcmp(m->attrs.name.name, name) == 0) return j;
-  }
-  return -1;
+  int a = gc_graph_find_input(g, name), b = gc_graph_find_param(g, name);
+  int j = a < 0 ? b : b < 0 ? a : a < b ? a : b;
+  return j < id ? j : -1;
 }
 
-/* Kernels (fuse) are contiguous runs of nodes with numbers 1..n_kernels;
- * params and inputs are in none; a value written `into` a param is that
- * param's update, of its type. */
-static int verify_kernels(const gc_graph *g, gc_diag *d) {
-  int last = 0;
+/* Kernels (fuse) are contiguous runs of nodes with numbers 1..n_kernels
+ * (ended[k]: a run of kernel k's nodes has ended); params and inputs are in
+ * none; a value written `into` a param is that param's update, of its type. */
+static int check_kernels(const gc_graph *g, bool *ended, gc_diag *d) {
   for (int i = 0; i < g->n_nodes; i++) {
     const gc_node *n = g->nodes[i];
     if (n->kernel < 0 || n->kernel > g->n_kernels) {
@@ -45,14 +43,11 @@ static int verify_kernels(const gc_graph *g, gc_diag *d) {
       gc_diag_set(d, "%s %s must stand outside every kernel", strcmp(gc_op_name(n->op), "input") == 0 ? "an" : "a", gc_op_name(n->op));
       return node_error(g, i, d);
     }
-    bool resumes = n->kernel && n->kernel != last && (i == 0 || g->nodes[i - 1]->kernel != n->kernel);
-    if (resumes)
-      for (int j = 0; j < i; j++)
-        if (g->nodes[j]->kernel == n->kernel) {
-          gc_diag_set(d, "kernel @k%d is split: its nodes must be consecutive", n->kernel - 1);
-          return node_error(g, i, d);
-        }
-    if (n->kernel) last = n->kernel;
+    if (i > 0 && g->nodes[i - 1]->kernel && g->nodes[i - 1]->kernel != n->kernel) ended[g->nodes[i - 1]->kernel] = true;
+    if (n->kernel && ended[n->kernel]) {
+      gc_diag_set(d, "kernel @k%d is split: its nodes must be consecutive", n->kernel - 1);
+      return node_error(g, i, d);
+    }
     if (n->into) {
       bool ok = false;
       for (int u = 0; u < g->n_updates; u++) ok = ok || (g->updates[u].node == i && strcmp(g->updates[u].name, n->into) == 0);
@@ -110,45 +105,96 @@ static int verify_places(const gc_graph *g, const gc_uses *u, const gc_live *l, 
   return 0;
 }
 
+static int verify_kernels(const gc_graph *g, gc_diag *d) {
+  bool *ended = calloc((size_t)g->n_kernels + 1, sizeof *ended);
+  if (!ended) return gc_diag_set(d, "out of memory");
+  int rc = check_kernels(g, ended, d);
+  free(ended);
+  return rc;
+}
+
+/* Whether stored value x, alive where y starts and sharing bytes with it,
+ * may: y is written over x in place (same offset and size, x dies in y's
+ * step, an elementwise step that stores nothing else). */
+static bool written_over(const gc_graph *g, const gc_live *l, const int *first, const int *stored_in_step,
+                         int x, int y) {
+  const gc_node *nx = g->nodes[x], *ny = g->nodes[y];
+  return l->last[x] == l->step[y] && nx->offset == ny->offset && bytes_of(nx) == bytes_of(ny) &&
+         stored_in_step[l->step[y]] == 1 && gc_live_elementwise_step(l, g, first[y]);
+}
+
+/* Index in live[0..n) (sorted by offset) where offset `at` goes. */
+static int live_position(const gc_graph *g, const int *live, int n, int64_t at) {
+  int lo = 0, hi = n;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (g->nodes[live[mid]]->offset < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /* The places plan gave (offset=, into=): each on its own (verify_places),
  * and stored values alive at the same step have disjoint bytes, except a
  * result written over an operand of its elementwise kernel that dies
- * there (same offset, same size). */
+ * there (written_over).  One sweep over the steps keeps the values alive
+ * sorted by offset, so a new value is checked against its neighbours only:
+ * the cost is the values times those alive at once, not all pairs. */
 static int verify_plan(const gc_graph *g, gc_diag *d) {
-  int n = g->n_nodes, *vals = malloc(sizeof(int) * ((size_t)n + 1)), *first = malloc(sizeof(int) * ((size_t)n + 1));
-  int m = 0, rc = vals && first ? 0 : gc_diag_set(d, "out of memory");
+  int n = g->n_nodes;
+  int *live = malloc(sizeof(int) * ((size_t)n + 1)), *first = malloc(sizeof(int) * ((size_t)n + 1));
+  int *stored_in_step = calloc((size_t)n + 1, sizeof(int));
+  int rc = live && first && stored_in_step ? 0 : gc_diag_set(d, "out of memory");
   gc_uses u;
   gc_live l = {0};
   if (rc == 0) rc = gc_uses_init(&u, g, d);
   if (rc == 0 && (rc = gc_live_init(&l, g, &u, d))) gc_uses_free(&u);
   if (rc) {
-    free(vals), free(first);
+    free(live), free(first), free(stored_in_step);
     return -1;
   }
   rc = verify_places(g, &u, &l, d);
   for (int i = 0; i < n; i++) {
     first[i] = i > 0 && l.step[i] == l.step[i - 1] ? first[i - 1] : i;
-    if (g->nodes[i]->planned && !g->nodes[i]->into && l.stored[i]) vals[m++] = i;
+    if (l.stored[i] && l.step[i] >= 0) stored_in_step[l.step[i]]++;
   }
-  for (int a = 0; a < m && rc == 0; a++)
-    for (int b = a + 1; b < m && rc == 0; b++) {
-      int x = vals[a], y = vals[b];   /* x before y */
-      const gc_node *nx = g->nodes[x], *ny = g->nodes[y];
-      int64_t bx = bytes_of(nx), by = bytes_of(ny);
-      bool bytes = nx->offset < ny->offset + by && ny->offset < nx->offset + bx && bx > 0 && by > 0;
-      bool alive = l.step[y] <= l.last[x] && l.step[x] <= l.last[y];
-      if (!bytes || !alive) continue;
-      bool in_place = l.last[x] == l.step[y] && nx->offset == ny->offset && bx == by &&
-                      gc_live_elementwise_step(&l, g, first[y]);
-      for (int k = 0; in_place && k < n; k++) in_place = l.step[k] != l.step[y] || k == y || !l.stored[k];
-      if (in_place) continue;
-      gc_diag_set(d, "offset=%lld: its %lld bytes overlap those of %%%d (offset=%lld, %lld bytes), which is alive at the same time",
-                  (long long)ny->offset, (long long)by, x, (long long)nx->offset, (long long)bx);
-      rc = node_error(g, y, d);
+  int n_live = 0, step = -2;
+  for (int y = 0; y < n && rc == 0; y++) {
+    const gc_node *ny = g->nodes[y];
+    if (!ny->planned || ny->into || !l.stored[y]) continue;
+    if (l.step[y] != step) {   /* a new step: what died before it leaves */
+      step = l.step[y];
+      int kept = 0;
+      for (int k = 0; k < n_live; k++)
+        if (l.last[live[k]] >= step) live[kept++] = live[k];
+      n_live = kept;
     }
+    int64_t by = bytes_of(ny);
+    int p = live_position(g, live, n_live, ny->offset);
+    /* Sorted by offset, the live values' bytes are disjoint (or the same, in
+     * place) when the plan is right: only the values next to p can overlap. */
+    for (int dir = -1; dir <= 1 && rc == 0 && by > 0; dir += 2)
+      for (int k = dir < 0 ? p - 1 : p; k >= 0 && k < n_live && rc == 0; k += dir) {
+        int x = live[k];
+        const gc_node *nx = g->nodes[x];
+        int64_t bx = bytes_of(nx);
+        bool bytes = nx->offset < ny->offset + by && ny->offset < nx->offset + bx && bx > 0 && by > 0;
+        if (!bytes) {   /* past the overlap on this side? (empty values overlap nothing) */
+          if (dir > 0 ? nx->offset >= ny->offset + by : bx > 0) break;
+          continue;
+        }
+        if (written_over(g, &l, first, stored_in_step, x, y)) continue;
+        gc_diag_set(d, "offset=%lld: its %lld bytes overlap those of %%%d (offset=%lld, %lld bytes), which is alive at the same time",
+                    (long long)ny->offset, (long long)by, x, (long long)nx->offset, (long long)bx);
+        rc = node_error(g, y, d);
+      }
+    memmove(live + p + 1, live + p, sizeof(int) * (size_t)(n_live - p));
+    live[p] = y;
+    n_live++;
+  }
   gc_live_free(&l);
   gc_uses_free(&u);
-  free(vals), free(first);
+  free(live), free(first), free(stored_in_step);
   return rc;
 }
 

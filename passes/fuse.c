@@ -43,7 +43,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { CHEAP_ELEMENTS = 64, SMALL_REDUCTION = 16 };
+/* Bounds on a kernel's size, in units of 4 per node and 1 per scalar (a
+ * scalar is computed once per kernel, not per element): a kernel holds at
+ * most MAX_KERNEL_UNITS, its inlined copies included (256 nodes, or 1024
+ * scalars), and a value computed where it is read brings at most
+ * MAX_INLINED_UNITS (past that it is stored).  Every legality check then
+ * costs a bounded time, grouping a chain of n nodes costs O(n), and no
+ * kernel grows into one huge function.  The models' largest kernels hold
+ * about 100 nodes; a training step's gradient norm sums a scalar per
+ * param, which every update kernel computes. */
+enum { CHEAP_ELEMENTS = 64, SMALL_REDUCTION = 16, MAX_KERNEL_UNITS = 1024, MAX_INLINED_UNITS = 512 };
 
 typedef struct {
   const gc_graph *g;
@@ -56,6 +65,7 @@ typedef struct {
   bool *again;       /* a real node that each other kernel reading it
                       * computes again from what it reads (recompute_in_readers) */
   int *parent;       /* union-find over real nodes */
+  int *reduces;      /* each group's reductions (at its root) */
   int *next, *head, *tail;   /* each group's members, a list from its root */
   int *lo, *hi;              /* each group's first and last node */
   /* scratch for one legality check */
@@ -65,9 +75,12 @@ typedef struct {
   /* visit marks of the walks through recomputed nodes (a DAG: each node
    * once per walk, not once per path) */
   int *mark[3], stamp[3];
+  /* the walks' explicit stacks (no recursion as deep as the graph): per
+   * walk kind, and one for closures; each node is pushed once per walk */
+  int *stack_node[4], *stack_next[4];
 } fuser;
 
-enum { WALK_NEEDED, WALK_READERS, WALK_OPERANDS };
+enum { WALK_NEEDED, WALK_READERS, WALK_OPERANDS, WALK_CLOSURE };
 
 /* A new walk of kind w. */
 static void walk_start(fuser *f, int w) { f->stamp[w]++; }
@@ -111,6 +124,8 @@ static bool view_stop(int id, void *ctx) {
   const fuser *f = ctx;
   return !f->inlined[id] || f->real[id];
 }
+
+static int units(const fuser *f, int x) { return gc_type_numel_unchecked(&f->g->nodes[x]->type) == 1 ? 1 : 4; }
 
 static void classify(fuser *f) {
   const gc_graph *g = f->g;
@@ -161,19 +176,44 @@ static void classify(fuser *f) {
       store = gc_op_kind(f->g->nodes[r[k]]->op) == GC_KIND_INDEX;
     if (store) f->stored[i] = f->real[i] = true;
   }
+  /* every kernel reading an inlined value computes all the inlined values
+   * it reads, transitively: one whose closure (counted as a tree, which
+   * bounds it) would pass MAX_INLINED_UNITS is stored instead */
+  int *size = f->stack_node[WALK_CLOSURE];
+  for (int i = 0; i < f->n; i++) {
+    size[i] = 0;
+    if (!f->inlined[i] || f->real[i]) continue;
+    const gc_node *n = g->nodes[i];
+    int s = units(f, i);
+    for (int k = 0; k < n->n_in && s <= MAX_INLINED_UNITS; k++) s += size[n->in[k]];
+    if (s > MAX_INLINED_UNITS) f->stored[i] = f->real[i] = true;
+    else size[i] = s;
+  }
 }
 
 /* ---- the nodes of a would-be kernel --------------------------------------- */
 
-/* Add x (and the inlined nodes it reads, transitively) to the set. */
+/* Add x (and the inlined nodes it reads, transitively) to the set, in
+ * depth-first preorder. */
 static void add_closure(fuser *f, int x) {
   if (f->in_set[x]) return;
+  int *node = f->stack_node[WALK_CLOSURE], *next = f->stack_next[WALK_CLOSURE], top = 0;
   f->in_set[x] = true;
   f->set[f->n_set++] = x;
-  const gc_node *n = f->g->nodes[x];
-  for (int k = 0; k < n->n_in; k++)
-    if (((f->inlined[n->in[k]] && !f->real[n->in[k]]) || f->again[n->in[k]]) && !f->in_set[n->in[k]])
-      add_closure(f, n->in[k]);
+  node[top] = x, next[top++] = 0;
+  while (top) {
+    const gc_node *n = f->g->nodes[node[top - 1]];
+    if (next[top - 1] == n->n_in) {
+      top--;
+      continue;
+    }
+    int o = n->in[next[top - 1]++];
+    if (((f->inlined[o] && !f->real[o]) || f->again[o]) && !f->in_set[o]) {
+      f->in_set[o] = true;
+      f->set[f->n_set++] = o;
+      node[top] = o, next[top++] = 0;
+    }
+  }
 }
 
 static void clear_set(fuser *f) {
@@ -192,23 +232,24 @@ static void gather(fuser *f, int a, int b) {
 /* Whether x's value is needed outside the set: bound, or read by a node
  * outside it — directly, or through inlined nodes, which every kernel
  * reading them computes again. */
-static bool needed_outside_walk(fuser *f, int x) {
-  if (gc_uses_is_bound(&f->u, x)) return true;
-  const int *r = gc_uses_readers(&f->u, x);
-  for (int k = 0; k < gc_uses_count(&f->u, x); k++) {
-    int c = r[k];
-    if (f->inlined[c] && !f->real[c]) {
-      if (walk_visit(f, WALK_NEEDED, c) && needed_outside_walk(f, c)) return true;
-    } else if (!f->in_set[c]) {
-      return true;
+static bool needed_outside(fuser *f, int x) {
+  walk_start(f, WALK_NEEDED);
+  int *node = f->stack_node[WALK_NEEDED], top = 0;
+  node[top++] = x;
+  while (top) {
+    int y = node[--top];
+    if (gc_uses_is_bound(&f->u, y)) return true;
+    const int *r = gc_uses_readers(&f->u, y);
+    for (int k = 0; k < gc_uses_count(&f->u, y); k++) {
+      int c = r[k];
+      if (f->inlined[c] && !f->real[c]) {
+        if (walk_visit(f, WALK_NEEDED, c)) node[top++] = c;
+      } else if (!f->in_set[c]) {
+        return true;
+      }
     }
   }
   return false;
-}
-
-static bool needed_outside(fuser *f, int x) {
-  walk_start(f, WALK_NEEDED);
-  return needed_outside_walk(f, x);
 }
 
 /* A node of the set whose value leaves it (a stored result). */
@@ -319,6 +360,13 @@ static bool legal_loop(fuser *f) {
   return true;
 }
 
+/* The set is small enough for one kernel. */
+static bool small(const fuser *f) {
+  int total = 0;
+  for (int i = 0; i < f->n_set && total <= MAX_KERNEL_UNITS; i++) total += units(f, f->set[i]);
+  return total <= MAX_KERNEL_UNITS;
+}
+
 /* The set can be one kernel. */
 static bool legal(fuser *f) {
   int dot = -1, index = 0;
@@ -338,20 +386,26 @@ static bool legal(fuser *f) {
  * wholly after b (its first node follows b's last: nothing it computes can
  * feed b, so merging a into b makes no cycle through it). */
 static bool read_only_by(fuser *f, int x, int a, int b) {
-  const int *r = gc_uses_readers(&f->u, x);
-  for (int k = 0; k < gc_uses_count(&f->u, x); k++) {
-    int c = r[k];
-    if (f->real[c]) {
-      int gc = find(f, c);
-      if (gc != a && gc != b && f->lo[gc] <= f->hi[b]) return false;
+  int *node = f->stack_node[WALK_READERS], top = 0;
+  node[top++] = x;
+  while (top) {
+    int y = node[--top];
+    const int *r = gc_uses_readers(&f->u, y);
+    for (int k = 0; k < gc_uses_count(&f->u, y); k++) {
+      int c = r[k];
+      if (f->real[c]) {
+        int gc = find(f, c);
+        if (gc != a && gc != b && f->lo[gc] <= f->hi[b]) return false;
+      }
+      if (f->inlined[c] && !f->real[c] && walk_visit(f, WALK_READERS, c)) node[top++] = c;
     }
-    if (f->inlined[c] && !f->real[c] && walk_visit(f, WALK_READERS, c) && !read_only_by(f, c, a, b)) return false;
   }
   return true;
 }
 
 static void unite(fuser *f, int into, int from) {
   f->parent[from] = into;
+  f->reduces[into] += f->reduces[from];
   f->next[f->tail[into]] = f->head[from];
   f->tail[into] = f->tail[from];
   if (f->lo[from] < f->lo[into]) f->lo[into] = f->lo[from];
@@ -364,20 +418,26 @@ static bool try_merge(fuser *f, int p, int c) {
   for (int x = f->head[p]; x >= 0; x = f->next[x])
     if (!read_only_by(f, x, p, c)) return false;
   gather(f, p, c);
-  if (!legal(f)) return false;
+  if (!small(f) || !legal(f)) return false;
   unite(f, c, p);
   return true;
 }
 
-/* The groups whose values node x reads, directly or through inlined nodes,
- * tried as producers of group c. */
+/* The groups whose values node x reads, directly or through inlined nodes
+ * (depth first, operands in order), tried as producers of group c. */
 static bool merge_operands(fuser *f, int x, int c) {
-  const gc_node *n = f->g->nodes[x];
+  int *node = f->stack_node[WALK_OPERANDS], *next = f->stack_next[WALK_OPERANDS], top = 0;
   bool merged = false;
-  for (int k = 0; k < n->n_in; k++) {
-    int o = n->in[k];
+  node[top] = x, next[top++] = 0;
+  while (top) {
+    const gc_node *n = f->g->nodes[node[top - 1]];
+    if (next[top - 1] == n->n_in) {
+      top--;
+      continue;
+    }
+    int o = n->in[next[top - 1]++];
     if (f->inlined[o] && !f->stored[o]) {
-      if (walk_visit(f, WALK_OPERANDS, o)) merged |= merge_operands(f, o, c);
+      if (walk_visit(f, WALK_OPERANDS, o)) node[top] = o, next[top++] = 0;
       continue;
     }
     if (!f->real[o]) continue;
@@ -438,24 +498,48 @@ static bool independent(fuser *f, int a, int b) {
   return true;
 }
 
+/* The positions of v's readers that are real and in a group with a
+ * reduction, into with[] (in order). */
+static int readers_with_reductions(fuser *f, const int *r, int cnt, int *with) {
+  int n = 0;
+  for (int j = 0; j < cnt; j++)
+    if (f->real[r[j]] && f->reduces[find(f, r[j])]) with[n++] = j;
+  return n;
+}
+
+/* Pairs of v's readers in order; only a pair with a reduction between them
+ * can merge (inlined nodes are never reductions), so when reader i's group
+ * has none, the loop jumps to the readers whose group has one: a value
+ * read by many elementwise nodes costs its readers' count, not its square. */
 static bool merge_siblings(fuser *f) {
   bool merged = false;
   for (int v = 0; v < f->n; v++) {
     if (!f->real[v] && !gc_op_is_fed(f->g->nodes[v]->op)) continue;
     const int *r = gc_uses_readers(&f->u, v);
     int cnt = gc_uses_count(&f->u, v);
-    for (int i = 0; i < cnt; i++)
-      for (int j = i + 1; j < cnt; j++) {
-        if (!f->real[r[i]] || !f->real[r[j]]) continue;
+    int *with = malloc(sizeof *with * ((size_t)cnt + 1));
+    if (!with) abort();
+    int n_with = readers_with_reductions(f, r, cnt, with);
+    for (int i = 0; i < cnt; i++) {
+      if (!f->real[r[i]]) continue;
+      for (int j = i + 1, w = 0; j < cnt; j++) {
+        if (!f->reduces[find(f, r[i])]) {
+          while (w < n_with && with[w] < j) w++;
+          if (w == n_with) break;
+          j = with[w];
+        }
+        if (!f->real[r[j]]) continue;
         int a = find(f, r[i]), b = find(f, r[j]);
-        if (a == b || !independent(f, a, b)) continue;
+        if (a == b || (!f->reduces[a] && !f->reduces[b]) || !independent(f, a, b)) continue;
         gather(f, a, b);
-        bool any_reduce = false;
-        for (int k = 0; k < f->n_set; k++) any_reduce = any_reduce || gc_op_kind(f->g->nodes[f->set[k]]->op) == GC_KIND_REDUCE;
-        if (!any_reduce || !legal(f)) continue;
+        if (!small(f) || !legal(f)) continue;
         unite(f, a < b ? a : b, a < b ? b : a);
         merged = true;
+        n_with = readers_with_reductions(f, r, cnt, with);
+        w = 0;
       }
+    }
+    free(with);
   }
   return merged;
 }
@@ -543,18 +627,14 @@ static int emit_copy(emitter *e, int x, int kernel) {
   return id;
 }
 
+static int by_id(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
+
 /* Emit group root's kernel: its inlined producers, then its members, in node order. */
 static void emit_group(emitter *e, int root, int kernel) {
   fuser *f = e->f;
   gather(f, root, -1);
   int *nodes = f->set, n = f->n_set;
-  /* node order */
-  for (int i = 1; i < n; i++)
-    for (int j = i; j > 0 && nodes[j - 1] > nodes[j]; j--) {
-      int t = nodes[j];
-      nodes[j] = nodes[j - 1];
-      nodes[j - 1] = t;
-    }
+  qsort(nodes, (size_t)n, sizeof *nodes, by_id);   /* node order */
   for (int i = 0; i < n; i++) {
     int x = nodes[i];
     if (f->real[x] && find(f, x) == root) {
@@ -586,6 +666,27 @@ static void unit_closure(fuser *f, int u) {
   }
 }
 
+/* A binary min-heap of ints. */
+static void heap_push(int *h, int *n, int x) {
+  int i = (*n)++;
+  for (; i > 0 && h[(i - 1) / 2] > x; i = (i - 1) / 2) h[i] = h[(i - 1) / 2];
+  h[i] = x;
+}
+
+static int heap_pop(int *h, int *n) {
+  int top = h[0], x = h[--*n], i = 0;
+  for (;;) {
+    int c = 2 * i + 1;
+    if (c >= *n) break;
+    if (c + 1 < *n && h[c + 1] < h[c]) c++;
+    if (h[c] >= x) break;
+    h[i] = h[c];
+    i = c;
+  }
+  h[i] = x;
+  return top;
+}
+
 static gc_graph *emit_all(fuser *f, gc_diag *d) {
   const gc_graph *g = f->g;
   int n = f->n;
@@ -594,9 +695,8 @@ static gc_graph *emit_all(fuser *f, gc_diag *d) {
   int *indeg = calloc((size_t)n + 1, sizeof(int)), *seen = malloc(sizeof(int) * (size_t)(n + 1));
   int *adj_first = calloc((size_t)n + 2, sizeof(int)), *adj = NULL, n_adj = 0, cap_adj = 0;
   int *edge_from = NULL, *edge_to = NULL;
-  bool *done = calloc((size_t)n + 1, sizeof(bool));
-  if (!e.copy || !indeg || !seen || !adj_first || !done || gc_rebuild_begin(&e.r, g, d)) {
-    free(e.copy), free(indeg), free(seen), free(adj_first), free(done);
+  if (!e.copy || !indeg || !seen || !adj_first || gc_rebuild_begin(&e.r, g, d)) {
+    free(e.copy), free(indeg), free(seen), free(adj_first);
     return gc_diag_set(d, "out of memory"), NULL;
   }
   for (int i = 0; i < n; i++) e.copy[i] = -1, seen[i] = -1;
@@ -630,22 +730,22 @@ static gc_graph *emit_all(fuser *f, gc_diag *d) {
   int *fill = calloc((size_t)n + 1, sizeof(int));
   if (!adj || !fill) abort();
   for (int i = 0; i < n_adj; i++) adj[adj_first[edge_from[i]] + fill[edge_from[i]]++] = edge_to[i];
-  /* Kahn's algorithm, always the ready unit with the smallest root first */
-  int kernels = 0, units = 0, emitted = 0, lowest = 0;
-  for (int i = 0; i < n; i++) units += is_unit(f, i);
-  while (emitted < units && !e.r.em.failed) {
-    int u = -1;
-    for (int i = lowest; i < n && u < 0; i++)
-      if (is_unit(f, i) && !done[i] && indeg[i] == 0) u = i;
-    if (u < 0) break;
-    while (lowest < n && (!is_unit(f, lowest) || done[lowest])) lowest++;
-    done[u] = true;
+  /* Kahn's algorithm, always the ready unit with the smallest root first
+   * (a min-heap of the ready units) */
+  int kernels = 0, units = 0, emitted = 0, *ready = fill, n_ready = 0;
+  for (int i = 0; i < n; i++) {
+    units += is_unit(f, i);
+    if (is_unit(f, i) && indeg[i] == 0) heap_push(ready, &n_ready, i);
+  }
+  while (emitted < units && !e.r.em.failed && n_ready) {
+    int u = heap_pop(ready, &n_ready);
     emitted++;
     if (f->real[u]) emit_group(&e, u, ++kernels);
     else gc_rebuild_copy(&e.r, u);
-    for (int k = adj_first[u]; k < adj_first[u + 1]; k++) indeg[adj[k]]--;
+    for (int k = adj_first[u]; k < adj_first[u + 1]; k++)
+      if (--indeg[adj[k]] == 0) heap_push(ready, &n_ready, adj[k]);
   }
-  free(e.copy), free(indeg), free(seen), free(adj_first), free(done), free(adj), free(fill), free(edge_from), free(edge_to);
+  free(e.copy), free(indeg), free(seen), free(adj_first), free(adj), free(fill), free(edge_from), free(edge_to);
   if (emitted < units && !e.r.em.failed) gc_emitter_fail(&e.r.em, "fuse: the kernels depend on each other in a cycle");
   gc_graph *out = gc_rebuild_finish(&e.r);
   if (out) out->n_kernels = kernels;
@@ -670,12 +770,20 @@ static gc_graph *fuse_once(const gc_graph *g, gc_pass_ctx *ctx) {
   f.lo = malloc(sizeof(int) * (size_t)(n + 1));
   f.hi = malloc(sizeof(int) * (size_t)(n + 1));
   for (int w = 0; w < 3; w++) f.mark[w] = calloc((size_t)n + 1, sizeof(int));
+  bool stacks = true;
+  for (int w = 0; w < 4; w++) {
+    f.stack_node[w] = malloc(sizeof(int) * (size_t)(n + 1));
+    f.stack_next[w] = malloc(sizeof(int) * (size_t)(n + 1));
+    stacks = stacks && f.stack_node[w] && f.stack_next[w];
+  }
   f.on_dot = calloc((size_t)n + 1, sizeof(bool));
+  f.reduces = calloc((size_t)n + 1, sizeof(int));
   gc_graph *out = NULL;
   if (f.real && f.inlined && f.stored && f.pure && f.again && f.in_set && f.parent && f.next && f.head && f.tail && f.set &&
-      f.lo && f.hi && f.mark[0] && f.mark[1] && f.mark[2] && f.on_dot) {
+      f.lo && f.hi && f.mark[0] && f.mark[1] && f.mark[2] && f.on_dot && f.reduces && stacks) {
     for (int i = 0; i < n; i++) f.parent[i] = f.head[i] = f.tail[i] = f.lo[i] = f.hi[i] = i, f.next[i] = -1;
     classify(&f);
+    for (int i = 0; i < n; i++) f.reduces[i] = f.real[i] && gc_op_kind(g->nodes[i]->op) == GC_KIND_REDUCE;
     group_all(&f);
     out = emit_all(&f, ctx->d);
   } else {
@@ -685,7 +793,8 @@ static gc_graph *fuse_once(const gc_graph *g, gc_pass_ctx *ctx) {
   free(f.real), free(f.inlined), free(f.stored), free(f.pure), free(f.again), free(f.in_set), free(f.parent), free(f.next), free(f.head),
       free(f.tail), free(f.set), free(f.lo), free(f.hi);
   for (int w = 0; w < 3; w++) free(f.mark[w]);
-  free(f.on_dot);
+  for (int w = 0; w < 4; w++) free(f.stack_node[w]), free(f.stack_next[w]);
+  free(f.on_dot), free(f.reduces);
   return out;
 }
 

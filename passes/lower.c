@@ -615,10 +615,10 @@ static bool reads_kernel_reduction(const lowerer *L, int x, int depth) {
  * factor) computed once at the top, before any loop, not per element: in
  * loops that also store, a load of a scalar could not be hoisted by LLVM
  * (the buffers may alias). */
-static void hoist_scalars(lowerer *L) {
+static void hoist_scalars(lowerer *L, const gc_kernel_ref *kr) {
   const gc_graph *g = L->g;
-  for (int i = 0; i < g->n_nodes && !L->failed; i++) {
-    if (!L->inside[i]) continue;
+  for (int j = 0; j < kr->n_nodes && !L->failed; j++) {
+    int i = kr->nodes[j];
     const gc_node *n = g->nodes[i];
     for (int k = -1; k < n->n_in; k++) {
       int x = k < 0 ? i : n->in[k];
@@ -629,14 +629,15 @@ static void hoist_scalars(lowerer *L) {
 
 /* ---- the entry ------------------------------------------------------------- */
 
-gc_loop_fn *gc_lower_kernel(const gc_kernel_ref *k, int *buffer_nodes, gc_diag *d) {
+gc_loop_fn *gc_lower_kernel(const gc_kernel_ref *k, int **buffer_nodes, gc_diag *d) {
   const gc_graph *g = k->g;
   int n = g->n_nodes;
   lowerer L = {.g = g, .blk = GC_LOOP_TOP, .d = d};
+  *buffer_nodes = NULL;
   L.f = gc_loop_new(k->name);
-  L.inside = calloc((size_t)n + 1, sizeof *L.inside);
-  L.buffer = malloc(sizeof *L.buffer * ((size_t)n + 1));
-  L.buffer_nodes = buffer_nodes;
+  bool own_scratch = !k->inside || !k->buffer;
+  L.inside = own_scratch ? calloc((size_t)n + 1, sizeof *L.inside) : k->inside;
+  L.buffer = own_scratch ? malloc(sizeof *L.buffer * ((size_t)n + 1)) : k->buffer;
   int *results = malloc(sizeof *results * ((size_t)k->n_nodes + 1));
   int *reduces = malloc(sizeof *reduces * ((size_t)k->n_nodes + 1));
   gc_uses own = {0};
@@ -648,7 +649,8 @@ gc_loop_fn *gc_lower_kernel(const gc_kernel_ref *k, int *buffer_nodes, gc_diag *
   }
   if (!up) up = &own;
   const gc_uses u = *up;
-  for (int i = 0; i < n; i++) L.buffer[i] = -1;
+  if (own_scratch)
+    for (int i = 0; i < n; i++) L.buffer[i] = -1;
   for (int i = 0; i < k->n_nodes; i++) L.inside[k->nodes[i]] = true;
   int n_results = 0, n_reduces = 0, dot = -1, index = -1;
   for (int i = 0; i < k->n_nodes; i++) {
@@ -674,23 +676,34 @@ gc_loop_fn *gc_lower_kernel(const gc_kernel_ref *k, int *buffer_nodes, gc_diag *
      * without passes): nothing to do */
   } else {
     loop_kernel lk = {.results = results, .reduces = reduces, .n_results = n_results, .n_reduces = n_reduces};
-    hoist_scalars(&L);
+    hoist_scalars(&L, k);
     lower_loop_kernel(&L, &lk);
   }
 done:
   gc_uses_free(&own);
   free(results);
   free(reduces);
-  free(L.inside);
-  free(L.buffer);
+  if (own_scratch) {
+    free(L.inside);
+    free(L.buffer);
+  } else {   /* left as it came */
+    for (int i = 0; i < k->n_nodes; i++) L.inside[k->nodes[i]] = false;
+    for (int b = 0; b < L.cap_buffer_nodes; b++)
+      if (L.buffer_nodes[b] >= 0) L.buffer[L.buffer_nodes[b]] = -1;
+  }
+  if (L.f) lw_reserve_buffer_nodes(&L, L.f->n_buffers);
   free(L.memo);
+  free(L.bucket);
+  free(L.frames);
   free(L.const_vals);
   free(L.const_insts);
   free(L.aff);
   free(L.extent);
   if (L.failed) {
     gc_loop_free(L.f);
+    free(L.buffer_nodes);
     return NULL;
   }
+  *buffer_nodes = L.buffer_nodes;
   return L.f;
 }

@@ -38,11 +38,16 @@ typedef struct {
   int n_nodes;
   const char *name;          /* the loop function's name */
   const struct gc_uses *uses;   /* the graph's use lists (ir/uses.h), or NULL */
+  /* scratch the caller may keep across the kernels of one graph, so that
+   * lowering a kernel costs its size, not the graph's: g->n_nodes entries
+   * each, all false and all -1, and left so; or NULL */
+  bool *inside;
+  int *buffer;
 } gc_kernel_ref;
 
 /* The loop function of kernel k; NULL + message (a kernel this lowering
- * cannot handle says which node and why).  buffer_nodes[b] receives the
- * graph node of buffer b (room for g->n_nodes entries). */
-gc_loop_fn *gc_lower_kernel(const gc_kernel_ref *k, int *buffer_nodes, gc_diag *d);
+ * cannot handle says which node and why).  *buffer_nodes receives a new
+ * array (the caller frees it): the graph node of each buffer b. */
+gc_loop_fn *gc_lower_kernel(const gc_kernel_ref *k, int **buffer_nodes, gc_diag *d);
 
 #endif

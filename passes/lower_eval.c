@@ -223,13 +223,32 @@ void lw_recoord(lowerer *L, const gc_type *from, const int *c, const gc_type *to
 
 /* ---- memo ---------------------------------------------------------------- */
 
+/* The memo is a stack (entries made deeper are dropped when a loop
+ * closes) threaded through hash buckets: each entry links to the older one
+ * in its bucket, so the newest entry for a key is found first, as a scan
+ * from the top would, in O(1). */
+static unsigned memo_hash(int id, const int *c, int rank) {
+  uint64_t h = 1469598103934665603ull ^ (uint64_t)(unsigned)id;
+  h *= 1099511628211ull;
+  for (int i = 0; i < rank; i++) h = (h ^ (uint64_t)(unsigned)c[i]) * 1099511628211ull;
+  return (unsigned)(h ^ (h >> 32));
+}
+
 static int memo_find(const lowerer *L, int id, const int *c, int rank) {
-  for (int i = L->n_memo - 1; i >= 0; i--) {
+  if (!L->n_buckets) return -1;
+  for (int i = L->bucket[memo_hash(id, c, rank) & (unsigned)(L->n_buckets - 1)]; i >= 0; i = L->memo[i].older) {
     const lw_memo *m = &L->memo[i];
     if (m->node == id && m->rank == rank && (rank == 0 || memcmp(m->coords, c, sizeof(int) * (size_t)rank) == 0))
       return m->inst;
   }
   return -1;
+}
+
+/* Links entry i into its bucket, over the older entries there. */
+static void memo_link(lowerer *L, int i) {
+  unsigned b = L->memo[i].hash & (unsigned)(L->n_buckets - 1);
+  L->memo[i].older = L->bucket[b];
+  L->bucket[b] = i;
 }
 
 void lw_memo_put(lowerer *L, int id, const int *c, int inst) {
@@ -238,19 +257,41 @@ void lw_memo_put(lowerer *L, int id, const int *c, int inst) {
     L->memo = realloc(L->memo, sizeof *L->memo * (size_t)L->cap_memo);
     if (!L->memo) abort();
   }
-  lw_memo *m = &L->memo[L->n_memo++];
+  if (2 * (L->n_memo + 1) > L->n_buckets) {   /* rehash, oldest first */
+    L->n_buckets = L->n_buckets ? 2 * L->n_buckets : 128;
+    L->bucket = realloc(L->bucket, sizeof *L->bucket * (size_t)L->n_buckets);
+    if (!L->bucket) abort();
+    for (int b = 0; b < L->n_buckets; b++) L->bucket[b] = -1;
+    for (int i = 0; i < L->n_memo; i++) memo_link(L, i);
+  }
+  lw_memo *m = &L->memo[L->n_memo];
   m->node = id;
   m->rank = L->g->nodes[id]->type.rank;
   m->depth = L->depth;
   if (m->rank) memcpy(m->coords, c, sizeof(int) * (size_t)m->rank);
   m->inst = inst;
+  m->hash = memo_hash(id, c, m->rank);
+  memo_link(L, L->n_memo++);
 }
 
 void lw_memo_pop(lowerer *L) {
-  while (L->n_memo > 0 && L->memo[L->n_memo - 1].depth > L->depth) L->n_memo--;
+  while (L->n_memo > 0 && L->memo[L->n_memo - 1].depth > L->depth) {
+    const lw_memo *m = &L->memo[--L->n_memo];
+    L->bucket[m->hash & (unsigned)(L->n_buckets - 1)] = m->older;
+  }
 }
 
 /* ---- buffers ------------------------------------------------------------- */
+
+void lw_reserve_buffer_nodes(lowerer *L, int n) {
+  if (n <= L->cap_buffer_nodes) return;
+  int cap = L->cap_buffer_nodes ? 2 * L->cap_buffer_nodes : 16;
+  while (cap < n) cap *= 2;
+  L->buffer_nodes = realloc(L->buffer_nodes, sizeof *L->buffer_nodes * (size_t)cap);
+  if (!L->buffer_nodes) abort();
+  for (int i = L->cap_buffer_nodes; i < cap; i++) L->buffer_nodes[i] = -1;   /* a local buffer's */
+  L->cap_buffer_nodes = cap;
+}
 
 int lw_buffer(lowerer *L, int id, bool written) {
   if (L->buffer[id] >= 0) {
@@ -263,6 +304,7 @@ int lw_buffer(lowerer *L, int id, bool written) {
   else snprintf(name, sizeof name, "%%%d", id);
   int b = gc_loop_add_buffer(L->f, name, n->type.dtype, gc_type_numel_unchecked(&n->type), written);
   L->buffer[id] = b;
+  lw_reserve_buffer_nodes(L, b + 1);
   L->buffer_nodes[b] = id;
   return b;
 }
@@ -294,9 +336,40 @@ static int clamp(lowerer *L, int c, int64_t hi) {
   return x;
 }
 
-static int eval_pad(lowerer *L, const gc_node *n, const int *c) {
+/* ---- the evaluator: an explicit stack of frames, one per node being
+ * computed, so that a chain of any length needs no recursion.  Each op is
+ * a start (what comes before reading its first operand) and a resume per
+ * operand read; the instructions come out in the order a recursive
+ * evaluation would emit them. */
+
+enum { PENDING = -2 };
+
+/* Push a frame computing node id at coordinates c (NULL for a scalar). */
+static void push(lowerer *L, int id, const int *c) {
+  if (L->n_frames == L->cap_frames) {
+    L->cap_frames = L->cap_frames ? 2 * L->cap_frames : 64;
+    L->frames = realloc(L->frames, sizeof *L->frames * (size_t)L->cap_frames);
+    if (!L->frames) abort();
+  }
+  lw_frame *fr = &L->frames[L->n_frames++];
+  int rank = L->g->nodes[id]->type.rank;
+  *fr = (lw_frame){.id = id, .valid = -1, .v = -1};
+  if (rank && c) memcpy(fr->c, c, sizeof(int) * (size_t)rank);
+}
+
+/* The frame's node reads operand k of its own at coordinates oc: pushed. */
+static int read_operand(lowerer *L, lw_frame *fr, int k, const int *oc) {
+  int id = L->g->nodes[fr->id]->in[k], c[GC_MAX_RANK], rank = L->g->nodes[id]->type.rank;
+  fr->k = k;
+  if (oc && rank) memcpy(c, oc, sizeof(int) * (size_t)rank);   /* oc may lie in the stack, which push may move */
+  push(L, id, oc ? c : NULL);   /* fr moves too: not used after this */
+  return PENDING;
+}
+
+static int pad_start(lowerer *L, lw_frame *fr, const gc_node *n) {
   const gc_type *in = &L->g->nodes[n->in[0]]->type;
   const gc_attrs_pad *p = &n->attrs.pad;
+  const int *c = fr->c;
   int oc[GC_MAX_RANK] = {0}, valid = -1;
   for (int k = 0; k < in->rank; k++) {
     oc[k] = lw_add(L, c[k], lw_const(L, -p->lo.v[k]));
@@ -304,38 +377,48 @@ static int eval_pad(lowerer *L, const gc_node *n, const int *c) {
     valid = in_range(L, oc[k], 0, in->dims[k], valid);
     oc[k] = clamp(L, oc[k], in->dims[k] ? in->dims[k] : 1);
   }
-  int v = lw_eval(L, n->in[0], oc);
-  if (valid < 0) return v;
-  int fill = gc_loop_const(L->f, L->blk, n->type.dtype, p->value);
-  return op(L, GC_OP_WHERE, n->type.dtype, (int[]){valid, v, fill}, 3);
+  fr->valid = valid;
+  return read_operand(L, fr, 0, oc);
 }
 
-static int eval_concat(lowerer *L, const gc_node *n, const int *c) {
-  int axis = (int)n->attrs.axis.axis, v = -1;
-  int64_t offset = 0;
-  for (int k = 0; k < n->n_in; k++) {
+static int pad_resume(lowerer *L, lw_frame *fr, const gc_node *n, int v) {
+  if (fr->valid < 0) return v;
+  int fill = gc_loop_const(L->f, L->blk, n->type.dtype, n->attrs.pad.value);
+  return op(L, GC_OP_WHERE, n->type.dtype, (int[]){fr->valid, v, fill}, 3);
+}
+
+/* Concat: operand k from k (skipping empty ones); its value x, if any, was
+ * just read (x < 0: none yet). */
+static int concat_step(lowerer *L, lw_frame *fr, const gc_node *n, int k, int x) {
+  int axis = (int)n->attrs.axis.axis;
+  if (x >= 0) {
+    if (fr->v < 0) {
+      fr->v = x;
+    } else {   /* c[axis] >= offset picks this operand over the earlier ones */
+      int here = op(L, GC_OP_LE, GC_BOOL, (int[]){lw_const(L, fr->offset), fr->c[axis]}, 2);
+      fr->v = op(L, GC_OP_WHERE, n->type.dtype, (int[]){here, x, fr->v}, 3);
+    }
+    fr->offset += L->g->nodes[n->in[k - 1]]->type.dims[axis];
+  }
+  for (; k < n->n_in; k++) {
     const gc_type *t = &L->g->nodes[n->in[k]]->type;
     int64_t len = t->dims[axis];
     if (len == 0) continue;
     int oc[GC_MAX_RANK];
-    memcpy(oc, c, sizeof(int) * (size_t)t->rank);
-    oc[axis] = clamp(L, lw_add(L, c[axis], lw_const(L, -offset)), len);
-    int x = lw_eval(L, n->in[k], oc);
-    if (v < 0) {
-      v = x;
-    } else {   /* c[axis] >= offset picks this operand over the earlier ones */
-      int here = op(L, GC_OP_LE, GC_BOOL, (int[]){lw_const(L, offset), c[axis]}, 2);
-      v = op(L, GC_OP_WHERE, n->type.dtype, (int[]){here, x, v}, 3);
-    }
-    offset += len;
+    memcpy(oc, fr->c, sizeof(int) * (size_t)t->rank);
+    oc[axis] = clamp(L, lw_add(L, fr->c[axis], lw_const(L, -fr->offset)), len);
+    return read_operand(L, fr, k, oc);
   }
-  return v;
+  return fr->v;
 }
 
-static int eval_node(lowerer *L, int id, const int *c) {
+/* Start computing the frame's node: its value, or PENDING when it pushed
+ * the operand it reads first. */
+static int start(lowerer *L, lw_frame *fr) {
   const gc_graph *g = L->g;
-  const gc_node *n = g->nodes[id];
+  const gc_node *n = g->nodes[fr->id];
   const gc_type *t = &n->type;
+  const int *c = fr->c;
   int oc[GC_MAX_RANK];
   switch (n->op) {
   case GC_OP_CONST: return gc_loop_const(L->f, L->blk, t->dtype, n->attrs.value.value);
@@ -343,57 +426,97 @@ static int eval_node(lowerer *L, int id, const int *c) {
     int x = c[n->attrs.axis.axis];
     return t->dtype == GC_I64 ? x : op(L, GC_OP_CAST, t->dtype, &x, 1);
   }
-  case GC_OP_RAND_UNIFORM: {
-    int64_t s[GC_MAX_RANK];
-    gc_row_major_strides(t, s);
-    int ctr = lw_eval(L, n->in[0], NULL);
-    return gc_loop_rand(L->f, L->blk, t->dtype, n->attrs.seed.seed, ctr, lw_linear(L, c, s, t->rank));
-  }
-  case GC_OP_STOP_GRADIENT: return lw_eval(L, n->in[0], c);
+  case GC_OP_RAND_UNIFORM: return read_operand(L, fr, 0, NULL);
+  case GC_OP_STOP_GRADIENT: return read_operand(L, fr, 0, c);
   case GC_OP_BROADCAST: {
     const gc_type *in = &g->nodes[n->in[0]]->type;
     int shift = t->rank - in->rank;
     for (int k = 0; k < in->rank; k++) oc[k] = in->dims[k] == 1 ? lw_const(L, 0) : c[k + shift];
-    return lw_eval(L, n->in[0], oc);
+    return read_operand(L, fr, 0, oc);
   }
   case GC_OP_TRANSPOSE:
     for (int k = 0; k < t->rank; k++) oc[n->attrs.perm.perm.v[k]] = c[k];
-    return lw_eval(L, n->in[0], oc);
+    return read_operand(L, fr, 0, oc);
   case GC_OP_SLICE: {
     const gc_attrs_slice *s = &n->attrs.slice;
     for (int k = 0; k < t->rank; k++) {
       int64_t step = s->step.n ? s->step.v[k] : 1;
       oc[k] = lw_add(L, lw_const(L, s->start.v[k]), lw_mul(L, c[k], lw_const(L, step)));
     }
-    return lw_eval(L, n->in[0], oc);
+    return read_operand(L, fr, 0, oc);
   }
   case GC_OP_RESHAPE:
     lw_recoord(L, t, c, &g->nodes[n->in[0]]->type, oc);
-    return lw_eval(L, n->in[0], oc);
-  case GC_OP_PAD: return eval_pad(L, n, c);
-  case GC_OP_CONCAT: return eval_concat(L, n, c);
+    return read_operand(L, fr, 0, oc);
+  case GC_OP_PAD: return pad_start(L, fr, n);
+  case GC_OP_CONCAT: return concat_step(L, fr, n, 0, -1);
   default: break;
   }
-  if (gc_op_kind(n->op) == GC_KIND_REDUCE) return lw_reduce_at(L, id, c);
-  if (gc_op_kind(n->op) == GC_KIND_ELEMENTWISE) {
-    int in[3];
-    if (n->n_in > 3) return lw_fail(L, "%s %%%d has %d operands", gc_op_name(n->op), id, n->n_in);
-    for (int k = 0; k < n->n_in; k++) in[k] = lw_eval(L, n->in[k], c);
-    return op(L, n->op, t->dtype, in, n->n_in);
+  if (gc_op_kind(n->op) == GC_KIND_REDUCE) {
+    /* its loops are emitted here, and their body read through lw_eval
+     * again: one level of C recursion per reduction nested in another's
+     * operand, which loop nesting bounds */
+    if (L->depth > LW_MAX_DEPTH) return lw_fail(L, "loops nested more than %d deep", LW_MAX_DEPTH);
+    int rc[GC_MAX_RANK], r = fr->id;
+    memcpy(rc, c, sizeof rc);   /* the stack may move under lw_reduce_at */
+    return lw_reduce_at(L, r, rc);
   }
-  return lw_fail(L, "%s %%%d%s%s%s cannot be computed at a coordinate here", gc_op_name(n->op), id,
+  if (gc_op_kind(n->op) == GC_KIND_ELEMENTWISE) {
+    if (n->n_in > 3) return lw_fail(L, "%s %%%d has %d operands", gc_op_name(n->op), fr->id, n->n_in);
+    return read_operand(L, fr, 0, c);
+  }
+  return lw_fail(L, "%s %%%d%s%s%s cannot be computed at a coordinate here", gc_op_name(n->op), fr->id,
                  n->label ? " (\"" : "", n->label ? n->label : "", n->label ? "\")" : "");
 }
 
+/* Resume the frame's node with x, the value of the operand it read last:
+ * its value, or PENDING when it pushed the next operand. */
+static int resume(lowerer *L, lw_frame *fr, int x) {
+  const gc_node *n = L->g->nodes[fr->id];
+  const gc_type *t = &n->type;
+  switch (n->op) {
+  case GC_OP_RAND_UNIFORM: {
+    int64_t s[GC_MAX_RANK];
+    gc_row_major_strides(t, s);
+    return gc_loop_rand(L->f, L->blk, t->dtype, n->attrs.seed.seed, x, lw_linear(L, fr->c, s, t->rank));
+  }
+  case GC_OP_PAD: return pad_resume(L, fr, n, x);
+  case GC_OP_CONCAT: return concat_step(L, fr, n, fr->k + 1, x);
+  case GC_OP_STOP_GRADIENT: case GC_OP_BROADCAST: case GC_OP_TRANSPOSE: case GC_OP_SLICE: case GC_OP_RESHAPE:
+    return x;   /* a view: its operand's value at the mapped coordinates */
+  default: break;
+  }
+  fr->in[fr->k] = x;   /* elementwise */
+  if (fr->k + 1 < n->n_in) return read_operand(L, fr, fr->k + 1, fr->c);
+  return op(L, n->op, t->dtype, fr->in, n->n_in);
+}
+
 int lw_eval(lowerer *L, int id, const int *c) {
-  if (L->failed) return lw_const(L, 0);
-  const gc_node *n = L->g->nodes[id];
-  int rank = n->type.rank;
-  int v = memo_find(L, id, c, rank);
-  if (v >= 0) return v;
-  bool generator = n->op == GC_OP_CONST || n->op == GC_OP_IOTA || n->op == GC_OP_RAND_UNIFORM;
-  v = L->inside[id] || generator ? eval_node(L, id, c) : load(L, id, c);
-  if (L->failed) return lw_const(L, 0);
-  lw_memo_put(L, id, c, v);
+  int base = L->n_frames, v = -1;
+  push(L, id, c);
+  while (L->n_frames > base) {
+    if (L->failed) {
+      L->n_frames = base;
+      return lw_const(L, 0);
+    }
+    lw_frame *fr = &L->frames[L->n_frames - 1];
+    const gc_node *n = L->g->nodes[fr->id];
+    if (!fr->started) {
+      fr->started = true;
+      v = memo_find(L, fr->id, fr->c, n->type.rank);
+      if (v >= 0) {   /* known: no new memo entry */
+        L->n_frames--;
+        continue;
+      }
+      bool generator = n->op == GC_OP_CONST || n->op == GC_OP_IOTA || n->op == GC_OP_RAND_UNIFORM;
+      v = L->inside[fr->id] || generator ? start(L, fr) : load(L, fr->id, fr->c);
+    } else {
+      v = resume(L, fr, v);
+    }
+    if (v == PENDING || L->failed) continue;
+    fr = &L->frames[L->n_frames - 1];   /* start and resume may grow the stack: re-read */
+    lw_memo_put(L, fr->id, fr->c, v);
+    L->n_frames--;
+  }
   return v;
 }

@@ -9,7 +9,25 @@ typedef struct {
   int node, rank, depth;
   int coords[GC_MAX_RANK];
   int inst;
+  unsigned hash;
+  int older;               /* the previous entry in its hash bucket, -1 */
 } lw_memo;
+
+/* A node being computed by lw_eval (its explicit stack). */
+typedef struct {
+  int id;                  /* the node */
+  int c[GC_MAX_RANK];      /* at these coordinates */
+  bool started;
+  int k;                   /* the operand it reads (read last) */
+  int in[3];               /* elementwise: its operands' values */
+  int valid;               /* pad: the in-bounds test, -1: always */
+  int v;                   /* concat: the value so far, -1 */
+  int64_t offset;          /* concat: where operand k starts */
+} lw_frame;
+
+/* Loops nested deeper than this in one kernel are refused (a reduction
+ * read inside another's loops nests them). */
+enum { LW_MAX_DEPTH = 256 };
 
 /* An index value as Σ coef·var + c over loop variables with known ranges
  * [0, extent), so that the div/mod a reshape needs can be simplified. */
@@ -30,9 +48,13 @@ typedef struct {
   int cap_aff;
   bool *inside;           /* node is computed in this kernel */
   int *buffer;            /* node -> loop buffer, -1 */
-  int *buffer_nodes;      /* buffer -> node (the caller's array) */
+  int *buffer_nodes;      /* buffer -> node (handed to the caller) */
+  int cap_buffer_nodes;
   lw_memo *memo;
   int n_memo, cap_memo;
+  int *bucket, n_buckets;   /* the memo's hash buckets: newest entry, -1 */
+  lw_frame *frames;         /* lw_eval's stack */
+  int n_frames, cap_frames;
   int depth;              /* loop nesting while emitting */
   int blk;                /* the block being emitted into */
   int64_t *const_vals;    /* canonical i64 constants */
@@ -70,6 +92,9 @@ void lw_recoord(lowerer *L, const gc_type *from, const int *c, const gc_type *to
 /* A reduction's value at its own coordinates, its loops emitted in place
  * (lower.c). */
 int lw_reduce_at(lowerer *L, int r, const int *c);
+
+/* Room for n entries in L->buffer_nodes (new ones -1: no node). */
+void lw_reserve_buffer_nodes(lowerer *L, int n);
 
 /* The loop buffer holding node id's value (made on first use). */
 int lw_buffer(lowerer *L, int id, bool written);

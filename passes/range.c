@@ -81,8 +81,59 @@ static gc_range op_range(gc_ranges *c, const gc_loop_inst *in) {
   return r;
 }
 
-/* The interval of an instruction's value; integer and bool values only. */
+/* The instructions whose intervals id's interval is made of (resolved),
+ * into dep[]; their count. */
+static int range_deps(gc_ranges *c, int id, int *dep) {
+  const gc_loop_inst *in = &c->f->insts[id];
+  int n = 0;
+  switch (in->op) {
+  case GC_L_OP:
+    if (in->dtype == GC_I64 || in->dtype == GC_BOOL)
+      for (int k = 0; k < in->n_in && k < 3; k++) dep[n++] = gc_range_resolve(c, in->in[k]);
+    break;
+  case GC_L_IDIV: case GC_L_IMOD: dep[n++] = gc_range_resolve(c, in->in[0]); break;
+  case GC_L_IV: {
+    const gc_loop_inst *l = &c->f->insts[in->loop];
+    if (l->op == GC_L_FOR && l->ivalue >= 1) {
+      dep[n++] = gc_range_resolve(c, l->in[0]);
+      dep[n++] = gc_range_resolve(c, l->in[1]);
+    }
+    break;
+  }
+  default: break;
+  }
+  return n;
+}
+
+static gc_range range_now(gc_ranges *c, int id);
+
+/* The interval of an instruction's value; integer and bool values only.
+ * The instructions it depends on are done first, on an explicit stack, so
+ * that a long chain of index arithmetic needs no recursion. */
 gc_range gc_range_of(gc_ranges *c, int id) {
+  if (c->done[id]) return c->r[id];
+  int top = 0;
+  for (int x = id;;) {
+    int dep[3], n = range_deps(c, x, dep), k = 0;
+    while (k < n && c->done[dep[k]]) k++;
+    if (k < n) {   /* that one first */
+      if (top == c->cap_stack) {
+        c->cap_stack = c->cap_stack ? 2 * c->cap_stack : 64;
+        c->stack = realloc(c->stack, sizeof *c->stack * (size_t)c->cap_stack);
+        if (!c->stack) abort();
+      }
+      c->stack[top++] = x;
+      x = dep[k];
+      continue;
+    }
+    range_now(c, x);
+    if (top == 0) return c->r[id];
+    x = c->stack[--top];
+  }
+}
+
+/* id's interval, its operands' known (or, called directly, found). */
+static gc_range range_now(gc_ranges *c, int id) {
   if (c->done[id]) return c->r[id];
   const gc_loop_inst *in = &c->f->insts[id];
   gc_range r = unknown;
@@ -247,6 +298,7 @@ void gc_ranges_free(gc_ranges *c) {
   free(c->r);
   free(c->done);
   free(c->repl);
+  free(c->stack);
 }
 
 void gc_ranges_fold(gc_ranges *c) {

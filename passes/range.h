@@ -30,6 +30,7 @@ typedef struct {
   bool *done;
   int cap;
   int *repl;        /* uses of i are to become uses of repl[i] */
+  int *stack, cap_stack;   /* gc_range_of's walk */
 } gc_ranges;
 
 void gc_ranges_init(gc_ranges *c, gc_loop_fn *f);

@@ -33,11 +33,14 @@
 #include "ir/rewrite.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
   gc_rebuild r;
   const gc_graph *old;
+  signed char *never_nz;   /* per new node: 0 not known yet, 1 no, 2 yes */
+  int *stack, cap;         /* never_negative_zero's walk */
 } simplifier;
 
 static const gc_node *new_node(const simplifier *s, int new_id) { return s->r.em.g->nodes[new_id]; }
@@ -49,21 +52,58 @@ static bool is_const(const gc_node *n, double v) {
   return n->op == GC_OP_CONST && n->attrs.value.value == v && !signbit(n->attrs.value.value) == !signbit(v);
 }
 
-/* True when the value can never be -0 (so x + 0 is exactly x). */
-static bool never_negative_zero(const simplifier *s, int id) {
+/* Whether new node id can never be -0, from what is known of its
+ * operands: 2 yes, 1 no, or -k-1 when operand k must be known first (an
+ * add is never -0 when either operand is not; a view when its operand is
+ * not). */
+static int never_nz_step(const simplifier *s, int id) {
   const gc_node *n = new_node(s, id);
-  if (!gc_dtype_is_float(n->type.dtype)) return true;
+  if (!gc_dtype_is_float(n->type.dtype)) return 2;
   switch (n->op) {
-  case GC_OP_CONST: return !(n->attrs.value.value == 0 && signbit(n->attrs.value.value));
+  case GC_OP_CONST: return n->attrs.value.value == 0 && signbit(n->attrs.value.value) ? 1 : 2;
   case GC_OP_REDUCE_SUM: case GC_OP_DOT: case GC_OP_SCATTER_ADD:  /* sums start at +0 */
   case GC_OP_ABS: case GC_OP_EXP: case GC_OP_SIGMOID: case GC_OP_IOTA: case GC_OP_RAND_UNIFORM:
-    return true;
-  case GC_OP_CAST: return !gc_dtype_is_float(new_node(s, n->in[0])->type.dtype);
-  case GC_OP_ADD: return never_negative_zero(s, n->in[0]) || never_negative_zero(s, n->in[1]);
+    return 2;
+  case GC_OP_CAST: return gc_dtype_is_float(new_node(s, n->in[0])->type.dtype) ? 1 : 2;
+  case GC_OP_ADD:
+    for (int k = 0; k < 2; k++) {
+      int known = s->never_nz[n->in[k]];
+      if (!known) return -k - 1;
+      if (known == 2) return 2;
+    }
+    return 1;
   case GC_OP_BROADCAST: case GC_OP_RESHAPE: case GC_OP_TRANSPOSE: case GC_OP_SLICE:
-    return never_negative_zero(s, n->in[0]);
-  default: return false;
+    return s->never_nz[n->in[0]] ? s->never_nz[n->in[0]] : -1;
+  default: return 1;
   }
+}
+
+/* True when the value can never be -0 (so x + 0 is exactly x): known once
+ * per node, through an explicit stack (a chain of adds needs no recursion
+ * and a shared operand no second look). */
+static bool never_negative_zero(simplifier *s, int id) {
+  int n = s->r.em.g->n_nodes;
+  if (n > s->cap) {
+    int cap = s->cap ? s->cap : 256;
+    while (cap < n) cap *= 2;
+    s->never_nz = realloc(s->never_nz, (size_t)cap);
+    s->stack = realloc(s->stack, sizeof *s->stack * (size_t)cap);
+    if (!s->never_nz || !s->stack) abort();
+    memset(s->never_nz + s->cap, 0, (size_t)(cap - s->cap));
+    s->cap = cap;
+  }
+  int top = 0;
+  s->stack[top++] = id;
+  while (top) {
+    int x = s->stack[top - 1], r = s->never_nz[x] ? s->never_nz[x] : never_nz_step(s, x);
+    if (r > 0) {
+      s->never_nz[x] = (signed char)r;
+      top--;
+    } else {
+      s->stack[top++] = new_node(s, x)->in[-r - 1];
+    }
+  }
+  return s->never_nz[id] == 2;
 }
 
 static int emit_const(simplifier *s, int like, double v, const gc_type *t) {
@@ -197,5 +237,7 @@ gc_graph *gc_pass_simplify(gc_graph *g, gc_pass_ctx *ctx) {
     if (id < 0) id = gc_rebuild_copy(&s.r, i);
     else gc_rebuild_map(&s.r, i, id);
   }
+  free(s.never_nz);
+  free(s.stack);
   return gc_rebuild_finish(&s.r);
 }

@@ -1,6 +1,7 @@
 /* Layout chains as strided views (see view.h). */
 #include "passes/view.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void gc_row_major_strides(const gc_type *t, int64_t *strides) {
@@ -74,57 +75,78 @@ static bool reshape_view(const gc_view *in, const gc_type *out, gc_view *v) {
   return true;
 }
 
-bool gc_view_of(const gc_graph *g, int id, gc_view_stop *stop, void *ctx, gc_view *v) {
-  const gc_node *n = g->nodes[id];
-  if (!is_view_op(n->op) || (stop && stop(id, ctx))) {
-    v->base = id;
-    v->rank = n->type.rank;
-    memcpy(v->dims, n->type.dims, sizeof(int64_t) * (size_t)n->type.rank);
-    gc_row_major_strides(&n->type, v->strides);
-    for (int k = 0; k < v->rank; k++)
-      if (v->dims[k] == 1) v->strides[k] = 0;
-    v->offset = 0;
-    return true;
-  }
-  gc_view in;
-  if (!gc_view_of(g, n->in[0], stop, ctx, &in)) return false;
+/* v: view node n applied to in, the view of its operand. */
+static bool apply_view(const gc_node *n, const gc_view *in, gc_view *v) {
   const gc_type *t = &n->type;
   switch (n->op) {
-  case GC_OP_STOP_GRADIENT: *v = in; return true;
+  case GC_OP_STOP_GRADIENT: *v = *in; return true;
   case GC_OP_BROADCAST: {
-    *v = in;
+    *v = *in;
     v->rank = t->rank;
-    int shift = t->rank - in.rank;
+    int shift = t->rank - in->rank;
     for (int k = t->rank - 1; k >= 0; k--) {
       int j = k - shift;
       v->dims[k] = t->dims[k];
-      v->strides[k] = j >= 0 && in.dims[j] == t->dims[k] ? in.strides[j] : 0;
+      v->strides[k] = j >= 0 && in->dims[j] == t->dims[k] ? in->strides[j] : 0;
     }
     return true;
   }
   case GC_OP_TRANSPOSE:
-    *v = in;
+    *v = *in;
     for (int k = 0; k < t->rank; k++) {
-      v->dims[k] = in.dims[n->attrs.perm.perm.v[k]];
-      v->strides[k] = in.strides[n->attrs.perm.perm.v[k]];
+      v->dims[k] = in->dims[n->attrs.perm.perm.v[k]];
+      v->strides[k] = in->strides[n->attrs.perm.perm.v[k]];
     }
     return true;
   case GC_OP_SLICE: {
     const gc_attrs_slice *s = &n->attrs.slice;
-    *v = in;
+    *v = *in;
     for (int k = 0; k < t->rank; k++) {
       int64_t step = s->step.n ? s->step.v[k] : 1;
-      v->offset += s->start.v[k] * in.strides[k];
-      v->strides[k] = t->dims[k] == 1 ? 0 : in.strides[k] * step;
+      v->offset += s->start.v[k] * in->strides[k];
+      v->strides[k] = t->dims[k] == 1 ? 0 : in->strides[k] * step;
       v->dims[k] = t->dims[k];
     }
     return true;
   }
   case GC_OP_RESHAPE: {
-    bool ok = reshape_view(&in, t, v);
-    v->base = in.base;
+    bool ok = reshape_view(in, t, v);
+    v->base = in->base;
     return ok;
   }
   default: return false;
   }
+}
+
+static bool is_stop(const gc_graph *g, int id, gc_view_stop *stop, void *ctx) {
+  return !is_view_op(g->nodes[id]->op) || (stop && stop(id, ctx));
+}
+
+/* The chain of views from id down to its base is walked twice (to count,
+ * then to list it), then applied from the base up: no recursion as deep
+ * as the chain. */
+bool gc_view_of(const gc_graph *g, int id, gc_view_stop *stop, void *ctx, gc_view *v) {
+  int len = 0, x = id;
+  for (; !is_stop(g, x, stop, ctx); x = g->nodes[x]->in[0]) len++;
+  const gc_node *base = g->nodes[x];
+  gc_view in;
+  in.base = x;
+  in.rank = base->type.rank;
+  memcpy(in.dims, base->type.dims, sizeof(int64_t) * (size_t)base->type.rank);
+  gc_row_major_strides(&base->type, in.strides);
+  for (int k = 0; k < in.rank; k++)
+    if (in.dims[k] == 1) in.strides[k] = 0;
+  in.offset = 0;
+  int few[64], *chain = len <= 64 ? few : malloc(sizeof *chain * (size_t)len);
+  if (!chain) return false;
+  x = id;
+  for (int i = 0; i < len; i++, x = g->nodes[x]->in[0]) chain[i] = x;
+  bool ok = true;
+  for (int i = len - 1; i >= 0 && ok; i--) {
+    ok = apply_view(g->nodes[chain[i]], &in, v);
+    in = *v;
+  }
+  if (chain != few) free(chain);
+  if (len == 0) *v = in;
+  return ok;
 }

@@ -193,41 +193,52 @@ static void mark_shared(const gc_graph *g, kernel *kn) {
   }
 }
 
+/* Lower and tile kernel k. */
+static int lower_one(llvm_state *s, const gc_graph *g, int k, const int *nodes, const int *first, const gc_uses *uses,
+                     bool *inside, int *buffer, const gc_pass_options *po, gc_diag *d) {
+  gc_tile_target t = {s->host.vector_bits, s->host.l1d_bytes, s->host.l2_bytes};
+  kernel *kn = &s->kernels[k];
+  char name[64];
+  snprintf(name, sizeof name, "k%d", k);
+  kn->display = k;
+  gc_kernel_ref ref = {g, nodes + first[k], first[k + 1] - first[k], name, uses, inside, buffer};
+  for (int i = first[k]; i < first[k + 1]; i++) {
+    const gc_node *nd = g->nodes[nodes[i]];
+    if (!kn->label && nd->label) kn->label = nd->label;
+    kn->flops += node_flops(g, nodes[i]);
+  }
+  if (!(kn->fn = gc_lower_kernel(&ref, &kn->buffer_nodes, d))) return -1;
+  mark_shared(g, kn);
+  if (dump_after(po, "lower")) dump_loops(po, "lower", kn);
+  gc_tile_loop_fn(kn->fn, &t);
+  if (dump_after(po, "tile")) dump_loops(po, "tile", kn);
+  kn->n_steps = gc_kernel_steps(kn->fn, kn->steps, MAX_STEPS);
+  if (kn->n_steps < 0) return gc_diag_set(d, "kernel %s has more than %d steps", name, MAX_STEPS);
+  if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + 1, sizeof *kn->bufs))) return gc_diag_set(d, "out of memory");
+  for (int b = 0; b < kn->fn->n_buffers; b++) {
+    const gc_loop_buffer *lb = &kn->fn->buffers[b];
+    if (lb->local) continue;
+    kn->work += lb->elements;   /* reads too: a sum of many reads writes few */
+    kn->bytes += (double)lb->elements * (double)gc_dtype_size(lb->dtype);
+  }
+  return 0;
+}
+
 /* Lower and tile every kernel. */
 static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const int *first,
                      const gc_pass_options *po, gc_diag *d) {
-  gc_tile_target t = {s->host.vector_bits, s->host.l1d_bytes, s->host.l2_bytes};
   gc_uses u;
   if (gc_uses_init(&u, g, d)) return -1;
-  for (int k = 0; k < s->n_kernels; k++) {
-    kernel *kn = &s->kernels[k];
-    char name[64];
-    snprintf(name, sizeof name, "k%d", k);
-    kn->display = k;
-    gc_kernel_ref ref = {g, nodes + first[k], first[k + 1] - first[k], name, &u};
-    for (int i = first[k]; i < first[k + 1]; i++) {
-      const gc_node *nd = g->nodes[nodes[i]];
-      if (!kn->label && nd->label) kn->label = nd->label;
-      kn->flops += node_flops(g, nodes[i]);
-    }
-    if (!(kn->buffer_nodes = malloc(sizeof(int) * ((size_t)g->n_nodes + 1)))) return gc_uses_free(&u), gc_diag_set(d, "out of memory");
-    if (!(kn->fn = gc_lower_kernel(&ref, kn->buffer_nodes, d))) return gc_uses_free(&u), -1;
-    mark_shared(g, kn);
-    if (dump_after(po, "lower")) dump_loops(po, "lower", kn);
-    gc_tile_loop_fn(kn->fn, &t);
-    if (dump_after(po, "tile")) dump_loops(po, "tile", kn);
-    kn->n_steps = gc_kernel_steps(kn->fn, kn->steps, MAX_STEPS);
-    if (kn->n_steps < 0) return gc_uses_free(&u), gc_diag_set(d, "kernel %s has more than %d steps", name, MAX_STEPS);
-    if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + 1, sizeof *kn->bufs))) return gc_uses_free(&u), gc_diag_set(d, "out of memory");
-    for (int b = 0; b < kn->fn->n_buffers; b++) {
-      const gc_loop_buffer *lb = &kn->fn->buffers[b];
-      if (lb->local) continue;
-      kn->work += lb->elements;   /* reads too: a sum of many reads writes few */
-      kn->bytes += (double)lb->elements * (double)gc_dtype_size(lb->dtype);
-    }
-  }
+  /* one scratch for every kernel's lowering: each kernel costs its size */
+  bool *inside = calloc((size_t)g->n_nodes + 1, sizeof *inside);
+  int *buffer = malloc(sizeof *buffer * ((size_t)g->n_nodes + 1));
+  if (!inside || !buffer) return free(inside), free(buffer), gc_uses_free(&u), gc_diag_set(d, "out of memory");
+  for (int i = 0; i < g->n_nodes; i++) buffer[i] = -1;
+  int rc = 0;
+  for (int k = 0; k < s->n_kernels && !rc; k++) rc = lower_one(s, g, k, nodes, first, &u, inside, buffer, po, d);
+  free(inside), free(buffer);
   gc_uses_free(&u);
-  return 0;
+  return rc;
 }
 
 /* code followed by the unoptimised LLVM IR the loop function emits to. */
