@@ -255,3 +255,18 @@ int gc_hf_dir_write_config(const gc_model_config *c, const char *dir, gc_diag *d
   json_decref(gen);
   return rc;
 }
+
+int64_t gc_hf_dir_eos_id(const char *dir) {
+  static const char *const files[] = {"generation_config.json", "config.json"};
+  for (int i = 0; i < 2; i++) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+    json_t *j = exists(path) ? load_json(path, NULL) : NULL;
+    const json_t *v = json_object_get(j, "eos_token_id");
+    if (json_is_array(v)) v = json_array_get(v, 0);
+    int64_t id = json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
+    json_decref(j);
+    if (id >= 0) return id;
+  }
+  return -1;
+}

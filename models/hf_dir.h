@@ -53,6 +53,10 @@ bool gc_hf_dir_ignorable(const gc_model_config *c, const char *name);
 /* DIR/config.json and DIR/generation_config.json for c, atomically. */
 int gc_hf_dir_write_config(const gc_model_config *c, const char *dir, gc_diag *d);
 
+/* The token generation stops at: DIR/generation_config.json's
+ * eos_token_id, else DIR/config.json's (the first of a list); -1 if none. */
+int64_t gc_hf_dir_eos_id(const char *dir);
+
 /* An integer config key of c ("eos_token_id"), or `dflt` when the family
  * has no such key. */
 int64_t gc_model_config_int(const gc_model_config *c, const char *key, int64_t dflt);
