@@ -1,6 +1,7 @@
 /* text/bpe_train.c — training a byte-level BPE vocabulary.
  *
- * The text is split into words (gc_bpe_word_end) and unique words are
+ * The text is split into words (the pieces of GPT-2's pre-tokenizer regex,
+ * gc_tokenizer_pieces) and unique words are
  * counted.  Each unique word is a sequence of token ids, weighted by its
  * count.  Pair counts live in a table; a max-heap orders the pairs by
  * (count, tie-break).  Merging the best pair (a, b) into c visits only the
@@ -209,29 +210,38 @@ typedef struct {
   int64_t count;
 } word_span;
 
-static int count_words(bpe_trainer *tr, const uint8_t *text, size_t len) {
+typedef struct {
+  const uint8_t *text;
   gc_wordmap map;
-  word_span *spans = NULL;
-  int64_t cap = 0, n = 0, total = 0;
-  int rc = gc_wordmap_init(&map, 4096);
-  for (size_t i = 0; rc == 0 && i < len;) {
-    size_t end = gc_bpe_word_end(text, len, i);
-    int added;
-    int32_t idx = gc_wordmap_intern(&map, text + i, end - i, (int32_t)n, &added);
-    word_span *s = idx < 0 ? NULL : grow(spans, &cap, n + 1, sizeof *spans);
-    if (!s) {
-      rc = -1;
-      break;
-    }
-    spans = s;
-    if (added) {
-      spans[n++] = (word_span){i, (int32_t)(end - i), 0};
-      total += (int64_t)(end - i);
-    }
-    spans[idx].count++;
-    i = end;
+  word_span *spans;
+  int64_t cap, n, total;
+} word_counter;
+
+static int count_piece(void *ctx, const uint8_t *start, const uint8_t *end) {
+  word_counter *c = ctx;
+  int added;
+  int32_t idx = gc_wordmap_intern(&c->map, start, (size_t)(end - start), (int32_t)c->n, &added);
+  word_span *s = idx < 0 ? NULL : grow(c->spans, &c->cap, c->n + 1, sizeof *c->spans);
+  if (!s) return -1;
+  c->spans = s;
+  if (added) {
+    c->spans[c->n++] = (word_span){(size_t)(start - c->text), (int32_t)(end - start), 0};
+    c->total += (int64_t)(end - start);
   }
-  gc_wordmap_free(&map);
+  c->spans[idx].count++;
+  return 0;
+}
+
+/* The words are the pieces the trained tokenizer's own pre-tokenizer cuts
+ * (`bare`: no merges yet, the specials, GPT-2's regex), so training and
+ * encoding see the same words. */
+static int count_words(bpe_trainer *tr, const gc_tokenizer *bare, const uint8_t *text, size_t len) {
+  word_counter c = {.text = text};
+  int rc = gc_wordmap_init(&c.map, 4096);
+  if (rc == 0) rc = gc_tokenizer_pieces(bare, text, len, count_piece, &c);
+  word_span *spans = c.spans;
+  int64_t n = c.n, total = c.total;
+  gc_wordmap_free(&c.map);
   tr->words = rc == 0 ? calloc((size_t)n + 1, sizeof *tr->words) : NULL;
   tr->pool = rc == 0 ? malloc((size_t)total * sizeof *tr->pool + 1) : NULL;
   if (!tr->words || !tr->pool) {
@@ -326,7 +336,7 @@ static void trainer_free(bpe_trainer *tr) {
   free(tr->merges);
 }
 
-static int run_training(bpe_trainer *tr, const uint8_t *text, size_t len, int target) {
+static int run_training(bpe_trainer *tr, const gc_tokenizer *bare, const uint8_t *text, size_t len, int target) {
   size_t n_tok = 256 + (size_t)target;
   tr->tok_off = malloc(n_tok * sizeof *tr->tok_off);
   tr->tok_len = malloc(n_tok * sizeof *tr->tok_len);
@@ -334,7 +344,7 @@ static int run_training(bpe_trainer *tr, const uint8_t *text, size_t len, int ta
   if (!tr->tok_off || !tr->tok_len || !tr->merges) return -1;
   for (int32_t i = 0; i < 256; i++)
     if (add_token_bytes(tr, i, 0, 0) < 0) return -1;
-  if (count_words(tr, text, len) < 0 || count_pairs(tr) < 0) return -1;
+  if (count_words(tr, bare, text, len) < 0 || count_pairs(tr) < 0) return -1;
   while (tr->n_merges < target) {
     int32_t pi = pop_best(tr);
     if (pi < 0) break;   /* no pair left: the vocabulary ends up smaller */
@@ -359,12 +369,15 @@ gc_tokenizer *gc_bpe_train(const uint8_t *text, size_t len, int vocab_size,
                 vocab_size, 256 + n_specials, 256 + (1 << 24), n_specials);
     return NULL;
   }
+  gc_tokenizer *bare = gc_tokenizer_from_merges(NULL, 0, specials, n_specials, d);
+  if (!bare) return NULL;
   bpe_trainer tr = {0};
   gc_tokenizer *t = NULL;
-  if (run_training(&tr, text, len, vocab_size - 256 - n_specials) < 0)
+  if (run_training(&tr, bare, text, len, vocab_size - 256 - n_specials) < 0)
     gc_diag_set(d, "bpe train: out of memory");
   else
     t = gc_tokenizer_from_merges(tr.merges, tr.n_merges, specials, n_specials, d);
   trainer_free(&tr);
+  gc_tokenizer_free(bare);
   return t;
 }

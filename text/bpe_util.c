@@ -132,35 +132,61 @@ int32_t gc_wordmap_intern(gc_wordmap *m, const uint8_t *p, size_t len, int32_t n
   return s->val;
 }
 
-/* ---- pre-splitter ------------------------------------------------------- */
-
-/* Byte classes.  Bytes >= 0x80 count as letters, so a UTF-8 encoded word
- * stays one word whatever its script. */
-enum { C_LETTER, C_DIGIT, C_SPACE, C_OTHER };
-
-static int byte_class(uint8_t c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80) return C_LETTER;
-  if (c >= '0' && c <= '9') return C_DIGIT;
-  if (c == ' ' || (c >= '\t' && c <= '\r')) return C_SPACE;
-  return C_OTHER;
+int32_t gc_wordmap_get(const gc_wordmap *m, const uint8_t *p, size_t len) {
+  if (m->cap == 0) return -1;
+  return m->slots[wordmap_slot(m, p, len, XXH3_64bits(p, len))].val;
 }
 
-static size_t run_end(const uint8_t *text, size_t len, size_t i, int cls, size_t limit) {
-  while (i < len && i < limit && byte_class(text[i]) == cls) i++;
-  return i;
+/* ---- the byte-level alphabet --------------------------------------------- */
+
+/* GPT-2's bytes_to_unicode: the printable bytes ('!'..'~', 0xa1..0xac,
+ * 0xae..0xff) stand for themselves; the other 68 (0x00..0x20, 0x7f..0xa0,
+ * 0xad), in byte order, for U+0100 .. U+0143. */
+static bool printable(uint32_t b) { return (b >= '!' && b <= '~') || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff); }
+
+uint32_t gc_byte_level_char(uint8_t b) {
+  if (printable(b)) return b;
+  if (b <= 0x20) return 0x100 + b;
+  if (b <= 0xa0) return 0x100 + 33 + (b - 0x7f);
+  return 0x100 + 67;   /* 0xad */
 }
 
-/* Words, like GPT-2's pattern without the Unicode tables:
- *   ' '? letters+  |  ' '? digits+  |  ' '? others+  |  spaces+
- * A whitespace run followed by a word gives its last ' ' to that word. */
-size_t gc_bpe_word_end(const uint8_t *text, size_t len, size_t i) {
-  size_t limit = i + GC_BPE_MAX_WORD;
-  if (text[i] == ' ' && i + 1 < len && byte_class(text[i + 1]) != C_SPACE)
-    return run_end(text, len, i + 1, byte_class(text[i + 1]), limit);
-  int cls = byte_class(text[i]);
-  size_t end = run_end(text, len, i, cls, limit);
-  if (cls == C_SPACE && end < len && end - i >= 2 && text[end - 1] == ' ' &&
-      byte_class(text[end]) != C_SPACE)
-    end--;
-  return end;
+static int byte_of_char(uint32_t cp) {
+  if (cp < 0x100) return printable(cp) ? (int)cp : -1;
+  uint32_t k = cp - 0x100;
+  if (k < 33) return (int)k;
+  if (k < 67) return (int)(0x7f + k - 33);
+  return k == 67 ? 0xad : -1;
+}
+
+int gc_byte_level_decode(const char *s, size_t len, uint8_t *out, size_t *n) {
+  size_t j = 0;
+  for (size_t i = 0; i < len;) {
+    uint8_t c = (uint8_t)s[i];
+    uint32_t cp;
+    if (c < 0x80) cp = c, i += 1;
+    else if ((c & 0xe0) == 0xc0 && i + 1 < len && ((uint8_t)s[i + 1] & 0xc0) == 0x80)
+      cp = ((uint32_t)(c & 0x1f) << 6) | ((uint8_t)s[i + 1] & 0x3f), i += 2;
+    else
+      return -1;   /* every byte-level character is one or two UTF-8 bytes */
+    int b = byte_of_char(cp);
+    if (b < 0) return -1;
+    out[j++] = (uint8_t)b;
+  }
+  *n = j;
+  return 0;
+}
+
+size_t gc_byte_level_encode(const uint8_t *p, size_t n, char *out) {
+  size_t j = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t cp = gc_byte_level_char(p[i]);
+    if (cp < 0x80) {
+      out[j++] = (char)cp;
+    } else {
+      out[j++] = (char)(0xc0 | (cp >> 6));
+      out[j++] = (char)(0x80 | (cp & 0x3f));
+    }
+  }
+  return j;
 }

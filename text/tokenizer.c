@@ -1,11 +1,168 @@
-/* text/tokenizer.c — the BPE tokenizer object: building it from a merge
- * list, encoding (cached per unique word), decoding, accessors. */
+/* text/tokenizer.c — the tokenizer object: the builder every way of making
+ * one goes through (training, tokenizer.json, vocab.json + merges.txt), gc's
+ * training layout, accessors and decoding. */
 #include "text/bpe_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- construction ------------------------------------------------------- */
+/* ---- the builder ---------------------------------------------------------- */
+
+gc_tokenizer *gc_tok_new(gc_diag *d) {
+  gc_tokenizer *t = calloc(1, sizeof *t);
+  if (!t) {
+    gc_diag_set(d, "tokenizer: out of memory");
+    return NULL;
+  }
+  for (int b = 0; b < 256; b++) t->byte_id[b] = -1;
+  return t;
+}
+
+/* Makes ids 0..id exist (new ones are not tokens). */
+static int reserve_ids(gc_tokenizer *t, int32_t id, gc_diag *d) {
+  if (id < 0 || id >= (1 << 26)) return gc_diag_set(d, "tokenizer: token id %d out of range", (int)id);
+  if (id < t->vocab_size) return 0;
+  int old = t->vocab_size, cap = id + 1;
+  uint32_t *off = realloc(t->tok_off, (size_t)cap * sizeof *off);
+  if (off) t->tok_off = off;
+  uint32_t *len = realloc(t->tok_len, (size_t)cap * sizeof *len);
+  if (len) t->tok_len = len;
+  uint8_t *model = realloc(t->is_model, (size_t)cap);
+  if (model) t->is_model = model;
+  if (!off || !len || !model) return gc_diag_set(d, "tokenizer: out of memory");
+  for (int i = old; i < cap; i++) t->tok_off[i] = GC_NO_TOKEN, t->tok_len[i] = 0, t->is_model[i] = 0;
+  t->vocab_size = cap;
+  return 0;
+}
+
+static int store_bytes(gc_tokenizer *t, int32_t id, const uint8_t *p, size_t len, gc_diag *d) {
+  if (t->n_bytes + len > UINT32_MAX - 1) return gc_diag_set(d, "tokenizer: vocabulary bytes exceed 4 GiB");
+  if (t->n_bytes + len > t->cap_bytes) {
+    size_t cap = t->cap_bytes ? t->cap_bytes : 4096;
+    while (cap < t->n_bytes + len) cap *= 2;
+    uint8_t *b = realloc(t->bytes, cap);
+    if (!b) return gc_diag_set(d, "tokenizer: out of memory");
+    t->bytes = b, t->cap_bytes = cap;
+  }
+  if (len) memcpy(t->bytes + t->n_bytes, p, len);
+  t->tok_off[id] = (uint32_t)t->n_bytes;
+  t->tok_len[id] = (uint32_t)len;
+  t->n_bytes += len;
+  return 0;
+}
+
+int gc_tok_add_token(gc_tokenizer *t, int32_t id, const uint8_t *bytes, size_t len, gc_diag *d) {
+  if (reserve_ids(t, id, d)) return -1;
+  if (t->tok_off[id] != GC_NO_TOKEN) return gc_diag_set(d, "tokenizer: token id %d given twice", (int)id);
+  if (len == 0) return gc_diag_set(d, "tokenizer: token %d is empty", (int)id);
+  if (store_bytes(t, id, bytes, len, d)) return -1;
+  t->is_model[id] = 1;
+  if (id + 1 > t->n_vocab) t->n_vocab = id + 1;
+  return 0;
+}
+
+/* The vocabulary's bytes -> id map (keys point into t->bytes, so it is
+ * rebuilt whenever bytes are added). */
+static int index_vocab(gc_tokenizer *t, gc_diag *d) {
+  gc_wordmap_free(&t->vocab);
+  if (gc_wordmap_init(&t->vocab, (size_t)t->n_vocab) < 0) return gc_diag_set(d, "tokenizer: out of memory");
+  for (int id = 0; id < t->n_vocab; id++) {
+    if (!t->is_model[id]) continue;
+    int added;
+    const uint8_t *p = t->bytes + t->tok_off[id];
+    if (gc_wordmap_intern(&t->vocab, p, t->tok_len[id], id, &added) < 0)
+      return gc_diag_set(d, "tokenizer: out of memory");
+    if (t->tok_len[id] == 1 && t->byte_id[p[0]] < 0) t->byte_id[p[0]] = id;
+  }
+  return 0;
+}
+
+int gc_tok_index_vocab(gc_tokenizer *t, gc_diag *d) {
+  if (index_vocab(t, d)) return -1;
+  return gc_u64map_init(&t->merge_rank, (size_t)t->n_vocab) < 0 ? gc_diag_set(d, "tokenizer: out of memory") : 0;
+}
+
+static bool is_model_token(const gc_tokenizer *t, int32_t id) {
+  return id >= 0 && id < t->n_vocab && t->is_model[id];
+}
+
+int gc_tok_add_merge(gc_tokenizer *t, int32_t left, int32_t right, int32_t out, gc_diag *d) {
+  if (!is_model_token(t, left) || !is_model_token(t, right))
+    return gc_diag_set(d, "tokenizer: merge %d uses a token id that is not in the vocabulary", t->n_merges);
+  uint32_t ll = t->tok_len[left], lr = t->tok_len[right];
+  if (out < 0) {
+    uint8_t *both = malloc((size_t)ll + lr);
+    if (!both) return gc_diag_set(d, "tokenizer: out of memory");
+    memcpy(both, t->bytes + t->tok_off[left], ll);
+    memcpy(both + ll, t->bytes + t->tok_off[right], lr);
+    out = gc_wordmap_get(&t->vocab, both, (size_t)ll + lr);
+    free(both);
+    if (out < 0)
+      return gc_diag_set(d, "tokenizer: merge %d (tokens %d %d) makes a token that is not in the vocabulary",
+                         t->n_merges, (int)left, (int)right);
+  }
+  if (!is_model_token(t, out) || t->tok_len[out] != ll + lr)
+    return gc_diag_set(d, "tokenizer: merge %d makes token %d, which is not its two parts joined", t->n_merges,
+                       (int)out);
+  if (t->n_merges == t->cap_merges) {
+    int cap = t->cap_merges ? 2 * t->cap_merges : 1024;
+    int32_t *m = realloc(t->merges, (size_t)cap * 2 * sizeof *m);
+    if (m) t->merges = m;
+    int32_t *o = realloc(t->merge_out, (size_t)cap * sizeof *o);
+    if (o) t->merge_out = o;
+    if (!m || !o) return gc_diag_set(d, "tokenizer: out of memory");
+    t->cap_merges = cap;
+  }
+  int r = t->n_merges++;
+  t->merges[2 * r] = left, t->merges[2 * r + 1] = right, t->merge_out[r] = out;
+  /* As Hugging Face's map: a repeated pair takes its last rank. */
+  return gc_u64map_put(&t->merge_rank, gc_bpe_pair_key(left, right), r) < 0
+             ? gc_diag_set(d, "tokenizer: out of memory")
+             : 0;
+}
+
+int gc_tok_add_added(gc_tokenizer *t, int32_t id, const char *text, bool special, bool normalized,
+                     gc_diag *d) {
+  size_t len = strlen(text);
+  if (len == 0) return gc_diag_set(d, "tokenizer: added token %d is empty", (int)id);
+  if (reserve_ids(t, id, d)) return -1;
+  for (int k = 0; k < t->n_added; k++)
+    if (t->added[k].id == id) return gc_diag_set(d, "tokenizer: added token id %d given twice", (int)id);
+  gc_added_token *a = realloc(t->added, ((size_t)t->n_added + 1) * sizeof *a);
+  if (!a) return gc_diag_set(d, "tokenizer: out of memory");
+  t->added = a;
+  char *copy = strdup(text);
+  if (!copy) return gc_diag_set(d, "tokenizer: out of memory");
+  t->added[t->n_added++] = (gc_added_token){id, copy, (uint32_t)len, special, normalized};
+  return 0;
+}
+
+int gc_tok_add_split(gc_tokenizer *t, const char *pattern, bool literal, gc_diag *d) {
+  gc_split *s = realloc(t->splits, ((size_t)t->n_splits + 1) * sizeof *s);
+  if (!s) return gc_diag_set(d, "tokenizer: out of memory");
+  t->splits = s;
+  if (gc_split_init(&t->splits[t->n_splits], pattern, literal, d)) return -1;
+  t->n_splits++;
+  return 0;
+}
+
+int gc_tok_finish(gc_tokenizer *t, gc_diag *d) {
+  if (!t->vocab.slots) return gc_diag_set(d, "tokenizer: no vocabulary");
+  /* An added token's id decodes to its text (also when the vocabulary has the
+   * id: GPT-2's <|endoftext|> is both). */
+  for (int k = 0; k < t->n_added; k++) {
+    const gc_added_token *a = &t->added[k];
+    if (t->tok_off[a->id] == GC_NO_TOKEN || t->tok_len[a->id] != a->len ||
+        memcmp(t->bytes + t->tok_off[a->id], a->text, a->len) != 0)
+      if (store_bytes(t, a->id, (const uint8_t *)a->text, a->len, d)) return -1;
+  }
+  if (index_vocab(t, d)) return -1;
+  memset(t->added_first, 0, sizeof t->added_first);
+  for (int k = 0; k < t->n_added; k++) t->added_first[(uint8_t)t->added[k].text[0]] = true;
+  return 0;
+}
+
+/* ---- gc's training layout ------------------------------------------------- */
 
 static int check_special(const char *s, gc_diag *d) {
   if (!s) return gc_diag_set(d, "tokenizer: special token is NULL");
@@ -48,69 +205,42 @@ static int check_merges(const int32_t *merges, int n_merges, gc_diag *d) {
   return 0;
 }
 
-/* Fills tok_off/tok_len/bytes for all ids.  Token bytes of merge i are the
- * concatenation of its parts, so a token's length stays below 2^24 * 2^k;
- * the total is checked against uint32 range. */
-static int build_token_bytes(gc_tokenizer *t, gc_diag *d) {
-  int v = t->vocab_size;
-  uint64_t total = 256;
-  t->tok_off = malloc((size_t)v * sizeof *t->tok_off);
-  t->tok_len = malloc((size_t)v * sizeof *t->tok_len);
-  if (!t->tok_off || !t->tok_len) return gc_diag_set(d, "tokenizer: out of memory");
-  for (int i = 0; i < 256; i++) t->tok_len[i] = 1;
-  for (int i = 0; i < t->n_merges; i++) {
-    uint64_t n = (uint64_t)t->tok_len[t->merges[2 * i]] + t->tok_len[t->merges[2 * i + 1]];
-    if (n > UINT32_MAX / 2) return gc_diag_set(d, "tokenizer: merge %d makes a token too long", i);
-    t->tok_len[256 + i] = (uint32_t)n;
-    total += n;
+static int build_layout(gc_tokenizer *t, const int32_t *merges, int n_merges, const char *const *specials,
+                        int n_specials, gc_diag *d) {
+  for (int b = 0; b < 256; b++) {
+    uint8_t byte = (uint8_t)b;
+    if (gc_tok_add_token(t, b, &byte, 1, d)) return -1;
   }
-  for (int k = 0; k < t->n_specials; k++) {
-    t->tok_len[256 + t->n_merges + k] = (uint32_t)strlen(t->specials[k]);
-    total += t->tok_len[256 + t->n_merges + k];
-  }
-  if (total > UINT32_MAX) return gc_diag_set(d, "tokenizer: vocabulary bytes exceed 4 GiB");
-  t->bytes = malloc((size_t)total);
-  if (!t->bytes) return gc_diag_set(d, "tokenizer: out of memory");
-  uint32_t off = 0;
-  for (int i = 0; i < v; i++) {
-    t->tok_off[i] = off;
-    if (i < 256) {
-      t->bytes[off] = (uint8_t)i;
-    } else if (i < 256 + t->n_merges) {
-      int32_t l = t->merges[2 * (i - 256)], r = t->merges[2 * (i - 256) + 1];
-      memcpy(t->bytes + off, t->bytes + t->tok_off[l], t->tok_len[l]);
-      memcpy(t->bytes + off + t->tok_len[l], t->bytes + t->tok_off[r], t->tok_len[r]);
-    } else {
-      memcpy(t->bytes + off, t->specials[i - 256 - t->n_merges], t->tok_len[i]);
-    }
-    off += t->tok_len[i];
-  }
-  return 0;
-}
-
-static int build_merge_map(gc_tokenizer *t, gc_diag *d) {
-  if (gc_u64map_init(&t->merge_id, (size_t)t->n_merges) < 0)
-    return gc_diag_set(d, "tokenizer: out of memory");
-  for (int i = 0; i < t->n_merges; i++) {
-    uint64_t key = gc_bpe_pair_key(t->merges[2 * i], t->merges[2 * i + 1]);
-    if (gc_u64map_get(&t->merge_id, key) >= 0)
-      return gc_diag_set(d, "tokenizer: merge %d (%d %d) repeats an earlier merge", i,
-                         (int)t->merges[2 * i], (int)t->merges[2 * i + 1]);
-    if (gc_u64map_put(&t->merge_id, key, 256 + i) < 0)
+  uint8_t *buf = NULL;
+  for (int i = 0; i < n_merges; i++) {
+    int32_t l = merges[2 * i], r = merges[2 * i + 1];
+    size_t ll = t->tok_len[l], lr = t->tok_len[r];
+    uint8_t *nb = realloc(buf, ll + lr);
+    if (!nb) {
+      free(buf);
       return gc_diag_set(d, "tokenizer: out of memory");
+    }
+    buf = nb;
+    memcpy(buf, t->bytes + t->tok_off[l], ll);   /* copy first: add_token may move bytes */
+    memcpy(buf + ll, t->bytes + t->tok_off[r], lr);
+    if (gc_tok_add_token(t, 256 + i, buf, ll + lr, d)) {
+      free(buf);
+      return -1;
+    }
   }
-  return 0;
-}
-
-static int copy_specials(gc_tokenizer *t, const char *const *specials, int n, gc_diag *d) {
-  t->specials = calloc((size_t)n + 1, sizeof *t->specials);
-  if (!t->specials) return gc_diag_set(d, "tokenizer: out of memory");
-  for (int k = 0; k < n; k++) {
-    t->specials[k] = strdup(specials[k]);
-    if (!t->specials[k]) return gc_diag_set(d, "tokenizer: out of memory");
-    t->n_specials = k + 1;
+  free(buf);
+  if (gc_tok_index_vocab(t, d)) return -1;
+  for (int i = 0; i < n_merges; i++) {
+    if (gc_u64map_get(&t->merge_rank, gc_bpe_pair_key(merges[2 * i], merges[2 * i + 1])) >= 0)
+      return gc_diag_set(d, "tokenizer: merge %d (%d %d) repeats an earlier merge", i, (int)merges[2 * i],
+                         (int)merges[2 * i + 1]);
+    if (gc_tok_add_merge(t, merges[2 * i], merges[2 * i + 1], 256 + i, d)) return -1;
   }
-  return 0;
+  for (int k = 0; k < n_specials; k++)
+    if (gc_tok_add_added(t, 256 + n_merges + k, specials[k], true, false, d)) return -1;
+  t->byte_level_regex = true;
+  if (gc_tok_add_split(t, gc_gpt2_pattern, false, d)) return -1;
+  return gc_tok_finish(t, d);
 }
 
 gc_tokenizer *gc_tokenizer_from_merges(const int32_t *merges, int n_merges,
@@ -118,25 +248,8 @@ gc_tokenizer *gc_tokenizer_from_merges(const int32_t *merges, int n_merges,
                                        gc_diag *d) {
   if (check_merges(merges, n_merges, d) < 0 || gc_bpe_check_specials(specials, n_specials, d) < 0)
     return NULL;
-  gc_tokenizer *t = calloc(1, sizeof *t);
-  if (!t) {
-    gc_diag_set(d, "tokenizer: out of memory");
-    return NULL;
-  }
-  t->n_merges = n_merges;
-  t->merges = malloc(((size_t)n_merges * 2 + 1) * sizeof *t->merges);
-  if (!t->merges) {
-    gc_diag_set(d, "tokenizer: out of memory");
-    gc_tokenizer_free(t);
-    return NULL;
-  }
-  if (n_merges > 0) memcpy(t->merges, merges, (size_t)n_merges * 2 * sizeof *merges);
-  if (copy_specials(t, specials, n_specials, d) < 0) {
-    gc_tokenizer_free(t);
-    return NULL;
-  }
-  t->vocab_size = 256 + n_merges + n_specials;
-  if (build_token_bytes(t, d) < 0 || build_merge_map(t, d) < 0) {
+  gc_tokenizer *t = gc_tok_new(d);
+  if (t && build_layout(t, merges, n_merges, specials, n_specials, d)) {
     gc_tokenizer_free(t);
     return NULL;
   }
@@ -145,13 +258,18 @@ gc_tokenizer *gc_tokenizer_from_merges(const int32_t *merges, int n_merges,
 
 void gc_tokenizer_free(gc_tokenizer *t) {
   if (!t) return;
-  for (int k = 0; k < t->n_specials; k++) free(t->specials[k]);
-  free(t->specials);
+  for (int k = 0; k < t->n_added; k++) free(t->added[k].text);
+  free(t->added);
+  for (int k = 0; k < t->n_splits; k++) gc_split_free(&t->splits[k]);
+  free(t->splits);
   free(t->merges);
+  free(t->merge_out);
   free(t->tok_off);
   free(t->tok_len);
+  free(t->is_model);
   free(t->bytes);
-  gc_u64map_free(&t->merge_id);
+  gc_wordmap_free(&t->vocab);
+  gc_u64map_free(&t->merge_rank);
   free(t);
 }
 
@@ -169,136 +287,18 @@ int gc_tokenizer_merge(const gc_tokenizer *t, int i, int32_t *left, int32_t *rig
 
 int gc_tokenizer_special_id(const gc_tokenizer *t, const char *special) {
   if (!special) return -1;
-  for (int k = 0; k < t->n_specials; k++)
-    if (strcmp(t->specials[k], special) == 0) return 256 + t->n_merges + k;
-  return -1;
+  for (int k = 0; k < t->n_added; k++)
+    if (strcmp(t->added[k].text, special) == 0) return t->added[k].id;
+  return gc_wordmap_get(&t->vocab, (const uint8_t *)special, strlen(special));
 }
 
 const uint8_t *gc_tokenizer_token_bytes(const gc_tokenizer *t, int id, size_t *len) {
-  if (id < 0 || id >= t->vocab_size) {
+  if (id < 0 || id >= t->vocab_size || t->tok_off[id] == GC_NO_TOKEN) {
     if (len) *len = 0;
     return NULL;
   }
   if (len) *len = t->tok_len[id];
   return t->bytes + t->tok_off[id];
-}
-
-/* ---- encoding ----------------------------------------------------------- */
-
-typedef struct {
-  int32_t *v;
-  size_t n, cap;
-} id_vec;
-
-static int id_vec_reserve(id_vec *x, size_t extra) {
-  if (x->n + extra <= x->cap) return 0;
-  size_t cap = x->cap ? x->cap : 256;
-  while (cap < x->n + extra) cap *= 2;
-  int32_t *v = realloc(x->v, cap * sizeof *v);
-  if (!v) return -1;
-  x->v = v;
-  x->cap = cap;
-  return 0;
-}
-
-/* Encodes one word into sym[0..*n) (sym has room for len ids): start from
- * bytes, then repeatedly apply the earliest-learned merge present, at every
- * place it occurs, left to right.  Equivalent to applying all merges in
- * training order. */
-static size_t encode_word(const gc_tokenizer *t, const uint8_t *w, size_t len, int32_t *sym) {
-  size_t n = len;
-  for (size_t i = 0; i < n; i++) sym[i] = w[i];
-  while (n > 1) {
-    int32_t best = -1, best_left = 0, best_right = 0;
-    for (size_t i = 0; i + 1 < n; i++) {
-      int32_t id = gc_u64map_get(&t->merge_id, gc_bpe_pair_key(sym[i], sym[i + 1]));
-      if (id >= 0 && (best < 0 || id < best)) {
-        best = id;
-        best_left = sym[i];
-        best_right = sym[i + 1];
-      }
-    }
-    if (best < 0) break;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-      if (i + 1 < n && sym[i] == best_left && sym[i + 1] == best_right) {
-        sym[j++] = best;
-        i++;
-      } else {
-        sym[j++] = sym[i];
-      }
-    }
-    n = j;
-  }
-  return n;
-}
-
-/* Cached encoding of one unique word: ids pool[off..off+n). */
-typedef struct {
-  size_t off, n;
-} cached_word;
-
-typedef struct {
-  gc_wordmap map;
-  cached_word *words;
-  size_t n_words, cap_words;
-  id_vec pool;
-} word_cache;
-
-static void word_cache_free(word_cache *c) {
-  gc_wordmap_free(&c->map);
-  free(c->words);
-  free(c->pool.v);
-}
-
-/* Appends the ids of word w to out, encoding it on a cache miss. */
-static int encode_cached(const gc_tokenizer *t, word_cache *c, const uint8_t *w, size_t len,
-                         id_vec *out) {
-  if (c->n_words == c->cap_words) {
-    size_t cap = c->cap_words ? 2 * c->cap_words : 1024;
-    cached_word *words = realloc(c->words, cap * sizeof *words);
-    if (!words) return -1;
-    c->words = words;
-    c->cap_words = cap;
-  }
-  int added;
-  int32_t idx = gc_wordmap_intern(&c->map, w, len, (int32_t)c->n_words, &added);
-  if (idx < 0) return -1;
-  if (added) {
-    if (id_vec_reserve(&c->pool, len) < 0) return -1;
-    size_t n = encode_word(t, w, len, c->pool.v + c->pool.n);
-    c->words[c->n_words++] = (cached_word){c->pool.n, n};
-    c->pool.n += n;
-  }
-  cached_word cw = c->words[idx];
-  if (id_vec_reserve(out, cw.n) < 0) return -1;
-  memcpy(out->v + out->n, c->pool.v + cw.off, cw.n * sizeof *out->v);
-  out->n += cw.n;
-  return 0;
-}
-
-int gc_tokenizer_encode(const gc_tokenizer *t, const uint8_t *text, size_t len,
-                        int32_t **ids, size_t *n) {
-  *ids = NULL;
-  *n = 0;
-  if (len == 0) return 0;
-  if (len > (size_t)INT32_MAX) return -1;   /* the word cache indexes with int32 */
-  word_cache c = {0};
-  id_vec out = {0};
-  int rc = gc_wordmap_init(&c.map, 1024);
-  for (size_t i = 0; rc == 0 && i < len;) {
-    size_t end = gc_bpe_word_end(text, len, i);
-    rc = encode_cached(t, &c, text + i, end - i, &out);
-    i = end;
-  }
-  word_cache_free(&c);
-  if (rc < 0) {
-    free(out.v);
-    return -1;
-  }
-  *ids = out.v;
-  *n = out.n;
-  return 0;
 }
 
 /* ---- decoding ----------------------------------------------------------- */
@@ -309,7 +309,7 @@ int gc_tokenizer_decode(const gc_tokenizer *t, const int32_t *ids, size_t n,
   *len = 0;
   size_t total = 0;
   for (size_t i = 0; i < n; i++) {
-    if (ids[i] < 0 || ids[i] >= t->vocab_size) return -1;
+    if (ids[i] < 0 || ids[i] >= t->vocab_size || t->tok_off[ids[i]] == GC_NO_TOKEN) return -1;
     if (total > SIZE_MAX - 1 - t->tok_len[ids[i]]) return -1;
     total += t->tok_len[ids[i]];
   }

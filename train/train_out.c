@@ -60,8 +60,9 @@ int gc_train_make_out(const char *dir, gc_diag *d) {
 
 /* The files gc-train writes into OUT (each through a temp file). */
 static const char *const out_files[] = {"model.safetensors", "model.next.safetensors", "state.safetensors",
-                                        "tokenizer.gcbpe",   "settings.txt",           "loss.csv",
-                                        "loss.svg"};
+                                        "tokenizer.json",   "settings.txt",           "loss.csv",
+                                        "loss.svg",         "config.json",            "generation_config.json",
+                                        "tokenizer_config.json"};
 
 /* The PID of a temp file "FILE.tmp.PID" of one of out_files, or 0. */
 static long temp_pid(const char *name) {

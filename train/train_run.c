@@ -37,10 +37,8 @@ static int check_inputs(gc_train_run *r, gc_diag *d) {
 static int start_outputs(gc_train_run *r, gc_diag *d) {
   if (gc_train_make_out(r->out, d)) return GC_TRAIN_BAD_INPUT;
   gc_train_remove_temps(r->out);
-  char path[4200];
-  snprintf(path, sizeof path, "%s/tokenizer.gcbpe", r->out);
-  if (!r->opts->resume &&
-      (gc_tokenizer_save(r->tok, path, d) || gc_train_save_settings(r, d) || gc_train_save_hf_files(r, d)))
+  /* tokenizer.json with the other Hugging Face files (train_hf.c) */
+  if (!r->opts->resume && (gc_train_save_settings(r, d) || gc_train_save_hf_files(r, d)))
     return GC_TRAIN_FAILED;
   return GC_TRAIN_OK;
 }

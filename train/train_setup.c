@@ -149,9 +149,9 @@ int gc_train_open_model(gc_train_run *r, const gc_graph *g, gc_diag *d) {
 
 int gc_train_load_tokenizer(gc_train_run *r, gc_diag *d) {
   char path[4200];
-  snprintf(path, sizeof path, "%s/tokenizer.gcbpe", r->out);
+  snprintf(path, sizeof path, "%s/tokenizer.json", r->out);
   if (access(path, F_OK) != 0) return gc_diag_set(d, "no checkpoint to use in %s (%s is missing)", r->out, path);
-  r->tok = gc_tokenizer_load(path, d);
+  r->tok = gc_tokenizer_open(path, d);
   if (!r->tok) return -1;
   int64_t vocab = r->config.family->vocab_size(r->config.config);
   if (gc_tokenizer_vocab_size(r->tok) > vocab)

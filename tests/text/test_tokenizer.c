@@ -1,5 +1,7 @@
 /* The byte-level BPE tokenizer: training (the seed notes' worked example),
- * byte round trips, determinism, vocabulary size, save/load, corrupt files. */
+ * byte round trips, determinism, vocabulary size, tokenizer.json written and
+ * read back, what is refused.  (Equality with Hugging Face on real files is
+ * tests/tools/test_gc_tokenize.c.) */
 #include "tests/testutil.h"
 #include "text/tokenizer.h"
 
@@ -21,7 +23,7 @@ static uint8_t *read_corpus(size_t max, size_t *len) {
 }
 
 static void temp_path(char *buf, size_t size, const char *tag) {
-  snprintf(buf, size, "/tmp/gc_test_tokenizer_%d_%s.bpe", (int)getpid(), tag);
+  snprintf(buf, size, "/tmp/gc_test_tokenizer_%d_%s", (int)getpid(), tag);
 }
 
 static void write_text(const char *path, const char *text) {
@@ -44,10 +46,7 @@ static void assert_round_trip(const gc_tokenizer *t, const uint8_t *text, size_t
   size_t n;
   assert_int_equal(gc_tokenizer_encode(t, text, len, &ids, &n), 0);
   assert_true(n <= len);
-  for (size_t i = 0; i < n; i++) {
-    assert_true(ids[i] >= 0 && ids[i] < gc_tokenizer_vocab_size(t));
-    assert_int_equal(gc_tokenizer_special_id(t, "<|endoftext|>") == ids[i], 0);
-  }
+  for (size_t i = 0; i < n; i++) assert_true(ids[i] >= 0 && ids[i] < gc_tokenizer_vocab_size(t));
   uint8_t *back;
   size_t back_len;
   assert_int_equal(gc_tokenizer_decode(t, ids, n, &back, &back_len), 0);
@@ -122,8 +121,8 @@ static void test_notes_example(void **state) {
   gc_tokenizer_free(t);
 }
 
-/* The pre-splitter keeps a leading space with the word and a run of spaces
- * gives its last space to the next word: "a  b" is "a", " ", " b".  With a
+/* GPT-2's pre-tokenizer regex keeps a leading space with the word and a run
+ * of spaces gives its last space to the next word: "a  b" is "a", " ", " b".  With a
  * tokenizer whose only merge is (' ', 'b'), encoding shows the split. */
 static void test_word_split(void **state) {
   (void)state;
@@ -277,7 +276,14 @@ static void test_vocab_size_exact(void **state) {
   assert_int_equal(b[0], best_a);
   assert_int_equal(b[1], best_b);
   assert_int_equal(count_first, count_best);
-  /* Plain text holding a special's spelling never yields the special id. */
+  /* Specials are split out of the text first, as Hugging Face does. */
+  int32_t *ids;
+  assert_int_equal(gc_tokenizer_encode(t, (const uint8_t *)"a<|endoftext|><|pad|>", 21, &ids, &n), 0);
+  assert_int_equal(n, 3);
+  assert_int_equal(ids[0], 'a');
+  assert_int_equal(ids[1], 382);
+  assert_int_equal(ids[2], 383);
+  free(ids);
   assert_round_trip(t, (const uint8_t *)"<|endoftext|><|pad|>", 20);
   gc_tokenizer_free(t);
   free(corpus);
@@ -310,9 +316,20 @@ static void test_bad_arguments(void **state) {
   gc_tokenizer_free(t);
 }
 
-/* ---- save and load ------------------------------------------------------------ */
+/* ---- tokenizer.json --------------------------------------------------------- */
 
-static void test_save_load(void **state) {
+static void assert_same_ids(const gc_tokenizer *a, const gc_tokenizer *b, const uint8_t *text, size_t len) {
+  int32_t *x, *y;
+  size_t nx, ny;
+  assert_int_equal(gc_tokenizer_encode(a, text, len, &x, &nx), 0);
+  assert_int_equal(gc_tokenizer_encode(b, text, len, &y, &ny), 0);
+  assert_int_equal(nx, ny);
+  if (nx) assert_memory_equal(x, y, nx * sizeof *x);
+  free(x);
+  free(y);
+}
+
+static void test_save_json(void **state) {
   (void)state;
   size_t len;
   uint8_t *corpus = read_corpus(8192, &len);
@@ -320,46 +337,35 @@ static void test_save_load(void **state) {
   gc_diag d = {0};
   gc_tokenizer *t = gc_bpe_train(corpus, len, 320, specials, 1, &d);
   assert_non_null(t);
-  char path[256], tmp[300];
-  temp_path(path, sizeof path, "saved");
-  assert_int_equal(gc_tokenizer_save(t, path, &d), 0);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  assert_int_equal(access(tmp, F_OK), -1);   /* renamed away */
+  char path[256];
+  temp_path(path, sizeof path, "tokenizer.json");
+  assert_int_equal(gc_tokenizer_save_json(t, path, &d), 0);
 
-  /* The file is the documented text format. */
+  /* Hugging Face's layout: a BPE model, bytes in the byte-level alphabet
+   * (' ' is "Ġ"), merges as "a b", the special an added token. */
   FILE *f = fopen(path, "rb");
   assert_non_null(f);
-  char line[128];
-  const char *head[] = {"gc-bpe 1\n", "vocab_size 320\n", "specials 1\n", "<|endoftext|>\n",
-                        "merges 63\n"};
-  for (int i = 0; i < 5; i++) {
-    assert_non_null(fgets(line, sizeof line, f));
-    assert_string_equal(line, head[i]);
-  }
-  int32_t l, r;
-  gc_tokenizer_merge(t, 0, &l, &r);
-  char first[64];
-  snprintf(first, sizeof first, "%d %d\n", (int)l, (int)r);
-  assert_non_null(fgets(line, sizeof line, f));
-  assert_string_equal(line, first);
+  char *text = calloc(1, 1 << 20);
+  assert_true(fread(text, 1, (1 << 20) - 1, f) > 0);
   fclose(f);
+  assert_non_null(strstr(text, "\"type\": \"BPE\""));
+  assert_non_null(strstr(text, "\"content\": \"<|endoftext|>\""));
+  assert_non_null(strstr(text, "\"Ġ\": 32"));
+  assert_non_null(strstr(text, "\"use_regex\": true"));
+  free(text);
 
-  gc_tokenizer *u = gc_tokenizer_load(path, &d);
+  gc_tokenizer *u = gc_tokenizer_open(path, &d);
   assert_non_null(u);
   assert_same_merges(t, u);
   assert_int_equal(gc_tokenizer_special_id(u, "<|endoftext|>"), 319);
-  int32_t *a, *b;
-  size_t na, nb;
-  assert_int_equal(gc_tokenizer_encode(t, corpus, len, &a, &na), 0);
-  assert_int_equal(gc_tokenizer_encode(u, corpus, len, &b, &nb), 0);
-  assert_int_equal(na, nb);
-  assert_memory_equal(a, b, na * sizeof *a);
-  free(a);
-  free(b);
+  assert_same_ids(t, u, corpus, len);
+  static const char mixed[] = "x<|endoftext|>y \xff\xfe\0 caf\xc3\xa9  \r\n 12345";
+  assert_same_ids(t, u, (const uint8_t *)mixed, sizeof mixed - 1);
+  assert_round_trip(u, (const uint8_t *)mixed, sizeof mixed - 1);
 
   /* Saving over an existing file replaces it. */
-  assert_int_equal(gc_tokenizer_save(u, path, &d), 0);
-  gc_tokenizer *w = gc_tokenizer_load(path, &d);
+  assert_int_equal(gc_tokenizer_save_json(u, path, &d), 0);
+  gc_tokenizer *w = gc_tokenizer_open(path, &d);
   assert_non_null(w);
   assert_same_merges(t, w);
   gc_tokenizer_free(w);
@@ -369,56 +375,72 @@ static void test_save_load(void **state) {
   free(corpus);
 }
 
-static void expect_load_error(const char *text, const char *want) {
-  char path[256];
-  temp_path(path, sizeof path, "corrupt");
-  write_text(path, text);
-  gc_diag d = {0};
-  gc_tokenizer *t = gc_tokenizer_load(path, &d);
-  unlink(path);
-  if (t) fail_msg("loaded a corrupt file:\n%s", text);
-  if (!strstr(d.msg, want)) fail_msg("error \"%s\" does not mention \"%s\"", d.msg, want);
-  assert_non_null(strstr(d.msg, path));
+/* A small tokenizer.json: bytes 'a' 'b' ' ' and "ab", one merge, NFC, one
+ * added token; `model_extra`, `normalizer`, `pre`, `added_extra` replace parts. */
+static char *small_json(const char *model_type, const char *model_extra, const char *normalizer, const char *pre,
+                        const char *added_extra) {
+  static char buf[4096];
+  snprintf(buf, sizeof buf,
+           "{\"version\": \"1.0\", \"added_tokens\": [{\"id\": 4, \"content\": \"<s>\", \"special\": true, "
+           "\"normalized\": false%s}], \"normalizer\": %s, \"pre_tokenizer\": %s, \"post_processor\": null, "
+           "\"decoder\": {\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"%s\", \"vocab\": {\"a\": 0, \"b\": 1, "
+           "\"\\u0120\": 2, \"ab\": 3}, \"merges\": [[\"a\", \"b\"]]%s}}",
+           added_extra, normalizer, pre, model_type, model_extra);
+  return buf;
 }
 
-static void test_corrupt_files(void **state) {
-  (void)state;
-  const char *good = "gc-bpe 1\nvocab_size 259\nspecials 1\n<s>\nmerges 2\n97 98\n256 99\nend\n";
+static const char *const byte_level = "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": true}";
+
+static void expect_refused(const char *json, const char *want) {
   char path[256];
-  temp_path(path, sizeof path, "good");
-  write_text(path, good);
+  temp_path(path, sizeof path, "refused.json");
+  write_text(path, json);
   gc_diag d = {0};
-  gc_tokenizer *t = gc_tokenizer_load(path, &d);
+  gc_tokenizer *t = gc_tokenizer_open(path, &d);
   unlink(path);
-  assert_non_null(t);
-  assert_token(t, 257, "abc");
-  assert_int_equal(gc_tokenizer_special_id(t, "<s>"), 258);
+  if (t) fail_msg("opened an unsupported tokenizer:\n%s", json);
+  if (!strstr(d.msg, want)) fail_msg("error \"%s\" does not mention \"%s\"", d.msg, want);
+  assert_non_null(strstr(d.msg, path));
+  assert_null(strchr(d.msg, '\n'));
+}
+
+static void test_small_json_and_refusals(void **state) {
+  (void)state;
+  char path[256];
+  temp_path(path, sizeof path, "small.json");
+  write_text(path, small_json("BPE", "", "{\"type\": \"NFC\"}", byte_level, ""));
+  gc_diag d = {0};
+  gc_tokenizer *t = gc_tokenizer_open(path, &d);
+  unlink(path);
+  if (!t) fail_msg("%s", d.msg);
+  assert_int_equal(gc_tokenizer_vocab_size(t), 5);
+  assert_int_equal(gc_tokenizer_special_id(t, "<s>"), 4);
+  assert_token(t, 3, "ab");
+  assert_token(t, 2, " ");
+  int32_t *ids;
+  size_t n;
+  assert_int_equal(gc_tokenizer_encode(t, (const uint8_t *)"ab<s>ba ab", 10, &ids, &n), 0);
+  int32_t want[] = {3, 4, 1, 0, 2, 3};   /* " ab" is one piece: ' ' then the merge */
+  assert_int_equal(n, 6);
+  assert_memory_equal(ids, want, sizeof want);
+  free(ids);
   gc_tokenizer_free(t);
 
-  expect_load_error("gc-bpe 2\nvocab_size 256\n", ":1: not a gc tokenizer file");
-  expect_load_error("", "file ends early");
-  expect_load_error("gc-bpe 1\nvocab_size 259\nspecials 1\n<s>\nmerges 2\n97 98\n",
-                    ":7: file ends early");
-  expect_load_error("gc-bpe 1\nvocab_size 259\nspecials 1\n<s>\nmerges 2\n97 98\n256 99",
-                    ":7: line does not end with a newline");
-  expect_load_error("gc-bpe 1\nvocab_size 259\nspecials 1\n<s>\nmerges 2\n97 98\n257 99\nend\n",
-                    ":7: merge 1 must be two token ids in 0..256");
-  expect_load_error("gc-bpe 1\nvocab_size 259\nspecials 1\n<s>\nmerges 1\n97 98\nend\n",
-                    ":5: expected \"merges N\"");
-  expect_load_error("gc-bpe 1\nvocab_size 259\nspecials 1\n<s>\nmerges 2\n97 x\n256 99\nend\n",
-                    ":6: merge 0");
-  expect_load_error("gc-bpe 1\nvocab_size 259\nspecials 1\n<s>\nmerges 2\n97 98\n256 99\nend\nx\n",
-                    ":8: expected the last line \"end\"");
-  expect_load_error("gc-bpe 1\nvocab_size -3\n", ":2: expected \"vocab_size N\"");
-  expect_load_error("gc-bpe 1\nvocab_size 258\nspecials 0\nmerges 2\n97 98\n97 98\nend\n",
-                    "repeats an earlier merge");
-  expect_load_error("gc-bpe 1\nvocab_size 258\nspecials 2\n<s>\n<s>\nmerges 0\nend\n",
-                    "given twice");
-  expect_load_error("gc-bpe 1\nvocab_size 257\nspecials 1\n\nmerges 0\nend\n", "empty");
+  expect_refused(small_json("WordPiece", "", "null", byte_level, ""), "model WordPiece is not supported");
+  expect_refused(small_json("Unigram", "", "null", byte_level, ""), "model Unigram is not supported");
+  expect_refused(small_json("BPE", ", \"byte_fallback\": true", "null", byte_level, ""), "byte_fallback");
+  expect_refused(small_json("BPE", "", "{\"type\": \"NFKC\"}", byte_level, ""), "normalizer NFKC is not supported");
+  expect_refused(small_json("BPE", "", "{\"type\": \"Lowercase\"}", byte_level, ""), "normalizer Lowercase");
+  expect_refused(small_json("BPE", "", "null", "{\"type\": \"Metaspace\"}", ""), "pre-tokenizer Metaspace");
+  expect_refused(small_json("BPE", "", "null", byte_level, ", \"lstrip\": true"), "uses lstrip");
+  expect_refused(small_json("BPE", ", \"continuing_subword_prefix\": \"##\"", "null", byte_level, ""),
+                 "continuing_subword_prefix");
+  expect_refused("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a b\": 0}, \"merges\": []}}", "byte-level");
+  expect_refused("{\"model\": ", "");
 
   gc_diag m = {0};
-  assert_null(gc_tokenizer_load("/nonexistent/dir/tok.bpe", &m));
-  assert_non_null(strstr(m.msg, "cannot open"));
+  assert_null(gc_tokenizer_open("/nonexistent/dir/tokenizer.json", &m));
+  assert_non_null(strstr(m.msg, "no such file"));
 }
 
 int main(void) {
@@ -430,8 +452,8 @@ int main(void) {
       cmocka_unit_test(test_determinism),
       cmocka_unit_test(test_vocab_size_exact),
       cmocka_unit_test(test_bad_arguments),
-      cmocka_unit_test(test_save_load),
-      cmocka_unit_test(test_corrupt_files),
+      cmocka_unit_test(test_save_json),
+      cmocka_unit_test(test_small_json_and_refusals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -229,7 +229,7 @@ static void test_resume_bitwise(void **state) {
                    0);
   assert_same_file(f, "whole/model.safetensors", "part/model.safetensors");
   assert_same_file(f, "whole/state.safetensors", "part/state.safetensors");
-  assert_same_file(f, "whole/tokenizer.gcbpe", "part/tokenizer.gcbpe");
+  assert_same_file(f, "whole/tokenizer.json", "part/tokenizer.json");
   gc_runlog_row *a, *b;
   size_t na, nb;
   read_rows(f, "whole", &a, &na);
@@ -293,7 +293,7 @@ static void copy_file(const gc_fixture *f, const char *from, const char *to) {
 }
 
 /* Keeps a copy of every file of the run in `dir` ("keep.NAME"). */
-static const char *const run_files[] = {"model.safetensors", "state.safetensors", "tokenizer.gcbpe", "loss.csv",
+static const char *const run_files[] = {"model.safetensors", "state.safetensors", "tokenizer.json", "loss.csv",
                                         "settings.txt"};
 static void keep_run(const gc_fixture *f, const char *dir) {
   char from[128], to[128];
@@ -370,7 +370,7 @@ static void test_nonfinite_loss(void **state) {
   assert_non_null(strstr(f->err, "gc-train: error: step 4: the training loss is "));
   assert_non_null(strstr(f->err, "the checkpoint in ck stays at step 2"));
   assert_null(strstr(f->out, "saved "));
-  const char *kept[] = {"model.safetensors", "state.safetensors", "tokenizer.gcbpe", "settings.txt"};
+  const char *kept[] = {"model.safetensors", "state.safetensors", "tokenizer.json", "settings.txt"};
   char a[128], b[128];
   for (int i = 0; i < 4; i++) {
     snprintf(a, sizeof a, "ck/%s", kept[i]);

@@ -83,7 +83,7 @@ static void test_remove_temps(void **state) {
   /* this process is alive: its temp file may still be renamed */
   snprintf(live, sizeof live, "state.safetensors.tmp.%ld", (long)getppid());
   const char *gone[] = {"model.next.safetensors.tmp.2147483647", "loss.csv.tmp.2147483646",
-                        "tokenizer.gcbpe.tmp.2147483645", "settings.txt.tmp.2147483644"};
+                        "tokenizer.json.tmp.2147483645", "settings.txt.tmp.2147483644"};
   const char *kept[] = {"notes.tmp.2147483647", "loss.csv.tmp.", "loss.csv.tmp.12x", "loss.csv", live};
   for (int i = 0; i < 4; i++) write_text(f, gone[i], "half");
   for (int i = 0; i < 5; i++) write_text(f, kept[i], "keep");
