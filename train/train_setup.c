@@ -37,15 +37,15 @@ static int set_one(gc_train_run *r, const char *kv, bool *min_lr_set, gc_diag *d
   return rc;
 }
 
-/* A run's default name: the model's, or a directory's last component. */
-static const char *run_name(const char *model) {
-  static char name[256];
+/* A run's default name: the model's, or a directory's last component
+ * (its length in *len). */
+static const char *run_name(const char *model, int *len) {
   size_t n = strlen(model);
   while (n > 1 && model[n - 1] == '/') n--;
   size_t k = n;
   while (k > 0 && model[k - 1] != '/') k--;
-  snprintf(name, sizeof name, "%.*s", (int)(n - k), model + k);
-  return name;
+  *len = (int)(n - k);
+  return model + k;
 }
 
 int gc_train_configure(gc_train_run *r, gc_diag *d) {
@@ -67,7 +67,11 @@ int gc_train_configure(gc_train_run *r, gc_diag *d) {
   if (!min_lr_set) r->optim.min_lr = r->optim.lr / 10;
   if (gc_model_config_validate(&r->config, d)) return -1;
   if (o->out) snprintf(r->out, sizeof r->out, "%s", o->out);
-  else snprintf(r->out, sizeof r->out, "runs/%s", run_name(o->model));
+  else {
+    int len;
+    const char *name = run_name(o->model, &len);
+    snprintf(r->out, sizeof r->out, "runs/%.*s", len, name);
+  }
   return 0;
 }
 
