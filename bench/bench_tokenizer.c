@@ -1,13 +1,9 @@
-/* bench/bench_tokenizer.c — times BPE training, encoding and decoding on a
- * corpus (default: data/tinyshakespeare.txt, vocab 512 with <|endoftext|>).
- * A benchmark, not a test: it prints figures.
+/* bench/bench_tokenizer.c — times gc's own BPE training, encoding and
+ * decoding on a corpus (default: data/tinyshakespeare.txt, vocab 512 with
+ * <|endoftext|>).  A benchmark, not a test: it prints figures.  Encoding with
+ * Hugging Face's tokenizers beside tiktoken's is bench/tokenizer_vs_peers.sh.
  *
- *   bench_tokenizer [corpus.txt] [vocab_size]
- *
- * Build by hand (CMake has no bench rule yet), from the repo root:
- *   cc -O2 -std=gnu11 -I. bench/bench_tokenizer.c frontend/tokenizer.c \
- *      frontend/tokenizer_io.c frontend/bpe_train.c frontend/bpe_util.c \
- *      ir/types.c -lxxhash -o /tmp/bench_tokenizer
+ *   build/bin/bench_tokenizer [corpus.txt] [vocab_size]
  */
 #include <stdio.h>
 #include <stdlib.h>

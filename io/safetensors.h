@@ -21,7 +21,8 @@
  * Writing stores F32, F64, I32, I64, BOOL tensors in map order, the header
  * padded with spaces so the data starts 8-byte aligned, no metadata.  The
  * file is replaced atomically by gc_write_file_parts_atomic (io/file.h:
- * PATH.tmp.PID, fsync'd, renamed, the directory fsync'd); the tensors' data
+ * a temp file named by gc_temp_name, fsync'd, renamed, the directory
+ * fsync'd; a symlink's target replaced, a device written in place); the tensors' data
  * is written from where it lies, not copied.
  *
  * Ownership: `out` must be an initialised map (gc_tensor_map_init).  On

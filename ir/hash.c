@@ -72,3 +72,29 @@ uint64_t gc_hash_graph(const gc_graph *g) {
   free(h);
   return r;
 }
+
+static bool same_string(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+static bool same_bindings(const gc_binding *a, const gc_binding *b, int n) {
+  for (int i = 0; i < n; i++)
+    if (a[i].node != b[i].node || !same_string(a[i].name, b[i].name)) return false;
+  return true;
+}
+
+bool gc_graph_identical(const gc_graph *a, const gc_graph *b) {
+  int n = a->n_nodes;
+  if (n != b->n_nodes || a->n_kernels != b->n_kernels || a->n_outputs != b->n_outputs || a->n_updates != b->n_updates ||
+      !same_bindings(a->outputs, b->outputs, a->n_outputs) || !same_bindings(a->updates, b->updates, a->n_updates))
+    return false;
+  uint64_t *ha = malloc(sizeof *ha * ((size_t)n + 1)), *hb = malloc(sizeof *hb * ((size_t)n + 1));
+  bool same = ha && hb;
+  if (same) gc_hash_nodes(a, ha), gc_hash_nodes(b, hb);
+  for (int i = 0; same && i < n; i++) {
+    const gc_node *x = a->nodes[i], *y = b->nodes[i];
+    same = ha[i] == hb[i] && x->n_in == y->n_in && x->kernel == y->kernel && x->planned == y->planned &&
+           x->offset == y->offset && same_string(x->into, y->into) && same_string(x->label, y->label);
+    for (int k = 0; same && k < x->n_in; k++) same = x->in[k] == y->in[k];
+  }
+  free(ha), free(hb);
+  return same;
+}

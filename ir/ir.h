@@ -243,5 +243,8 @@ char *gc_print(const gc_graph *g);
  * hashes (labels excluded).  `hashes` has g->n_nodes entries. */
 void gc_hash_nodes(const gc_graph *g, uint64_t *hashes);
 uint64_t gc_hash_graph(const gc_graph *g);
+/* The same graph, statement for statement: each node's op, attributes,
+ * type, operands, label, kernel and place, and the same bindings. */
+bool gc_graph_identical(const gc_graph *a, const gc_graph *b);
 
 #endif

@@ -1,5 +1,5 @@
-/* The lexer of the graph IR text form, and the caret-style error rendering
- * that points back into the same text. */
+/* The lexer of the graph IR text form (ir/diag.c renders its errors
+ * against the same text). */
 #include "lexer.h"
 
 #include <errno.h>
@@ -281,67 +281,4 @@ const char *token_describe(const token *t, char *buf, size_t size) {
   default: snprintf(buf, size, "'%.*s'", n, t->text); break;
   }
   return buf;
-}
-
-/* ---- FILE:LINE:COL: error: MSG, the line, a caret ---- */
-
-typedef struct {
-  char *out;
-  size_t size, k;
-} outbuf;
-
-static void put(outbuf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(outbuf *o, const char *fmt, ...) {
-  if (o->k + 1 >= o->size) return;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(o->out + o->k, o->size - o->k, fmt, ap);
-  va_end(ap);
-  if (n > 0) o->k += (size_t)n;
-  if (o->k >= o->size) o->k = o->size - 1;
-}
-
-static void putch(outbuf *o, char c) {
-  if (o->k + 1 >= o->size) return;
-  o->out[o->k++] = c;
-  o->out[o->k] = 0;
-}
-
-/* Start of 1-based line `line`, or NULL if the text has fewer lines. */
-static const char *find_line(const char *text, size_t len, int line, size_t *line_len) {
-  size_t i = 0;
-  for (int l = 1; l < line; l++) {
-    const char *nl = memchr(text + i, '\n', len - i);
-    if (!nl) return NULL;
-    i = (size_t)(nl - text) + 1;
-  }
-  const char *nl = memchr(text + i, '\n', len - i);
-  size_t n = nl ? (size_t)(nl - text) - i : len - i;
-  if (n && text[i + n - 1] == '\r') n--;
-  *line_len = n;
-  return text + i;
-}
-
-void gc_format_error(const char *file, const char *text, size_t len, const gc_diag *d, char *out,
-                     size_t size) {
-  outbuf o = {out, size, 0};
-  if (!out || !size) return;
-  out[0] = 0;
-  if (!file) file = "<input>";
-  if (d->line <= 0) {
-    put(&o, "%s: error: %s\n", file, d->msg);
-    return;
-  }
-  put(&o, "%s:%d:%d: error: %s\n", file, d->line, d->col, d->msg);
-  size_t n = 0;
-  const char *src = text ? find_line(text, len, d->line, &n) : NULL;
-  if (!src) return;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)src[i];
-    putch(&o, c == '\t' || c >= 0x20 ? (char)c : '?');
-  }
-  putch(&o, '\n');
-  for (size_t i = 0; d->col > 1 && i < (size_t)(d->col - 1) && i <= n; i++)
-    putch(&o, i < n && src[i] == '\t' ? '\t' : ' ');
-  put(&o, "^\n");
 }

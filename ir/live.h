@@ -17,6 +17,7 @@ typedef struct {
   int *step;      /* node -> its step, -1 for sources */
   bool *stored;   /* node -> it leaves its step */
   int *last;      /* node -> the last step it is alive in (stored values) */
+  bool *mark;     /* scratch for gc_live_into_conflict, all false */
 } gc_live;
 
 /* Fill *l for g with its uses u.  0, or -1 (out of memory) with *l empty. */
@@ -26,5 +27,19 @@ void gc_live_free(gc_live *l);
 /* The step whose first node is `first` holds only elementwise ops (and
  * sources computed inside its kernel). */
 bool gc_live_elementwise_step(const gc_live *l, const gc_graph *g, int first);
+
+/* Why update value v cannot be written straight into the buffer of param
+ * node `param` (into=): a message, with *reader the node in the way (or
+ * -1); NULL when it can.  It can when v is stored and bound to that one
+ * update, no output or update binds the param itself (it wants the old
+ * value), and every read of the param comes before the write: in an
+ * earlier step, or in v's own step by nodes before v that are elementwise
+ * ops of the param's shape, or reductions, and so are the nodes of the
+ * step reading what those elementwise ops compute (each element is then
+ * read at the coordinate it is written at, or by a reduction complete
+ * before the write, and nothing reads the param once it is written).
+ * plan writes updates in place under this rule, and the verifier refuses
+ * any other into=. */
+const char *gc_live_into_conflict(const gc_live *l, const gc_uses *u, const gc_graph *g, int v, int param, int *reader);
 
 #endif

@@ -224,6 +224,8 @@ static int parse_attrs(parser *p, gc_op op, gc_attrs *a, stmt_extras *x, unsigne
                       gc_op_name(op), keys);
     }
     if (*seen & (1u << i)) return error_at(p, &key, "duplicate attribute '%.*s'", (int)key.len, key.text);
+    if ((is_offset && (*seen & (1u << (n + 2)))) || (is_into && (*seen & (1u << (n + 1)))))
+      return error_at(p, &key, "a value has one place: offset= or into=, not both");
     *seen |= 1u << i;
     if (next(p) || expect_punct(p, '=', "after the attribute name")) return -1;
     if (is_label || is_into) {
@@ -409,14 +411,19 @@ static int parse_stmt(parser *p) {
 /* ---- kernels ---- */
 
 /* '(' VALUE (',' VALUE)* ')' with the values' tokens kept (results are
- * defined later, inside the region). */
-static int parse_value_list(parser *p, token *vals, int *n, int max, const char *what) {
+ * defined later, inside the region) in *vals, grown as needed (the caller
+ * frees it): a kernel has as many as the compiler gives it. */
+static int parse_value_list(parser *p, token **vals, int *n, const char *what) {
   if (expect_punct(p, '(', what)) return -1;
   *n = 0;
+  int cap = 0;
   while (!is_punct(&p->tok, ')')) {
     if (p->tok.kind != TOK_VALUE) return error_at(p, &p->tok, "expected a value (%%name) %s, got %s", what, DESCRIBE(&p->tok));
-    if (*n == max) return error_at(p, &p->tok, "more than %d values %s", max, what);
-    vals[(*n)++] = p->tok;
+    if (*n == cap) {
+      cap = cap ? 2 * cap : 16;
+      if (!(*vals = realloc(*vals, sizeof **vals * (size_t)cap))) abort(); /* out of memory is not a user error */
+    }
+    (*vals)[(*n)++] = p->tok;
     if (next(p)) return -1;
     if (is_punct(&p->tok, ')')) break;
     if (expect_punct(p, ',', what)) return -1;
@@ -464,20 +471,18 @@ static int check_header(parser *p, const token *at, const token *vals, int n, bo
 
 /* kernel @NAME(operands) -> (results) { stmt* } */
 static int parse_kernel(parser *p) {
-  enum { MAX_HEADER = 4096 };
   token at = p->tok;
   if (next(p)) return -1;
   if (p->tok.kind != TOK_GLOBAL)
     return error_at(p, &p->tok, "expected the kernel's name '@NAME' after 'kernel', got %s", DESCRIBE(&p->tok));
   if (next(p)) return -1;
-  token *ops = malloc(sizeof *ops * MAX_HEADER), *res = malloc(sizeof *res * MAX_HEADER);
+  token *ops = NULL, *res = NULL;
   int n_ops = 0, n_res = 0, rc = 0;
-  if (!ops || !res) abort();
-  rc = parse_value_list(p, ops, &n_ops, MAX_HEADER, "in the kernel's operands");
+  rc = parse_value_list(p, &ops, &n_ops, "in the kernel's operands");
   if (!rc && !is_punct(&p->tok, '>'))
     rc = error_at(p, &p->tok, "expected '->' and the kernel's results, got %s", DESCRIBE(&p->tok));
   if (!rc) rc = next(p);
-  if (!rc) rc = parse_value_list(p, res, &n_res, MAX_HEADER, "in the kernel's results");
+  if (!rc) rc = parse_value_list(p, &res, &n_res, "in the kernel's results");
   if (!rc) rc = expect_punct(p, '{', "to open the kernel's body");
   int first = p->g->n_nodes;
   p->kernel = ++p->g->n_kernels;
@@ -503,7 +508,7 @@ static int parse_kernel(parser *p) {
       if (!p->pending) abort();
     }
     token *copy = gc_arena_alloc(p->scratch, sizeof *copy * (size_t)(n_res ? n_res : 1));
-    memcpy(copy, res, sizeof *copy * (size_t)n_res);
+    if (n_res) memcpy(copy, res, sizeof *copy * (size_t)n_res);
     p->pending[p->n_pending++] = (pending_kernel){at, copy, n_res, first, p->g->n_nodes};
   }
   (void)close;

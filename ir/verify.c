@@ -65,9 +65,55 @@ static int verify_kernels(const gc_graph *g, gc_diag *d) {
   return 0;
 }
 
-/* The places plan gave (offset=): stored values alive at the same step
- * have disjoint bytes, except a result written over an operand of its
- * elementwise kernel that dies there (same offset, same size). */
+static int64_t bytes_of(const gc_node *n) {
+  return gc_type_numel_unchecked(&n->type) * (int64_t)gc_dtype_size(n->type.dtype);
+}
+
+/* "offset=N" or "into=\"P\"": a planned node's place, for messages. */
+static const char *place_str(const gc_node *n, char *buf, size_t size) {
+  if (n->into) snprintf(buf, size, "into=\"%s\"", n->into);
+  else snprintf(buf, size, "offset=%lld", (long long)n->offset);
+  return buf;
+}
+
+/* Each node's place on its own: exactly the stored values have one (what
+ * a backend runs by), an offset is aligned to the element and ends within
+ * the offsets, a value written into its param's buffer in place is
+ * written after every read of the param (gc_live_into_conflict). */
+static int verify_places(const gc_graph *g, const gc_uses *u, const gc_live *l, gc_diag *d) {
+  for (int i = 0; i < g->n_nodes; i++) {
+    const gc_node *n = g->nodes[i];
+    char where[300];
+    if (n->planned && !l->stored[i])
+      gc_diag_set(d, "%s: only a stored value (one read after its kernel, or bound) has a place, and this one is not",
+                  place_str(n, where, sizeof where));
+    else if (!n->planned && l->stored[i])
+      gc_diag_set(d, "the value is stored (read after its kernel or bound) but has no place: offset= or into= is missing");
+    else if (n->planned && !n->into && n->offset % (int64_t)gc_dtype_size(n->type.dtype))
+      gc_diag_set(d, "offset=%lld is not a multiple of the element size (%zu bytes)", (long long)n->offset,
+                  gc_dtype_size(n->type.dtype));
+    else if (n->planned && !n->into && n->offset > INT64_MAX - bytes_of(n))
+      gc_diag_set(d, "offset=%lld: its %lld bytes would end past the largest offset", (long long)n->offset,
+                  (long long)bytes_of(n));
+    else if (n->into) {
+      int reader, param = gc_graph_find_param(g, n->into);
+      const char *why = param < 0 ? "no param has that name" : gc_live_into_conflict(l, u, g, i, param, &reader);
+      if (!why) continue;
+      if (reader >= 0)
+        gc_diag_set(d, "into=\"%s\": %%%d (%s) %s", n->into, reader, gc_op_name(g->nodes[reader]->op), why);
+      else
+        gc_diag_set(d, "into=\"%s\": %s", n->into, why);
+    } else
+      continue;
+    return node_error(g, i, d);
+  }
+  return 0;
+}
+
+/* The places plan gave (offset=, into=): each on its own (verify_places),
+ * and stored values alive at the same step have disjoint bytes, except a
+ * result written over an operand of its elementwise kernel that dies
+ * there (same offset, same size). */
 static int verify_plan(const gc_graph *g, gc_diag *d) {
   int n = g->n_nodes, *vals = malloc(sizeof(int) * ((size_t)n + 1)), *first = malloc(sizeof(int) * ((size_t)n + 1));
   int m = 0, rc = vals && first ? 0 : gc_diag_set(d, "out of memory");
@@ -79,6 +125,7 @@ static int verify_plan(const gc_graph *g, gc_diag *d) {
     free(vals), free(first);
     return -1;
   }
+  rc = verify_places(g, &u, &l, d);
   for (int i = 0; i < n; i++) {
     first[i] = i > 0 && l.step[i] == l.step[i - 1] ? first[i - 1] : i;
     if (g->nodes[i]->planned && !g->nodes[i]->into && l.stored[i]) vals[m++] = i;
@@ -87,8 +134,7 @@ static int verify_plan(const gc_graph *g, gc_diag *d) {
     for (int b = a + 1; b < m && rc == 0; b++) {
       int x = vals[a], y = vals[b];   /* x before y */
       const gc_node *nx = g->nodes[x], *ny = g->nodes[y];
-      int64_t bx = gc_type_numel_unchecked(&nx->type) * (int64_t)gc_dtype_size(nx->type.dtype);
-      int64_t by = gc_type_numel_unchecked(&ny->type) * (int64_t)gc_dtype_size(ny->type.dtype);
+      int64_t bx = bytes_of(nx), by = bytes_of(ny);
       bool bytes = nx->offset < ny->offset + by && ny->offset < nx->offset + bx && bx > 0 && by > 0;
       bool alive = l.step[y] <= l.last[x] && l.step[x] <= l.last[y];
       if (!bytes || !alive) continue;
@@ -136,7 +182,7 @@ int gc_verify(const gc_graph *g, gc_diag *d) {
       return gc_diag_set(d, "update \"%s\" does not match a param of the same type", g->updates[i].name);
   }
   bool planned = false;
-  for (int i = 0; i < g->n_nodes && !planned; i++) planned = g->nodes[i]->planned && !g->nodes[i]->into;
+  for (int i = 0; i < g->n_nodes && !planned; i++) planned = g->nodes[i]->planned;
   if (planned && verify_plan(g, d)) return -1;
   return 0;
 }

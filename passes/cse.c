@@ -5,7 +5,11 @@
  * match the two nodes are compared field by field, and only an equal node
  * is merged into the first.  Labels do not count (the first one's stays).
  * Inputs and params are distinct by name; rand_uniform is a pure function
- * of its seed and counter, so equal ones merge too. */
+ * of its seed and counter, so equal ones merge too.
+ *
+ * gc_cse_within_kernels merges only nodes of the same kernel (or of none):
+ * fuse ends with it, as a node it computes again in each kernel reading it
+ * can land twice in one kernel when two kernels merge. */
 #include "passes/pass.h"
 #include "ir/rewrite.h"
 
@@ -49,7 +53,7 @@ typedef struct {
   size_t mask;
 } table;
 
-gc_graph *gc_pass_cse(gc_graph *g, gc_pass_ctx *ctx) {
+static gc_graph *merge_equal(gc_graph *g, gc_pass_ctx *ctx, bool within_kernels) {
   gc_rebuild r;
   if (gc_rebuild_begin(&r, g, ctx->d)) return NULL;
   size_t cap = 16;
@@ -72,7 +76,9 @@ gc_graph *gc_pass_cse(gc_graph *g, gc_pass_ctx *ctx) {
     probe.in = in;
     size_t k = node_hash[i] & t.mask;
     for (; t.id[k] >= 0; k = (k + 1) & t.mask)
-      if (t.hash[k] == node_hash[i] && probe.n_in <= 64 && same_node(r.em.g->nodes[t.id[k]], &probe)) break;
+      if (t.hash[k] == node_hash[i] && probe.n_in <= 64 && same_node(r.em.g->nodes[t.id[k]], &probe) &&
+          (!within_kernels || r.em.g->nodes[t.id[k]]->kernel == probe.kernel))
+        break;
     if (t.id[k] >= 0) {
       gc_rebuild_map(&r, i, t.id[k]);
       continue;
@@ -87,3 +93,7 @@ gc_graph *gc_pass_cse(gc_graph *g, gc_pass_ctx *ctx) {
   free(node_hash);
   return gc_rebuild_finish(&r);
 }
+
+gc_graph *gc_pass_cse(gc_graph *g, gc_pass_ctx *ctx) { return merge_equal(g, ctx, false); }
+
+gc_graph *gc_cse_within_kernels(gc_graph *g, gc_pass_ctx *ctx) { return merge_equal(g, ctx, true); }

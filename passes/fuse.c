@@ -689,20 +689,44 @@ static gc_graph *fuse_once(const gc_graph *g, gc_pass_ctx *ctx) {
   return out;
 }
 
+/* One grouping: a node computed again in two kernels that the grouping
+ * merged is there twice, and the copies become one. */
+static gc_graph *fuse_round(gc_graph *g, gc_pass_ctx *ctx) {
+  gc_graph *grouped = fuse_once(g, ctx);
+  gc_graph *once = grouped ? gc_cse_within_kernels(grouped, ctx) : NULL;
+  gc_graph_free(grouped);
+  return once;
+}
+
+/* A dump of g run through the pipeline again: its recomputed copies merged
+ * (cse), then grouped. */
+static gc_graph *fuse_dump(gc_graph *g, gc_pass_ctx *ctx) {
+  gc_graph *merged = gc_pass_cse(g, ctx);
+  gc_graph *next = merged ? fuse_round(merged, ctx) : NULL;
+  gc_graph_free(merged);
+  return next;
+}
+
+static int kernels(const gc_graph *g) { return gc_graph_stats_of(g).kernels; }
+
 /* Merging follows node order, and the first grouping reorders the nodes:
- * grouping again on the result finds merges the first order hid.  Repeat
- * while the kernel count falls. */
+ * grouping again on the result finds merges the first order hid, so
+ * rounds repeat while the kernel count falls.  Then the result must be
+ * what fuse makes of it when the pipeline runs on its dump, which first
+ * merges the copies of recomputed nodes: if that gives another graph with
+ * no more kernels, rounds go on from there (fuse on its own dump changes
+ * nothing: docs/ir.md). */
 gc_graph *gc_pass_fuse(gc_graph *g, gc_pass_ctx *ctx) {
-  gc_graph *best = fuse_once(g, ctx);
-  for (int round = 0; best && round < 4; round++) {
-    gc_graph *next = fuse_once(best, ctx);
-    if (!next) {
-      gc_graph_free(best);
-      return NULL;
-    }
-    if (gc_graph_stats_of(next).kernels >= gc_graph_stats_of(best).kernels) {
+  gc_graph *best = fuse_round(g, ctx);
+  for (int round = 0; best && round < 8; round++) {
+    gc_graph *next = fuse_round(best, ctx);
+    if (next && kernels(next) >= kernels(best)) {
       gc_graph_free(next);
-      break;
+      next = fuse_dump(best, ctx);
+      if (next && (kernels(next) > kernels(best) || gc_graph_identical(next, best))) {
+        gc_graph_free(next);
+        break;
+      }
     }
     gc_graph_free(best);
     best = next;

@@ -38,14 +38,19 @@ void gc_pass_options_init(gc_pass_options *o) {
 
 #define MAX_PASSES 64
 
-/* Split "a, b,c" into names (pointers into buf, which is a copy). */
+/* Split "a, b,c" into names (pointers into buf, which is a copy).  An empty
+ * string (or only spaces) is no names; an empty name between commas, or
+ * before or after one, is an error. */
 static int split(const char *pipeline, char *buf, size_t size, const char **names, gc_diag *d) {
-  snprintf(buf, size, "%s", pipeline);
+  if ((size_t)snprintf(buf, size, "%s", pipeline) >= size) return gc_diag_set(d, "pipeline: too long");
+  if (strspn(buf, " ") == strlen(buf)) return 0;
   int n = 0;
-  for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+  for (char *t = buf, *next; t; t = next) {
+    next = strchr(t, ',');
+    if (next) *next++ = 0;
     while (*t == ' ') t++;
     for (char *e = t + strlen(t); e > t && e[-1] == ' ';) *--e = 0;
-    if (!*t) continue;
+    if (!*t) return gc_diag_set(d, "pipeline '%.200s': an empty pass name (two commas, or one at an end)", pipeline);
     if (n == MAX_PASSES) return gc_diag_set(d, "pipeline: more than %d passes", MAX_PASSES);
     names[n++] = t;
   }

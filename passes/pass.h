@@ -93,4 +93,8 @@ void gc_print_stats(FILE *f, const gc_graph *g);
 #include "passes/passes.def"
 #undef GC_PASS
 
+/* cse that merges only equal nodes of the same kernel (or of none), so no
+ * kernel's results change (passes/cse.c). */
+gc_graph *gc_cse_within_kernels(gc_graph *g, gc_pass_ctx *ctx);
+
 #endif

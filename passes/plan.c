@@ -8,7 +8,8 @@
  * peak.  Two kinds of in place:
  *   - an update written straight into its param's buffer (into="P"), when
  *     every other read of the param comes before it, and the reads in its
- *     own kernel are elementwise reads of the same element;
+ *     own kernel are elementwise reads of the same element
+ *     (gc_live_into_conflict, the rule the verifier checks);
  *   - an elementwise kernel's only result over an operand that dies there
  *     (same bytes, read only elementwise), when that operand is an arena
  *     value.
@@ -32,27 +33,6 @@ static int64_t bytes_of(const gc_node *n) {
 
 static bool same_shape(const gc_node *a, const gc_node *b) { return gc_type_equal(&a->type, &b->type); }
 
-/* Update value v may be written straight into param `param`'s buffer. */
-static bool update_in_place(const planner *p, int v, int param) {
-  const gc_graph *g = p->g;
-  const int *step = p->l.step;
-  if (!p->l.stored[v] || step[v] < 0) return false;
-  /* an output or another update bound to the param itself wants its old value */
-  if (gc_uses_is_bound(&p->u, param)) return false;
-  const int *r = gc_uses_readers(&p->u, param);
-  for (int k = 0; k < gc_uses_count(&p->u, param); k++) {
-    int x = r[k];
-    if (x > v || step[x] > step[v]) return false;   /* read after the write */
-    if (step[x] == step[v] &&
-        !(gc_op_kind(g->nodes[x]->op) == GC_KIND_ELEMENTWISE && same_shape(g->nodes[x], g->nodes[param])))
-      return false;
-  }
-  /* no other update writes this param, and v is bound to no other param */
-  int binds = 0;
-  for (int i = 0; i < g->n_updates; i++) binds += g->updates[i].node == v;
-  return binds == 1;
-}
-
 gc_graph *gc_pass_plan(gc_graph *g0, gc_pass_ctx *ctx) {
   gc_graph *g = gc_graph_clone(g0);
   if (!g) return gc_diag_set(ctx->d, "out of memory"), NULL;
@@ -75,7 +55,8 @@ gc_graph *gc_pass_plan(gc_graph *g0, gc_pass_ctx *ctx) {
     /* updates into their params */
     for (int u = 0; ctx->opts->plan_inplace_updates && u < g->n_updates; u++) {
       int v = g->updates[u].node, param = gc_graph_find_param(g, g->updates[u].name);
-      if (!gc_op_is_fed(g->nodes[v]->op) && update_in_place(&p, v, param)) {
+      int reader;
+      if (!gc_op_is_fed(g->nodes[v]->op) && !gc_live_into_conflict(&p.l, &p.u, g, v, param, &reader)) {
         g->nodes[v]->into = gc_arena_strdup(g->arena, g->updates[u].name);
         g->nodes[v]->planned = true;
       }

@@ -12,8 +12,11 @@ GC_PACKAGES=(gcc cmake ninja-build pkg-config llvm-19-dev libxxhash-dev libjanss
              libcmocka-dev)
 
 # What the test suite needs besides: the independent reference implementations
-# the Python tests compare gc with.
-GC_TEST_PACKAGES=(python3-numpy python3-torch)
+# the Python tests compare gc with; clang and its runtime (libFuzzer and the
+# sanitizers) for the fuzzers of tests/fuzz.  The tokenizer tests' npm
+# packages (and node itself, where it is missing) are installed on first use
+# by scripts/npm_fixtures.sh.
+GC_TEST_PACKAGES=(python3-numpy python3-torch clang libclang-rt-14-dev)
 
 gc_missing_packages() {
   local p

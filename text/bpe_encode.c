@@ -39,7 +39,7 @@ typedef struct {
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
   if (need <= *cap) return 0;
-  size_t c = *cap ? *cap : 1024;
+  size_t c = *cap ? *cap : 256;
   while (c < need) c *= 2;
   void *q = realloc(*p, c * elem);
   if (!q) return -1;
@@ -70,6 +70,83 @@ static int32_t pair_rank(const gc_tokenizer *t, int32_t a, int32_t b) {
   return r < 0 ? NO_RANK : r;
 }
 
+/* ---- a long piece: a heap of (rank, position), as Hugging Face's
+ * Word::merge_all, so a piece of n bytes costs O(n log n), not O(n^2) ---- */
+
+typedef struct {
+  uint64_t *v;   /* rank << 32 | left position: the smallest is the next merge */
+  size_t n;
+} pair_heap;
+
+static void heap_push(pair_heap *h, uint64_t x) {
+  size_t i = h->n++;
+  while (i > 0 && h->v[(i - 1) / 2] > x) h->v[i] = h->v[(i - 1) / 2], i = (i - 1) / 2;
+  h->v[i] = x;
+}
+
+static uint64_t heap_pop(pair_heap *h) {
+  uint64_t top = h->v[0], last = h->v[--h->n];
+  size_t i = 0;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= h->n) break;
+    if (c + 1 < h->n && h->v[c + 1] < h->v[c]) c++;
+    if (h->v[c] >= last) break;
+    h->v[i] = h->v[c], i = c;
+  }
+  if (h->n) h->v[i] = last;
+  return top;
+}
+
+static void push_pair(const gc_tokenizer *t, pair_heap *h, const int32_t *sym, int32_t left, int32_t right) {
+  int32_t r = pair_rank(t, sym[left], sym[right]);
+  if (r != NO_RANK) heap_push(h, (uint64_t)r << 32 | (uint32_t)left);
+}
+
+/* Merges sym[0..n) in place (removed symbols become -1), then compacts;
+ * returns the new count or -1 (out of memory). */
+static long merge_long(const gc_tokenizer *t, int32_t *sym, size_t n) {
+  int32_t *next = malloc(2 * n * sizeof *next), *prev = next + n;
+  pair_heap h = {malloc(n * sizeof *h.v), 0};   /* at most one live entry per position, plus stale ones */
+  size_t cap = n;
+  if (!next || !h.v) {
+    free(next);
+    free(h.v);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) next[i] = i + 1 < n ? (int32_t)(i + 1) : -1, prev[i] = (int32_t)i - 1;
+  for (size_t i = 0; i + 1 < n; i++) push_pair(t, &h, sym, (int32_t)i, (int32_t)i + 1);
+  while (h.n) {
+    uint64_t top = heap_pop(&h);
+    int32_t r = (int32_t)(top >> 32), pos = (int32_t)(uint32_t)top, right = next[pos];
+    if (sym[pos] < 0 || right < 0 || pair_rank(t, sym[pos], sym[right]) != r) continue;   /* stale */
+    sym[pos] = t->merge_out[r];
+    sym[right] = -1;
+    next[pos] = next[right];
+    if (next[pos] >= 0) prev[next[pos]] = pos;
+    if (h.n + 2 > cap) {
+      uint64_t *v = realloc(h.v, 2 * cap * sizeof *v);
+      if (!v) {
+        free(next);
+        free(h.v);
+        return -1;
+      }
+      h.v = v, cap *= 2;
+    }
+    if (prev[pos] >= 0) push_pair(t, &h, sym, prev[pos], pos);
+    if (next[pos] >= 0) push_pair(t, &h, sym, pos, next[pos]);
+  }
+  free(next);
+  free(h.v);
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++)
+    if (sym[i] >= 0) sym[m++] = sym[i];
+  return (long)m;
+}
+
+/* Pieces longer than this are merged with the heap. */
+#define LONG_PIECE 128
+
 /* The piece's ids into e->sym[0..*n). */
 static int merge_piece(encoder *e, const uint8_t *p, size_t len, size_t *n_out) {
   const gc_tokenizer *t = e->t;
@@ -88,6 +165,12 @@ static int merge_piece(encoder *e, const uint8_t *p, size_t len, size_t *n_out) 
   size_t n = 0;
   for (size_t i = 0; i < len; i++)
     if (t->byte_id[p[i]] >= 0) sym[n++] = t->byte_id[p[i]];
+  if (n > LONG_PIECE) {
+    long m = merge_long(t, sym, n);
+    if (m < 0) return -1;
+    *n_out = (size_t)m;
+    return 0;
+  }
   for (size_t i = 0; i + 1 < n; i++) rank[i] = pair_rank(t, sym[i], sym[i + 1]);
   while (n > 1) {
     size_t best = 0;
@@ -115,7 +198,7 @@ static cache_slot *cache_find(encoder *e, const uint8_t *p, size_t len, uint64_t
 }
 
 static int cache_grow(encoder *e) {
-  size_t cap = e->cap_slots ? 2 * e->cap_slots : 4096;
+  size_t cap = e->cap_slots ? 2 * e->cap_slots : 256;
   cache_slot *old = e->slots;
   size_t old_cap = e->cap_slots;
   e->slots = calloc(cap, sizeof *e->slots);

@@ -71,6 +71,7 @@ extern const char gc_gpt2_pattern[];
 
 typedef struct {
   void *regex;     /* an Oniguruma regex_t */
+  void *batch;     /* the same, matching many pieces per call (pretokenize.c) */
   char *pattern;   /* as the file gave it (a regex, or a literal string) */
   bool literal;    /* Split's {"String": ...} */
 } gc_split;
@@ -86,7 +87,7 @@ void gc_split_free(gc_split *s);
 typedef int (*gc_piece_fn)(void *ctx, const uint8_t *start, const uint8_t *end);
 int gc_split_pieces(const gc_split *s, void *region, const uint8_t *text, size_t len,
                     gc_piece_fn piece, void *ctx);
-void *gc_split_region_new(void);   /* an OnigRegion per caller (thread) */
+void *gc_split_region_new(void);   /* scratch per caller (thread): region, match param */
 void gc_split_region_free(void *region);
 
 /* NFC of the valid UTF-8 text[0..len) into *out (malloc'ed), or -1. */
@@ -106,6 +107,7 @@ typedef struct {
 
 struct gc_tokenizer {
   int vocab_size;      /* 1 + the largest id */
+  int cap_ids;         /* room in the per-id arrays */
   int n_vocab;         /* ids < n_vocab may be model tokens */
   uint32_t *tok_off;   /* per id: bytes[off..off+len), or off == GC_NO_TOKEN */
   uint32_t *tok_len;

@@ -22,16 +22,20 @@ gc_tokenizer *gc_tok_new(gc_diag *d) {
 static int reserve_ids(gc_tokenizer *t, int32_t id, gc_diag *d) {
   if (id < 0 || id >= (1 << 26)) return gc_diag_set(d, "tokenizer: token id %d out of range", (int)id);
   if (id < t->vocab_size) return 0;
-  int old = t->vocab_size, cap = id + 1;
-  uint32_t *off = realloc(t->tok_off, (size_t)cap * sizeof *off);
-  if (off) t->tok_off = off;
-  uint32_t *len = realloc(t->tok_len, (size_t)cap * sizeof *len);
-  if (len) t->tok_len = len;
-  uint8_t *model = realloc(t->is_model, (size_t)cap);
-  if (model) t->is_model = model;
-  if (!off || !len || !model) return gc_diag_set(d, "tokenizer: out of memory");
-  for (int i = old; i < cap; i++) t->tok_off[i] = GC_NO_TOKEN, t->tok_len[i] = 0, t->is_model[i] = 0;
-  t->vocab_size = cap;
+  if (id >= t->cap_ids) {   /* ids come in any order: grow geometrically */
+    int cap = t->cap_ids ? t->cap_ids : 1024;
+    while (cap <= id) cap *= 2;
+    uint32_t *off = realloc(t->tok_off, (size_t)cap * sizeof *off);
+    if (off) t->tok_off = off;
+    uint32_t *len = realloc(t->tok_len, (size_t)cap * sizeof *len);
+    if (len) t->tok_len = len;
+    uint8_t *model = realloc(t->is_model, (size_t)cap);
+    if (model) t->is_model = model;
+    if (!off || !len || !model) return gc_diag_set(d, "tokenizer: out of memory");
+    t->cap_ids = cap;
+  }
+  for (int i = t->vocab_size; i <= id; i++) t->tok_off[i] = GC_NO_TOKEN, t->tok_len[i] = 0, t->is_model[i] = 0;
+  t->vocab_size = id + 1;
   return 0;
 }
 
@@ -91,12 +95,12 @@ int gc_tok_add_merge(gc_tokenizer *t, int32_t left, int32_t right, int32_t out, 
     return gc_diag_set(d, "tokenizer: merge %d uses a token id that is not in the vocabulary", t->n_merges);
   uint32_t ll = t->tok_len[left], lr = t->tok_len[right];
   if (out < 0) {
-    uint8_t *both = malloc((size_t)ll + lr);
+    uint8_t small[256], *both = (size_t)ll + lr <= sizeof small ? small : malloc((size_t)ll + lr);
     if (!both) return gc_diag_set(d, "tokenizer: out of memory");
     memcpy(both, t->bytes + t->tok_off[left], ll);
     memcpy(both + ll, t->bytes + t->tok_off[right], lr);
     out = gc_wordmap_get(&t->vocab, both, (size_t)ll + lr);
-    free(both);
+    if (both != small) free(both);
     if (out < 0)
       return gc_diag_set(d, "tokenizer: merge %d (tokens %d %d) makes a token that is not in the vocabulary",
                          t->n_merges, (int)left, (int)right);
@@ -150,13 +154,14 @@ int gc_tok_finish(gc_tokenizer *t, gc_diag *d) {
   if (!t->vocab.slots) return gc_diag_set(d, "tokenizer: no vocabulary");
   /* An added token's id decodes to its text (also when the vocabulary has the
    * id: GPT-2's <|endoftext|> is both). */
+  size_t cap_before = t->cap_bytes;
   for (int k = 0; k < t->n_added; k++) {
     const gc_added_token *a = &t->added[k];
     if (t->tok_off[a->id] == GC_NO_TOKEN || t->tok_len[a->id] != a->len ||
         memcmp(t->bytes + t->tok_off[a->id], a->text, a->len) != 0)
       if (store_bytes(t, a->id, (const uint8_t *)a->text, a->len, d)) return -1;
   }
-  if (index_vocab(t, d)) return -1;
+  if (t->cap_bytes != cap_before && index_vocab(t, d)) return -1;   /* bytes moved: so did the map's keys */
   memset(t->added_first, 0, sizeof t->added_first);
   for (int k = 0; k < t->n_added; k++) t->added_first[(uint8_t)t->added[k].text[0]] = true;
   return 0;

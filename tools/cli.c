@@ -20,19 +20,28 @@ char *gc_cli_read_file(const char *path, size_t *len, char *errbuf, size_t size)
 }
 
 int gc_cli_write_file(const char *path, const char *data, size_t len, char *errbuf, size_t size) {
-  bool is_stdout = !path || strcmp(path, "-") == 0;
-  FILE *f = is_stdout ? stdout : fopen(path, "wb");
-  if (!f) {
-    snprintf(errbuf, size, "%s: cannot open for writing: %s", path, strerror(errno));
-    return -1;
+  if (path && strcmp(path, "-") != 0) {
+    gc_diag d = {0};
+    int rc = gc_write_file_atomic(path, data, len, &d);
+    if (rc) snprintf(errbuf, size, "%s", d.msg);
+    return rc;
   }
-  bool ok = fwrite(data, 1, len, f) == len;
-  ok = (is_stdout ? fflush(f) : fclose(f)) == 0 && ok;
-  if (!ok) {
-    snprintf(errbuf, size, "%s: cannot write: %s", is_stdout ? "<stdout>" : path, strerror(errno));
+  bool ok = fwrite(data, 1, len, stdout) == len;
+  if (fflush(stdout) != 0 || !ok) {
+    snprintf(errbuf, size, "cannot write <stdout>: %s", strerror(errno));
     return -1;
   }
   return 0;
+}
+
+int gc_cli_close_stdout(const char *prog) {
+  errno = 0;
+  bool failed = ferror(stdout) != 0;
+  int err = errno;
+  if (fclose(stdout) != 0 && errno != EBADF) failed = true, err = errno;   /* EBADF: there was none */
+  if (!failed) return 0;
+  fprintf(stderr, "%s: error: cannot write <stdout>: %s\n", prog, err ? strerror(err) : "write error");
+  return GC_EXIT_ERROR;
 }
 
 int gc_cli_usage_error(const char *prog, const char *fmt, ...) {

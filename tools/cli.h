@@ -15,9 +15,16 @@ enum { GC_EXIT_OK = 0, GC_EXIT_ERROR = 1, GC_EXIT_USAGE = 2 };
  * with "PATH: reason" in errbuf. */
 char *gc_cli_read_file(const char *path, size_t *len, char *errbuf, size_t size);
 
-/* Write `len` bytes to `path` ("-" or NULL writes stdout).  0, or -1 with
- * "PATH: reason" in errbuf. */
+/* Write `len` bytes to `path` ("-" or NULL writes stdout), as every output
+ * file is written (gc_write_file_atomic: a file replaced atomically, a
+ * symlink's target in its place, a device or FIFO written into).  0, or -1
+ * with "cannot write PATH: reason" in errbuf. */
 int gc_cli_write_file(const char *path, const char *data, size_t len, char *errbuf, size_t size);
+
+/* At exit: stdout flushed and closed; a write that failed on the way (a
+ * full disk, /dev/full) is an error: "PROG: error: cannot write <stdout>:
+ * reason" and GC_EXIT_ERROR, else 0. */
+int gc_cli_close_stdout(const char *prog);
 
 /* "PROG: MESSAGE\nTry 'PROG --help' for more information.\n" on stderr;
  * returns GC_EXIT_USAGE so callers can `return gc_cli_usage_error(...)`. */

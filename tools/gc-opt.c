@@ -126,5 +126,5 @@ int main(int argc, char **argv) {
   if (!(g = transform(g, &o, &rc))) return rc;
   rc = emit(g, &o) ? GC_EXIT_ERROR : GC_EXIT_OK;
   gc_graph_free(g);
-  return rc;
+  return rc ? rc : gc_cli_close_stdout(prog);   /* a failure already said why */
 }

@@ -11,6 +11,7 @@
 #include "autodiff/autodiff.h"
 #include "backends/backend.h"
 #include "backends/runtime/bench.h"
+#include "frontend/builder.h"
 #include "io/safetensors.h"
 #include "ir/ir.h"
 #include "tools/cli.h"
@@ -55,6 +56,7 @@ static const gc_opt flags[] = {
            "token ids and labels uniform in [0, vocab)"),
     GC_OPT_INCLUDE_TABLE("model flags (with model:NAME)", options, model, gc_cli_model_options),
     GC_OPT_INCLUDE_TABLE("compiler flags", options, passes, gc_cli_pass_options),
+    GC_OPT_INCLUDE_TABLE("llvm backend flags", options, passes, gc_cli_llvm_options),
     GC_OPT_TABLE_END,
 };
 
@@ -84,8 +86,10 @@ static int parse_args(int argc, char **argv, options *o) {
   if (args.n > 1) return gc_cli_usage_error(prog, "more than one graph file ('%s' and '%s')", args.args[0], args.args[1]);
   o->graph = args.args[0];
   if (!o->out && !o->bench) return gc_cli_usage_error(prog, "--out is required (or --bench N)");
-  if (!gc_cli_is_model(o->graph) && gc_cli_model_flags_used(&o->model))
-    return gc_cli_usage_error(prog, "--set, --batch, --seq, --dec-seq, --init and --train go with model:NAME");
+  gc_cli_model_flags model_only = o->model;
+  model_only.init.given = false;   /* --init goes with a .gcir file too */
+  if (!gc_cli_is_model(o->graph) && gc_cli_model_flags_used(&model_only))
+    return gc_cli_usage_error(prog, "--set, --batch, --seq, --dec-seq and --train go with model:NAME");
   return 0;
 }
 
@@ -99,6 +103,24 @@ static gc_graph *load_graph(const char *path) {
     g = NULL;
   }
   return g;
+}
+
+/* --init SEED for a .gcir file: every param `params` lacks, drawn as an nn
+ * block's weight is by default (floats normal, std 0.02; others zeros),
+ * from the seed and the param's name (gc_init_params). */
+static int init_missing_params(const gc_graph *g, uint64_t seed, gc_tensor_map *params) {
+  gc_init_table *rules = calloc(1, sizeof *rules);
+  gc_diag d = {0};
+  int rc = rules ? 0 : gc_diag_set(&d, "out of memory");
+  for (int i = 0; rc == 0 && i < g->n_nodes; i++) {
+    const gc_node *n = g->nodes[i];
+    if (n->op == GC_OP_PARAM && gc_dtype_is_float(n->type.dtype))
+      gc_init_table_set(rules, n->attrs.name.name, gc_init_normal(0.02));
+  }
+  if (rc == 0) rc = gc_init_params(g, rules, seed, params, &d);
+  gc_init_table_free(rules);
+  if (rc) fprintf(stderr, "gc-run: %s\n", d.msg);
+  return rc;
 }
 
 /* Reads a tensor file into m; a NULL path leaves m empty. */
@@ -166,6 +188,8 @@ static int run(gc_graph *g, const options *o, gc_tensor_map *params, const gc_te
   if (o->out && (collect_results(p, &results, &d) || gc_safetensors_write(o->out, &results, &d))) rc = -1;
 done:
   if (rc < 0) fprintf(stderr, "gc-run: %s\n", d.msg);
+  if (rc < 0 && strncmp(d.msg, "param \"", 7) == 0 && strstr(d.msg, "\" is missing") && !o->model.init.given)
+    fprintf(stderr, "gc-run: --init SEED initialises the params the file lacks\n");
   gc_program_free(p);
   gc_tensor_map_clear(&results);
   return rc < 0 ? GC_EXIT_ERROR : GC_EXIT_OK;
@@ -207,6 +231,7 @@ static int load(const options *o, gc_graph **g, gc_cli_model *m, gc_tensor_map *
     note_unused(*g, &file, "param", gc_graph_find_param);
     note_unused(*g, inputs, "input", gc_graph_find_input);
     for (int i = 0; i < file.n; i++) gc_tensor_map_put(params, file.names[i], gc_tensor_clone(file.tensors[i]));
+    if (o->model.init.given && init_missing_params(*g, o->model.init.value, params)) rc = GC_EXIT_ERROR;
   }
   if (!rc) rc = random_inputs(o, *g, m, inputs, false);
   gc_tensor_map_clear(&file);
@@ -228,5 +253,5 @@ int main(int argc, char **argv) {
   gc_tensor_map_clear(&inputs);
   if (m.graph) gc_cli_model_free(&m);
   else gc_graph_free(g);
-  return rc;
+  return rc ? rc : gc_cli_close_stdout(prog);   /* a failure already said why */
 }

@@ -31,7 +31,7 @@ static const gc_opt flags[] = {
            "directory holds a tokenizer.json)"),
     GC_OPT("jsonl", 0, GC_OPT_FLAG, tok_options, jsonl, NULL,
            "read one JSON string per line, print one JSON array of ids per line\n"
-           "(with --decode: arrays in, strings out)"),
+           "(with --decode: arrays in, strings out; blank lines are skipped)"),
     GC_OPT("decode", 'd', GC_OPT_FLAG, tok_options, decode, NULL, "decode ids (space-separated) into text"),
     GC_OPT("bench", 0, GC_OPT_FLAG, tok_options, bench, NULL,
            "encode FILE three times and print the best:\n"

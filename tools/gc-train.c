@@ -37,6 +37,8 @@ static const gc_opt flags[] = {
     GC_OPT("out", 'o', GC_OPT_FILE, train_flags, train.out, "DIR",
            "checkpoint, tokenizer, loss.csv, loss.svg (default runs/MODEL)"),
     F("resume", GC_OPT_FLAG, resume, NULL, "continue from the checkpoint in --out"),
+    F("force", GC_OPT_FLAG, force, NULL,
+      "start over in an --out that holds a run (replacing its\ncheckpoint and log); without it such a run is refused"),
     F("set", GC_OPT_STRING, set, "K=V,...",
       "optimizer keys (lr, beta1, beta2, eps, weight_decay, warmup,\n"
       "decay_steps, min_lr, clip, schedule=cosine|constant,\n"
@@ -62,6 +64,7 @@ static const gc_opt flags[] = {
     GC_OPT("list-models", 0, GC_OPT_FLAG, train_flags, list_models, NULL,
            "list every preset with its parameter count"),
     GC_OPT_INCLUDE_TABLE("compiler flags", train_flags, passes, gc_cli_pass_options),
+    GC_OPT_INCLUDE_TABLE("llvm backend flags", train_flags, passes, gc_cli_llvm_options),
     GC_OPT_TABLE_END,
 };
 #undef F
@@ -76,7 +79,8 @@ static const gc_opt_spec spec = {
     .table = flags,
     .epilogue = "Ctrl-C (SIGINT) or SIGTERM saves a checkpoint at the end of the current step;\n"
                 "--resume continues it.  --resume and --generate reuse the run's --set (saved\n"
-                "in OUT/settings.txt) unless given one.\n"
+                "in OUT/settings.txt) unless given one.  A new run into an OUT that holds a\n"
+                "run is refused unless --force.\n"
                 "\n"
                 "Exit status: 0 ok; 1 a write or a run failed; 2 bad flags, data or checkpoint,\n"
                 "or a training loss that is not finite (nothing saved after it); 130 (Ctrl-C)\n"
@@ -93,6 +97,9 @@ static int parse(int argc, char **argv, train_flags *f) {
   if (args.n == 0) return gc_cli_usage_error(prog, "no model given (see --list-models)");
   if (args.n > 1) return gc_cli_usage_error(prog, "unexpected argument '%s' (the model is '%s')", args.args[1], args.args[0]);
   f->train.model = args.args[0];
+  if (f->train.force && (f->train.resume || f->train.generate))
+    return gc_cli_usage_error(prog, "--force starts a run over; it does not go with --%s",
+                              f->train.resume ? "resume" : "generate");
   return 0;
 }
 
@@ -102,7 +109,7 @@ int main(int argc, char **argv) {
   if (rc) return rc == 1 ? GC_EXIT_OK : rc;
   if (f.list_models) {
     gc_train_list_models(stdout);
-    return GC_EXIT_OK;
+    return gc_cli_close_stdout(prog);
   }
   gc_diag d = {0};
   gc_pass_options po;
@@ -118,5 +125,5 @@ int main(int argc, char **argv) {
                           : gc_train_main(&f.train, &d);
   if (rc >= GC_TRAIN_STOPPED) fprintf(stderr, "%s: %s\n", prog, d.msg);
   else if (rc) fprintf(stderr, "%s: error: %s\n", prog, d.msg);
-  return rc;
+  return rc ? rc : gc_cli_close_stdout(prog);   /* a failure already said why */
 }

@@ -28,9 +28,13 @@ const gc_opt gc_cli_pass_options[] = {
     PASS_OPT("mem-budget", GC_OPT_STRING, mem_budget, "BYTES",
              "recompute forward values in the backward until the planned\n"
              "peak fits (K, M, G suffixes)"),
+    GC_OPT_TABLE_END,
+};
+
+const gc_opt gc_cli_llvm_options[] = {
     PASS_OPT("no-cache", GC_OPT_FLAG, no_cache, NULL, "compile every kernel, neither reading nor writing the cache"),
-    PASS_OPT("emit-llvm", GC_OPT_FILE, emit_llvm, "DIR", "write each kernel's LLVM IR into DIR (llvm backend)"),
-    PASS_OPT("emit-asm", GC_OPT_FILE, emit_asm, "DIR", "write each kernel's assembly into DIR (llvm backend)"),
+    PASS_OPT("emit-llvm", GC_OPT_FILE, emit_llvm, "DIR", "write each kernel's LLVM IR into DIR"),
+    PASS_OPT("emit-asm", GC_OPT_FILE, emit_asm, "DIR", "write each kernel's assembly into DIR"),
     GC_OPT_TABLE_END,
 };
 #undef PASS_OPT

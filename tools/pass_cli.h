@@ -16,7 +16,11 @@ typedef struct {
   const char *emit_llvm, *emit_asm;
 } gc_cli_pass_flags;
 
+/* The flags of every tool that compiles (gc-opt, gc-run, gc-train). */
 extern const gc_opt gc_cli_pass_options[];
+/* The llvm backend's own (--no-cache, --emit-llvm, --emit-asm): only the
+ * tools that run a backend include them (gc-opt compiles no kernels). */
+extern const gc_opt gc_cli_llvm_options[];
 
 /* The pass options the flags ask for (out: where dumps go), or -1 after
  * printing a usage error (a bad --mem-budget or pipeline, or a flag of

@@ -44,6 +44,7 @@ typedef struct {
   bool eval;                      /* --eval: evaluate on --data, train nothing */
   bool chat;                      /* --generate --chat: the prompt as one user turn */
   bool ids;                       /* --generate --ids: the generated ids as JSON, last line */
+  bool force;                     /* start over in an OUT that holds a run */
   const char *prompt;
   const char *set;                /* "key=value,...": optimizer keys, then model keys */
   int max_new;
@@ -161,13 +162,24 @@ void gc_train_run_free(gc_train_run *r);
 int gc_train_check_out(const char *dir, gc_diag *d);
 /* mkdir -p OUT, then the same checks. */
 int gc_train_make_out(const char *dir, gc_diag *d);
-/* Removes the temp files (NAME.tmp.PID) a crash left of gc-train's files in
- * OUT, when process PID is gone.  Returns how many were removed. */
+/* Removes the temp files (gc_temp_name's) a crash left of gc-train's files in
+ * OUT, when the process that wrote it is gone.  Returns how many were removed. */
 int gc_train_remove_temps(const char *dir);
+/* A fresh run (no --resume) into an OUT that holds a run's files is
+ * refused unless opts->force: -1 + "OUT already holds a run (FILE): --resume
+ * continues it, --force starts it over". */
+int gc_train_check_fresh(const gc_train_run *r, gc_diag *d);
+/* On --resume: OUT must hold a checkpoint.  -1 + a message saying what to
+ * do: OUT holds nothing of a run, or a run that stopped before its first
+ * save. */
+int gc_train_check_resume(const gc_train_run *r, gc_diag *d);
+/* --force: removes the old run's checkpoint and log from OUT. */
+void gc_train_clear_run(const gc_train_run *r);
 /* OUT/settings.txt: the run's --set, so --resume and --generate rebuild the
  * same model without repeating it. */
 int gc_train_save_settings(const gc_train_run *r, gc_diag *d);
-/* The saved --set of opts->out (or runs/MODEL), malloc'd; NULL if none. */
+/* The saved --set of opts->out (or runs/MODEL), malloc'd, without trailing
+ * white space (a newline an editor added); NULL if none. */
 char *gc_train_saved_settings(const gc_train_opts *o);
 /* On --resume: OUT/loss.csv, if there is one, must read as a run log. */
 int gc_train_check_log(const gc_train_run *r, gc_diag *d);

@@ -17,7 +17,8 @@
  * renames model.next over the model.  A load that finds the state naming
  * model.next finishes that rename; a model that is not the one the state
  * names is a mismatched checkpoint.  A crash at any point leaves either the
- * old pair or the new one. */
+ * old pair or the new one.  A model.safetensors that is a symlink stays one:
+ * model.next is written through it (its target replaced atomically). */
 #include "train/train.h"
 #include "io/safetensors.h"
 #include "models/model_io.h"
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -47,6 +49,25 @@ static int sync_dir(const char *dir) {
   if (fd < 0) return -1;
   int rc = fsync(fd);
   close(fd);
+  return rc;
+}
+
+/* Puts the file `next` in place of `path`: renamed over it; or, when path
+ * is a symlink (the user keeps the weights elsewhere), written through it
+ * (its target replaced atomically in its own directory, the link kept) and
+ * removed.  0, or -1 with errno. */
+static int move_into_place(const char *next, const char *path, const char *dir) {
+  struct stat st;
+  if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode)) return rename(next, path) != 0 || sync_dir(dir) != 0 ? -1 : 0;
+  size_t len;
+  const void *data = gc_map_file(next, &len, NULL);
+  if (!data) return -1;
+  gc_diag d = {0};
+  int rc = gc_write_file_atomic(path, data, len, &d);
+  int err = errno;
+  gc_unmap_file(data, len);
+  if (rc == 0) rc = unlink(next), err = errno;
+  errno = err;
   return rc;
 }
 
@@ -179,7 +200,7 @@ int gc_train_save(gc_train_run *r, gc_diag *d) {
   if (!file_hash(next, &h))
     return gc_diag_set(d, "%s: cannot read back the checkpoint: %s", next, strerror(errno));
   if (save_state(r, h, d)) return -1;
-  if (rename(next, path) != 0 || sync_dir(r->out) != 0)
+  if (move_into_place(next, path, r->out) != 0)
     return gc_diag_set(d, "%s: cannot rename over %s: %s", next, path, strerror(errno));
   r->saved_step = r->step;
   return 0;
@@ -192,7 +213,7 @@ static int check_pair(const gc_train_run *r, uint64_t want, gc_diag *d) {
   uint64_t h;
   snprintf(path, sizeof path, "%s/model.safetensors", r->out);
   snprintf(next, sizeof next, "%s/model.next.safetensors", r->out);
-  if (file_hash(next, &h) && h == want && rename(next, path) != 0)
+  if (file_hash(next, &h) && h == want && move_into_place(next, path, r->out) != 0)
     return gc_diag_set(d, "%s: cannot finish the interrupted save: %s", next, strerror(errno));
   if (!file_hash(path, &h) || h != want)
     return gc_diag_set(d, "%s: mismatched checkpoint: it is not the model %s/state.safetensors was saved with",

@@ -4,9 +4,8 @@
 #include "train/runlog.h"
 #include "io/file.h"
 
-#include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,33 +63,58 @@ static const char *const out_files[] = {"model.safetensors", "model.next.safeten
                                         "loss.svg",         "config.json",            "generation_config.json",
                                         "tokenizer_config.json"};
 
-/* The PID of a temp file "FILE.tmp.PID" of one of out_files, or 0. */
-static long temp_pid(const char *name) {
+/* Whether `base` is one of out_files. */
+static bool out_file(const char *base, size_t len, void *arg) {
+  (void)arg;
+  for (size_t i = 0; i < sizeof out_files / sizeof *out_files; i++)
+    if (strlen(out_files[i]) == len && memcmp(base, out_files[i], len) == 0) return true;
+  return false;
+}
+
+int gc_train_remove_temps(const char *dir) { return gc_remove_dead_temps(dir, out_file, NULL); }
+
+/* The first of gc-train's files (but the next model, written before the
+ * state) that OUT holds, or NULL. */
+static const char *run_file_in(const char *dir) {
+  char path[4200];
   for (size_t i = 0; i < sizeof out_files / sizeof *out_files; i++) {
-    size_t n = strlen(out_files[i]);
-    if (strncmp(name, out_files[i], n) != 0 || strncmp(name + n, ".tmp.", 5) != 0) continue;
-    const char *digits = name + n + 5;
-    char *end;
-    long pid = strtol(digits, &end, 10);
-    return *digits >= '0' && *digits <= '9' && !*end && pid > 0 ? pid : 0;
+    snprintf(path, sizeof path, "%s/%s", dir, out_files[i]);
+    if (access(path, F_OK) == 0) return out_files[i];
   }
+  return NULL;
+}
+
+int gc_train_check_fresh(const gc_train_run *r, gc_diag *d) {
+  const char *found = r->opts->force ? NULL : run_file_in(r->out);
+  if (found)
+    return gc_diag_set(d, "%s already holds a run (%s): --resume continues it, --force starts it over (replacing it)",
+                       r->out, found);
   return 0;
 }
 
-int gc_train_remove_temps(const char *dir) {
-  DIR *dp = opendir(dir);
-  int removed = 0;
-  if (!dp) return 0;
-  char path[4400];
-  for (struct dirent *e; (e = readdir(dp));) {
-    long pid = temp_pid(e->d_name);
-    /* a live process (another run into OUT) may still rename its file */
-    if (!pid || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno == EPERM) continue;
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    removed += unlink(path) == 0;
+int gc_train_check_resume(const gc_train_run *r, gc_diag *d) {
+  static const char *const checkpoint[] = {"state.safetensors", "model.safetensors", "model.next.safetensors"};
+  char path[4200];
+  for (int i = 0; i < 3; i++) {
+    snprintf(path, sizeof path, "%s/%s", r->out, checkpoint[i]);
+    if (access(path, F_OK) == 0) return 0;
   }
-  closedir(dp);
-  return removed;
+  if (run_file_in(r->out))
+    return gc_diag_set(d,
+                       "no checkpoint in %s yet: the run stopped before its first save (one is made every "
+                       "--save-every steps); start it over with --force instead of --resume",
+                       r->out);
+  return gc_diag_set(d, "no checkpoint to use in %s: no run was saved there (train without --resume first)", r->out);
+}
+
+void gc_train_clear_run(const gc_train_run *r) {
+  static const char *const old[] = {"model.safetensors", "model.next.safetensors", "state.safetensors", "loss.csv",
+                                    "loss.svg"};
+  char path[4200];
+  for (int i = 0; i < 5; i++) {
+    snprintf(path, sizeof path, "%s/%s", r->out, old[i]);
+    unlink(path);
+  }
 }
 
 int gc_train_save_settings(const gc_train_run *r, gc_diag *d) {
@@ -105,7 +129,9 @@ char *gc_train_saved_settings(const gc_train_opts *o) {
   size_t len;
   if (o->out) snprintf(path, sizeof path, "%s/settings.txt", o->out);
   else snprintf(path, sizeof path, "runs/%s/settings.txt", o->model);
-  return access(path, R_OK) == 0 ? gc_read_file(path, &len, NULL) : NULL;
+  char *set = access(path, R_OK) == 0 ? gc_read_file(path, &len, NULL) : NULL;
+  while (set && len > 0 && isspace((unsigned char)set[len - 1])) set[--len] = 0;   /* an editor's newline */
+  return set;
 }
 
 int gc_train_check_log(const gc_train_run *r, gc_diag *d) {

@@ -17,6 +17,7 @@
 static int check_inputs(gc_train_run *r, gc_diag *d) {
   char data_path[4096];
   if (gc_train_configure(r, d) || gc_train_check_out(r->out, d) ||
+      (r->opts->resume ? gc_train_check_resume(r, d) : gc_train_check_fresh(r, d)) ||
       gc_train_data_path(r->opts, data_path, sizeof data_path, d))
     return -1;
   size_t len = 0;
@@ -29,6 +30,10 @@ static int check_inputs(gc_train_run *r, gc_diag *d) {
   if (rc == 0 && r->opts->resume) rc = gc_train_check_log(r, d);
   if (rc == 0) rc = gc_train_build_graphs(r, d);
   if (rc == 0) rc = gc_train_init_params(r, d);
+  if (rc == 0 && r->opts->resume && r->step >= r->opts->steps)
+    rc = gc_diag_set(d, "the checkpoint in %s is at step %ld, %s --steps %ld: nothing to train (a larger --steps "
+                     "continues it)", r->out, r->step, r->step > r->opts->steps ? "already past" : "already at",
+                     r->opts->steps);
   if (rc == 0) rc = gc_train_compile(r, d);
   return rc;
 }
@@ -37,6 +42,7 @@ static int check_inputs(gc_train_run *r, gc_diag *d) {
 static int start_outputs(gc_train_run *r, gc_diag *d) {
   if (gc_train_make_out(r->out, d)) return GC_TRAIN_BAD_INPUT;
   gc_train_remove_temps(r->out);
+  if (!r->opts->resume) gc_train_clear_run(r);   /* with --force: the old run goes */
   /* tokenizer.json with the other Hugging Face files (train_hf.c) */
   if (!r->opts->resume && (gc_train_save_settings(r, d) || gc_train_save_hf_files(r, d)))
     return GC_TRAIN_FAILED;

@@ -312,7 +312,7 @@ static int compile_all(llvm_state *s, int threads, const gc_pass_options *po, gc
   gc_objcache cache;
   gc_objcache_open(&cache, &s->host, getenv("GC_NO_CACHE") != NULL || (po && po->no_cache));
   gc_jobs_options co = {.host = &s->host, .threads = threads, .cache = &cache,
-                        .want_ir = po && po->emit_llvm, .want_asm = po && po->emit_asm};
+                        .want_ir = po && po->emit_llvm, .want_asm = po && po->emit_asm, .jit = s->jit};
   gc_compile_stats stats;
   if (rc == 0) rc = gc_compile_jobs(jobs, n_jobs, &co, out, &stats, d);
   for (int k = 0; rc == 0 && k < n_jobs; k++) {
@@ -322,7 +322,6 @@ static int compile_all(llvm_state *s, int threads, const gc_pass_options *po, gc
   }
   if (rc == 0 && po && po->emit_llvm) rc = write_kernel_index(s, po->emit_llvm, d);
   if (rc == 0 && po && po->emit_asm) rc = write_kernel_index(s, po->emit_asm, d);
-  for (int k = 0; rc == 0 && k < n_jobs; k++) rc = gc_jit_add_object(s->jit, out[k].object, out[k].object_len, jobs[k].name, d);
   if (rc == 0) {
     s->compiled = stats.compiled;
     s->cached = stats.from_cache;

@@ -13,8 +13,9 @@
 
 static const char magic[8] = {'g', 'c', 'o', 'b', 'j', 0, 0, 0};
 
-/* The largest entry loaded: far above any kernel's object file. */
-#define MAX_ENTRY_BYTES ((size_t)1 << 30)
+/* The largest entry loaded: far above any kernel's object file (the
+ * largest of GPT-2's is under 100 KB). */
+#define MAX_ENTRY_BYTES ((size_t)64 << 20)
 
 static void put_u32(unsigned char *p, uint32_t v) {
   for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
@@ -63,12 +64,22 @@ static bool usable_dir(const char *dir) {
   return gc_mkdirs(dir, NULL) == 0 && access(dir, W_OK | X_OK) == 0;
 }
 
+/* Whether `name` (len bytes) is an entry's file name: 32 hex digits, ".o". */
+static bool entry_name(const char *name, size_t len, void *arg) {
+  (void)arg;
+  if (len != 34 || memcmp(name + 32, ".o", 2) != 0) return false;
+  for (int i = 0; i < 32; i++)
+    if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f'))) return false;
+  return true;
+}
+
 void gc_objcache_open_dir(gc_objcache *c, const gc_host *h, const char *dir, bool disabled) {
   memset(c, 0, sizeof *c);
   if (disabled || !target_key(h, &c->target)) return;
   if (!dir || !*dir || strlen(dir) >= sizeof c->dir) return;
   memcpy(c->dir, dir, strlen(dir) + 1);
   c->enabled = usable_dir(c->dir);
+  if (c->enabled) gc_remove_dead_temps(c->dir, entry_name, NULL);   /* a killed compile's stores */
 }
 
 void gc_objcache_open(gc_objcache *c, const gc_host *h, bool disabled) {
@@ -128,7 +139,7 @@ bool gc_objcache_load(const gc_objcache *c, gc_objcache_key key, void **obj, siz
   char path[4200];
   gc_objcache_path(c, key, path, sizeof path);
   size_t n;
-  char *data = gc_read_file_max(path, MAX_ENTRY_BYTES, &n, NULL);
+  char *data = gc_read_regular_file(path, MAX_ENTRY_BYTES, &n, NULL);
   if (!data) return false;
   if (!entry_ok((const unsigned char *)data, n, key)) {
     free(data);
@@ -140,6 +151,13 @@ bool gc_objcache_load(const gc_objcache *c, gc_objcache_key key, void **obj, siz
   return true;
 }
 
+void gc_objcache_drop(const gc_objcache *c, gc_objcache_key key) {
+  if (!c->enabled) return;
+  char path[4200];
+  gc_objcache_path(c, key, path, sizeof path);
+  unlink(path);
+}
+
 int gc_objcache_store(const gc_objcache *c, gc_objcache_key key, const void *obj, size_t len,
                       gc_diag *d) {
   if (!c->enabled) return 0;
@@ -148,5 +166,5 @@ int gc_objcache_store(const gc_objcache *c, gc_objcache_key key, const void *obj
   unsigned char header[GC_OBJCACHE_HEADER];
   make_header(header, key, obj, len);
   gc_file_part parts[2] = {{header, sizeof header}, {obj, len}};
-  return gc_write_file_parts_atomic(path, parts, 2, d);
+  return gc_replace_file_parts(path, parts, 2, d);
 }

@@ -12,7 +12,8 @@
  *
  * The directory is $GC_CACHE_DIR, else ~/.cache/gc, created when missing;
  * when it cannot be created or written the cache is off, silently (it only
- * saves time).  Each entry is one file, KEYHEX.o, written atomically:
+ * saves time).  Each entry is one file, KEYHEX.o, written atomically (a new
+ * regular file replacing whatever is at that name: gc_replace_file_parts):
  *
  *   offset  size  field (integers little-endian)
  *        0     8  magic "gcobj\0\0\0"
@@ -25,7 +26,10 @@
  *
  * An entry that is truncated, corrupt, of another format or filed under
  * another key is never loaded: the lookup misses, and the caller's rebuild
- * overwrites it.
+ * overwrites it.  An entry is read only when it is a regular file (not
+ * through a symlink, never a FIFO or device) of at most 64 MiB.  Opening
+ * the cache removes the temp files (io/file.h's gc_temp_name) of stores
+ * whose process is gone: a compile killed while storing.
  *
  * Ownership: a gc_objcache is a plain value the caller owns (nothing to
  * free); it may be shared read-only between threads.  Loaded payloads are
@@ -77,6 +81,9 @@ void gc_objcache_path(const gc_objcache *c, gc_objcache_key key, char *out, size
  * and its length in *len.  False on a miss: no entry, a bad entry, or the
  * cache off. */
 bool gc_objcache_load(const gc_objcache *c, gc_objcache_key key, void **obj, size_t *len);
+
+/* Removes key's entry, if any (one the JIT refused: gc_compile_jobs). */
+void gc_objcache_drop(const gc_objcache *c, gc_objcache_key key);
 
 /* Stores `len` bytes at `obj` under key (replacing any entry).  0, or -1
  * with a message; a failed store leaves no partial entry behind.  Does

@@ -16,7 +16,7 @@ typedef struct {
   gc_compiled *out;
   atomic_int next;             /* the next job to claim */
   atomic_int failed;           /* a job failed: claim no more */
-  atomic_int compiled, from_cache, store_failures;
+  atomic_int compiled, from_cache, store_failures, refused;
   pthread_mutex_t lock;        /* guards the two below */
   int first_failure;           /* lowest failing job index, n if none */
   gc_diag first_diag;
@@ -96,6 +96,29 @@ static void *worker(void *arg) {
   return NULL;
 }
 
+/* Job i's object into the JIT.  A cached one the JIT refuses is dropped
+ * from the cache, told of, compiled again and added (see compile.h). */
+static int add_to_jit(batch *b, int i, LLVMTargetMachineRef *tm, gc_diag *d) {
+  const gc_compile_job *job = &b->jobs[i];
+  gc_compiled *c = &b->out[i];
+  gc_diag why = {0};
+  if (!c->from_cache) return gc_jit_add_object(b->o->jit, c->object, c->object_len, job->name, d);
+  if (gc_jit_add_object_now(b->o->jit, c->object, c->object_len, job->name, &why) == 0) return 0;
+  gc_objcache_key key = gc_objcache_key_of(b->o->cache, job->key, job->key_len);
+  char path[4200];
+  gc_objcache_path(b->o->cache, key, path, sizeof path);
+  gc_objcache_drop(b->o->cache, key);
+  fprintf(b->o->notes ? b->o->notes : stderr,
+          "gc: kernel cache entry %s: refused by the JIT (%s); removed, compiling kernel %s again\n", path, why.msg,
+          job->name);
+  free(c->object);
+  memset(c, 0, sizeof *c);
+  atomic_fetch_add(&b->from_cache, -1);
+  atomic_fetch_add(&b->refused, 1);
+  if (compile_job(b, i, tm, d)) return -1;
+  return gc_jit_add_object(b->o->jit, c->object, c->object_len, job->name, d);
+}
+
 static double now_seconds(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -122,8 +145,15 @@ int gc_compile_jobs(const gc_compile_job *jobs, int n, const gc_jobs_options *o,
   free(extra);
   pthread_mutex_destroy(&b.lock);
 
+  LLVMTargetMachineRef tm = NULL;
+  for (int i = 0; o->jit && b.first_failure == n && i < n; i++) {
+    gc_diag why = {0};
+    if (add_to_jit(&b, i, &tm, &why)) record_failure(&b, i, &why);
+  }
+  if (tm) LLVMDisposeTargetMachine(tm);
   if (stats) {
     stats->compiled = atomic_load(&b.compiled);
+    stats->cache_refused = atomic_load(&b.refused);
     stats->from_cache = atomic_load(&b.from_cache);
     stats->cache_store_failures = atomic_load(&b.store_failures);
     stats->seconds = now_seconds() - start;

@@ -11,6 +11,13 @@
  * all; a compiled object is stored.  A job that asks for IR or assembly text
  * is always compiled (the cache holds objects only).
  *
+ * With a JIT, each object is added to it once all are compiled, in job
+ * order; one from the cache is linked at once (gc_jit_add_object_now), and
+ * when the JIT refuses it despite its sound checksum the entry is removed,
+ * a note names its file ("gc: kernel cache entry PATH: refused by the JIT
+ * (...); removed, compiling kernel NAME again"), and the job is compiled
+ * and added as if the entry had never been there.
+ *
  * Ownership: jobs, their names, keys and args stay the caller's.  The build
  * callbacks run on worker threads, several at a time: what they read through
  * `arg` must be safe to read concurrently.  The results array is the
@@ -20,12 +27,14 @@
 
 #include "backends/llvm/cache.h"
 #include "backends/llvm/host.h"
+#include "backends/llvm/jit.h"
 #include "ir/ir.h"
 
 #include <llvm-c/Core.h>
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Builds one module in `ctx` (the module must belong to ctx; the worker
  * disposes of it).  NULL with a message in d on failure. */
@@ -44,6 +53,8 @@ typedef struct {
   int threads;                 /* workers; <= 1 compiles on the calling thread */
   const gc_objcache *cache;    /* NULL: no cache */
   bool want_ir, want_asm;      /* keep IR / assembly text of every job */
+  gc_jit *jit;                 /* non-NULL: every object is added to it, in job order */
+  FILE *notes;                 /* where a refused cache entry is told of (NULL: stderr) */
 } gc_jobs_options;
 
 typedef struct {
@@ -57,6 +68,7 @@ typedef struct {
   int compiled;                /* jobs built and compiled */
   int from_cache;              /* jobs loaded from the cache */
   int cache_store_failures;    /* compiled objects the cache could not keep */
+  int cache_refused;           /* cache entries the JIT refused (then compiled) */
   double seconds;              /* wall time of the whole call */
 } gc_compile_stats;
 

@@ -4,6 +4,7 @@
 
 #include <llvm-c/Core.h>
 #include <llvm-c/LLJIT.h>
+#include <llvm-c/Object.h>
 #include <llvm-c/Orc.h>
 
 #include <pthread.h>
@@ -137,6 +138,67 @@ int gc_jit_add_object(gc_jit *j, const void *obj, size_t len, const char *name, 
     snprintf(what, sizeof what, "cannot add object %s", name);
     rc = jit_error(j, d, err, what);
   }
+  pthread_mutex_unlock(&j->lock);
+  return rc;
+}
+
+/* The first symbol `obj` defines whose name is `prefix` or starts with
+ * "PREFIX.", into out[size]; false with the reason in d when the object
+ * does not parse or defines none. */
+static bool defined_symbol(const void *obj, size_t len, const char *prefix, char *out, size_t size, gc_diag *d) {
+  LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRange(obj, len, "object", 0);
+  char *msg = NULL;
+  LLVMBinaryRef bin = LLVMCreateBinary(buf, NULL, &msg);
+  bool found = false;
+  if (!bin) {
+    gc_diag_set(d, "not an object file: %.300s", msg ? msg : "?");
+    LLVMDisposeMessage(msg);
+    LLVMDisposeMemoryBuffer(buf);
+    return false;
+  }
+  size_t n = strlen(prefix);
+  LLVMSymbolIteratorRef sym = LLVMObjectFileCopySymbolIterator(bin);
+  LLVMSectionIteratorRef sect = LLVMObjectFileCopySectionIterator(bin);
+  for (; sym && sect && !found && !LLVMObjectFileIsSymbolIteratorAtEnd(bin, sym); LLVMMoveToNextSymbol(sym)) {
+    const char *name = LLVMGetSymbolName(sym);
+    if (!name || strncmp(name, prefix, n) != 0 || (name[n] && name[n] != '.')) continue;
+    LLVMMoveToContainingSection(sect, sym);   /* at the end: undefined here */
+    if (!LLVMObjectFileIsSectionIteratorAtEnd(bin, sect) && strlen(name) < size) {
+      memcpy(out, name, strlen(name) + 1);
+      found = true;
+    }
+  }
+  if (sym) LLVMDisposeSymbolIterator(sym);
+  if (sect) LLVMDisposeSectionIterator(sect);
+  LLVMDisposeBinary(bin);
+  LLVMDisposeMemoryBuffer(buf);
+  if (!found) gc_diag_set(d, "it defines no symbol %s", prefix);
+  return found;
+}
+
+int gc_jit_add_object_now(gc_jit *j, const void *obj, size_t len, const char *name, gc_diag *d) {
+  char symbol[256], what[300];
+  gc_diag why = {0};
+  if (!defined_symbol(obj, len, name, symbol, sizeof symbol, &why))
+    return gc_diag_set(d, "JIT: cannot add object %s: %s", name, why.msg);
+  LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRangeCopy(obj, len, name);
+  pthread_mutex_lock(&j->lock);
+  j->reported[0] = 0;
+  LLVMOrcResourceTrackerRef rt = LLVMOrcJITDylibCreateResourceTracker(j->main);
+  LLVMErrorRef err = LLVMOrcLLJITAddObjectFileWithRT(j->lljit, rt, buf);   /* takes buf */
+  snprintf(what, sizeof what, "cannot add object %s", name);
+  if (!err) {
+    LLVMOrcExecutorAddress addr = 0;
+    err = LLVMOrcLLJITLookup(j->lljit, &addr, symbol);   /* links the whole object now */
+    snprintf(what, sizeof what, "cannot link object %s", name);
+  }
+  int rc = err ? jit_error(j, d, err, what) : 0;
+  if (rc) {
+    LLVMErrorRef gone = LLVMOrcResourceTrackerRemove(rt);   /* as if never added */
+    if (gone) LLVMConsumeError(gone);
+  }
+  LLVMOrcReleaseResourceTracker(rt);
+  j->reported[0] = 0;
   pthread_mutex_unlock(&j->lock);
   return rc;
 }

@@ -32,6 +32,15 @@ void gc_jit_free(gc_jit *j);     /* NULL is fine */
  * "JIT: cannot add object k3: Duplicate definition of symbol 'k3'". */
 int gc_jit_add_object(gc_jit *j, const void *obj, size_t len, const char *name, gc_diag *d);
 
+/* gc_jit_add_object, linked at once rather than on first lookup: the first
+ * symbol the object defines named NAME or NAME.SUFFIX is looked up now, so an
+ * object the JIT cannot load or link (a cache entry that is not what its
+ * checksum promised) is found here.  0, or -1 with "JIT: cannot add object
+ * NAME: ..." / "JIT: cannot link object NAME: ..."; the object is then
+ * removed from the JIT again, as if never added, so a good one may take
+ * its place. */
+int gc_jit_add_object_now(gc_jit *j, const void *obj, size_t len, const char *name, gc_diag *d);
+
 /* Defines `symbol` as the address `addr` for code added later (a runtime
  * function not in the process's dynamic symbol table).  0, or -1 (e.g.
  * already defined). */

@@ -184,14 +184,14 @@ static void test_nul_in_strings(void **state) {
       fail_msg("case %zu: got %d:%d \"%s\", expected %d:%d with \"%s\"", i, d.line, d.col, d.msg,
                nul_cases[i].line, nul_cases[i].col, nul_cases[i].word);
   }
-  /* the caret line shows the NUL as '?' */
+  /* the source line shows the NUL as \x00, the caret under it */
   gc_diag d;
   const char *t = nul_cases[0].text;
   assert_null(parse_exact(t, nul_cases[0].len, &d));
   char out[512];
   gc_format_error("n.gcir", t, nul_cases[0].len, &d, out, sizeof out);
   assert_string_equal(out, "n.gcir:2:16: error: NUL byte in string (a name or label cannot hold one)\n"
-                           "  %a = input \"x?y\" : f32[2]\n"
+                           "  %a = input \"x\\x00y\" : f32[2]\n"
                            "               ^\n");
 }
 

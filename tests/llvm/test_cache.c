@@ -349,6 +349,185 @@ static void parallel_jobs_share_the_cache(void **state) {
   gc_compiled_free(warm, N);
 }
 
+/* ---- entries a hostile user planted --------------------------------------- */
+
+/* key's entry path for the saxpy job in c. */
+static void saxpy_entry(const gc_objcache *c, char *path, size_t size) {
+  gc_objcache_path(c, gc_objcache_key_of(c, ir, strlen(ir)), path, size);
+}
+
+/* The next compile through c misses, compiles, and leaves a regular file
+ * holding the cold object. */
+static void check_replaced(const gc_objcache *c, const gc_compiled *cold) {
+  char path[4300];
+  saxpy_entry(c, path, sizeof path);
+  void *obj;
+  size_t len;
+  assert_false(gc_objcache_load(c, gc_objcache_key_of(c, ir, strlen(ir)), &obj, &len));
+  gc_compile_stats stats;
+  gc_compiled again = compile_saxpy(c, &stats);
+  assert_int_equal(stats.compiled, 1);
+  assert_same_object(cold, &again);
+  struct stat st;
+  assert_int_equal(lstat(path, &st), 0);
+  assert_true(S_ISREG(st.st_mode));
+  assert_true(gc_objcache_load(c, gc_objcache_key_of(c, ir, strlen(ir)), &obj, &len));
+  assert_int_equal(len, cold->object_len);
+  free(obj);
+  gc_compiled_free(&again, 1);
+}
+
+/* A FIFO, a symlink to /dev/zero and a symlink to a sound entry elsewhere
+ * are not read (a FIFO would hang the lookup, /dev/zero feed it without
+ * end), and the store replaces them with a regular file without writing
+ * through them. */
+static void special_entries_are_not_read(void **state) {
+  (void)state;
+  gc_objcache c = cache_in("special");
+  gc_compiled cold = compile_saxpy(&c, NULL);
+  char path[4300], elsewhere[4400];
+  saxpy_entry(&c, path, sizeof path);
+  snprintf(elsewhere, sizeof elsewhere, "%s/sound_copy.o", tmp);
+  assert_int_equal(rename(path, elsewhere), 0);
+  alarm(60);   /* a lookup that waits on the FIFO fails the test instead of hanging it */
+  assert_int_equal(mkfifo(path, 0600), 0);
+  check_replaced(&c, &cold);
+  assert_int_equal(unlink(path), 0);
+  assert_int_equal(symlink("/dev/zero", path), 0);
+  check_replaced(&c, &cold);
+  assert_int_equal(unlink(path), 0);
+  assert_int_equal(symlink(elsewhere, path), 0);
+  char *before = NULL;
+  size_t before_len;
+  assert_non_null(before = gc_read_file(elsewhere, &before_len, NULL));
+  check_replaced(&c, &cold);
+  size_t after_len;
+  char *after = gc_read_file(elsewhere, &after_len, NULL);   /* the link's target untouched */
+  assert_non_null(after);
+  assert_int_equal(after_len, before_len);
+  assert_memory_equal(after, before, before_len);
+  alarm(0);
+  free(before);
+  free(after);
+  gc_compiled_free(&cold, 1);
+}
+
+/* Temp files of a store killed midway (KEY.o.tmp.PID.N, named by
+ * gc_temp_name) are removed when a process opens the cache; a live
+ * process's are kept, and so are files that are not the cache's. */
+static void dead_stores_are_cleaned(void **state) {
+  (void)state;
+  gc_objcache c = cache_in("temps");
+  gc_compiled cold = compile_saxpy(&c, NULL);
+  char path[4300], dead[4400], live[4400], other[4400], mine[4400];
+  saxpy_entry(&c, path, sizeof path);
+  assert_int_equal(gc_temp_name(path, 2147483647, 0, dead, sizeof dead), 0);
+  assert_int_equal(gc_temp_name(path, (long)getppid(), 1, live, sizeof live), 0);
+  assert_int_equal(gc_temp_name(path, (long)getpid(), 2, mine, sizeof mine), 0);
+  snprintf(other, sizeof other, "%s/notes.txt", c.dir);
+  char other_tmp[4500];
+  assert_int_equal(gc_temp_name(other, 2147483647, 0, other_tmp, sizeof other_tmp), 0);
+  const char *planted[] = {dead, live, mine, other_tmp};
+  for (int i = 0; i < 4; i++) assert_int_equal(gc_write_file_atomic(planted[i], "half", 4, NULL), 0);
+  assert_int_equal(count_entries(c.dir), 5);
+  gc_objcache again;
+  gc_objcache_open_dir(&again, &host, c.dir, false);
+  assert_true(again.enabled);
+  assert_int_equal(access(dead, F_OK), -1);
+  assert_int_equal(access(live, F_OK), 0);
+  assert_int_equal(access(mine, F_OK), 0);
+  assert_int_equal(access(other_tmp, F_OK), 0);
+  assert_int_equal(access(path, F_OK), 0);
+  gc_compiled_free(&cold, 1);
+}
+
+/* saxpy's code calling a function no one defines: an object that loads
+ * but cannot link. */
+static const char unlinkable_ir[] =
+    "declare void @gc_test_no_such_function()\n"
+    "define void @saxpy(ptr %y, ptr %x, float %a, i64 %n) {\n"
+    "  call void @gc_test_no_such_function()\n"
+    "  ret void\n"
+    "}\n";
+
+/* Stores `len` bytes as the saxpy entry (a sound header and checksum), then
+ * compiles saxpy with a JIT: the entry is refused, named in a note, dropped
+ * and compiled again; the kernel runs and the entry is sound again. */
+static void check_refused(const gc_objcache *c, const gc_compiled *cold, const void *payload, size_t len,
+                          const char *why) {
+  gc_objcache_key key = gc_objcache_key_of(c, ir, strlen(ir));
+  char path[4300];
+  saxpy_entry(c, path, sizeof path);
+  assert_int_equal(gc_objcache_store(c, key, payload, len, NULL), 0);
+  void *obj;
+  size_t got;
+  assert_true(gc_objcache_load(c, key, &obj, &got));   /* its checksum is sound */
+  free(obj);
+  gc_diag d = {0};
+  gc_jit *j = gc_jit_new(&d);
+  assert_non_null(j);
+  FILE *notes = tmpfile();
+  assert_non_null(notes);
+  gc_compile_job job = {.name = "saxpy", .key = ir, .key_len = strlen(ir), .build = build_from_text, .arg = ir};
+  gc_jobs_options o = {.host = &host, .threads = 1, .cache = c, .jit = j, .notes = notes};
+  gc_compiled out;
+  gc_compile_stats stats;
+  if (gc_compile_jobs(&job, 1, &o, &out, &stats, &d)) fail_msg("gc_compile_jobs: %s", d.msg);
+  assert_int_equal(stats.compiled, 1);
+  assert_int_equal(stats.from_cache, 0);
+  assert_int_equal(stats.cache_refused, 1);
+  assert_false(out.from_cache);
+  assert_same_object(cold, &out);
+  char text[8192] = {0};
+  rewind(notes);
+  assert_true(fread(text, 1, sizeof text - 1, notes) > 0);
+  fclose(notes);
+  char want[4400];
+  snprintf(want, sizeof want, "gc: kernel cache entry %s: refused by the JIT (", path);
+  if (!strstr(text, want) || !strstr(text, why) || !strstr(text, "compiling kernel saxpy again"))
+    fail_msg("notes:\n%s\nwanted \"%s\" and \"%s\"", text, want, why);
+  saxpy_fn fn = (saxpy_fn)gc_jit_lookup(j, "saxpy", &d);
+  if (!fn) fail_msg("%s", d.msg);
+  check_saxpy(fn, 333, 5);
+  gc_jit_free(j);
+  assert_true(gc_objcache_load(c, key, &obj, &got));   /* sound again */
+  assert_int_equal(got, cold->object_len);
+  assert_memory_equal(obj, cold->object, got);
+  free(obj);
+  gc_compiled_free(&out, 1);
+  /* and the next compile loads it, linked, with no note */
+  j = gc_jit_new(&d);
+  notes = tmpfile();
+  o.jit = j, o.notes = notes;
+  assert_int_equal(gc_compile_jobs(&job, 1, &o, &out, &stats, &d), 0);
+  assert_int_equal(stats.from_cache, 1);
+  assert_int_equal(stats.cache_refused, 0);
+  assert_int_equal(ftell(notes), 0);
+  fclose(notes);
+  assert_non_null(gc_jit_lookup(j, "saxpy", &d));
+  gc_jit_free(j);
+  gc_compiled_free(&out, 1);
+}
+
+static void entries_the_jit_refuses_are_rebuilt(void **state) {
+  (void)state;
+  gc_objcache c = cache_in("refused");
+  gc_compiled cold = compile_saxpy(&c, NULL);
+  /* not an object file at all */
+  static const char junk[] = "\177ELF but not really an object file, only its first four bytes";
+  check_refused(&c, &cold, junk, sizeof junk, "cannot add object saxpy");
+  /* another kernel's sound object: it defines no saxpy */
+  char other_ir[SAXPY_IR_MAX];
+  gc_codegen_output other = compile_text(&host, saxpy_ir(other_ir, "other", 1), false, false);
+  check_refused(&c, &cold, other.object, other.object_len, "defines no symbol saxpy");
+  gc_codegen_output_free(&other);
+  /* an object that loads but does not link */
+  gc_codegen_output unlinkable = compile_text(&host, unlinkable_ir, false, false);
+  check_refused(&c, &cold, unlinkable.object, unlinkable.object_len, "gc_test_no_such_function");
+  gc_codegen_output_free(&unlinkable);
+  gc_compiled_free(&cold, 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_hit_is_the_cold_compile),
@@ -357,6 +536,9 @@ int main(void) {
       cmocka_unit_test(the_cache_can_be_off),
       cmocka_unit_test(the_default_is_under_home),
       cmocka_unit_test(parallel_jobs_share_the_cache),
+      cmocka_unit_test(special_entries_are_not_read),
+      cmocka_unit_test(dead_stores_are_cleaned),
+      cmocka_unit_test(entries_the_jit_refuses_are_rebuilt),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -166,6 +166,14 @@ static void test_pipeline_errors(void **state) {
   assert_non_null(strstr(d.msg, "simplify"));
   assert_int_equal(gc_pipeline_check("", &d), 0);
   assert_int_equal(gc_pipeline_check(" simplify , cse ", &d), 0);
+  assert_int_equal(gc_pipeline_check("  ", &d), 0);
+  /* an empty name between commas or at an end is a mistake, not skipped */
+  const char *empty[] = {",", "simplify,,dce", "simplify, ,dce", "simplify,", ",dce"};
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(gc_pipeline_check(empty[i], &d), -1);
+    assert_non_null(strstr(d.msg, "an empty pass name"));
+  }
+  assert_int_equal(gc_stage_names_check("lower,,tile", &d), -1);
 }
 
 int main(void) {

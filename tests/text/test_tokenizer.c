@@ -404,6 +404,56 @@ static void expect_refused(const char *json, const char *want) {
   assert_null(strchr(d.msg, '\n'));
 }
 
+/* Two Split pre-tokenizers that leave stretches between their matches (a
+ * regex, then a literal string), then ByteLevel, with and without its
+ * prefix space: the pieces are the matches and the stretches between. */
+static gc_tokenizer *split_tokenizer(bool prefix_space) {
+  char json[2048], path[256];
+  snprintf(json, sizeof json,
+           "{\"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": ["
+           "{\"type\": \"Split\", \"pattern\": {\"Regex\": \"[0-9]+\"}, \"behavior\": \"Isolated\", \"invert\": false},"
+           "{\"type\": \"Split\", \"pattern\": {\"String\": \".\"}, \"behavior\": \"Isolated\", \"invert\": false},"
+           "{\"type\": \"ByteLevel\", \"add_prefix_space\": %s, \"use_regex\": false}]},"
+           "\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1, \"\\u0120\": 2, \"1\": 3, \"2\": 4, \"12\": 5,"
+           "\".\": 6}, \"merges\": [\"1 2\"]}}",
+           prefix_space ? "true" : "false");
+  temp_path(path, sizeof path, "split.json");
+  write_text(path, json);
+  gc_diag d = {0};
+  gc_tokenizer *t = gc_tokenizer_open(path, &d);
+  unlink(path);
+  if (!t) fail_msg("%s", d.msg);
+  return t;
+}
+
+static void assert_encodes(const gc_tokenizer *t, const char *text, const int32_t *want, size_t n_want) {
+  int32_t *ids;
+  size_t n;
+  assert_int_equal(gc_tokenizer_encode(t, (const uint8_t *)text, strlen(text), &ids, &n), 0);
+  if (n != n_want || memcmp(ids, want, n * sizeof *ids) != 0) {
+    char got[512] = "";
+    for (size_t i = 0; i < n && strlen(got) < 400; i++) snprintf(got + strlen(got), 16, " %d", (int)ids[i]);
+    fail_msg("\"%s\" encodes as%s", text, got);
+  }
+  free(ids);
+}
+
+static void test_split_pieces(void **state) {
+  (void)state;
+  gc_tokenizer *t = split_tokenizer(false);
+  /* "ab." "12" "a.b " "1" -> "ab" "." | "12" | "a" "." "b " | "1"; the '.' is literal */
+  int32_t want[] = {0, 1, 6, 5, 0, 6, 1, 2, 3};
+  assert_encodes(t, "ab.12a.b 1", want, sizeof want / sizeof *want);
+  int32_t dots[] = {6, 6, 0};   /* "." matches only a dot, not any character */
+  assert_encodes(t, "..a", dots, 3);
+  gc_tokenizer_free(t);
+  t = split_tokenizer(true);
+  /* each piece reaching ByteLevel gets a space in front unless it has one */
+  int32_t spaced[] = {2, 0, 1, 2, 6, 2, 5, 2, 0, 2, 6, 2, 1, 2, 2, 3};
+  assert_encodes(t, "ab.12a.b 1", spaced, sizeof spaced / sizeof *spaced);
+  gc_tokenizer_free(t);
+}
+
 static void test_small_json_and_refusals(void **state) {
   (void)state;
   char path[256];
@@ -453,6 +503,7 @@ int main(void) {
       cmocka_unit_test(test_vocab_size_exact),
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_save_json),
+      cmocka_unit_test(test_split_pieces),
       cmocka_unit_test(test_small_json_and_refusals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

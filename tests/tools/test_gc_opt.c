@@ -91,7 +91,7 @@ static void test_nul_byte_in_name(void **state) {
   assert_string_equal(f->out, "");
   assert_string_equal(f->err,
                       "nul.gcir:2:16: error: NUL byte in string (a name or label cannot hold one)\n"
-                      "  %a = input \"x?y\" : f32[2]\n"
+                      "  %a = input \"x\\x00y\" : f32[2]\n"
                       "               ^\n");
 }
 
@@ -99,6 +99,13 @@ static void test_help_and_usage(void **state) {
   gc_fixture *f = *state;
   assert_int_equal(fixture_run(f, "gc-opt", "--help"), 0);
   assert_non_null(strstr(f->out, "usage: gc-opt FILE.gcir [-o OUT]"));
+  /* it compiles no kernels: the llvm backend's flags are not offered */
+  assert_non_null(strstr(f->out, "--passes"));
+  const char *llvm_only[] = {"--no-cache", "--emit-llvm", "--emit-asm"};
+  for (int i = 0; i < 3; i++)
+    if (strstr(f->out, llvm_only[i])) fail_msg("gc-opt --help lists %s:\n%s", llvm_only[i], f->out);
+  assert_int_equal(fixture_run(f, "gc-opt", "--no-cache x.gcir"), 2);
+  assert_non_null(strstr(f->err, "unknown option '--no-cache'"));
   assert_int_equal(fixture_run(f, "gc-opt", ""), 2);
   assert_non_null(strstr(f->err, "no input file"));
   assert_int_equal(fixture_run(f, "gc-opt", "--bogus x.gcir"), 2);
@@ -329,6 +336,18 @@ static void test_unknown_pass(void **state) {
   if (!strstr(f->err, known)) fail_msg("\"%s\" is not in:\n%s", known, f->err);
   assert_int_equal(fixture_run(f, "gc-run", "--passes=nope mlp.gcir -o o.safetensors"), 2);
   assert_non_null(strstr(f->err, "unknown pass 'nope'"));
+  /* an empty name is no pass: one line, exit 2; an empty pipeline is none */
+  const char *empty[] = {"--passes=,", "--passes=simplify,,dce", "--passes=simplify,", "--passes=,dce"};
+  for (int i = 0; i < 4; i++) {
+    char args[128];
+    snprintf(args, sizeof args, "%s mlp.gcir", empty[i]);
+    assert_int_equal(fixture_run(f, "gc-opt", args), 2);
+    assert_string_equal(f->out, "");
+    const char *msg = strstr(f->err, "an empty pass name");
+    if (!msg || msg > strchr(f->err, '\n')) fail_msg("gc-opt %s:\n%s", args, f->err);
+  }
+  assert_int_equal(fixture_run(f, "gc-opt", "--passes= mlp.gcir"), 0);
+  assert_non_null(strstr(f->out, "graph @"));
 }
 
 /* --emit-dot: a Graphviz digraph, each kernel a cluster. */

@@ -1,7 +1,12 @@
 /* gc-run end to end: the IR.md mlp run from files, values compared with the
  * same computation done here in C; --grad, updates, and the error paths. */
 #include "tests/tools/tool_fixture.h"
+#include "backends/runtime/bench.h"
+#include "frontend/builder.h"
+#include "io/file.h"
 #include "io/safetensors.h"
+
+#include <math.h>
 
 #include <string.h>
 
@@ -227,6 +232,75 @@ static void test_parse_error(void **state) {
   assert_non_null(strstr(f->err, "nope"));
 }
 
+/* The README's first graph (the block after "## A first graph"), malloc'd. */
+static char *readme_first_graph(void) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/README.md", GC_SOURCE_DIR);
+  size_t len;
+  char *readme = gc_read_file(path, &len, NULL);
+  assert_non_null(readme);
+  const char *at = strstr(readme, "## A first graph");
+  assert_non_null(at);
+  const char *begin = strstr(at, "```\n"), *end = begin ? strstr(begin + 4, "```") : NULL;
+  assert_non_null(end);
+  char *graph = strndup(begin + 4, (size_t)(end - begin - 4));
+  free(readme);
+  return graph;
+}
+
+/* The README's first graph runs as the README shows: --init SEED gives the
+ * params the file lacks (normal, std 0.02, from the seed and the name, as
+ * gc_init_params draws them), --random-inputs the inputs; without --init a
+ * missing param says how to get one. */
+static void test_readme_graph_with_init(void **state) {
+  gc_fixture *f = *state;
+  char *text = readme_first_graph();
+  fixture_write_text(f, "mlp.gcir", text);
+  assert_int_equal(fixture_run(f, "gc-run", "mlp.gcir --random-inputs 1 -o o.safetensors"), 1);
+  assert_non_null(strstr(f->err, "gc-run: param \"w\" is missing\n"
+                                 "gc-run: --init SEED initialises the params the file lacks\n"));
+  int rc = fixture_run(f, "gc-run", "mlp.gcir --init 1 --random-inputs 1 --grad loss -o out.safetensors");
+  if (rc) fail_msg("exit %d: %s", rc, f->err);
+  /* the same params and inputs drawn here: loss = sum tanh(x w) */
+  gc_diag d = {0};
+  gc_graph *g = gc_parse(text, strlen(text), &d);
+  if (!g) fail_msg("%s", d.msg);
+  gc_init_table *rules = calloc(1, sizeof *rules);
+  gc_init_table_set(rules, "w", gc_init_normal(0.02));
+  gc_tensor_map params, inputs, o;
+  gc_tensor_map_init(&params);
+  gc_tensor_map_init(&inputs);
+  assert_int_equal(gc_init_params(g, rules, 1, &params, &d), 0);
+  assert_int_equal(gc_random_inputs(g, &inputs, 1, 0, NULL, &d), 0);
+  const gc_tensor *w = get(&params, "w", GC_F32, 8 * 16), *x = get(&inputs, "x", GC_F32, 4 * 8);
+  double loss = 0, sq = 0;
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 16; j++) {
+      double h = 0;
+      for (int k = 0; k < 8; k++) h += gc_tensor_load(x, i * 8 + k) * gc_tensor_load(w, k * 16 + j);
+      loss += tanh(h);
+    }
+  for (int i = 0; i < 8 * 16; i++) sq += gc_tensor_load(w, i) * gc_tensor_load(w, i);
+  assert_true(fabs(sqrt(sq / 128) - 0.02) < 0.005);   /* std 0.02 indeed */
+  load(f, "out.safetensors", &o);
+  assert_int_equal(o.n, 2);   /* loss and grad.w */
+  get(&o, "grad.w", GC_F32, 8 * 16);
+  assert_close(gc_tensor_load(get(&o, "loss", GC_F32, 1), 0), loss, 1e-5);
+  assert_true(fabs(loss) > 1e-3);
+  gc_tensor_map_clear(&o);
+  /* a param given in P is kept; --init draws only what is missing */
+  gc_tensor_map_put(&params, "unused", gc_tensor_clone(w));
+  save(f, "p.safetensors", &params);
+  assert_int_equal(fixture_run(f, "gc-run", "mlp.gcir --params p.safetensors --init 99 --random-inputs 1 -o o2.safetensors"), 0);
+  load(f, "o2.safetensors", &o);
+  assert_close(gc_tensor_load(get(&o, "loss", GC_F32, 1), 0), loss, 1e-5);
+  gc_tensor_map_clear(&o);
+  gc_tensor_map_clear(&inputs);
+  gc_init_table_free(rules);
+  gc_graph_free(g);
+  free(text);
+}
+
 /* A usage error is one line naming the problem, then the --help hint, and
  * exit status 2. */
 static void expect_usage(gc_fixture *f, const char *args, const char *message) {
@@ -244,7 +318,8 @@ static void test_usage(void **state) {
   assert_int_equal(fixture_run(f, "gc-run", "--help"), 0);
   /* the help comes from the option table: every flag, the model flags too */
   const char *flags[] = {"-o, --out", "--params", "--inputs", "--grad", "--backend", "--threads", "--bench",
-                         "--random-inputs", "--set", "--batch", "--dec-seq", "--init", "--train", "-h, --help"};
+                         "--random-inputs", "--set", "--batch", "--dec-seq", "--init", "--train", "-h, --help",
+                         "--no-cache", "--emit-llvm", "--emit-asm"};
   for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
     if (!strstr(f->out, flags[i])) fail_msg("--help does not show %s:\n%s", flags[i], f->out);
   assert_non_null(strstr(f->out, "llvm (default)"));
@@ -333,6 +408,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_missing_and_mistyped, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_no_params_or_inputs, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_parse_error, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_readme_graph_with_init, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_emit_llvm_and_asm, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_usage, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_flag_spellings, fixture_setup, fixture_teardown),

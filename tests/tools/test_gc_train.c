@@ -5,12 +5,14 @@
  * run, sampling, and each model family training a few steps. */
 #include "tests/tools/tool_fixture.h"
 #include "train/runlog.h"
+#include "io/file.h"
 #include "io/safetensors.h"
 
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -122,6 +124,12 @@ static bool exists(const gc_fixture *f, const char *name) {
   char p[256];
   fixture_path(f, name, p, sizeof p);
   return access(p, F_OK) == 0;
+}
+
+static void make_subdir(const gc_fixture *f, const char *name) {
+  char p[256];
+  fixture_path(f, name, p, sizeof p);
+  assert_int_equal(mkdir(p, 0755), 0);
 }
 
 /* A run refused for its data or flags creates nothing: no --out directory,
@@ -281,6 +289,37 @@ static void test_checkpoint_pair(void **state) {
   assert_same_file(f, "early/model.safetensors", "part/model.safetensors");
 }
 
+static size_t csv_rows(const gc_fixture *f, const char *run);
+
+/* A checkpoint whose files are symlinks into another directory stays so:
+ * each save replaces the targets, and the run equals one without links. */
+static void test_checkpoint_through_symlinks(void **state) {
+  gc_fixture *f = *state;
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 4 --warmup 2 --max-new 0 --out whole"), 0);
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 2 --warmup 2 --max-new 0 --out ln"), 0);
+  make_subdir(f, "store");
+  const char *files[] = {"model.safetensors", "state.safetensors", "loss.csv"};
+  char from[256], to[256], target[128];
+  for (int i = 0; i < 3; i++) {
+    snprintf(target, sizeof target, "store/%s", files[i]);
+    fixture_path(f, target, to, sizeof to);
+    snprintf(from, sizeof from, "%s/ln/%s", f->dir, files[i]);
+    assert_int_equal(rename(from, to), 0);
+    snprintf(target, sizeof target, "../store/%s", files[i]);
+    assert_int_equal(symlink(target, from), 0);
+  }
+  assert_int_equal(fixture_run(f, "gc-train", GPT2 "--steps 4 --warmup 2 --max-new 0 --out ln --resume"), 0);
+  struct stat st;
+  for (int i = 0; i < 3; i++) {
+    snprintf(from, sizeof from, "%s/ln/%s", f->dir, files[i]);
+    assert_int_equal(lstat(from, &st), 0);
+    if (!S_ISLNK(st.st_mode)) fail_msg("ln/%s is no longer a symlink", files[i]);
+  }
+  assert_same_file(f, "whole/model.safetensors", "store/model.safetensors");
+  assert_same_file(f, "whole/state.safetensors", "store/state.safetensors");
+  assert_false(exists(f, "ln/model.next.safetensors"));
+}
+
 /* ---- part 6: nothing lost to a bad file or a bad step ----------------------- */
 
 /* Copies fixture file `from` to `to`. */
@@ -392,27 +431,82 @@ static void test_corrupt_log(void **state) {
   assert_run_kept(f, "ck");
 }
 
-/* Temp files a crash left in OUT (NAME.tmp.PID of a process that is gone)
- * are removed by the next run, fresh or resumed; other files stay. */
+/* OUT/NAME's temp file name as the writer makes it (gc_temp_name) for a
+ * process that is gone, relative to the fixture's directory, into out. */
+static const char *dead_temp(const char *name, char *out, size_t size) {
+  assert_int_equal(gc_temp_name(name, 2147483647, 0, out, size), 0);
+  return out;
+}
+
+/* Temp files a crash left in OUT (named as the writer names them, of a
+ * process that is gone) are removed by the next run, fresh or resumed;
+ * other files stay. */
 static void test_stale_temps(void **state) {
   gc_fixture *f = *state;
   assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 1 --max-new 0 --out ck"), 0);
-  const char *stale[] = {"ck/model.next.safetensors.tmp.2147483647", "ck/state.safetensors.tmp.2147483646",
-                         "ck/loss.svg.tmp.2147483645"};
+  char stale[3][128], notes[128];
+  dead_temp("ck/model.next.safetensors", stale[0], 128);
+  dead_temp("ck/state.safetensors", stale[1], 128);
+  dead_temp("ck/loss.svg", stale[2], 128);
+  dead_temp("ck/notes.txt", notes, sizeof notes);
   for (int i = 0; i < 3; i++) fixture_write_text(f, stale[i], "half a save");
-  fixture_write_text(f, "ck/notes.tmp.2147483647", "the user's");
+  fixture_write_text(f, notes, "the user's");
   assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 2 --max-new 0 --out ck --resume"), 0);
   for (int i = 0; i < 3; i++)
     if (exists(f, stale[i])) fail_msg("%s is still there", stale[i]);
-  assert_true(exists(f, "ck/notes.tmp.2147483647"));
+  assert_true(exists(f, notes));
   /* a fresh run into the same directory */
   fixture_write_text(f, stale[0], "half a save");
-  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 1 --max-new 0 --out ck"), 0);
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 1 --max-new 0 --out ck --force"), 0);
   assert_false(exists(f, stale[0]));
   /* a refused run removes nothing */
   fixture_write_text(f, stale[0], "half a save");
-  expect_usage(f, QWEN "--steps 2 --seq 100000 --out ck", "data too short");
+  expect_usage(f, QWEN "--steps 2 --seq 100000 --out ck --force", "data too short");
   assert_true(exists(f, stale[0]));
+}
+
+/* A second run into a run's directory is refused (one line naming --resume
+ * and --force), the run kept byte for byte; --force starts it over. */
+static void test_second_run_refused(void **state) {
+  gc_fixture *f = *state;
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 2 --max-new 0 --out ck"), 0);
+  keep_run(f, "ck");
+  expect_usage(f, QWEN "--steps 1 --max-new 0 --out ck --seed 9", "ck already holds a run (");
+  assert_non_null(strstr(f->err, "--resume continues it, --force starts it over"));
+  assert_run_kept(f, "ck");
+  expect_usage(f, QWEN "--out ck --resume --force", "--force starts a run over; it does not go with --resume");
+  assert_run_kept(f, "ck");
+  /* --force: a new run, its own log */
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 1 --max-new 0 --out ck --force --seed 9"), 0);
+  assert_int_equal(csv_rows(f, "ck"), 1);
+  /* an empty directory, or one with other files, is no run */
+  make_subdir(f, "mine");
+  fixture_write_text(f, "mine/notes.txt", "");
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 1 --max-new 0 --out mine"), 0);
+}
+
+/* --resume where nothing was saved yet, or past the steps asked for, says
+ * so and what to do (exit 2), changing nothing; a settings.txt an editor
+ * ended with a newline still resumes. */
+static void test_resume_mistakes(void **state) {
+  gc_fixture *f = *state;
+  assert_int_equal(fixture_run(f, "gc-train", QWEN "--steps 3 --max-new 0 --out ck"), 0);
+  keep_run(f, "ck");
+  expect_usage(f, QWEN "--steps 2 --out ck --resume", "the checkpoint in ck is at step 3, already past --steps 2");
+  assert_non_null(strstr(f->err, "a larger --steps continues it"));
+  expect_usage(f, QWEN "--steps 3 --out ck --resume", "at step 3, already at --steps 3");
+  assert_run_kept(f, "ck");
+  /* a crash before the first save: the tokenizer and settings, no checkpoint */
+  make_subdir(f, "early");
+  copy_file(f, "ck/tokenizer.json", "early/tokenizer.json");
+  copy_file(f, "ck/settings.txt", "early/settings.txt");
+  expect_usage(f, QWEN "--steps 4 --out early --resume", "no checkpoint in early yet: the run stopped before its first save");
+  assert_non_null(strstr(f->err, "start it over with --force instead of --resume"));
+  /* settings.txt with a newline at its end */
+  fixture_write_text(f, "ck/settings.txt", "num_hidden_layers=1,lr=0.003\n");
+  int rc = fixture_run(f, "gc-train", "qwen2_tiny " TINY "--steps 4 --max-new 0 --out ck --resume");
+  if (rc) fail_msg("exit %d: %s", rc, f->err);
+  assert_int_equal(csv_rows(f, "ck"), 4);
 }
 
 /* ---- sampling ------------------------------------------------------------- */
@@ -523,9 +617,12 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_nonfinite_loss, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_corrupt_log, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_stale_temps, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_second_run_refused, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_resume_mistakes, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_loss_csv, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_resume_bitwise, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_checkpoint_pair, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_checkpoint_through_symlinks, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_generate, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_interrupt, setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_sigterm, setup_with_corpus, fixture_teardown),

@@ -3,6 +3,7 @@
  * loss.csv checked on resume. */
 #include "tests/testutil.h"
 #include "train/train.h"
+#include "io/file.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,19 +78,37 @@ static void test_check_out_creates_nothing(void **state) {
   assert_int_equal(gc_train_check_out(p, &d), 0);
 }
 
+/* dir/NAME's temp file name as the writer makes it (gc_temp_name), for
+ * process `pid`, into out. */
+static const char *temp_of(const fixture *f, const char *name, long pid, unsigned serial, char *out, size_t size) {
+  char p[256];
+  path_in(f, name, p, sizeof p);
+  assert_int_equal(gc_temp_name(p, pid, serial, out, size), 0);
+  return strrchr(out, '/') + 1;
+}
+
 static void test_remove_temps(void **state) {
   fixture *f = *state;
-  char live[64];
-  /* this process is alive: its temp file may still be renamed */
-  snprintf(live, sizeof live, "state.safetensors.tmp.%ld", (long)getppid());
-  const char *gone[] = {"model.next.safetensors.tmp.2147483647", "loss.csv.tmp.2147483646",
-                        "tokenizer.json.tmp.2147483645", "settings.txt.tmp.2147483644"};
-  const char *kept[] = {"notes.tmp.2147483647", "loss.csv.tmp.", "loss.csv.tmp.12x", "loss.csv", live};
-  for (int i = 0; i < 4; i++) write_text(f, gone[i], "half");
-  for (int i = 0; i < 5; i++) write_text(f, kept[i], "keep");
+  char gone[4][256], kept[3][256];
+  /* processes that are gone (PIDs above any pid_max), with the serials a
+   * writer's later calls get */
+  const char *gone_of[] = {"model.next.safetensors", "loss.csv", "tokenizer.json", "settings.txt"};
+  for (int i = 0; i < 4; i++) temp_of(f, gone_of[i], 2147483647 - i, (unsigned)i * 7, gone[i], 256);
+  /* alive: this process and its parent may still rename theirs; not ours:
+   * another file's temp file */
+  temp_of(f, "state.safetensors", (long)getpid(), 0, kept[0], 256);
+  temp_of(f, "model.safetensors", (long)getppid(), 3, kept[1], 256);
+  temp_of(f, "notes.txt", 2147483647, 0, kept[2], 256);
+  for (int i = 0; i < 4; i++) write_text(f, strrchr(gone[i], '/') + 1, "half");
+  for (int i = 0; i < 3; i++) write_text(f, strrchr(kept[i], '/') + 1, "keep");
+  /* names the writer never makes */
+  const char *odd[] = {"loss.csv.tmp.", "loss.csv.tmp.2147483647", "loss.csv.tmp.12x.0", "loss.csv.tmp..1",
+                       "loss.csv"};
+  for (int i = 0; i < 5; i++) write_text(f, odd[i], "keep");
   assert_int_equal(gc_train_remove_temps(f->dir), 4);
-  for (int i = 0; i < 4; i++) assert_false(exists(f, gone[i]));
-  for (int i = 0; i < 5; i++) assert_true(exists(f, kept[i]));
+  for (int i = 0; i < 4; i++) assert_int_equal(access(gone[i], F_OK), -1);
+  for (int i = 0; i < 3; i++) assert_int_equal(access(kept[i], F_OK), 0);
+  for (int i = 0; i < 5; i++) assert_true(exists(f, odd[i]));
   assert_int_equal(gc_train_remove_temps(f->dir), 0);
 }
 
@@ -108,6 +127,12 @@ static void test_settings(void **state) {
   char *saved = gc_train_saved_settings(&o);
   assert_non_null(saved);
   assert_string_equal(saved, o.set);
+  free(saved);
+  /* an editor's newline at the end (and a CR) is not part of the last value */
+  write_text(f, "settings.txt", "num_hidden_layers=1,lr=0.01\r\n\n");
+  saved = gc_train_saved_settings(&o);
+  assert_non_null(saved);
+  assert_string_equal(saved, "num_hidden_layers=1,lr=0.01");
   free(saved);
 }
 
