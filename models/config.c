@@ -1,5 +1,6 @@
 /* Model configs: presets, `--set key=value` on Hugging Face config keys. */
 #include "frontend/nn.h"
+#include "models/hf_dir.h"
 #include "models/model.h"
 
 #include <errno.h>
@@ -33,6 +34,7 @@ int gc_model_config_init(gc_model_config *c, const char *name, gc_diag *d) {
   const gc_model_family *const *f = gc_model_families(&n);
   memset(c, 0, sizeof *c);
   c->dtype = GC_F32;
+  if (gc_hf_dir_named(name)) return gc_hf_dir_config(c, name, d);
   for (int i = 0; i < n && !c->family; i++) {
     if (strcmp(f[i]->name, name) == 0) c->family = f[i];
     for (const gc_model_preset *p = f[i]->presets; p && p->name && !c->family; p++)
@@ -57,6 +59,7 @@ int gc_model_config_init(gc_model_config *c, const char *name, gc_diag *d) {
 
 void gc_model_config_free(gc_model_config *c) {
   free(c->config);
+  free(c->dir);
   memset(c, 0, sizeof *c);
 }
 

@@ -109,10 +109,13 @@ typedef struct {
   const gc_model_preset *preset;          /* NULL when built from a family name */
   gc_dtype dtype;                         /* f32 unless `dtype=f64` */
   void *config;                           /* owned, family->config_size bytes */
+  char *dir;                              /* owned: the Hugging Face directory it came
+                                           * from (models/hf_dir.h), else NULL */
 } gc_model_config;
 
-/* A preset name ("qwen2_tiny") or a family name ("qwen2", HF defaults).
- * Unknown names are an error listing the valid ones. */
+/* A preset name ("qwen2_tiny"), a family name ("qwen2", HF defaults), or
+ * the path of a Hugging Face model directory (its config.json; see
+ * models/hf_dir.h).  Unknown names are an error listing the valid ones. */
 int gc_model_config_init(gc_model_config *c, const char *name, gc_diag *d);
 void gc_model_config_free(gc_model_config *c);
 /* Apply "key=value,key=value"; an unknown key is an error listing the valid

@@ -24,8 +24,7 @@ gc_tensor *gc_tensor_convert(const gc_tensor *t, gc_dtype dt) {
   return r;
 }
 
-/* The kept name an alias stands for, or NULL. */
-static const char *alias_target(const gc_model_config *c, const char *name) {
+const char *gc_model_alias_target(const gc_model_config *c, const char *name) {
   const char *const *a = c->family->aliases ? c->family->aliases(c->config) : NULL;
   for (int i = 0; a && a[i]; i += 2)
     if (strcmp(a[i], name) == 0) return a[i + 1];
@@ -93,7 +92,7 @@ int gc_model_load_params(const gc_model_config *c, const gc_graph *g, gc_tensor_
   if (inits && gc_init_params(g, inits, seed, params, d)) return -1;
   for (int i = 0; file && note && i < file->n; i++) {
     char msg[512];
-    const char *target = alias_target(c, file->names[i]);
+    const char *target = gc_model_alias_target(c, file->names[i]);
     snprintf(msg, sizeof msg, "note: tensor \"%s\" is not a param of the graph%s%s%s", file->names[i],
              target ? " (an alias of \"" : "", target ? target : "", target ? "\", given already)" : "");
     note(msg);

@@ -19,6 +19,10 @@ int gc_model_load_params(const gc_model_config *c, const gc_graph *g, gc_tensor_
                          gc_tensor_map *params, const gc_init_table *inits, uint64_t seed,
                          void (*note)(const char *msg), gc_diag *d);
 
+/* The kept name a tied alias stands for ("lm_head.weight" ->
+ * "model.embed_tokens.weight" when tied), or NULL. */
+const char *gc_model_alias_target(const gc_model_config *c, const char *name);
+
 /* Complete `inputs` for graph g as HF forward() would: an absent
  * attention_mask is all ones, token_type_ids all zeros, decoder_input_ids
  * shift_right(labels) with decoder_start_token_id (-100 -> pad).  Integer

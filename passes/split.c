@@ -319,8 +319,10 @@ static void strip_mine(gc_ranges *c, int blk, int pos, int id, int64_t n, int64_
   pb->n--;                       /* appended at the end: it takes the loop's place */
   pb->insts[pos] = outer;
   block_insert(&f->insts[outer].body, f->insts[outer].body.n, id);
-  f->insts[id].in[0] = gc_loop_index(f, id, 0);
-  f->insts[id].in[1] = gc_loop_index(f, id, m);
+  /* gc_loop_index may move f->insts: make the indices before taking an address in it */
+  int lo = gc_loop_index(f, id, 0), hi = gc_loop_index(f, id, m);
+  f->insts[id].in[0] = lo;
+  f->insts[id].in[1] = hi;
   int l = gc_loop_iv(f, id), j = gc_loop_iv(f, outer);
   int before = f->insts[id].body.n;
   int jm = gc_loop_op(f, id, GC_OP_MUL, GC_I64, (int[]){j, gc_loop_index(f, id, m)}, 2);

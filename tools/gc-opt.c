@@ -43,7 +43,8 @@ static const gc_opt_spec spec = {
     .usage = "gc-opt FILE.gcir [-o OUT] [--grad OUTPUT]\n"
              "       gc-opt model:NAME [model flags] [-o OUT] [--grad OUTPUT]",
     .about = "Reads a graph in the gc text IR (FILE '-' reads stdin), or builds the\n"
-             "training graph (forward + loss) of a model from models/, verifies it, runs\n"
+             "training graph (forward + loss) of a model from models/ (NAME a preset or a\n"
+             "Hugging Face model directory's path), verifies it, runs\n"
              "the pass pipeline on it (--passes; dumps go to stderr) and prints the\n"
              "result in canonical form (values renumbered %0, %1, ...).  Every form it\n"
              "prints, kernels and plans included, is a program gc-run runs.\n",

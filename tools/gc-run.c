@@ -69,7 +69,9 @@ static const gc_opt_spec spec = {
     .about = "Runs the graph once and writes its results to O: every output by name and\n"
              "every updated param under its own name.  With model:NAME the graph is that\n"
              "model's (forward + loss: outputs loss and logits), params are read by their\n"
-             "Hugging Face names, and inputs HF forward() can default are defaulted.\n",
+             "Hugging Face names, and inputs HF forward() can default are defaulted.\n"
+             "NAME may be a Hugging Face model directory (config.json, model.safetensors\n"
+             "or its shards): without --params its own weights are used.\n",
     .table = flags,
     .epilogue = "Exit status: 0 ok, 1 parse or run-time error, 2 usage error.\n",
 };

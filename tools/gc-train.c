@@ -27,7 +27,9 @@ static const gc_opt flags[] = {
     F("warmup", GC_OPT_LONG_NONNEG, warmup, "N", "linear warmup steps, then cosine decay to lr/10 (default 100)"),
     F("seed", GC_OPT_SEED, seed, "S", "seed of the weights, the batches and sampling (default 1234)"),
     F("data", GC_OPT_FILE, data, "FILE",
-      "training text (default data/tinyshakespeare.txt); 90% train,\n10% validation"),
+      "training text (default data/tinyshakespeare.txt); 90% train,\n10% validation; FILE.jsonl: chat data,\n"
+      "{\"messages\": [{\"role\": ..., \"content\": ...}]} per line,\n"
+      "the loss on assistant turns only"),
     F("eval-every", GC_OPT_LONG_POS, eval_every, "N", "validate every N steps (default 100)"),
     F("save-every", GC_OPT_LONG_POS, save_every, "N", "checkpoint every N steps (default 100) and at the end"),
     GC_OPT_BACKEND_ENTRY(train_flags, train.backend),
@@ -43,7 +45,19 @@ static const gc_opt flags[] = {
       "optimizer=adamw|sgd, momentum), then model config keys\n"
       "(Hugging Face names) and dtype=f32|f64"),
     F("prompt", GC_OPT_STRING, prompt, "TEXT", "text to continue after training (default \"ROMEO:\")"),
-    F("generate", GC_OPT_FLAG, generate, NULL, "only sample from the checkpoint in --out"),
+    F("generate", GC_OPT_FLAG, generate, NULL,
+      "only sample from the checkpoint in --out (a Hugging Face\n"
+      "directory MODEL without --out: from it)"),
+    F("chat", GC_OPT_FLAG, chat, NULL,
+      "with --generate: the prompt as one user turn, then an\n"
+      "assistant turn that stops at <|im_end|>"),
+    F("ids", GC_OPT_FLAG, ids, NULL,
+      "with --generate: also print the generated token ids as one\n"
+      "JSON array on the last line"),
+    F("eval", GC_OPT_FLAG, eval, NULL,
+      "only evaluate the model (as --generate finds it) on --data:\n"
+      "eval: loss=L ppl=P bpb=B tokens=N, windows of --seq tokens\n"
+      "(chat data, FILE.jsonl: assistant tokens only, no bpb)"),
     F("max-new", GC_OPT_INT_NONNEG, max_new, "N", "tokens to generate (default 200)"),
     F("temperature", GC_OPT_REAL_NONNEG, temperature, "T", "sampling temperature, 0 is greedy (default 0.8)"),
     F("top-p", GC_OPT_UNIT, top_p, "P", "nucleus sampling mass (default 0.95)"),
@@ -57,8 +71,10 @@ static const gc_opt flags[] = {
 
 static const gc_opt_spec spec = {
     .prog = "gc-train",
-    .usage = "gc-train MODEL [options]         train MODEL (a preset, see --list-models)\n"
+    .usage = "gc-train MODEL [options]         train MODEL (a preset, see --list-models, or\n"
+             "                                        a Hugging Face model directory: fine-tune it)\n"
              "       gc-train MODEL --generate [...]  sample from the checkpoint in --out\n"
+             "       gc-train MODEL --eval --data FILE  the loss, perplexity and bits per byte on FILE\n"
              "       gc-train --list-models           every preset with its parameter count",
     .table = flags,
     .epilogue = "Ctrl-C (SIGINT) or SIGTERM saves a checkpoint at the end of the current step;\n"
@@ -101,7 +117,12 @@ int main(int argc, char **argv) {
   f.train.passes = f.passes.passes;
   f.train.pass_options = &po;
   f.train.catch_signals = true;
-  rc = f.train.generate ? gc_train_generate_main(&f.train, &d) : gc_train_main(&f.train, &d);
+  if (f.train.generate && f.train.eval) return gc_cli_usage_error(prog, "--generate and --eval go separately");
+  if ((f.train.chat || f.train.ids) && !f.train.generate)
+    return gc_cli_usage_error(prog, "--chat and --ids go with --generate");
+  rc = f.train.eval       ? gc_train_eval_main(&f.train, &d)
+       : f.train.generate ? gc_train_generate_main(&f.train, &d)
+                          : gc_train_main(&f.train, &d);
   if (rc >= GC_TRAIN_STOPPED) fprintf(stderr, "%s: %s\n", prog, d.msg);
   else if (rc) fprintf(stderr, "%s: error: %s\n", prog, d.msg);
   return rc ? rc : gc_cli_close_stdout(prog);   /* a failure already said why */

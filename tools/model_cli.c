@@ -2,6 +2,7 @@
 #include "tools/model_cli.h"
 #include "autodiff/autodiff.h"
 #include "frontend/optim.h"
+#include "models/hf_dir.h"
 #include "models/model_io.h"
 #include "tools/cli.h"
 
@@ -94,6 +95,14 @@ static void note(const char *msg) { fprintf(stderr, "gc: %s\n", msg); }
 int gc_cli_model_feed(const char *prog, gc_cli_model *m, gc_tensor_map *file, gc_tensor_map *params,
                       gc_tensor_map *inputs) {
   gc_diag d = {0};
+  if (m->config.dir && file->n == 0) {   /* the directory's own weights, strictly */
+    if (gc_model_complete_inputs(&m->config, m->graph, inputs, note, &d) ||
+        gc_hf_dir_load_params(&m->config, m->graph, params, &d)) {
+      fprintf(stderr, "%s: error: %s\n", prog, d.msg);
+      return GC_EXIT_USAGE;
+    }
+    return 0;
+  }
   if (gc_model_complete_inputs(&m->config, m->graph, inputs, note, &d) ||
       gc_model_load_params(&m->config, m->graph, file, params, m->inits, m->seed, note, &d)) {
     fprintf(stderr, "%s: error: %s\n", prog, d.msg);

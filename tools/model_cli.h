@@ -40,7 +40,9 @@ typedef struct {
 int gc_cli_model_build(const char *prog, const char *spec, const gc_cli_model_flags *f,
                        const gc_tensor_map *inputs, gc_cli_model *m);
 /* Fill params (from `file`, by HF name) and complete inputs (HF defaults).
- * Prints notes and errors; 0 or GC_EXIT_ERROR. */
+ * Prints notes and errors; 0 or GC_EXIT_ERROR.  A model:DIR with no --params
+ * takes the directory's weights, strictly (models/hf_dir.h): any weight
+ * missing, unexpected or misshapen is GC_EXIT_USAGE. */
 int gc_cli_model_feed(const char *prog, gc_cli_model *m, gc_tensor_map *file, gc_tensor_map *params,
                       gc_tensor_map *inputs);
 void gc_cli_model_free(gc_cli_model *m);

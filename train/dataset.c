@@ -18,8 +18,10 @@ int gc_dataset_split(const int32_t *ids, size_t n, double train_frac,
   if (n_train > n) n_train = n;
   train->ids = ids;
   train->n = n_train;
+  train->loss = NULL;
   val->ids = ids + n_train;
   val->n = n - n_train;
+  val->loss = NULL;
   return 0;
 }
 
@@ -155,8 +157,11 @@ static void batch_put(batch_tensors *bt, gc_tensor_map *out) {
 
 /* ---- one window per task ------------------------------------------------- */
 
-static void fill_causal(const int32_t *w, int len, int64_t *input, int64_t *labels) {
-  for (int i = 0; i < len; i++) input[i] = labels[i] = w[i];
+static void fill_causal(const int32_t *w, const uint8_t *loss, int len, int64_t *input, int64_t *labels) {
+  for (int i = 0; i < len; i++) {
+    input[i] = w[i];
+    labels[i] = loss && !loss[i] ? GC_IGNORE_INDEX : w[i];
+  }
 }
 
 static int is_special(const gc_batch_spec *s, int32_t id) {
@@ -258,7 +263,7 @@ static int build_batch(const gc_batch_spec *s, gc_token_span data, int len,
     const int32_t *w = data.ids + starts[b];
     switch (s->task) {
     case GC_TASK_CAUSAL:
-      fill_causal(w, len, row(&bt, T_INPUT, b), row(&bt, T_LABELS, b));
+      fill_causal(w, data.loss ? data.loss + starts[b] : NULL, len, row(&bt, T_INPUT, b), row(&bt, T_LABELS, b));
       break;
     case GC_TASK_MLM:
       fill_mlm(s, w, len, rng, row(&bt, T_INPUT, b), row(&bt, T_LABELS, b), row(&bt, T_ATTN, b));

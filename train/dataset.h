@@ -6,7 +6,8 @@
  * Hugging Face (all i64, shape [batch, seq] unless said otherwise):
  *
  *   GC_TASK_CAUSAL  input_ids; labels = input_ids (the model shifts inside
- *                   its loss).  Window length = seq.
+ *                   its loss), -100 where the span's loss mask is 0.
+ *                   Window length = seq.
  *   GC_TASK_MLM     BERT masking (as HF DataCollatorForLanguageModeling):
  *                   each position whose id is not one of special_ids is
  *                   selected with probability 0.15; a selected position
@@ -80,6 +81,10 @@ typedef struct {
 typedef struct {
   const int32_t *ids;
   size_t n;
+  /* Causal only, may be NULL (every token is a target): loss[i] == 0 makes
+   * ids[i] a label of -100, so no loss predicts it (chat data's user
+   * turns). */
+  const uint8_t *loss;
 } gc_token_span;
 
 /* The first floor(n * train_frac) tokens are the training split, the rest

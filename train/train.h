@@ -41,6 +41,9 @@ typedef struct {
   const struct gc_pass_options *pass_options;   /* dumps and reports; NULL: none */
   const char *out;                /* NULL: runs/MODEL */
   bool resume, generate;
+  bool eval;                      /* --eval: evaluate on --data, train nothing */
+  bool chat;                      /* --generate --chat: the prompt as one user turn */
+  bool ids;                       /* --generate --ids: the generated ids as JSON, last line */
   bool force;                     /* start over in an OUT that holds a run */
   const char *prompt;
   const char *set;                /* "key=value,...": optimizer keys, then model keys */
@@ -79,6 +82,12 @@ int gc_train_main(const gc_train_opts *opts, gc_diag *d);
  * GC_TRAIN_BAD_INPUT + message. */
 int gc_train_generate_main(const gc_train_opts *opts, gc_diag *d);
 
+/* --eval: one line `eval: loss=L ppl=P bpb=B tokens=N` (no bpb on chat
+ * data) for the model in OUT, or the Hugging Face directory opts->model when
+ * no --out is given, on opts->data (see gc_train_eval_file).  GC_TRAIN_OK or
+ * GC_TRAIN_BAD_INPUT + message. */
+int gc_train_eval_main(const gc_train_opts *opts, gc_diag *d);
+
 /* Every preset of the registry with its parameter count, one per line. */
 void gc_train_list_models(FILE *out);
 /* The parameter count of preset `name`; -1 + message. */
@@ -93,6 +102,7 @@ typedef struct {
   gc_optim_config optim;
   gc_tokenizer *tok;
   int32_t *ids;                   /* the encoded corpus */
+  uint8_t *loss;                  /* chat data: which ids the loss covers; else NULL */
   size_t n_ids;
   gc_token_span train, val;
   gc_batch_spec spec;
@@ -106,6 +116,7 @@ typedef struct {
   gc_rng rng;                     /* draws the training batches */
   long step;                      /* steps done */
   long saved_step;                /* the step of the checkpoint in OUT, -1: none */
+  int64_t eos_id;                 /* generation stops after it; -1: never */
 } gc_train_run;
 
 /* Model config from opts->model and --set (optimizer keys first), optimizer
@@ -122,6 +133,13 @@ int gc_train_data_path(const gc_train_opts *o, char *path, size_t size, gc_diag 
 int gc_train_setup_data(gc_train_run *r, const char *text, size_t len, gc_diag *d);
 /* Only the tokenizer (for --generate): loaded from OUT. */
 int gc_train_load_tokenizer(gc_train_run *r, gc_diag *d);
+/* Where --generate and --eval take the model from: the Hugging Face
+ * directory named as the model when no --out is given, else OUT. */
+const char *gc_train_model_source(const gc_train_run *r);
+/* For --generate and --eval: the tokenizer and graph g's params from
+ * gc_train_model_source, and eos_id (<|im_end|> with --chat; else the
+ * source's generation_config.json or config.json, else <|endoftext|>). */
+int gc_train_open_model(gc_train_run *r, const gc_graph *g, gc_diag *d);
 
 /* The training graph (model + loss + optimizer step) and the evaluation
  * graph (no dropout, no update), with the params' init rules. */
@@ -166,6 +184,12 @@ char *gc_train_saved_settings(const gc_train_opts *o);
 /* On --resume: OUT/loss.csv, if there is one, must read as a run log. */
 int gc_train_check_log(const gc_train_run *r, gc_diag *d);
 
+/* OUT/config.json, generation_config.json, tokenizer.json and
+ * tokenizer_config.json (train/train_hf.c): with model.safetensors, OUT is a
+ * Hugging Face model directory.  A run from scratch first sets the config's
+ * bos/eos token ids to its tokenizer's <|endoftext|>. */
+int gc_train_save_hf_files(gc_train_run *r, gc_diag *d);
+
 /* ---- checkpoints (train/train_checkpoint.c) ------------------------------ */
 
 /* OUT/model.safetensors (params by HF name) and OUT/state.safetensors
@@ -198,6 +222,16 @@ int gc_train_loop(gc_train_run *r, volatile sig_atomic_t *stop, gc_diag *d);
  * tokens decode to (0 for masked/span tasks). */
 int gc_train_evaluate(gc_train_run *r, bool whole, double *loss, double *nats, double *bytes, int *used, int *all,
                       gc_diag *d);
+
+/* ---- evaluating a file (train/train_eval.c) ------------------------------ */
+
+/* The text's ids x (or a chat file's, with its loss mask) cut into windows
+ * x[k..k+T) for k = 0, T, 2T, ... (T = opts->seq), each predicting
+ * x[k+1..k+T+1), the last one shorter; the negative log-likelihood summed
+ * over every predicted token (on chat data only those the mask covers):
+ * *nats, *tokens (N); *bytes is the file's size, 0 for chat data.  Needs the
+ * tokenizer and params (gc_train_open_model). */
+int gc_train_eval_file(gc_train_run *r, double *nats, size_t *tokens, double *bytes, gc_diag *d);
 
 /* ---- sampling (train/train_sample.c) ------------------------------------- */
 

@@ -28,10 +28,12 @@ static int run_program(gc_train_run *r, gc_program *p, gc_tensor_map *inputs, do
 /* Tokens whose loss a batch counts: labels other than -100 (the causal loss
  * predicts every position but the first of a window). */
 static double counted_tokens(const gc_train_run *r, const gc_tensor_map *batch) {
-  if (r->spec.task == GC_TASK_CAUSAL) return (double)r->spec.batch * (r->spec.seq - 1);
   const gc_tensor *labels = gc_tensor_map_get(batch, "labels");
+  int64_t row = labels && labels->type.rank == 2 ? labels->type.dims[1] : 1;
+  bool causal = r->spec.task == GC_TASK_CAUSAL;
   double n = 0;
-  for (int64_t i = 0; labels && i < gc_tensor_numel(labels); i++) n += gc_tensor_load(labels, i) != GC_IGNORE_INDEX;
+  for (int64_t i = 0; labels && i < gc_tensor_numel(labels); i++)
+    n += gc_tensor_load(labels, i) != GC_IGNORE_INDEX && !(causal && i % row == 0);
   return n;
 }
 
@@ -73,7 +75,7 @@ int gc_train_evaluate(gc_train_run *r, bool whole, double *loss, double *nats, d
     if (rc) return -1;
     *nats += l * count;
     tokens += count;
-    if (r->spec.task == GC_TASK_CAUSAL) *bytes += batch_bytes(r, k, n);
+    if (r->spec.task == GC_TASK_CAUSAL && !r->loss) *bytes += batch_bytes(r, k, n);
   }
   *loss = tokens > 0 ? *nats / tokens : NAN;
   return 0;

@@ -60,7 +60,8 @@ int gc_train_make_out(const char *dir, gc_diag *d) {
 /* The files gc-train writes into OUT (each through a temp file). */
 static const char *const out_files[] = {"model.safetensors", "model.next.safetensors", "state.safetensors",
                                         "tokenizer.json",   "settings.txt",           "loss.csv",
-                                        "loss.svg"};
+                                        "loss.svg",         "config.json",            "generation_config.json",
+                                        "tokenizer_config.json"};
 
 /* Whether `base` is one of out_files. */
 static bool out_file(const char *base, size_t len, void *arg) {

@@ -5,6 +5,7 @@
 #include "train/progress.h"
 #include "io/file.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,9 +43,8 @@ static int start_outputs(gc_train_run *r, gc_diag *d) {
   if (gc_train_make_out(r->out, d)) return GC_TRAIN_BAD_INPUT;
   gc_train_remove_temps(r->out);
   if (!r->opts->resume) gc_train_clear_run(r);   /* with --force: the old run goes */
-  char path[4200];
-  snprintf(path, sizeof path, "%s/tokenizer.json", r->out);
-  if (!r->opts->resume && (gc_tokenizer_save_json(r->tok, path, d) || gc_train_save_settings(r, d)))
+  /* tokenizer.json with the other Hugging Face files (train_hf.c) */
+  if (!r->opts->resume && (gc_train_save_settings(r, d) || gc_train_save_hf_files(r, d)))
     return GC_TRAIN_FAILED;
   return GC_TRAIN_OK;
 }
@@ -92,7 +92,7 @@ static int sample_after(gc_train_run *r, gc_diag *d) {
 /* opts, with the run's saved --set when it is to be reused (*saved frees it). */
 static gc_train_opts with_saved_settings(const gc_train_opts *opts, char **saved) {
   gc_train_opts o = *opts;
-  *saved = (o.resume || o.generate) && !o.set ? gc_train_saved_settings(&o) : NULL;
+  *saved = (o.resume || o.generate || o.eval) && !o.set ? gc_train_saved_settings(&o) : NULL;
   if (*saved && **saved) o.set = *saved;
   return o;
 }
@@ -122,10 +122,30 @@ int gc_train_generate_main(const gc_train_opts *opts, gc_diag *d) {
   gc_train_opts o = with_saved_settings(opts, &saved);
   gc_train_run r = {.opts = &o};
   gc_tensor_map_init(&r.params);
-  int rc = gc_train_configure(&r, d) || gc_train_load_tokenizer(&r, d) ||
-                   gc_train_sample(&r, o.prompt, o.max_new, o.temperature, o.top_p, o.seed, d)
+  int rc = gc_train_configure(&r, d) || gc_train_sample(&r, o.prompt, o.max_new, o.temperature, o.top_p, o.seed, d)
                ? GC_TRAIN_BAD_INPUT
                : GC_TRAIN_OK;
+  gc_train_run_free(&r);
+  free(saved);
+  return rc;
+}
+
+int gc_train_eval_main(const gc_train_opts *opts, gc_diag *d) {
+  char *saved;
+  gc_train_opts o = with_saved_settings(opts, &saved);
+  gc_train_run r = {.opts = &o};
+  gc_tensor_map_init(&r.params);
+  double nats = 0, bytes = 0;
+  size_t n = 0;
+  int rc = gc_train_configure(&r, d) || gc_train_eval_file(&r, &nats, &n, &bytes, d) ? GC_TRAIN_BAD_INPUT
+                                                                                      : GC_TRAIN_OK;
+  if (rc == GC_TRAIN_OK && n == 0) rc = GC_TRAIN_BAD_INPUT, gc_diag_set(d, "--eval: no token to predict");
+  if (rc == GC_TRAIN_OK) {
+    double loss = nats / (double)n;
+    printf("eval: loss=%.6f ppl=%.6g", loss, exp(loss));
+    if (bytes > 0) printf(" bpb=%.6f", nats / log(2.0) / bytes);
+    printf(" tokens=%zu\n", n);
+  }
   gc_train_run_free(&r);
   free(saved);
   return rc;

@@ -5,6 +5,7 @@
  * tokens, right-padded (causal attention never looks at the padding).  Both
  * draw with train/sample.h (greedy at temperature 0, else top-p). */
 #include "train/train.h"
+#include "train/chat.h"
 #include "train/sample.h"
 #include "train/generate.h"
 #include "models/model_io.h"
@@ -44,9 +45,10 @@ static void put_token(const gc_tokenizer *tok, int id) {
   fflush(stdout);
 }
 
-/* Recomputation over a sliding window of the last `seq` tokens. */
+/* Recomputation over a sliding window of the last `seq` tokens; the tokens
+ * generated go to ids[len...], *n_new counts them. */
 static int recompute(gc_train_run *r, const gc_graph *g, int seq, int32_t *ids, int len, int max_new,
-                     double temperature, double top_p, uint64_t seed, gc_diag *d) {
+                     double temperature, double top_p, uint64_t seed, int *n_new, gc_diag *d) {
   int vocab = (int)r->config.family->vocab_size(r->config.config);
   int usable = gc_tokenizer_vocab_size(r->tok) < vocab ? gc_tokenizer_vocab_size(r->tok) : vocab;
   double *logits = malloc((size_t)vocab * sizeof *logits);
@@ -65,28 +67,34 @@ static int recompute(gc_train_run *r, const gc_graph *g, int seq, int32_t *ids, 
     rc = next_logits(r, p, ids + start, len - start, seq, logits, vocab, d);
     int64_t id = rc == 0 ? gc_sample(logits, usable, temperature, top_p, &rng, d) : -1;
     if (id < 0) rc = -1;
-    if (rc == 0) put_token(r->tok, ids[len++] = (int32_t)id);
-    if (rc == 0 && id == gc_tokenizer_special_id(r->tok, "<|endoftext|>")) break;
+    if (rc == 0) ids[len++] = (int32_t)id, ++*n_new;
+    if (rc == 0 && id == r->eos_id) break;
+    if (rc == 0) put_token(r->tok, (int)id);
   }
   gc_program_free(p);
   free(logits);
   return rc;
 }
 
-/* With the KV cache; 1 when the family or the length does not allow it. */
-static int cached(gc_train_run *r, const int32_t *ids, int len, int max_new, double temperature, double top_p,
-                  uint64_t seed) {
+/* With the KV cache, the tokens generated to ids[len...] (*n_new of them);
+ * 1 when the family or the length does not allow it. */
+static int cached(gc_train_run *r, int32_t *ids, int len, int max_new, double temperature, double top_p,
+                  uint64_t seed, int *n_new) {
   if (!gc_decode_supported(&r->config)) return 1;
   int64_t *prompt = malloc((size_t)len * sizeof *prompt), *out = malloc(((size_t)max_new + 1) * sizeof *out);
   gc_generate_opts o = {.max_new = max_new, .temperature = temperature, .top_p = top_p, .seed = seed,
-                        .eos_id = gc_tokenizer_special_id(r->tok, "<|endoftext|>")};
+                        .eos_id = r->eos_id};
   int64_t n = -1;
   gc_diag d = {0};
   if (prompt && out) {
     for (int i = 0; i < len; i++) prompt[i] = ids[i];
     n = gc_generate(&r->config, &r->params, prompt, len, &o, out, &d);
   }
-  for (int64_t i = 0; i < n; i++) put_token(r->tok, (int)out[i]);
+  for (int64_t i = 0; i < n; i++) {
+    ids[len + i] = (int32_t)out[i];
+    if (out[i] != r->eos_id) put_token(r->tok, (int)out[i]);
+  }
+  *n_new = n < 0 ? 0 : (int)n;
   free(prompt);
   free(out);
   return n < 0 ? 1 : 0;
@@ -102,20 +110,27 @@ int gc_train_sample(gc_train_run *r, const char *prompt, int max_new, double tem
   if (!g) return -1;
   int rc = 0;
   if (r->train_prog) rc = gc_program_get_params(r->train_prog, &r->params, d);   /* the trained weights */
-  else if (r->params.n == 0) rc = gc_train_load(r, g, false, d);
+  else if (r->params.n == 0) rc = gc_train_open_model(r, g, d);
   int32_t *prompt_ids = NULL, *ids = NULL;
   size_t n = 0;
-  if (rc == 0 && gc_tokenizer_encode(r->tok, (const uint8_t *)prompt, strlen(prompt), &prompt_ids, &n))
+  if (rc == 0 && r->opts->chat) rc = gc_chat_prompt(r->tok, prompt, &prompt_ids, &n, d);
+  else if (rc == 0 && gc_tokenizer_encode(r->tok, (const uint8_t *)prompt, strlen(prompt), &prompt_ids, &n))
     rc = gc_diag_set(d, "out of memory");
   if (rc == 0 && !(ids = malloc((n + 1 + (size_t)max_new) * sizeof *ids))) rc = gc_diag_set(d, "out of memory");
+  int n_new = 0;
   if (rc == 0) {
     if (n) memcpy(ids, prompt_ids, n * sizeof *ids);
     int eot = gc_tokenizer_special_id(r->tok, "<|endoftext|>");
     if (n == 0) ids[n++] = eot >= 0 ? eot : '\n';
     fputs(prompt, stdout);
-    if (cached(r, ids, (int)n, max_new, temperature, top_p, seed))
-      rc = recompute(r, g, seq, ids, (int)n, max_new, temperature, top_p, seed, d);
+    if (cached(r, ids, (int)n, max_new, temperature, top_p, seed, &n_new))
+      rc = recompute(r, g, seq, ids, (int)n, max_new, temperature, top_p, seed, &n_new, d);
     fputc('\n', stdout);
+  }
+  if (rc == 0 && r->opts->ids) {   /* the generated ids, as one JSON array on the last line */
+    fputc('[', stdout);
+    for (int i = 0; i < n_new; i++) printf(i ? ", %d" : "%d", ids[n + (size_t)i]);
+    fputs("]\n", stdout);
   }
   free(prompt_ids);
   free(ids);

@@ -1,7 +1,9 @@
 /* gc-train's setup: the model and optimizer configs, the corpus, the
  * tokenizer, the split and batch spec, the two graphs and the params. */
 #include "train/train.h"
+#include "models/hf_dir.h"
 #include "passes/pass.h"
+#include "train/chat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,17 @@ static int set_one(gc_train_run *r, const char *kv, bool *min_lr_set, gc_diag *d
   return rc;
 }
 
+/* A run's default name: the model's, or a directory's last component
+ * (its length in *len). */
+static const char *run_name(const char *model, int *len) {
+  size_t n = strlen(model);
+  while (n > 1 && model[n - 1] == '/') n--;
+  size_t k = n;
+  while (k > 0 && model[k - 1] != '/') k--;
+  *len = (int)(n - k);
+  return model + k;
+}
+
 int gc_train_configure(gc_train_run *r, gc_diag *d) {
   const gc_train_opts *o = r->opts;
   if (gc_model_config_init(&r->config, o->model, d)) return -1;
@@ -54,7 +67,11 @@ int gc_train_configure(gc_train_run *r, gc_diag *d) {
   if (!min_lr_set) r->optim.min_lr = r->optim.lr / 10;
   if (gc_model_config_validate(&r->config, d)) return -1;
   if (o->out) snprintf(r->out, sizeof r->out, "%s", o->out);
-  else snprintf(r->out, sizeof r->out, "runs/%s", o->model);
+  else {
+    int len;
+    const char *name = run_name(o->model, &len);
+    snprintf(r->out, sizeof r->out, "runs/%.*s", len, name);
+  }
   return 0;
 }
 
@@ -106,6 +123,34 @@ static gc_tokenizer *train_tokenizer(gc_train_run *r, const char *text, size_t l
   return gc_bpe_train((const uint8_t *)text, len, vocab, specials, n_specials, d);
 }
 
+/* The tokenizer of a Hugging Face directory (any form it ships in). */
+static int open_tokenizer(gc_train_run *r, const char *dir, gc_diag *d) {
+  r->tok = gc_tokenizer_open(dir, d);
+  if (!r->tok) return -1;
+  int64_t vocab = r->config.family->vocab_size(r->config.config);
+  if (gc_tokenizer_vocab_size(r->tok) > vocab)
+    return gc_diag_set(d, "%s: the tokenizer has %d tokens but the model's vocab_size is %lld", dir,
+                       gc_tokenizer_vocab_size(r->tok), (long long)vocab);
+  return 0;
+}
+
+const char *gc_train_model_source(const gc_train_run *r) {
+  return r->config.dir && !r->opts->out ? r->config.dir : r->out;
+}
+
+int gc_train_open_model(gc_train_run *r, const gc_graph *g, gc_diag *d) {
+  const char *src = gc_train_model_source(r);
+  int rc = src == r->out ? gc_train_load_tokenizer(r, d) : open_tokenizer(r, src, d);
+  if (rc == 0) rc = src == r->out ? gc_train_load(r, g, false, d) : gc_hf_dir_load_params(&r->config, g, &r->params, d);
+  if (rc) return -1;
+  int32_t start, end;
+  r->eos_id = gc_hf_dir_eos_id(src);
+  if (r->eos_id < 0) r->eos_id = gc_tokenizer_special_id(r->tok, "<|endoftext|>");
+  if (r->opts->chat && gc_chat_tokens(r->tok, &start, &end, d)) return -1;
+  if (r->opts->chat) r->eos_id = end;
+  return 0;
+}
+
 int gc_train_load_tokenizer(gc_train_run *r, gc_diag *d) {
   char path[4200];
   snprintf(path, sizeof path, "%s/tokenizer.json", r->out);
@@ -141,15 +186,34 @@ static void batch_spec(gc_train_run *r) {
   }
 }
 
+/* The corpus's ids, and for chat data (--data FILE.jsonl) the loss mask. */
+static int encode_data(gc_train_run *r, const char *text, size_t len, gc_diag *d) {
+  if (!gc_chat_is_data(r->opts->data)) {
+    if (gc_tokenizer_encode(r->tok, (const uint8_t *)text, len, &r->ids, &r->n_ids))
+      return gc_diag_set(d, "out of memory encoding the corpus");
+    return 0;
+  }
+  if (r->config.family->task != GC_MODEL_CAUSAL_LM)
+    return gc_diag_set(d, "chat data (%s) trains causal language models only", r->opts->data);
+  gc_chat_stream s;
+  if (gc_chat_encode(r->tok, r->opts->data, text, len, &s, d)) return -1;
+  r->ids = s.ids, r->loss = s.loss, r->n_ids = s.n;
+  return 0;
+}
+
 int gc_train_setup_data(gc_train_run *r, const char *text, size_t len, gc_diag *d) {
   if (r->opts->resume) {
     if (gc_train_load_tokenizer(r, d)) return -1;
+  } else if (r->config.dir) {
+    if (open_tokenizer(r, r->config.dir, d)) return -1;   /* fine-tuning: the model's own, no training */
   } else if (!(r->tok = train_tokenizer(r, text, len, d))) {
     return -1;
   }
-  if (gc_tokenizer_encode(r->tok, (const uint8_t *)text, len, &r->ids, &r->n_ids))
-    return gc_diag_set(d, "out of memory encoding the corpus");
+  r->eos_id = r->config.dir ? gc_hf_dir_eos_id(r->config.dir) : -1;
+  if (r->eos_id < 0) r->eos_id = gc_tokenizer_special_id(r->tok, "<|endoftext|>");
+  if (encode_data(r, text, len, d)) return -1;
   if (gc_dataset_split(r->ids, r->n_ids, 0.9, &r->train, &r->val, d)) return -1;
+  if (r->loss) r->train.loss = r->loss, r->val.loss = r->loss + r->train.n;
   batch_spec(r);
   int window = gc_batch_window_len(&r->spec, d);
   if (window < 0) return -1;
@@ -181,6 +245,7 @@ int gc_train_init_params(gc_train_run *r, gc_diag *d) {
     r->saved_step = r->step;
     return 0;
   }
+  if (r->config.dir) return gc_hf_dir_load_params(&r->config, r->train_graph, &r->params, d);
   return gc_init_params(r->train_graph, r->inits, r->opts->seed, &r->params, d);
 }
 
@@ -217,5 +282,6 @@ void gc_train_run_free(gc_train_run *r) {
   gc_tensor_map_clear(&r->params);
   gc_tokenizer_free(r->tok);
   free(r->ids);
+  free(r->loss);
   if (r->config.family) gc_model_config_free(&r->config);
 }

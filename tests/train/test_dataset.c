@@ -66,7 +66,7 @@ static void test_split(void **state) {
 static void test_causal_windows(void **state) {
   (void)state;
   int32_t *ids = ramp(500, 0);
-  gc_token_span data = {ids, 500};
+  gc_token_span data = {.ids = ids, .n = 500};
   gc_batch_spec s = {.task = GC_TASK_CAUSAL, .batch = 8, .seq = 16};
   gc_rng rng;
   gc_rng_seed(&rng, 1);
@@ -105,7 +105,7 @@ static void test_causal_windows(void **state) {
 static void test_determinism_and_resume(void **state) {
   (void)state;
   int32_t *ids = ramp(3000, 5);
-  gc_token_span data = {ids, 3000};
+  gc_token_span data = {.ids = ids, .n = 3000};
   gc_batch_spec specs[] = {
       {.task = GC_TASK_CAUSAL, .batch = 4, .seq = 32},
       {.task = GC_TASK_MLM, .batch = 4, .seq = 32, .vocab = 4000, .mask_id = 3},
@@ -153,7 +153,7 @@ static void test_mlm_statistics(void **state) {
   gc_tensor_map m;
   gc_tensor_map_init(&m);
   gc_diag d;
-  assert_int_equal(gc_batch_sample(&s, (gc_token_span){ids, N}, &rng, &m, &d), 0);
+  assert_int_equal(gc_batch_sample(&s, (gc_token_span){.ids = ids, .n = N}, &rng, &m, &d), 0);
   assert_int_equal(m.n, 4);
   assert_shape(&m, "attention_mask", 64, 128);
   assert_shape(&m, "token_type_ids", 64, 128);
@@ -314,7 +314,7 @@ static void test_span_corruption(void **state) {
   gc_tensor_map m;
   gc_tensor_map_init(&m);
   for (int step = 0; step < 4; step++) {
-    assert_int_equal(gc_batch_sample(&s, (gc_token_span){ids, N}, &rng, &m, &d), 0);
+    assert_int_equal(gc_batch_sample(&s, (gc_token_span){.ids = ids, .n = N}, &rng, &m, &d), 0);
     assert_int_equal(m.n, 4);
     assert_shape(&m, "input_ids", 16, 64);
     assert_shape(&m, "attention_mask", 16, 64);
@@ -327,7 +327,7 @@ static void test_span_corruption(void **state) {
   s.seq = 40;
   s.dec_seq = 40;
   len = gc_batch_window_len(&s, &d);
-  assert_int_equal(gc_batch_eval(&s, (gc_token_span){ids, N}, 1, 2, &m, &d), 0);
+  assert_int_equal(gc_batch_eval(&s, (gc_token_span){.ids = ids, .n = N}, 1, 2, &m, &d), 0);
   for (int b = 0; b < 16; b++) check_span_row(&m, &s, ids, N, len, b);
   gc_tensor_map_clear(&m);
   free(ids);
@@ -336,7 +336,7 @@ static void test_span_corruption(void **state) {
 static void test_eval_batches(void **state) {
   (void)state;
   int32_t *ids = ramp(1000, 0);
-  gc_token_span data = {ids, 1000};
+  gc_token_span data = {.ids = ids, .n = 1000};
   gc_batch_spec s = {.task = GC_TASK_CAUSAL, .batch = 2, .seq = 10};
   gc_diag d;
   /* 6 windows evenly over 1000 tokens: starts j * 990 / 5 */
@@ -365,6 +365,29 @@ static void test_eval_batches(void **state) {
   free(ids);
 }
 
+/* A causal span's loss mask: a masked token's label is -100 (chat data). */
+static void test_loss_mask(void **state) {
+  (void)state;
+  int32_t *ids = ramp(1000, 0);
+  uint8_t *loss = malloc(1000);
+  for (int i = 0; i < 1000; i++) loss[i] = i % 3 == 0;
+  gc_token_span data = {.ids = ids, .n = 1000, .loss = loss};
+  gc_batch_spec s = {.task = GC_TASK_CAUSAL, .batch = 2, .seq = 10};
+  gc_diag d;
+  gc_tensor_map m;
+  gc_tensor_map_init(&m);
+  assert_int_equal(gc_batch_eval(&s, data, 1, 3, &m, &d), 0);   /* windows at 396 and 594 */
+  for (int b = 0; b < 2; b++)
+    for (int i = 0; i < 10; i++) {
+      int64_t id = (b ? 594 : 396) + i;
+      assert_int_equal(at(&m, "input_ids", b, i), id);
+      assert_int_equal(at(&m, "labels", b, i), id % 3 == 0 ? id : GC_IGNORE_INDEX);
+    }
+  gc_tensor_map_clear(&m);
+  free(loss);
+  free(ids);
+}
+
 static void test_errors(void **state) {
   (void)state;
   int32_t *ids = ramp(100, 0);
@@ -374,20 +397,20 @@ static void test_errors(void **state) {
   gc_tensor_map m;
   gc_tensor_map_init(&m);
   gc_batch_spec s = {.task = GC_TASK_CAUSAL, .batch = 2, .seq = 128};
-  assert_int_equal(gc_batch_sample(&s, (gc_token_span){ids, 100}, &rng, &m, &d), -1);
+  assert_int_equal(gc_batch_sample(&s, (gc_token_span){.ids = ids, .n = 100}, &rng, &m, &d), -1);
   assert_non_null(strstr(d.msg, "100 tokens"));
   assert_non_null(strstr(d.msg, "128"));
-  assert_int_equal(gc_batch_eval(&s, (gc_token_span){ids, 100}, 0, 1, &m, &d), -1);
+  assert_int_equal(gc_batch_eval(&s, (gc_token_span){.ids = ids, .n = 100}, 0, 1, &m, &d), -1);
   assert_int_equal(m.n, 0);
   /* ids beyond the vocabulary are named */
   s.seq = 100;
   s.vocab = 50;
-  assert_int_equal(gc_batch_sample(&s, (gc_token_span){ids, 100}, &rng, &m, &d), -1);
+  assert_int_equal(gc_batch_sample(&s, (gc_token_span){.ids = ids, .n = 100}, &rng, &m, &d), -1);
   assert_non_null(strstr(d.msg, "token id 50 at offset 50"));
   assert_int_equal(m.n, 0);
   /* MLM without a valid mask id */
   gc_batch_spec mlm = {.task = GC_TASK_MLM, .batch = 1, .seq = 8, .vocab = 200, .mask_id = 200};
-  assert_int_equal(gc_batch_sample(&mlm, (gc_token_span){ids, 100}, &rng, &m, &d), -1);
+  assert_int_equal(gc_batch_sample(&mlm, (gc_token_span){.ids = ids, .n = 100}, &rng, &m, &d), -1);
   assert_non_null(strstr(d.msg, "mask id 200"));
   s.batch = 0;
   assert_int_equal(gc_batch_window_len(&s, &d), -1);
@@ -404,6 +427,7 @@ int main(void) {
       cmocka_unit_test(test_span_layout),
       cmocka_unit_test(test_span_corruption),
       cmocka_unit_test(test_eval_batches),
+      cmocka_unit_test(test_loss_mask),
       cmocka_unit_test(test_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
