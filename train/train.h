@@ -235,6 +235,12 @@ int gc_train_eval_file(gc_train_run *r, double *nats, size_t *tokens, double *by
 
 /* ---- sampling (train/train_sample.c) ------------------------------------- */
 
+/* Runs p (built for batch 1 x seq) on ids[0..len), len <= seq, right-padded,
+ * with labels = input_ids as the model's forward takes them: its "logits"
+ * output (owned by p, valid until p runs again), or NULL with d filled. */
+const gc_tensor *gc_train_logits_of(gc_train_run *r, gc_program *p, const int32_t *ids, int64_t len, int64_t seq,
+                                    gc_diag *d);
+
 /* Writes prompt + max_new sampled tokens to stdout (causal models only). */
 int gc_train_sample(gc_train_run *r, const char *prompt, int max_new, double temperature,
                     double top_p, uint64_t seed, gc_diag *d);

@@ -29,20 +29,8 @@ static double nll(const gc_tensor *logits, int64_t row, int64_t vocab, int64_t t
  * token x[j+1], j < L, that the loss mask (if any) covers. */
 static int window(gc_train_run *r, gc_program *p, const int32_t *x, const uint8_t *loss, int64_t T, int64_t L,
                   double *nats, size_t *tokens, gc_diag *d) {
-  int64_t dims[2] = {1, T};
-  gc_type t = gc_type_make(GC_I64, 2, dims);
-  gc_tensor *input = gc_tensor_new(&t), *labels = gc_tensor_new(&t);
-  if (!input || !labels) return gc_tensor_free(input), gc_tensor_free(labels), gc_diag_set(d, "out of memory");
-  for (int64_t j = 0; j < L; j++) ((int64_t *)input->data)[j] = ((int64_t *)labels->data)[j] = x[j];
-  gc_tensor_map inputs;
-  gc_tensor_map_init(&inputs);
-  gc_tensor_map_put(&inputs, "input_ids", input);
-  gc_tensor_map_put(&inputs, "labels", labels);
-  int rc = gc_model_complete_inputs(&r->config, gc_program_graph(p), &inputs, NULL, d);
-  if (rc == 0) rc = gc_program_feed(p, &inputs, d);
-  if (rc == 0) rc = gc_program_run(p, d);
-  const gc_tensor *logits = rc == 0 ? gc_program_output(p, "logits") : NULL;
-  if (rc == 0 && !logits) rc = gc_diag_set(d, "the model has no output \"logits\"");
+  const gc_tensor *logits = gc_train_logits_of(r, p, x, L, T, d);
+  int rc = logits ? 0 : -1;
   int64_t vocab = logits ? logits->type.dims[2] : 0;
   for (int64_t j = 0; rc == 0 && j < L; j++) {
     if (loss && !loss[j + 1]) continue;
@@ -50,7 +38,6 @@ static int window(gc_train_run *r, gc_program *p, const int32_t *x, const uint8_
       rc = gc_diag_set(d, "token id %d is outside the model's vocabulary of %lld", x[j + 1], (long long)vocab);
     else *nats += nll(logits, j, vocab, x[j + 1]), (*tokens)++;
   }
-  gc_tensor_map_clear(&inputs);
   return rc;
 }
 

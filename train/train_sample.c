@@ -15,15 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Logits at position len - 1 of a run of p over ids[0..len) (len <= seq),
- * right-padded. */
-static int next_logits(gc_train_run *r, gc_program *p, const int32_t *ids, int len, int seq, double *logits,
-                       int vocab, gc_diag *d) {
+const gc_tensor *gc_train_logits_of(gc_train_run *r, gc_program *p, const int32_t *ids, int64_t len, int64_t seq,
+                                    gc_diag *d) {
   int64_t dims[2] = {1, seq};
   gc_type t = gc_type_make(GC_I64, 2, dims);
   gc_tensor *input = gc_tensor_new(&t), *labels = gc_tensor_new(&t);
-  if (!input || !labels) return gc_tensor_free(input), gc_tensor_free(labels), gc_diag_set(d, "out of memory");
-  for (int i = 0; i < len; i++) ((int64_t *)input->data)[i] = ((int64_t *)labels->data)[i] = ids[i];
+  if (!input || !labels) {
+    gc_tensor_free(input), gc_tensor_free(labels);
+    gc_diag_set(d, "out of memory");
+    return NULL;
+  }
+  for (int64_t i = 0; i < len; i++) ((int64_t *)input->data)[i] = ((int64_t *)labels->data)[i] = ids[i];
   gc_tensor_map inputs;
   gc_tensor_map_init(&inputs);
   gc_tensor_map_put(&inputs, "input_ids", input);
@@ -31,11 +33,19 @@ static int next_logits(gc_train_run *r, gc_program *p, const int32_t *ids, int l
   int rc = gc_model_complete_inputs(&r->config, gc_program_graph(p), &inputs, NULL, d);
   if (rc == 0) rc = gc_program_feed(p, &inputs, d);
   if (rc == 0) rc = gc_program_run(p, d);
-  const gc_tensor *l = rc == 0 ? gc_program_output(p, "logits") : NULL;
-  if (rc == 0 && !l) rc = gc_diag_set(d, "the model has no output \"logits\"");
-  for (int i = 0; l && i < vocab; i++) logits[i] = gc_tensor_load(l, (int64_t)(len - 1) * vocab + i);
   gc_tensor_map_clear(&inputs);
-  return rc;
+  const gc_tensor *logits = rc == 0 ? gc_program_output(p, "logits") : NULL;
+  if (rc == 0 && !logits) gc_diag_set(d, "the model has no output \"logits\"");
+  return logits;
+}
+
+/* Logits at position len - 1 of a run of p over ids[0..len) (len <= seq). */
+static int next_logits(gc_train_run *r, gc_program *p, const int32_t *ids, int len, int seq, double *logits,
+                       int vocab, gc_diag *d) {
+  const gc_tensor *l = gc_train_logits_of(r, p, ids, len, seq, d);
+  if (!l) return -1;
+  for (int i = 0; i < vocab; i++) logits[i] = gc_tensor_load(l, (int64_t)(len - 1) * vocab + i);
+  return 0;
 }
 
 static void put_token(const gc_tokenizer *tok, int id) {
