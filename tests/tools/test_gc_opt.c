@@ -134,17 +134,6 @@ static int read_pipeline(void **state) {
   return n_passes > 0 ? 0 : -1;
 }
 
-/* The whole of file `name` in the fixture's directory (malloc'd; the
- * fixture's own buffers hold only the first 16 KB of a program's output). */
-static char *slurp(const gc_fixture *f, const char *name, size_t *len) {
-  char p[256];
-  gc_diag d;
-  fixture_path(f, name, p, sizeof p);
-  char *text = gc_read_file(p, len, &d);
-  if (!text) fail_msg("%s", d.msg);
-  return text;
-}
-
 /* The file parses and verifies. */
 static void parses(const char *what, const char *text, size_t len) {
   gc_diag d;
@@ -224,7 +213,7 @@ static void test_dumps(void **state) {
   assert_int_equal(fixture_run(f, "gc-opt", STEP " --print-ir-after-all --dump-dir dumps -o final.gcir"), 0);
   assert_string_equal(f->out, "");
   size_t len, final_len;
-  char *err = slurp(f, "stderr.txt", &len), *final = slurp(f, "final.gcir", &final_len);
+  char *err = fixture_slurp(f, "stderr.txt", &len), *final = fixture_slurp(f, "final.gcir", &final_len);
   assert_true(strncmp(err, "# IR after ", 11) == 0);   /* nothing before the first dump */
   const char *at[MAX_PASSES + 1];
   for (int i = 0; i < n_passes; i++) {
@@ -254,7 +243,7 @@ static void test_dumps(void **state) {
     char name[128];
     dump_name(i, name, sizeof name);
     size_t n;
-    char *text = slurp(f, name, &n);
+    char *text = fixture_slurp(f, name, &n);
     parses(name, text, n);
     if (i > 0) {   /* the printed dump and the file are the same text */
       const char *body = strchr(at[i - 1], '\n') + 1;
@@ -360,7 +349,7 @@ static void test_emit_dot(void **state) {
   assert_non_null(line);
   assert_int_equal(sscanf(line, "kernels=%d", &kernels), 1);
   size_t len;
-  char *dot = slurp(f, "mlp.dot", &len);
+  char *dot = fixture_slurp(f, "mlp.dot", &len);
   assert_true(strncmp(dot, "digraph", 7) == 0);
   int clusters = 0, open = 0, close = 0;
   for (const char *p = dot; (p = strstr(p, "subgraph cluster")); p++) clusters++;
@@ -373,7 +362,7 @@ static void test_emit_dot(void **state) {
   free(dot);
   /* the model's step too, one layer of it */
   assert_int_equal(fixture_run(f, "gc-opt", STEP " --emit-dot step.dot --dot-filter model.layers.0 -o final.gcir"), 0);
-  dot = slurp(f, "step.dot", &len);
+  dot = fixture_slurp(f, "step.dot", &len);
   assert_true(strncmp(dot, "digraph", 7) == 0);
   assert_non_null(strstr(dot, "subgraph cluster"));
   assert_non_null(strstr(dot, "model.layers.0"));

@@ -11,15 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static char *slurp(const gc_fixture *f, const char *name, size_t *len) {
-  char p[256];
-  gc_diag d;
-  fixture_path(f, name, p, sizeof p);
-  char *text = gc_read_file(p, len, &d);
-  if (!text) fail_msg("%s", d.msg);
-  return text;
-}
-
 /* The line where a and b first differ, or 0. */
 static int first_difference(const char *a, size_t na, const char *b, size_t nb) {
   int line = 1;
@@ -36,7 +27,7 @@ static void dump_runs_back_unchanged(gc_fixture *f, const char *model) {
   if (fixture_run(f, "gc-opt", args)) fail_msg("gc-opt %s: %s", args, f->err);
   if (fixture_run(f, "gc-opt", "once.gcir -o twice.gcir")) fail_msg("gc-opt once.gcir: %s", f->err);
   size_t na, nb;
-  char *a = slurp(f, "once.gcir", &na), *b = slurp(f, "twice.gcir", &nb);
+  char *a = fixture_slurp(f, "once.gcir", &na), *b = fixture_slurp(f, "twice.gcir", &nb);
   assert_non_null(strstr(a, "kernel @k1("));
   assert_non_null(strstr(a, "offset="));
   int line = first_difference(a, na, b, nb);

@@ -60,11 +60,7 @@ static void test_kernel_with_5000_operands(void **state) {
   write_params(f);
   /* it reads back and prints as written */
   if (fixture_run(f, "gc-opt", "planned.gcir --passes= -o printed.gcir")) fail_msg("gc-opt: %s", f->err);
-  char p[256];
-  gc_diag d;
-  fixture_path(f, "printed.gcir", p, sizeof p);
-  char *printed = gc_read_file(p, &printed_len, &d);
-  if (!printed) fail_msg("%s", d.msg);
+  char *printed = fixture_slurp(f, "printed.gcir", &printed_len);
   assert_int_equal(printed_len, len);
   assert_memory_equal(printed, text, len);
   free(printed);
@@ -72,6 +68,8 @@ static void test_kernel_with_5000_operands(void **state) {
   /* it reads back and runs as written */
   if (fixture_run(f, "gc-run", "planned.gcir --passes= --backend interp --params P.safetensors -o out.safetensors"))
     fail_msg("gc-run: %s", f->err);
+  char p[256];
+  gc_diag d;
   gc_tensor_map out;
   gc_tensor_map_init(&out);
   fixture_path(f, "out.safetensors", p, sizeof p);

@@ -54,23 +54,6 @@ static void sh(gc_fixture *f, const char *cmd) {
   }
 }
 
-/* The whole of a file in the fixture (malloc'ed). */
-static char *slurp(gc_fixture *f, const char *name, size_t *len) {
-  char p[256];
-  fixture_path(f, name, p, sizeof p);
-  FILE *fp = fopen(p, "rb");
-  if (!fp) fail_msg("cannot read %s", p);
-  fseek(fp, 0, SEEK_END);
-  long n = ftell(fp);
-  fseek(fp, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-  buf[n] = 0;
-  fclose(fp);
-  *len = (size_t)n;
-  return buf;
-}
-
 static int count_lines(const char *s) {
   int n = 0;
   for (; *s; s++) n += *s == '\n';
@@ -81,7 +64,7 @@ static int count_lines(const char *s) {
  * the string it came from. */
 static void assert_same_lines(gc_fixture *f, const char *a, const char *b, const char *what) {
   size_t la, lb, ls;
-  char *x = slurp(f, a, &la), *y = slurp(f, b, &lb), *s = slurp(f, "strings.jsonl", &ls);
+  char *x = fixture_slurp(f, a, &la), *y = fixture_slurp(f, b, &lb), *s = fixture_slurp(f, "strings.jsonl", &ls);
   assert_int_equal(count_lines(x), N_STRINGS);
   char *px = x, *py = y, *ps = s;
   for (int line = 1; *px || *py; line++) {
@@ -99,7 +82,7 @@ static void assert_same_lines(gc_fixture *f, const char *a, const char *b, const
 /* Files of JSON strings a and b hold the same strings (escapes may differ). */
 static void assert_same_strings(gc_fixture *f, const char *a, const char *b) {
   size_t la, lb;
-  char *x = slurp(f, a, &la), *y = slurp(f, b, &lb);
+  char *x = fixture_slurp(f, a, &la), *y = fixture_slurp(f, b, &lb);
   char *px = x, *py = y;
   int line = 0;
   for (; *px && *py; line++) {
@@ -195,7 +178,7 @@ static void test_same_ids_as_hugging_face(void **state) {
   }
   /* The ids were not trivially equal: Qwen's differ from GPT-2's. */
   size_t l1, l2;
-  char *a = slurp(f, "ref_qwen25.txt", &l1), *b = slurp(f, "ref_gpt2.txt", &l2);
+  char *a = fixture_slurp(f, "ref_qwen25.txt", &l1), *b = fixture_slurp(f, "ref_gpt2.txt", &l2);
   assert_true(l1 != l2 || memcmp(a, b, l1) != 0);
   free(a);
   free(b);

@@ -6,6 +6,7 @@
 #define GC_TESTS_TOOL_FIXTURE_H
 
 #include "tests/testutil.h"
+#include "io/file.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,18 @@ static inline size_t fixture_read(const gc_fixture *f, const char *name, char *b
   if (fp) fclose(fp);
   buf[n] = 0;
   return n;
+}
+
+/* The whole of `name` in the fixture's directory, malloc'd (the caller
+ * frees) and NUL-terminated, its length in *len; a missing file fails the
+ * test.  (f->out keeps only the first 16 KB of a program's output.) */
+static inline char *fixture_slurp(const gc_fixture *f, const char *name, size_t *len) {
+  char p[256];
+  gc_diag d;
+  fixture_path(f, name, p, sizeof p);
+  char *text = gc_read_file(p, len, &d);
+  if (!text) fail_msg("%s", d.msg);
+  return text;
 }
 
 /* Runs `TOOL ARGS` (TOOL from the bin dir) in the fixture's directory through
