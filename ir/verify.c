@@ -123,78 +123,125 @@ static bool written_over(const gc_graph *g, const gc_live *l, const int *first, 
          stored_in_step[l->step[y]] == 1 && gc_live_elementwise_step(l, g, first[y]);
 }
 
-/* Index in live[0..n) (sorted by offset) where offset `at` goes. */
-static int live_position(const gc_graph *g, const int *live, int n, int64_t at) {
-  int lo = 0, hi = n;
+/* The stored values a plan places by offset, each with its rank in the
+ * order of (offset, node); the values alive at a step are a set of ranks
+ * kept in a Fenwick tree of counts, so that the live value with the
+ * largest offset below a bound is found in O(log m). */
+typedef struct {
+  const gc_graph *g;
+  int m;
+  int *by_offset;   /* rank -> node */
+  int *rank;        /* node -> rank */
+  int *tree;        /* Fenwick tree over ranks, 1-based */
+} live_set;
+
+typedef struct {
+  int64_t offset;
+  int node;
+} placed;
+
+static int by_offset_cmp(const void *a, const void *b) {
+  const placed *x = a, *y = b;
+  return x->offset != y->offset ? (x->offset > y->offset) - (x->offset < y->offset) : (x->node > y->node) - (x->node < y->node);
+}
+
+static void live_add(live_set *s, int node, int delta) {
+  for (int i = s->rank[node] + 1; i <= s->m; i += i & -i) s->tree[i] += delta;
+}
+
+/* How many live values have a rank below r. */
+static int live_count_below(const live_set *s, int r) {
+  int c = 0;
+  for (int i = r; i > 0; i -= i & -i) c += s->tree[i];
+  return c;
+}
+
+/* The node of the k-th live value (k >= 1) in rank order. */
+static int live_kth(const live_set *s, int k) {
+  int pos = 0, step = 1;
+  while (step * 2 <= s->m) step *= 2;
+  for (; step; step /= 2)
+    if (pos + step <= s->m && s->tree[pos + step] < k) pos += step, k -= s->tree[pos];
+  return s->by_offset[pos];
+}
+
+/* The first rank whose offset is at least `at`. */
+static int rank_of_offset(const live_set *s, int64_t at) {
+  int lo = 0, hi = s->m;
   while (lo < hi) {
     int mid = (lo + hi) / 2;
-    if (g->nodes[live[mid]]->offset < at) lo = mid + 1;
+    if (s->g->nodes[s->by_offset[mid]]->offset < at) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
+static int by_last_cmp(const void *a, const void *b) {
+  const int *x = a, *y = b;   /* {last, node} pairs */
+  return x[0] != y[0] ? (x[0] > y[0]) - (x[0] < y[0]) : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
 /* The places plan gave (offset=, into=): each on its own (verify_places),
  * and stored values alive at the same step have disjoint bytes, except a
  * result written over an operand of its elementwise kernel that dies
- * there (written_over).  One sweep over the steps keeps the values alive
- * sorted by offset, so a new value is checked against its neighbours only:
- * the cost is the values times those alive at once, not all pairs. */
+ * there (written_over).  One sweep over the steps in program order: a value
+ * leaves the live set after its last step, and a new one is checked against
+ * the live values below its end, in decreasing offset.  When the plan is
+ * right those have disjoint bytes, so their ends decrease too and the first
+ * that ends at or before the new value's offset ends the check: the cost is
+ * O(m log m) in the m placed values. */
 static int verify_plan(const gc_graph *g, gc_diag *d) {
   int n = g->n_nodes;
-  int *live = malloc(sizeof(int) * ((size_t)n + 1)), *first = malloc(sizeof(int) * ((size_t)n + 1));
-  int *stored_in_step = calloc((size_t)n + 1, sizeof(int));
-  int rc = live && first && stored_in_step ? 0 : gc_diag_set(d, "out of memory");
+  live_set s = {g, 0, NULL, NULL, NULL};
+  int *first = malloc(sizeof(int) * ((size_t)n + 1)), *stored_in_step = calloc((size_t)n + 1, sizeof(int));
+  int *by_last = malloc(2 * sizeof(int) * ((size_t)n + 1));
+  placed *order = malloc(sizeof(placed) * ((size_t)n + 1));
+  s.by_offset = malloc(sizeof(int) * ((size_t)n + 1));
+  s.rank = malloc(sizeof(int) * ((size_t)n + 1));
+  s.tree = calloc((size_t)n + 2, sizeof(int));
+  int rc = first && stored_in_step && by_last && order && s.by_offset && s.rank && s.tree ? 0 : gc_diag_set(d, "out of memory");
   gc_uses u;
   gc_live l = {0};
   if (rc == 0) rc = gc_uses_init(&u, g, d);
   if (rc == 0 && (rc = gc_live_init(&l, g, &u, d))) gc_uses_free(&u);
   if (rc) {
-    free(live), free(first), free(stored_in_step);
+    free(first), free(stored_in_step), free(by_last), free(order), free(s.by_offset), free(s.rank), free(s.tree);
     return -1;
   }
   rc = verify_places(g, &u, &l, d);
   for (int i = 0; i < n; i++) {
     first[i] = i > 0 && l.step[i] == l.step[i - 1] ? first[i - 1] : i;
     if (l.stored[i] && l.step[i] >= 0) stored_in_step[l.step[i]]++;
+    const gc_node *x = g->nodes[i];
+    if (x->planned && !x->into && l.stored[i] && bytes_of(x) > 0) {
+      by_last[2 * s.m] = l.last[i], by_last[2 * s.m + 1] = i;
+      order[s.m++] = (placed){x->offset, i};
+    }
   }
-  int n_live = 0, step = -2;
+  qsort(order, (size_t)s.m, sizeof *order, by_offset_cmp);
+  qsort(by_last, (size_t)s.m, 2 * sizeof(int), by_last_cmp);
+  for (int r = 0; r < s.m; r++) s.by_offset[r] = order[r].node, s.rank[order[r].node] = r;
+  int leaving = 0;   /* by_last[0..leaving) have left the live set */
   for (int y = 0; y < n && rc == 0; y++) {
     const gc_node *ny = g->nodes[y];
-    if (!ny->planned || ny->into || !l.stored[y]) continue;
-    if (l.step[y] != step) {   /* a new step: what died before it leaves */
-      step = l.step[y];
-      int kept = 0;
-      for (int k = 0; k < n_live; k++)
-        if (l.last[live[k]] >= step) live[kept++] = live[k];
-      n_live = kept;
-    }
+    if (!ny->planned || ny->into || !l.stored[y] || bytes_of(ny) == 0) continue;
+    for (; leaving < s.m && by_last[2 * leaving] < l.step[y]; leaving++) live_add(&s, by_last[2 * leaving + 1], -1);
     int64_t by = bytes_of(ny);
-    int p = live_position(g, live, n_live, ny->offset);
-    /* Sorted by offset, the live values' bytes are disjoint (or the same, in
-     * place) when the plan is right: only the values next to p can overlap. */
-    for (int dir = -1; dir <= 1 && rc == 0 && by > 0; dir += 2)
-      for (int k = dir < 0 ? p - 1 : p; k >= 0 && k < n_live && rc == 0; k += dir) {
-        int x = live[k];
-        const gc_node *nx = g->nodes[x];
-        int64_t bx = bytes_of(nx);
-        bool bytes = nx->offset < ny->offset + by && ny->offset < nx->offset + bx && bx > 0 && by > 0;
-        if (!bytes) {   /* past the overlap on this side? (empty values overlap nothing) */
-          if (dir > 0 ? nx->offset >= ny->offset + by : bx > 0) break;
-          continue;
-        }
-        if (written_over(g, &l, first, stored_in_step, x, y)) continue;
-        gc_diag_set(d, "offset=%lld: its %lld bytes overlap those of %%%d (offset=%lld, %lld bytes), which is alive at the same time",
-                    (long long)ny->offset, (long long)by, x, (long long)nx->offset, (long long)bx);
-        rc = node_error(g, y, d);
-      }
-    memmove(live + p + 1, live + p, sizeof(int) * (size_t)(n_live - p));
-    live[p] = y;
-    n_live++;
+    for (int k = live_count_below(&s, rank_of_offset(&s, ny->offset + by)); k > 0 && rc == 0; k--) {
+      int x = live_kth(&s, k);
+      const gc_node *nx = g->nodes[x];
+      int64_t bx = bytes_of(nx);
+      if (nx->offset + bx <= ny->offset) break;   /* it, and every value below it, ends before y */
+      if (written_over(g, &l, first, stored_in_step, x, y)) continue;
+      gc_diag_set(d, "offset=%lld: its %lld bytes overlap those of %%%d (offset=%lld, %lld bytes), which is alive at the same time",
+                  (long long)ny->offset, (long long)by, x, (long long)nx->offset, (long long)bx);
+      rc = node_error(g, y, d);
+    }
+    live_add(&s, y, +1);
   }
   gc_live_free(&l);
   gc_uses_free(&u);
-  free(live), free(first), free(stored_in_step);
+  free(first), free(stored_in_step), free(by_last), free(order), free(s.by_offset), free(s.rank), free(s.tree);
   return rc;
 }
 
