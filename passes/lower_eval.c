@@ -508,8 +508,7 @@ int lw_eval(lowerer *L, int id, const int *c) {
         L->n_frames--;
         continue;
       }
-      bool generator = n->op == GC_OP_CONST || n->op == GC_OP_IOTA || n->op == GC_OP_RAND_UNIFORM;
-      v = L->inside[fr->id] || generator ? start(L, fr) : load(L, fr->id, fr->c);
+      v = L->inside[fr->id] || gc_op_is_generated(n->op) ? start(L, fr) : load(L, fr->id, fr->c);
     } else {
       v = resume(L, fr, v);
     }
