@@ -482,10 +482,9 @@ static int resume(lowerer *L, lw_frame *fr, int x) {
   }
   case GC_OP_PAD: return pad_resume(L, fr, n, x);
   case GC_OP_CONCAT: return concat_step(L, fr, n, fr->k + 1, x);
-  case GC_OP_STOP_GRADIENT: case GC_OP_BROADCAST: case GC_OP_TRANSPOSE: case GC_OP_SLICE: case GC_OP_RESHAPE:
-    return x;   /* a view: its operand's value at the mapped coordinates */
   default: break;
   }
+  if (gc_op_is_view(n->op)) return x;   /* its operand's value at the mapped coordinates */
   fr->in[fr->k] = x;   /* elementwise */
   if (fr->k + 1 < n->n_in) return read_operand(L, fr, fr->k + 1, fr->c);
   return op(L, n->op, t->dtype, fr->in, n->n_in);
