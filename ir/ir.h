@@ -125,12 +125,21 @@ typedef enum {
   GC_KIND_COUNT
 } gc_kind;
 
+/* The `cost` column of ops.def: what one element of the result costs. */
+typedef enum {
+  GC_COST_CHEAP,          /* an instruction or two: recompute rather than store */
+  GC_COST_TRANSCENDENTAL, /* a math call or a division: compute once */
+  GC_COST_CONTRACT,       /* a contraction (dot) */
+} gc_cost;
+
 typedef struct {
   const char *name;
   int arity;          /* -1: two or more */
   gc_schema schema;
   gc_kind kind;
   bool declares_type; /* the `type` column is `declared` */
+  gc_cost cost;
+  bool view;          /* the `view` column is `view` */
 } gc_op_info;
 
 const gc_op_info *gc_op_info_of(gc_op op);
@@ -146,6 +155,14 @@ gc_kind gc_op_kind(gc_op op);
 const char *gc_kind_name(gc_kind k);             /* "source", "elementwise", ... */
 bool gc_op_declares_type(gc_op op);
 bool gc_op_is_fed(gc_op op);
+/* gc_op_is_generated: const, iota, rand_uniform, the sources that are not
+ * fed, whose value is made from attributes (and a seed counter) wherever it
+ * is read.  gc_op_cost: the `cost` column.  gc_op_is_view: the `view` column,
+ * the result is a strided view of the operand (broadcast reshape transpose
+ * slice stop_gradient). */
+bool gc_op_is_generated(gc_op op);
+gc_cost gc_op_cost(gc_op op);
+bool gc_op_is_view(gc_op op);
 static inline bool gc_op_is_source(gc_op op) { return gc_op_kind(op) == GC_KIND_SOURCE; }
 static inline bool gc_op_is_elementwise(gc_op op) { return gc_op_kind(op) == GC_KIND_ELEMENTWISE; }
 

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-/* The `kind` and `type` columns, spelled as ops.def writes them. */
+/* The `kind`, `type`, `cost` and `view` columns, spelled as ops.def writes them. */
 #define KIND_source GC_KIND_SOURCE
 #define KIND_elementwise GC_KIND_ELEMENTWISE
 #define KIND_layout GC_KIND_LAYOUT
@@ -12,10 +12,15 @@
 #define KIND_index GC_KIND_INDEX
 #define TYPE_declared true
 #define TYPE_inferred false
+#define COST_cheap GC_COST_CHEAP
+#define COST_transcendental GC_COST_TRANSCENDENTAL
+#define COST_contract GC_COST_CONTRACT
+#define VIEW_view true
+#define VIEW_no false
 
 static const gc_op_info op_table[GC_OP_COUNT] = {
-#define GC_OPDEF(ID, name, arity, attrs, rule, kind, type) \
-  {#name, arity, GC_SCHEMA_##attrs, KIND_##kind, TYPE_##type},
+#define GC_OPDEF(ID, name, arity, attrs, rule, kind, type, cost, view) \
+  {#name, arity, GC_SCHEMA_##attrs, KIND_##kind, TYPE_##type, COST_##cost, VIEW_##view},
 #include "ops.def"
 #undef GC_OPDEF
 };
@@ -33,6 +38,10 @@ bool gc_op_declares_type(gc_op op) { return op_table[op].declares_type; }
 bool gc_op_is_fed(gc_op op) {
   return op_table[op].kind == GC_KIND_SOURCE && op_table[op].schema == GC_SCHEMA_name;
 }
+
+bool gc_op_is_generated(gc_op op) { return op_table[op].kind == GC_KIND_SOURCE && !gc_op_is_fed(op); }
+gc_cost gc_op_cost(gc_op op) { return op_table[op].cost; }
+bool gc_op_is_view(gc_op op) { return op_table[op].view; }
 
 int gc_op_parse(const char *s, size_t len) {
   for (int i = 0; i < GC_OP_COUNT; i++)

@@ -91,11 +91,6 @@ static bool walk_visit(fuser *f, int w, int x) {
   return true;
 }
 
-static bool is_view(gc_op op) {
-  return op == GC_OP_BROADCAST || op == GC_OP_RESHAPE || op == GC_OP_TRANSPOSE || op == GC_OP_SLICE ||
-         op == GC_OP_STOP_GRADIENT;
-}
-
 static int find(fuser *f, int x) {
   while (f->parent[x] != x) x = f->parent[x] = f->parent[f->parent[x]];
   return x;
@@ -103,19 +98,12 @@ static int find(fuser *f, int x) {
 
 /* ---- which nodes are recomputed where they are read ---------------------- */
 
-/* Ops worth computing once rather than wherever their value is read. */
-static bool costly(gc_op op) {
-  switch (op) {
-  case GC_OP_EXP: case GC_OP_LOG: case GC_OP_TANH: case GC_OP_SIGMOID: case GC_OP_ERF: case GC_OP_SIN:
-  case GC_OP_COS: case GC_OP_POW: case GC_OP_SQRT: case GC_OP_RSQRT: case GC_OP_RECIP: case GC_OP_DIV:
-    return true;
-  default: return false;
-  }
-}
+/* Ops worth computing once rather than wherever their value is read: the
+ * `cost` column of ops.def. */
+static bool costly(gc_op op) { return gc_op_cost(op) != GC_COST_CHEAP; }
 
 static bool generated(const fuser *f, int x) {
-  gc_op op = f->g->nodes[x]->op;
-  return op == GC_OP_CONST || op == GC_OP_IOTA || op == GC_OP_RAND_UNIFORM || (f->inlined[x] && f->pure[x]);
+  return gc_op_is_generated(f->g->nodes[x]->op) || (f->inlined[x] && f->pure[x]);
 }
 
 /* Whether a dot's operand can be read in place: a strided view of a value
@@ -145,7 +133,8 @@ static void classify(fuser *f) {
       over_stored = gc_op_is_source(g->nodes[n->in[j]]->op) || ok == GC_KIND_CONTRACT || ok == GC_KIND_REDUCE ||
                     ok == GC_KIND_INDEX;
     }
-    bool cheap = movable && (gc_type_numel_unchecked(&n->type) <= CHEAP_ELEMENTS || is_view(n->op) || pure || over_stored);
+    bool cheap = movable && (gc_type_numel_unchecked(&n->type) <= CHEAP_ELEMENTS || gc_op_is_view(n->op) || pure ||
+                             over_stored);
     f->inlined[i] = cheap;
     f->pure[i] = pure;
     f->real[i] = !cheap;
@@ -286,8 +275,8 @@ static bool legal_dot(fuser *f, int dot) {
     /* an epilogue op reads the dot's value at the element being stored:
      * elementwise ops, views of other values (a bias broadcast), and no
      * view of the dot's value but one that only adds or drops size-1 dims */
-    if (!is_view(n->op) && k != GC_KIND_ELEMENTWISE) ok = false;
-    if (is_view(n->op) && f->on_dot[x] && !(n->op == GC_OP_RESHAPE && same_squeezed(&n->type, &d->type)))
+    if (!gc_op_is_view(n->op) && k != GC_KIND_ELEMENTWISE) ok = false;
+    if (gc_op_is_view(n->op) && f->on_dot[x] && !(n->op == GC_OP_RESHAPE && same_squeezed(&n->type, &d->type)))
       ok = false;
   }
   for (int x = lo; x <= hi; x++) f->on_dot[x] = false;

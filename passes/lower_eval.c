@@ -482,10 +482,9 @@ static int resume(lowerer *L, lw_frame *fr, int x) {
   }
   case GC_OP_PAD: return pad_resume(L, fr, n, x);
   case GC_OP_CONCAT: return concat_step(L, fr, n, fr->k + 1, x);
-  case GC_OP_STOP_GRADIENT: case GC_OP_BROADCAST: case GC_OP_TRANSPOSE: case GC_OP_SLICE: case GC_OP_RESHAPE:
-    return x;   /* a view: its operand's value at the mapped coordinates */
   default: break;
   }
+  if (gc_op_is_view(n->op)) return x;   /* its operand's value at the mapped coordinates */
   fr->in[fr->k] = x;   /* elementwise */
   if (fr->k + 1 < n->n_in) return read_operand(L, fr, fr->k + 1, fr->c);
   return op(L, n->op, t->dtype, fr->in, n->n_in);
@@ -508,8 +507,7 @@ int lw_eval(lowerer *L, int id, const int *c) {
         L->n_frames--;
         continue;
       }
-      bool generator = n->op == GC_OP_CONST || n->op == GC_OP_IOTA || n->op == GC_OP_RAND_UNIFORM;
-      v = L->inside[fr->id] || generator ? start(L, fr) : load(L, fr->id, fr->c);
+      v = L->inside[fr->id] || gc_op_is_generated(n->op) ? start(L, fr) : load(L, fr->id, fr->c);
     } else {
       v = resume(L, fr, v);
     }

@@ -75,10 +75,11 @@ static bool recomputable(const gc_graph *g, const steps *s, int t) {
   return true;
 }
 
-/* Running kernel step t again costs: 1 without a dot, 4 with one. */
+/* Running kernel step t again costs: 1 without a dot, 4 with one (an op of
+ * cost `contract` in ops.def). */
 static int cost(const gc_graph *g, const steps *s, int t) {
   for (int i = s->first[t]; i < g->n_nodes && s->step[i] == t; i++)
-    if (gc_op_kind(g->nodes[i]->op) == GC_KIND_CONTRACT) return 4;
+    if (gc_op_cost(g->nodes[i]->op) == GC_COST_CONTRACT) return 4;
   return 1;
 }
 

@@ -12,11 +12,6 @@ void gc_row_major_strides(const gc_type *t, int64_t *strides) {
   }
 }
 
-static bool is_view_op(gc_op op) {
-  return op == GC_OP_BROADCAST || op == GC_OP_RESHAPE || op == GC_OP_TRANSPOSE || op == GC_OP_SLICE ||
-         op == GC_OP_STOP_GRADIENT;
-}
-
 /* The view of a reshape's result from the view `in` of its operand: dims
  * of the result are matched to the operand's in groups of equal product;
  * a group is one strided dim when its operand dims are contiguous with
@@ -119,7 +114,7 @@ static bool apply_view(const gc_node *n, const gc_view *in, gc_view *v) {
 }
 
 static bool is_stop(const gc_graph *g, int id, gc_view_stop *stop, void *ctx) {
-  return !is_view_op(g->nodes[id]->op) || (stop && stop(id, ctx));
+  return !gc_op_is_view(g->nodes[id]->op) || (stop && stop(id, ctx));
 }
 
 /* The chain of views from id down to its base is walked twice (to count,

@@ -67,8 +67,6 @@ static double now_seconds(void);
 
 /* ---- kernels of the graph -------------------------------------------------- */
 
-static bool generated(gc_op op) { return op == GC_OP_CONST || op == GC_OP_IOTA || op == GC_OP_RAND_UNIFORM; }
-
 static bool bound(const gc_graph *g, int id) {
   for (int i = 0; i < g->n_outputs; i++)
     if (g->outputs[i].node == id) return true;
@@ -86,7 +84,7 @@ static int group(const gc_graph *g, int *kernel_of, int *nodes, int *first) {
   for (int i = 0; i < g->n_nodes; i++) {
     const gc_node *nd = g->nodes[i];
     kernel_of[i] = -1;
-    if (!nd->kernel && (gc_op_is_fed(nd->op) || (generated(nd->op) && !bound(g, i)))) continue;
+    if (!nd->kernel && (gc_op_is_fed(nd->op) || (gc_op_is_generated(nd->op) && !bound(g, i)))) continue;
     bool same = nd->kernel && i > 0 && g->nodes[i - 1]->kernel == nd->kernel;
     if (!same) first[k++] = n;
     nodes[n++] = i;

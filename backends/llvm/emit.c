@@ -108,47 +108,89 @@ static LLVMValueRef cast(emitter *e, LLVMValueRef x, gc_dtype from, gc_dtype to)
   return to == GC_I64 ? LLVMBuildSExt(e->b, x, t, "") : LLVMBuildTrunc(e->b, x, t, "");
 }
 
-static LLVMValueRef elementwise(emitter *e, const gc_loop_inst *in) {
-  LLVMValueRef a = in->n_in > 0 ? value(e, in->in[0]) : NULL, b = in->n_in > 1 ? value(e, in->in[1]) : NULL;
-  gc_dtype adt = in->n_in > 0 ? dtype(e, in->in[0]) : in->dtype;
-  LLVMTypeRef t = type_of(e, adt);
-  bool fl = gc_dtype_is_float(adt);
-  LLVMTypeRef tys[1] = {t};
-  LLVMValueRef args[2] = {a, b};
-  switch (in->gop) {
-  case GC_OP_NEG: return fl ? LLVMBuildFNeg(e->b, a, "") : LLVMBuildNeg(e->b, a, "");
-  case GC_OP_ABS:
-    if (fl) return call_intrinsic(e, "llvm.fabs", tys, 1, args, 1);
-    args[1] = LLVMConstInt(e->i1, 0, 0);
-    return call_intrinsic(e, "llvm.abs", tys, 1, args, 2);
-  case GC_OP_EXP: return math(e, GC_MATH_EXP, a, NULL);
-  case GC_OP_LOG: return math(e, GC_MATH_LOG, a, NULL);
-  case GC_OP_SQRT: return call_intrinsic(e, "llvm.sqrt", tys, 1, args, 1);
-  case GC_OP_RSQRT: return math(e, GC_MATH_RSQRT, a, NULL);
-  case GC_OP_RECIP: return LLVMBuildFDiv(e->b, LLVMConstReal(t, 1.0), a, "");
-  case GC_OP_TANH: return math(e, GC_MATH_TANH, a, NULL);
-  case GC_OP_SIGMOID: return math(e, GC_MATH_SIGMOID, a, NULL);
-  case GC_OP_ERF: return math(e, GC_MATH_ERF, a, NULL);
-  case GC_OP_SIN: return math(e, GC_MATH_SIN, a, NULL);
-  case GC_OP_COS: return math(e, GC_MATH_COS, a, NULL);
-  case GC_OP_POW: return math(e, GC_MATH_POW, a, b);
-  case GC_OP_CAST: return cast(e, a, adt, in->dtype);
-  case GC_OP_STOP_GRADIENT: return a;
-  case GC_OP_ADD: return fl ? LLVMBuildFAdd(e->b, a, b, "") : LLVMBuildAdd(e->b, a, b, "");
-  case GC_OP_SUB: return fl ? LLVMBuildFSub(e->b, a, b, "") : LLVMBuildSub(e->b, a, b, "");
-  case GC_OP_MUL: return fl ? LLVMBuildFMul(e->b, a, b, "") : LLVMBuildMul(e->b, a, b, "");
-  case GC_OP_DIV: return fl ? LLVMBuildFDiv(e->b, a, b, "") : int_div(e, a, b, t, adt);
-  case GC_OP_MAX: return call_intrinsic(e, fl ? "llvm.maximum" : "llvm.smax", tys, 1, args, 2);
-  case GC_OP_MIN: return call_intrinsic(e, fl ? "llvm.minimum" : "llvm.smin", tys, 1, args, 2);
-  case GC_OP_LT: return fl ? LLVMBuildFCmp(e->b, LLVMRealOLT, a, b, "") : LLVMBuildICmp(e->b, LLVMIntSLT, a, b, "");
-  case GC_OP_LE: return fl ? LLVMBuildFCmp(e->b, LLVMRealOLE, a, b, "") : LLVMBuildICmp(e->b, LLVMIntSLE, a, b, "");
-  case GC_OP_EQ: return fl ? LLVMBuildFCmp(e->b, LLVMRealOEQ, a, b, "") : LLVMBuildICmp(e->b, LLVMIntEQ, a, b, "");
-  case GC_OP_NE: return fl ? LLVMBuildFCmp(e->b, LLVMRealUNE, a, b, "") : LLVMBuildICmp(e->b, LLVMIntNE, a, b, "");
-  case GC_OP_WHERE: return LLVMBuildSelect(e->b, a, b, value(e, in->in[2]), "");
-  default: break;
+/* One function per elementwise op, ew_<name>, found through the op table:
+ * a new elementwise line in ir/ops.def fails the build here until its
+ * function exists.  Each gets the operands read and their dtype. */
+typedef struct {
+  emitter *e;
+  const gc_loop_inst *in;
+  LLVMBuilderRef bld;
+  LLVMValueRef a, b;   /* operands 0 and 1 (NULL if absent) */
+  gc_dtype adt;        /* operand 0's dtype */
+  LLVMTypeRef t;       /* its LLVM type */
+  bool fl;             /* it is a float */
+} ew;
+
+static LLVMValueRef intrinsic(const ew *x, const char *name, int n_args) {
+  LLVMTypeRef tys[1] = {x->t};
+  LLVMValueRef args[2] = {x->a, x->b};
+  return call_intrinsic(x->e, name, tys, 1, args, n_args);
+}
+
+#define EW(name) static LLVMValueRef ew_##name(const ew *x)
+#define EW_MATH(name, FN, y) EW(name) { return math(x->e, GC_MATH_##FN, x->a, y); }
+#define EW_FI(name, F, I) \
+  EW(name) { return x->fl ? LLVMBuild##F(x->bld, x->a, x->b, "") : LLVMBuild##I(x->bld, x->a, x->b, ""); }
+#define EW_CMP(name, F, I)                                                 \
+  EW(name) {                                                               \
+    return x->fl ? LLVMBuildFCmp(x->bld, LLVMReal##F, x->a, x->b, "")      \
+                 : LLVMBuildICmp(x->bld, LLVMInt##I, x->a, x->b, "");      \
   }
-  fail(e, "an op that is not elementwise");
-  return LLVMConstInt(e->i64, 0, 0);
+
+EW(neg) { return x->fl ? LLVMBuildFNeg(x->bld, x->a, "") : LLVMBuildNeg(x->bld, x->a, ""); }
+EW(abs) {
+  if (x->fl) return intrinsic(x, "llvm.fabs", 1);
+  ew y = *x;
+  y.b = LLVMConstInt(x->e->i1, 0, 0);
+  return intrinsic(&y, "llvm.abs", 2);
+}
+EW_MATH(exp, EXP, NULL)
+EW_MATH(log, LOG, NULL)
+EW(sqrt) { return intrinsic(x, "llvm.sqrt", 1); }
+EW_MATH(rsqrt, RSQRT, NULL)
+EW(recip) { return LLVMBuildFDiv(x->bld, LLVMConstReal(x->t, 1.0), x->a, ""); }
+EW_MATH(tanh, TANH, NULL)
+EW_MATH(sigmoid, SIGMOID, NULL)
+EW_MATH(erf, ERF, NULL)
+EW_MATH(sin, SIN, NULL)
+EW_MATH(cos, COS, NULL)
+EW_MATH(pow, POW, x->b)
+EW(cast) { return cast(x->e, x->a, x->adt, x->in->dtype); }
+EW(stop_gradient) { return x->a; }
+EW_FI(add, FAdd, Add)
+EW_FI(sub, FSub, Sub)
+EW_FI(mul, FMul, Mul)
+EW(div) { return x->fl ? LLVMBuildFDiv(x->bld, x->a, x->b, "") : int_div(x->e, x->a, x->b, x->t, x->adt); }
+EW(max) { return intrinsic(x, x->fl ? "llvm.maximum" : "llvm.smax", 2); }
+EW(min) { return intrinsic(x, x->fl ? "llvm.minimum" : "llvm.smin", 2); }
+EW_CMP(lt, OLT, SLT)
+EW_CMP(le, OLE, SLE)
+EW_CMP(eq, OEQ, EQ)
+EW_CMP(ne, UNE, NE)
+EW(where) { return LLVMBuildSelect(x->bld, x->a, x->b, value(x->e, x->in->in[2]), ""); }
+
+/* ew_<name> for the elementwise ops of ops.def, NULL for the others. */
+#define EW_OF_elementwise(name) ew_##name
+#define EW_OF_source(name) NULL
+#define EW_OF_layout(name) NULL
+#define EW_OF_reduce(name) NULL
+#define EW_OF_contract(name) NULL
+#define EW_OF_index(name) NULL
+static LLVMValueRef (*const ew_of[GC_OP_COUNT])(const ew *) = {
+#define GC_OPDEF(ID, name, arity, attrs, rule, kind, type, cost, view) [GC_OP_##ID] = EW_OF_##kind(name),
+#include "ir/ops.def"
+#undef GC_OPDEF
+};
+
+static LLVMValueRef elementwise(emitter *e, const gc_loop_inst *in) {
+  if ((unsigned)in->gop >= GC_OP_COUNT || !ew_of[in->gop]) {
+    fail(e, "an op that is not elementwise");
+    return LLVMConstInt(e->i64, 0, 0);
+  }
+  gc_dtype adt = in->n_in > 0 ? dtype(e, in->in[0]) : in->dtype;
+  ew x = {e, in, e->b, in->n_in > 0 ? value(e, in->in[0]) : NULL, in->n_in > 1 ? value(e, in->in[1]) : NULL, adt,
+          type_of(e, adt), gc_dtype_is_float(adt)};
+  return ew_of[in->gop](&x);
 }
 
 /* ---- rand_uniform: Philox4x32-10, as backends/interp/random.c --------- */

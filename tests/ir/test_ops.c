@@ -1,7 +1,7 @@
-/* The `kind` and `type` columns of ops.def and the questions asked of them:
- * each op's kind by name, the declared-type flag against what the rules
- * need, "fed" sources, and on every node of the all-ops file that the kind
- * says what the node's types show. */
+/* The `kind`, `type`, `cost` and `view` columns of ops.def and the questions
+ * asked of them: each op's kind, cost and view flag by name, the declared-type
+ * flag against what the rules need, "fed" and generated sources, and on every
+ * node of the all-ops file that the kind says what the node's types show. */
 #include "tests/testutil.h"
 #include "ir/ir.h"
 
@@ -55,6 +55,41 @@ static void test_fed_sources(void **state) {
   (void)state;
   for (int op = 0; op < GC_OP_COUNT; op++)
     assert_int_equal(gc_op_is_fed((gc_op)op), op == GC_OP_INPUT || op == GC_OP_PARAM);
+}
+
+/* The `cost` and `view` columns, written out by name: the ops not listed
+ * are cheap and not views. */
+static const char *const transcendental_ops = " exp log sqrt rsqrt recip tanh sigmoid erf sin cos pow div ";
+static const char *const contract_ops = " dot ";
+static const char *const view_ops = " broadcast reshape transpose slice stop_gradient ";
+
+static void test_cost_and_view_of_every_op(void **state) {
+  (void)state;
+  int transcendental = 0, views = 0;
+  for (int op = 0; op < GC_OP_COUNT; op++) {
+    gc_cost want = listed(transcendental_ops, (gc_op)op) ? GC_COST_TRANSCENDENTAL
+                   : listed(contract_ops, (gc_op)op)     ? GC_COST_CONTRACT
+                                                         : GC_COST_CHEAP;
+    if (gc_op_cost((gc_op)op) != want)
+      fail_msg("%s costs %d, expected %d", gc_op_name((gc_op)op), (int)gc_op_cost((gc_op)op), (int)want);
+    assert_int_equal(gc_op_info_of((gc_op)op)->cost, want);
+    if (gc_op_is_view((gc_op)op) != listed(view_ops, (gc_op)op))
+      fail_msg("%s: view %d", gc_op_name((gc_op)op), (int)gc_op_is_view((gc_op)op));
+    /* a view moves elements without arithmetic: a layout op or the identity */
+    if (gc_op_is_view((gc_op)op))
+      assert_true(gc_op_kind((gc_op)op) == GC_KIND_LAYOUT || op == GC_OP_STOP_GRADIENT);
+    transcendental += want == GC_COST_TRANSCENDENTAL;
+    views += gc_op_is_view((gc_op)op);
+  }
+  assert_int_equal(transcendental, 12);
+  assert_int_equal(views, 5);
+}
+
+/* Generated sources: the sources that are not fed. */
+static void test_generated_sources(void **state) {
+  (void)state;
+  for (int op = 0; op < GC_OP_COUNT; op++)
+    assert_int_equal(gc_op_is_generated((gc_op)op), op == GC_OP_CONST || op == GC_OP_IOTA || op == GC_OP_RAND_UNIFORM);
 }
 
 static gc_graph *all_ops(void) {
@@ -134,6 +169,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_kind_of_every_op),
       cmocka_unit_test(test_fed_sources),
+      cmocka_unit_test(test_cost_and_view_of_every_op),
+      cmocka_unit_test(test_generated_sources),
       cmocka_unit_test(test_declared_flag_matches_rules),
       cmocka_unit_test(test_kinds_agree_with_types),
   };
