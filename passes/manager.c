@@ -1,7 +1,6 @@
 /* The pass manager: pipelines from strings, verification after every pass,
  * IR dumps before/after passes and into a directory, pass timing, stats. */
 #include "passes/pass.h"
-#include "backends/backend.h"
 #include "io/file.h"
 
 #include <errno.h>
@@ -204,7 +203,7 @@ gc_graph_stats gc_graph_stats_of(const gc_graph *g) {
     bool in_kernel = n->kernel > 0;
     if (in_kernel ? i == 0 || g->nodes[i - 1]->kernel != n->kernel : !gc_op_is_source(n->op)) s.kernels++;
     if (n->planned && !n->into) {
-      int64_t end = n->offset + (int64_t)(gc_type_numel_unchecked(&n->type) * (int64_t)gc_dtype_size(n->type.dtype));
+      int64_t end = n->offset + gc_node_bytes(n);
       end = (end + 63) & ~(int64_t)63;   /* the arena's blocks are 64-byte aligned, as plan counts them */
       if (end > s.peak_bytes) s.peak_bytes = end;
     }

@@ -130,21 +130,6 @@ static void release(void *state) {
   free(s);
 }
 
-/* One node's FLOPs, as gc_graph_flops counts them. */
-static double node_flops(const gc_graph *g, int id) {
-  const gc_node *n = g->nodes[id];
-  double out = (double)gc_type_numel_unchecked(&n->type);
-  switch (gc_op_kind(n->op)) {
-  case GC_KIND_CONTRACT: {
-    const gc_type *a = &g->nodes[n->in[0]]->type;
-    return 2.0 * out * (double)(n->attrs.dot.transpose_a ? a->dims[a->rank - 2] : a->dims[a->rank - 1]);
-  }
-  case GC_KIND_REDUCE: return (double)gc_type_numel_unchecked(&g->nodes[n->in[0]]->type);
-  case GC_KIND_ELEMENTWISE: return n->op == GC_OP_STOP_GRADIENT ? 0 : out;
-  default: return 0;
-  }
-}
-
 /* Whether the dumps ask for the IR after a backend stage ("lower", "tile"). */
 static bool dump_after(const gc_pass_options *po, const char *stage) {
   if (!po) return false;
@@ -205,7 +190,7 @@ static int lower_one(llvm_state *s, const gc_graph *g, int k, const int *nodes, 
   for (int i = first[k]; i < first[k + 1]; i++) {
     const gc_node *nd = g->nodes[nodes[i]];
     if (!kn->label && nd->label) kn->label = nd->label;
-    kn->flops += node_flops(g, nodes[i]);
+    kn->flops += gc_node_flops(g, nodes[i]);
   }
   if (!(kn->fn = gc_lower_kernel(&ref, &kn->buffer_nodes, d))) return -1;
   mark_shared(g, kn);

@@ -255,25 +255,3 @@ void gc_program_profile(const gc_program *p, FILE *out, int top) {
   if (p->backend->profile) p->backend->profile(p, p->state, out, top);
   else if (out) fprintf(out, "profile: the %s backend keeps no per-kernel profile\n", p->backend->name);
 }
-
-/* ---- figures ----------------------------------------------------------- */
-
-double gc_graph_flops(const gc_graph *g) {
-  double flops = 0;
-  for (int i = 0; i < g->n_nodes; i++) {
-    const gc_node *n = g->nodes[i];
-    double out = (double)gc_type_numel_unchecked(&n->type);
-    switch (gc_op_kind(n->op)) {
-    case GC_KIND_CONTRACT: {
-      const gc_type *a = &g->nodes[n->in[0]]->type;
-      int64_t k = n->attrs.dot.transpose_a ? a->dims[a->rank - 2] : a->dims[a->rank - 1];
-      flops += 2.0 * out * (double)k;
-      break;
-    }
-    case GC_KIND_REDUCE: flops += (double)gc_type_numel_unchecked(&g->nodes[n->in[0]]->type); break;
-    case GC_KIND_ELEMENTWISE: if (n->op != GC_OP_STOP_GRADIENT) flops += out; break;
-    default: break;   /* sources, layout and index ops move data */
-    }
-  }
-  return flops;
-}
