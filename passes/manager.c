@@ -2,12 +2,12 @@
  * IR dumps before/after passes and into a directory, pass timing, stats. */
 #include "passes/pass.h"
 #include "io/file.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 static const gc_pass all_passes[] = {
 #define GC_PASS(name, description) {#name, description, gc_pass_##name},
@@ -130,12 +130,6 @@ static int dump(dumper *w, const gc_graph *g, const char *stage, const char *pas
   return rc;
 }
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
-}
-
 /* ---- running ----------------------------------------------------------- */
 
 /* "pass NAME broke the graph: ..." after printing the IR before the pass. */
@@ -168,9 +162,9 @@ gc_graph *gc_run_passes(gc_graph *g, const char *pipeline, const gc_pass_options
     char stage[128];
     snprintf(stage, sizeof stage, "after-%s", p->name);
     if ((rc = dump(&w, g, stage, p->name, true))) break;
-    double t0 = now_ms();
+    double t0 = gc_now_ms();
     gc_graph *next = p->run(g, &ctx);
-    ms[i] = now_ms() - t0;
+    ms[i] = gc_now_ms() - t0;
     if (!next) {
       char msg[sizeof d->msg];
       snprintf(msg, sizeof msg, "%s", d->msg);

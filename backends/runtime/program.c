@@ -2,11 +2,11 @@
  * them, and one run through the backend (see backends/backend.h). */
 #include "backends/runtime/program.h"
 #include "backends/runtime/alloc.h"
+#include "base/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void gc_compile_options_init(gc_compile_options *o) { memset(o, 0, sizeof *o); }
 
@@ -62,15 +62,9 @@ static int make_slots(gc_program *p, gc_diag *d) {
   return 0;
 }
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
-}
-
 gc_program *gc_program_new(gc_graph *g, const gc_backend *backend, const gc_compile_options *o,
                            gc_diag *d) {
-  double t0 = now_ms();
+  double t0 = gc_now_ms();
   gc_program *p = calloc(1, sizeof *p);
   if (!p) {
     gc_graph_free(g);
@@ -87,7 +81,7 @@ gc_program *gc_program_new(gc_graph *g, const gc_backend *backend, const gc_comp
   }
   p->stats.flops = gc_graph_flops(g);
   for (int i = 0; i < p->n_params; i++) p->stats.param_bytes += gc_tensor_bytes(&p->params[i].tensor);
-  p->stats.compile_ms = now_ms() - t0;
+  p->stats.compile_ms = gc_now_ms() - t0;
   return p;
 }
 
