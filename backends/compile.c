@@ -4,6 +4,7 @@
 #include "backends/runtime/program.h"
 #include "passes/pass.h"
 #include "base/clock.h"
+#include "base/namelist.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,11 +31,9 @@ const gc_backend *gc_backend_find(const char *name, gc_diag *d) {
   int n;
   const gc_backend *const *b = gc_backends(&n);
   char known[256] = "";
-  size_t len = 0;
   for (int i = 0; i < n; i++) {
     if (strcmp(b[i]->name, name) == 0) return b[i];
-    len += (size_t)snprintf(known + len, len < sizeof known ? sizeof known - len : 0, "%s%s", i ? ", " : "",
-                            b[i]->name);
+    gc_namelist_add(known, sizeof known, ", ", b[i]->name);
   }
   gc_diag_set(d, "unknown backend '%s' (known: %s)", name, known);
   return NULL;

@@ -3,6 +3,7 @@
 #include "passes/pass.h"
 #include "io/file.h"
 #include "base/clock.h"
+#include "base/namelist.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -58,10 +59,7 @@ static int split(const char *pipeline, char *buf, size_t size, const char **name
 
 static int unknown_pass(const char *name, gc_diag *d) {
   char known[512] = "";
-  size_t len = 0;
-  for (size_t i = 0; i < sizeof all_passes / sizeof *all_passes; i++)
-    len += (size_t)snprintf(known + len, len < sizeof known ? sizeof known - len : 0, "%s%s", i ? ", " : "",
-                            all_passes[i].name);
+  for (size_t i = 0; i < sizeof all_passes / sizeof *all_passes; i++) gc_namelist_add(known, sizeof known, ", ", all_passes[i].name);
   return gc_diag_set(d, "unknown pass '%s' (known: %s)", name, known);
 }
 

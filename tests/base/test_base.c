@@ -1,8 +1,9 @@
 /* base/: the string builder grows past its first block and keeps every
- * character, gives "" (not NULL) for nothing written, and the clock does
- * not go back. */
+ * character, gives "" (not NULL) for nothing written; a name list is
+ * separated and cut short; the clock does not go back. */
 #include "tests/testutil.h"
 #include "base/clock.h"
+#include "base/namelist.h"
 #include "base/strbuf.h"
 
 #include <stdlib.h>
@@ -38,6 +39,23 @@ static void test_strbuf_empty(void **state) {
   assert_null(gc_strbuf_take(&f));
 }
 
+static void test_namelist(void **state) {
+  (void)state;
+  char known[16] = "";
+  gc_namelist_add(known, sizeof known, ", ", "interp");
+  assert_string_equal(known, "interp");
+  gc_namelist_add(known, sizeof known, ", ", "llvm");
+  assert_string_equal(known, "interp, llvm");
+  gc_namelist_add(known, sizeof known, ", ", "other");   /* cut short at 15 */
+  assert_string_equal(known, "interp, llvm, o");
+  gc_namelist_add(known, sizeof known, ", ", "more");    /* full: unchanged */
+  assert_string_equal(known, "interp, llvm, o");
+  char models[32] = "";
+  gc_namelist_add(models, sizeof models, " ", "gpt2");
+  gc_namelist_add(models, sizeof models, " ", "t5");
+  assert_string_equal(models, "gpt2 t5");
+}
+
 static void test_clock(void **state) {
   (void)state;
   double t0 = gc_now_seconds();
@@ -52,6 +70,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_strbuf_grows),
       cmocka_unit_test(test_strbuf_empty),
+      cmocka_unit_test(test_namelist),
       cmocka_unit_test(test_clock),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
