@@ -156,9 +156,4 @@ typedef struct {
 } gc_program_stats;
 gc_program_stats gc_program_stats_of(const gc_program *p);
 
-/* Floating-point operations of one run of g: 2*M*N*K per dot (times its
- * batch), one per element of each elementwise op and of each reduction's
- * input; sources and layout ops count none. */
-double gc_graph_flops(const gc_graph *g);
-
 #endif

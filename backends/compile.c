@@ -3,10 +3,11 @@
 #include "backends/backend.h"
 #include "backends/runtime/program.h"
 #include "passes/pass.h"
+#include "base/clock.h"
+#include "base/namelist.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #define GC_BACKEND(name) extern const gc_backend gc_backend_##name;
 #include "backends.def"
@@ -30,20 +31,12 @@ const gc_backend *gc_backend_find(const char *name, gc_diag *d) {
   int n;
   const gc_backend *const *b = gc_backends(&n);
   char known[256] = "";
-  size_t len = 0;
   for (int i = 0; i < n; i++) {
     if (strcmp(b[i]->name, name) == 0) return b[i];
-    len += (size_t)snprintf(known + len, len < sizeof known ? sizeof known - len : 0, "%s%s", i ? ", " : "",
-                            b[i]->name);
+    gc_namelist_add(known, sizeof known, ", ", b[i]->name);
   }
   gc_diag_set(d, "unknown backend '%s' (known: %s)", name, known);
   return NULL;
-}
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
 }
 
 gc_program *gc_compile(const gc_graph *g, const gc_compile_options *o, gc_diag *d) {
@@ -51,11 +44,11 @@ gc_program *gc_compile(const gc_graph *g, const gc_compile_options *o, gc_diag *
   if (!o) gc_compile_options_init(&defaults), o = &defaults;
   const gc_backend *b = gc_backend_find(o->backend ? o->backend : gc_default_backend(), d);
   if (!b || gc_verify(g, d)) return NULL;
-  double t0 = now_ms();
+  double t0 = gc_now_ms();
   gc_graph *copy = gc_graph_clone(g);
   if (!copy) return gc_diag_set(d, "out of memory"), NULL;
   if (!(copy = gc_run_passes(copy, o->passes, o->pass_options, d))) return NULL;
   gc_program *p = gc_program_new(copy, b, o, d);
-  if (p) p->stats.compile_ms = now_ms() - t0;
+  if (p) p->stats.compile_ms = gc_now_ms() - t0;
   return p;
 }

@@ -8,15 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "text/tokenizer.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "base/clock.h"
 
 static uint8_t *slurp(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
@@ -46,9 +40,9 @@ int main(int argc, char **argv) {
   const char *specials[] = {"<|endoftext|>"};
   gc_diag d = {0};
 
-  double t0 = now();
+  double t0 = gc_now_seconds();
   gc_tokenizer *t = gc_bpe_train(text, len, vocab, specials, 1, &d);
-  double t1 = now();
+  double t1 = gc_now_seconds();
   if (!t) {
     fprintf(stderr, "bench_tokenizer: %s\n", d.msg);
     return 1;
@@ -56,11 +50,11 @@ int main(int argc, char **argv) {
   int32_t *ids;
   size_t n;
   if (gc_tokenizer_encode(t, text, len, &ids, &n) < 0) return 1;
-  double t2 = now();
+  double t2 = gc_now_seconds();
   uint8_t *back;
   size_t back_len;
   if (gc_tokenizer_decode(t, ids, n, &back, &back_len) < 0) return 1;
-  double t3 = now();
+  double t3 = gc_now_seconds();
   int same = back_len == len && memcmp(back, text, len) == 0;
 
   printf("corpus      %s (%zu bytes)\n", path, len);

@@ -243,6 +243,15 @@ int gc_graph_find_output(const gc_graph *g, const char *name);
  * the statement in the text the graph was parsed from. */
 int gc_verify(const gc_graph *g, gc_diag *d);
 
+/* Figures of a node and of a graph (ir/cost.c).  gc_node_bytes: the bytes of
+ * the node's value (elements times the dtype's size).  gc_node_flops: its
+ * floating-point operations, 2*M*N*K per dot (times its batch), one per
+ * element of each elementwise op and of each reduction's input; sources and
+ * layout ops count none.  gc_graph_flops: one run of g, the nodes' sum. */
+int64_t gc_node_bytes(const gc_node *n);
+double gc_node_flops(const gc_graph *g, int id);
+double gc_graph_flops(const gc_graph *g);
+
 /* ---- text form (IR.md) -------------------------------------------------- */
 
 /* Parse a whole file.  On error returns NULL; d->msg holds the message, and

@@ -1,7 +1,7 @@
 /* The loop IR: construction and the printer (see loop.h). */
 #include "ir/loop.h"
+#include "base/strbuf.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,30 +250,7 @@ gc_loop_gemm *gc_loop_gemm_new(gc_loop_fn *f, int blk, gc_dtype dt, int *id) {
 
 /* ---- printing ---------------------------------------------------------- */
 
-typedef struct {
-  char *s;
-  size_t len, cap;
-} buf;
-
-static void put(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(buf *b, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  if (n < 0) return;
-  if (b->len + (size_t)n + 1 > b->cap) {
-    while (b->len + (size_t)n + 1 > b->cap) b->cap = b->cap ? 2 * b->cap : 4096;
-    b->s = realloc(b->s, b->cap);
-    if (!b->s) abort();
-  }
-  va_start(ap, fmt);
-  vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-  va_end(ap);
-  b->len += (size_t)n;
-}
-
-static void print_block(buf *o, const gc_loop_fn *f, const gc_loop_block *b, int depth);
+static void print_block(gc_strbuf *o, const gc_loop_fn *f, const gc_loop_block *b, int depth);
 
 /* An operand: a constant as its literal, anything else as %id. */
 static const char *opnd(const gc_loop_fn *f, int id, char *s, size_t size) {
@@ -285,78 +262,78 @@ static const char *opnd(const gc_loop_fn *f, int id, char *s, size_t size) {
   return s;
 }
 
-static void print_inst(buf *o, const gc_loop_fn *f, int id, int depth) {
+static void print_inst(gc_strbuf *o, const gc_loop_fn *f, int id, int depth) {
   const gc_loop_inst *in = &f->insts[id];
   const char *dt = gc_dtype_name(in->dtype);
   char ob[4][48];
   if (in->op == GC_L_CONST || in->op == GC_L_IV || in->op == GC_L_ITER) return;
-  put(o, "%*s", 2 * depth, "");
+  gc_strbuf_printf(o, "%*s", 2 * depth, "");
   switch (in->op) {
   case GC_L_CONST:
-    if (gc_dtype_is_float(in->dtype)) put(o, "%%%d = const %.9g : %s\n", id, in->value, dt);
-    else put(o, "%%%d = const %lld : %s\n", id, (long long)in->ivalue, dt);
+    if (gc_dtype_is_float(in->dtype)) gc_strbuf_printf(o, "%%%d = const %.9g : %s\n", id, in->value, dt);
+    else gc_strbuf_printf(o, "%%%d = const %lld : %s\n", id, (long long)in->ivalue, dt);
     break;
   case GC_L_OP:
-    put(o, "%%%d = %s", id, gc_op_name(in->gop));
-    for (int k = 0; k < in->n_in; k++) put(o, "%s%s", k ? ", " : " ", opnd(f, in->in[k], ob[0], sizeof ob[0]));
-    put(o, " : %s\n", dt);
+    gc_strbuf_printf(o, "%%%d = %s", id, gc_op_name(in->gop));
+    for (int k = 0; k < in->n_in; k++) gc_strbuf_printf(o, "%s%s", k ? ", " : " ", opnd(f, in->in[k], ob[0], sizeof ob[0]));
+    gc_strbuf_printf(o, " : %s\n", dt);
     break;
-  case GC_L_IDIV: put(o, "%%%d = idiv %s, %lld\n", id, opnd(f, in->in[0], ob[0], 48), (long long)in->ivalue); break;
-  case GC_L_IMOD: put(o, "%%%d = imod %s, %lld\n", id, opnd(f, in->in[0], ob[0], 48), (long long)in->ivalue); break;
-  case GC_L_LOAD: put(o, "%%%d = load %%b%d[%s] : %s\n", id, in->buffer, opnd(f, in->in[0], ob[0], 48), dt); break;
+  case GC_L_IDIV: gc_strbuf_printf(o, "%%%d = idiv %s, %lld\n", id, opnd(f, in->in[0], ob[0], 48), (long long)in->ivalue); break;
+  case GC_L_IMOD: gc_strbuf_printf(o, "%%%d = imod %s, %lld\n", id, opnd(f, in->in[0], ob[0], 48), (long long)in->ivalue); break;
+  case GC_L_LOAD: gc_strbuf_printf(o, "%%%d = load %%b%d[%s] : %s\n", id, in->buffer, opnd(f, in->in[0], ob[0], 48), dt); break;
   case GC_L_STORE:
-    put(o, "store %%b%d[%s], %s\n", in->buffer, opnd(f, in->in[0], ob[0], 48), opnd(f, in->in[1], ob[1], 48));
+    gc_strbuf_printf(o, "store %%b%d[%s], %s\n", in->buffer, opnd(f, in->in[0], ob[0], 48), opnd(f, in->in[1], ob[1], 48));
     break;
   case GC_L_RAND:
-    put(o, "%%%d = rand %s, %s {seed=%lld} : %s\n", id, opnd(f, in->in[0], ob[0], 48),
+    gc_strbuf_printf(o, "%%%d = rand %s, %s {seed=%lld} : %s\n", id, opnd(f, in->in[0], ob[0], 48),
         opnd(f, in->in[1], ob[1], 48), (long long)in->seed, dt);
     break;
   case GC_L_CHECK:
-    put(o, "check 0 <= %s < %s else error %lld (%s)\n", opnd(f, in->in[0], ob[0], 48), opnd(f, in->in[1], ob[1], 48),
+    gc_strbuf_printf(o, "check 0 <= %s < %s else error %lld (%s)\n", opnd(f, in->in[0], ob[0], 48), opnd(f, in->in[1], ob[1], 48),
         (long long)in->ivalue, opnd(f, in->in[2], ob[2], 48));
     break;
-  case GC_L_RESULT: put(o, "%%%d = result %lld of %%%d\n", id, (long long)in->ivalue, in->loop); break;
+  case GC_L_RESULT: gc_strbuf_printf(o, "%%%d = result %lld of %%%d\n", id, (long long)in->ivalue, in->loop); break;
   case GC_L_YIELD:
-    put(o, "yield");
-    for (int k = 0; k < in->n_in; k++) put(o, "%s%s", k ? ", " : " ", opnd(f, in->more[k], ob[0], 48));
-    put(o, "\n");
+    gc_strbuf_printf(o, "yield");
+    for (int k = 0; k < in->n_in; k++) gc_strbuf_printf(o, "%s%s", k ? ", " : " ", opnd(f, in->more[k], ob[0], 48));
+    gc_strbuf_printf(o, "\n");
     break;
   case GC_L_FOR: {
-    put(o, "%s%%%d: for %%%d = %s to %s step %lld", in->parallel ? "parallel " : "", id, in->body.insts[0],
+    gc_strbuf_printf(o, "%s%%%d: for %%%d = %s to %s step %lld", in->parallel ? "parallel " : "", id, in->body.insts[0],
         opnd(f, in->in[0], ob[0], 48), opnd(f, in->in[1], ob[1], 48), (long long)in->ivalue);
     if (in->n_iter) {
-      put(o, " iter(");
+      gc_strbuf_printf(o, " iter(");
       for (int k = 0; k < in->n_iter; k++)
-        put(o, "%s%%%d = %s", k ? ", " : "", in->body.insts[1 + k], opnd(f, in->more[k], ob[0], 48));
-      put(o, ")");
+        gc_strbuf_printf(o, "%s%%%d = %s", k ? ", " : "", in->body.insts[1 + k], opnd(f, in->more[k], ob[0], 48));
+      gc_strbuf_printf(o, ")");
     }
-    if (in->vector) put(o, " {vector=%d%s}", in->vector, in->reassoc ? ", reassoc" : "");
-    else if (in->reassoc) put(o, " {reassoc}");
-    put(o, " {\n");
+    if (in->vector) gc_strbuf_printf(o, " {vector=%d%s}", in->vector, in->reassoc ? ", reassoc" : "");
+    else if (in->reassoc) gc_strbuf_printf(o, " {reassoc}");
+    gc_strbuf_printf(o, " {\n");
     gc_loop_block rest = {in->body.n - 1 - in->n_iter, 0, in->body.insts + 1 + in->n_iter};
     print_block(o, f, &rest, depth + 1);
-    put(o, "%*s}\n", 2 * depth, "");
+    gc_strbuf_printf(o, "%*s}\n", 2 * depth, "");
     break;
   }
   case GC_L_GEMM: {
     const gc_loop_gemm *g = in->gemm;
-    put(o, "gemm %%b%d, %%b%d {m=%lld, n=%lld, k=%lld, batch=%d, a=[%lld,%lld,+%lld], b=[%lld,%lld,+%lld]",
+    gc_strbuf_printf(o, "gemm %%b%d, %%b%d {m=%lld, n=%lld, k=%lld, batch=%d, a=[%lld,%lld,+%lld], b=[%lld,%lld,+%lld]",
         g->a_buf, g->b_buf, (long long)g->m, (long long)g->n, (long long)g->k, g->batch_rank, (long long)g->a_row,
         (long long)g->a_col, (long long)g->a_offset, (long long)g->b_row, (long long)g->b_col,
         (long long)g->b_offset);
-    if (g->mr) put(o, ", tile=%dx%d, kc=%lld, mc=%lld, nc=%lld", g->mr, g->nr, (long long)g->kc, (long long)g->mc,
+    if (g->mr) gc_strbuf_printf(o, ", tile=%dx%d, kc=%lld, mc=%lld, nc=%lld", g->mr, g->nr, (long long)g->kc, (long long)g->mc,
                    (long long)g->nc);
     const int *e = g->epilogue.insts;
-    put(o, "} epilogue(%%%d = batch, %%%d = m, %%%d = n, %%%d = acc) {\n", e[0], e[1], e[2], e[3]);
+    gc_strbuf_printf(o, "} epilogue(%%%d = batch, %%%d = m, %%%d = n, %%%d = acc) {\n", e[0], e[1], e[2], e[3]);
     print_block(o, f, &g->epilogue, depth + 1);
-    put(o, "%*s}\n", 2 * depth, "");
+    gc_strbuf_printf(o, "%*s}\n", 2 * depth, "");
     break;
   }
-  default: put(o, "?\n"); break;
+  default: gc_strbuf_printf(o, "?\n"); break;
   }
 }
 
-static void print_block(buf *o, const gc_loop_fn *f, const gc_loop_block *b, int depth) {
+static void print_block(gc_strbuf *o, const gc_loop_fn *f, const gc_loop_block *b, int depth) {
   for (int i = 0; i < b->n; i++) {
     gc_lop op = f->insts[b->insts[i]].op;
     if (op == GC_L_IV || op == GC_L_ITER) continue;
@@ -365,19 +342,19 @@ static void print_block(buf *o, const gc_loop_fn *f, const gc_loop_block *b, int
 }
 
 static char *print_fn(const gc_loop_fn *f, bool names) {
-  buf o = {0};
-  put(&o, "loop @%s(", names ? f->name : "");
+  gc_strbuf o = {0};
+  gc_strbuf_printf(&o, "loop @%s(", names ? f->name : "");
   for (int i = 0; i < f->n_buffers; i++)
-    put(&o, "%s%%b%d: %s[%lld]%s \"%s\"", i ? ", " : "", i, gc_dtype_name(f->buffers[i].dtype),
+    gc_strbuf_printf(&o, "%s%%b%d: %s[%lld]%s \"%s\"", i ? ", " : "", i, gc_dtype_name(f->buffers[i].dtype),
         (long long)f->buffers[i].elements,
         f->buffers[i].local ? " local" : f->buffers[i].written ? " out" : "", names ? f->buffers[i].name : "");
   for (int i = 0; i < f->n_buffers; i++)
-    if (f->buffers[i].shares >= 0) put(&o, ", %%b%d over %%b%d", i, f->buffers[i].shares);
-  put(&o, ") {\n");
+    if (f->buffers[i].shares >= 0) gc_strbuf_printf(&o, ", %%b%d over %%b%d", i, f->buffers[i].shares);
+  gc_strbuf_printf(&o, ") {\n");
   print_block(&o, f, &f->body, 1);
-  put(&o, "}\n");
-  for (int i = 0; i < f->n_errors; i++) put(&o, "# error %d: %s\n", i, names ? f->errors[i] : "");
-  return o.s;
+  gc_strbuf_printf(&o, "}\n");
+  for (int i = 0; i < f->n_errors; i++) gc_strbuf_printf(&o, "# error %d: %s\n", i, names ? f->errors[i] : "");
+  return gc_strbuf_take(&o);
 }
 
 char *gc_loop_print(const gc_loop_fn *f) { return print_fn(f, true); }

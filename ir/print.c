@@ -3,82 +3,41 @@
  * %.17g so that parse(print(g)) gives back the same bits. */
 #include "lexer.h"
 #include "ir/uses.h"
+#include "base/strbuf.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-  char *s;
-  size_t len, cap;
-  bool failed;
-} strbuf;
-
-static void sb_reserve(strbuf *b, size_t extra) {
-  if (b->failed || b->len + extra + 1 <= b->cap) return;
-  size_t cap = b->cap ? b->cap : 1024;
-  while (cap < b->len + extra + 1) cap *= 2;
-  char *s = realloc(b->s, cap);
-  if (!s) {
-    b->failed = true;
-    return;
-  }
-  b->s = s;
-  b->cap = cap;
-}
-
-static void sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(strbuf *b, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  if (n < 0) return;
-  sb_reserve(b, (size_t)n);
-  if (b->failed) return;
-  va_start(ap, fmt);
-  vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-  va_end(ap);
-  b->len += (size_t)n;
-}
-
-static void sb_putc(strbuf *b, char c) {
-  sb_reserve(b, 1);
-  if (b->failed) return;
-  b->s[b->len++] = c;
-  b->s[b->len] = 0;
-}
-
 /* "..." with the escapes the lexer reads back. */
-static void print_string(strbuf *b, const char *s) {
-  sb_putc(b, '"');
+static void print_string(gc_strbuf *b, const char *s) {
+  gc_strbuf_putc(b, '"');
   for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
-    if (*c == '"' || *c == '\\') sb_printf(b, "\\%c", *c);
-    else if (*c == '\n') sb_printf(b, "\\n");
-    else if (*c == '\t') sb_printf(b, "\\t");
-    else if (*c == '\r') sb_printf(b, "\\r");
-    else if (*c < 0x20 || *c == 0x7f) sb_printf(b, "\\x%02x", *c);
-    else sb_putc(b, (char)*c);
+    if (*c == '"' || *c == '\\') gc_strbuf_printf(b, "\\%c", *c);
+    else if (*c == '\n') gc_strbuf_printf(b, "\\n");
+    else if (*c == '\t') gc_strbuf_printf(b, "\\t");
+    else if (*c == '\r') gc_strbuf_printf(b, "\\r");
+    else if (*c < 0x20 || *c == 0x7f) gc_strbuf_printf(b, "\\x%02x", *c);
+    else gc_strbuf_putc(b, (char)*c);
   }
-  sb_putc(b, '"');
+  gc_strbuf_putc(b, '"');
 }
 
-static void print_float(strbuf *b, double v) {
-  if (isnan(v)) sb_printf(b, "nan");
-  else if (isinf(v)) sb_printf(b, v < 0 ? "-inf" : "inf");
-  else sb_printf(b, "%.17g", v);
+static void print_float(gc_strbuf *b, double v) {
+  if (isnan(v)) gc_strbuf_printf(b, "nan");
+  else if (isinf(v)) gc_strbuf_printf(b, v < 0 ? "-inf" : "inf");
+  else gc_strbuf_printf(b, "%.17g", v);
 }
 
 /* The graph's name as an @NAME token can hold it. */
-static void print_graph_name(strbuf *b, const char *name) {
-  sb_putc(b, '@');
+static void print_graph_name(gc_strbuf *b, const char *name) {
+  gc_strbuf_putc(b, '@');
   if (!name || !*name) name = "main";
   for (const char *c = name; *c; c++) {
     bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
               *c == '_' || *c == '.' || *c == '-';
-    sb_putc(b, ok ? *c : '_');
+    gc_strbuf_putc(b, ok ? *c : '_');
   }
 }
 
@@ -102,71 +61,71 @@ static bool is_default(const gc_field *f, const void *p) {
   return false;
 }
 
-static void print_field(strbuf *b, const gc_field *f, const void *p) {
-  sb_printf(b, "%s=", f->key);
+static void print_field(gc_strbuf *b, const gc_field *f, const void *p) {
+  gc_strbuf_printf(b, "%s=", f->key);
   switch (f->kind) {
-  case GC_FIELD_BOOL: sb_printf(b, *(const bool *)p ? "true" : "false"); break;
-  case GC_FIELD_INT: sb_printf(b, "%lld", (long long)*(const int64_t *)p); break;
+  case GC_FIELD_BOOL: gc_strbuf_printf(b, *(const bool *)p ? "true" : "false"); break;
+  case GC_FIELD_INT: gc_strbuf_printf(b, "%lld", (long long)*(const int64_t *)p); break;
   case GC_FIELD_FLOAT: print_float(b, *(const double *)p); break;
   case GC_FIELD_STR: print_string(b, *(const char *const *)p); break;
   case GC_FIELD_LIST: {
     const gc_ilist *l = p;
-    sb_putc(b, '[');
-    for (int i = 0; i < l->n; i++) sb_printf(b, "%s%lld", i ? "," : "", (long long)l->v[i]);
-    sb_putc(b, ']');
+    gc_strbuf_putc(b, '[');
+    for (int i = 0; i < l->n; i++) gc_strbuf_printf(b, "%s%lld", i ? "," : "", (long long)l->v[i]);
+    gc_strbuf_putc(b, ']');
     break;
   }
   }
 }
 
 /* {key=value, ..., label="..."}, or nothing when every attribute is a default. */
-static void print_attrs(strbuf *b, const gc_node *n) {
+static void print_attrs(gc_strbuf *b, const gc_node *n) {
   int nf;
   const gc_field *f = gc_schema_fields(gc_op_info_of(n->op)->schema, &nf);
   bool any = false;
   for (int i = gc_text_positional(n->op) ? nf : 0; i < nf; i++) {
     const void *p = (const char *)&n->attrs + f[i].offset;
     if (is_default(&f[i], p)) continue;
-    sb_printf(b, any ? ", " : " {");
+    gc_strbuf_printf(b, any ? ", " : " {");
     print_field(b, &f[i], p);
     any = true;
   }
   if (n->into) {
-    sb_printf(b, any ? ", into=" : " {into=");
+    gc_strbuf_printf(b, any ? ", into=" : " {into=");
     print_string(b, n->into);
     any = true;
   } else if (n->planned) {
-    sb_printf(b, any ? ", offset=%lld" : " {offset=%lld", (long long)n->offset);
+    gc_strbuf_printf(b, any ? ", offset=%lld" : " {offset=%lld", (long long)n->offset);
     any = true;
   }
   if (n->label) {
-    sb_printf(b, any ? ", label=" : " {label=");
+    gc_strbuf_printf(b, any ? ", label=" : " {label=");
     print_string(b, n->label);
     any = true;
   }
-  if (any) sb_putc(b, '}');
+  if (any) gc_strbuf_putc(b, '}');
 }
 
-static void print_node(strbuf *b, int id, const gc_node *n) {
+static void print_node(gc_strbuf *b, int id, const gc_node *n) {
   char t[GC_TYPE_STR_MAX];
-  sb_printf(b, "%s  %%%d = %s", n->kernel ? "  " : "", id, gc_op_name(n->op));
+  gc_strbuf_printf(b, "%s  %%%d = %s", n->kernel ? "  " : "", id, gc_op_name(n->op));
   if (n->op == GC_OP_CONST) {
-    sb_putc(b, ' ');
+    gc_strbuf_putc(b, ' ');
     print_float(b, n->attrs.value.value);
   } else if (gc_op_is_fed(n->op)) {
-    sb_putc(b, ' ');
+    gc_strbuf_putc(b, ' ');
     print_string(b, n->attrs.name.name);
   }
-  for (int i = 0; i < n->n_in; i++) sb_printf(b, "%s%%%d", i ? ", " : " ", n->in[i]);
+  for (int i = 0; i < n->n_in; i++) gc_strbuf_printf(b, "%s%%%d", i ? ", " : " ", n->in[i]);
   print_attrs(b, n);
-  sb_printf(b, " : %s\n", gc_type_str(&n->type, t, sizeof t));
+  gc_strbuf_printf(b, " : %s\n", gc_type_str(&n->type, t, sizeof t));
 }
 
-static void print_bindings(strbuf *b, const char *kw, const gc_binding *bs, int n) {
+static void print_bindings(gc_strbuf *b, const char *kw, const gc_binding *bs, int n) {
   for (int i = 0; i < n; i++) {
-    sb_printf(b, "  %s ", kw);
+    gc_strbuf_printf(b, "  %s ", kw);
     print_string(b, bs[i].name);
-    sb_printf(b, " = %%%d\n", bs[i].node);
+    gc_strbuf_printf(b, " = %%%d\n", bs[i].node);
   }
 }
 
@@ -178,10 +137,10 @@ static int by_id(const void *a, const void *b) { return (*(const int *)a > *(con
  * values read after it or bound to an output or update.  Costs the
  * kernel's size: `seen` (set to `stamp`, this head's number, once a node
  * is listed; kept across kernels) and `list` have room for every node. */
-static void print_kernel_head(strbuf *b, const gc_graph *g, const gc_uses *u, int first, int end, int *seen, int *list,
+static void print_kernel_head(gc_strbuf *b, const gc_graph *g, const gc_uses *u, int first, int end, int *seen, int *list,
                               int stamp) {
   int n = 0;
-  sb_printf(b, "  kernel @k%d(", g->nodes[first]->kernel - 1);
+  gc_strbuf_printf(b, "  kernel @k%d(", g->nodes[first]->kernel - 1);
   for (int j = first; j < end; j++)
     for (int k = 0; k < g->nodes[j]->n_in; k++) {
       int i = g->nodes[j]->in[k];
@@ -190,22 +149,22 @@ static void print_kernel_head(strbuf *b, const gc_graph *g, const gc_uses *u, in
       list[n++] = i;
     }
   qsort(list, (size_t)n, sizeof *list, by_id);
-  for (int i = 0; i < n; i++) sb_printf(b, "%s%%%d", i ? ", " : "", list[i]);
-  sb_printf(b, ") -> (");
+  for (int i = 0; i < n; i++) gc_strbuf_printf(b, "%s%%%d", i ? ", " : "", list[i]);
+  gc_strbuf_printf(b, ") -> (");
   n = 0;
   for (int i = first; i < end; i++) {   /* readers are in node order: the last is the latest */
     int count = gc_uses_count(u, i);
     if (gc_uses_is_bound(u, i) || (count && gc_uses_readers(u, i)[count - 1] >= end))
-      sb_printf(b, "%s%%%d", n++ ? ", " : "", i);
+      gc_strbuf_printf(b, "%s%%%d", n++ ? ", " : "", i);
   }
-  sb_printf(b, ") {\n");
+  gc_strbuf_printf(b, ") {\n");
 }
 
 char *gc_print(const gc_graph *g) {
-  strbuf b = {0};
-  sb_printf(&b, "graph ");
+  gc_strbuf b = {0};
+  gc_strbuf_printf(&b, "graph ");
   print_graph_name(&b, g->name);
-  sb_printf(&b, " {\n");
+  gc_strbuf_printf(&b, " {\n");
   gc_uses u = {0};
   bool kernels = g->n_kernels > 0 && gc_uses_init(&u, g, NULL) == 0;
   int *seen = kernels ? calloc((size_t)g->n_nodes + 1, sizeof *seen) : NULL;
@@ -220,17 +179,13 @@ char *gc_print(const gc_graph *g) {
       print_kernel_head(&b, g, &u, i, end, seen, list, ++heads);
     }
     print_node(&b, i, g->nodes[i]);
-    if (kernels && k && (i + 1 == g->n_nodes || g->nodes[i + 1]->kernel != k)) sb_printf(&b, "  }\n");
+    if (kernels && k && (i + 1 == g->n_nodes || g->nodes[i + 1]->kernel != k)) gc_strbuf_printf(&b, "  }\n");
   }
   gc_uses_free(&u);
   free(seen);
   free(list);
   print_bindings(&b, "output", g->outputs, g->n_outputs);
   print_bindings(&b, "update", g->updates, g->n_updates);
-  sb_printf(&b, "}\n");
-  if (b.failed) {
-    free(b.s);
-    return NULL;
-  }
-  return b.s;
+  gc_strbuf_printf(&b, "}\n");
+  return gc_strbuf_take(&b);
 }

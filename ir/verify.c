@@ -60,10 +60,6 @@ static int check_kernels(const gc_graph *g, bool *ended, gc_diag *d) {
   return 0;
 }
 
-static int64_t bytes_of(const gc_node *n) {
-  return gc_type_numel_unchecked(&n->type) * (int64_t)gc_dtype_size(n->type.dtype);
-}
-
 /* "offset=N" or "into=\"P\"": a planned node's place, for messages. */
 static const char *place_str(const gc_node *n, char *buf, size_t size) {
   if (n->into) snprintf(buf, size, "into=\"%s\"", n->into);
@@ -87,9 +83,9 @@ static int verify_places(const gc_graph *g, const gc_uses *u, const gc_live *l, 
     else if (n->planned && !n->into && n->offset % (int64_t)gc_dtype_size(n->type.dtype))
       gc_diag_set(d, "offset=%lld is not a multiple of the element size (%zu bytes)", (long long)n->offset,
                   gc_dtype_size(n->type.dtype));
-    else if (n->planned && !n->into && n->offset > INT64_MAX - bytes_of(n))
+    else if (n->planned && !n->into && n->offset > INT64_MAX - gc_node_bytes(n))
       gc_diag_set(d, "offset=%lld: its %lld bytes would end past the largest offset", (long long)n->offset,
-                  (long long)bytes_of(n));
+                  (long long)gc_node_bytes(n));
     else if (n->into) {
       int reader, param = gc_graph_find_param(g, n->into);
       const char *why = param < 0 ? "no param has that name" : gc_live_into_conflict(l, u, g, i, param, &reader);
@@ -119,7 +115,7 @@ static int verify_kernels(const gc_graph *g, gc_diag *d) {
 static bool written_over(const gc_graph *g, const gc_live *l, const int *first, const int *stored_in_step,
                          int x, int y) {
   const gc_node *nx = g->nodes[x], *ny = g->nodes[y];
-  return l->last[x] == l->step[y] && nx->offset == ny->offset && bytes_of(nx) == bytes_of(ny) &&
+  return l->last[x] == l->step[y] && nx->offset == ny->offset && gc_node_bytes(nx) == gc_node_bytes(ny) &&
          stored_in_step[l->step[y]] == 1 && gc_live_elementwise_step(l, g, first[y]);
 }
 
@@ -213,7 +209,7 @@ static int verify_plan(const gc_graph *g, gc_diag *d) {
     first[i] = i > 0 && l.step[i] == l.step[i - 1] ? first[i - 1] : i;
     if (l.stored[i] && l.step[i] >= 0) stored_in_step[l.step[i]]++;
     const gc_node *x = g->nodes[i];
-    if (x->planned && !x->into && l.stored[i] && bytes_of(x) > 0) {
+    if (x->planned && !x->into && l.stored[i] && gc_node_bytes(x) > 0) {
       by_last[2 * s.m] = l.last[i], by_last[2 * s.m + 1] = i;
       order[s.m++] = (placed){x->offset, i};
     }
@@ -224,13 +220,13 @@ static int verify_plan(const gc_graph *g, gc_diag *d) {
   int leaving = 0;   /* by_last[0..leaving) have left the live set */
   for (int y = 0; y < n && rc == 0; y++) {
     const gc_node *ny = g->nodes[y];
-    if (!ny->planned || ny->into || !l.stored[y] || bytes_of(ny) == 0) continue;
+    if (!ny->planned || ny->into || !l.stored[y] || gc_node_bytes(ny) == 0) continue;
     for (; leaving < s.m && by_last[2 * leaving] < l.step[y]; leaving++) live_add(&s, by_last[2 * leaving + 1], -1);
-    int64_t by = bytes_of(ny);
+    int64_t by = gc_node_bytes(ny);
     for (int k = live_count_below(&s, rank_of_offset(&s, ny->offset + by)); k > 0 && rc == 0; k--) {
       int x = live_kth(&s, k);
       const gc_node *nx = g->nodes[x];
-      int64_t bx = bytes_of(nx);
+      int64_t bx = gc_node_bytes(nx);
       if (nx->offset + bx <= ny->offset) break;   /* it, and every value below it, ends before y */
       if (written_over(g, &l, first, stored_in_step, x, y)) continue;
       gc_diag_set(d, "offset=%lld: its %lld bytes overlap those of %%%d (offset=%lld, %lld bytes), which is alive at the same time",

@@ -2,31 +2,25 @@
 #include "frontend/nn.h"
 #include "models/hf_dir.h"
 #include "models/model.h"
+#include "base/namelist.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static size_t append(char *buf, size_t size, size_t k, const char *fmt, const char *s) {
-  if (k < size) k += (size_t)snprintf(buf + k, size - k, fmt, s);
-  return k;
-}
-
 static void list_names(char *buf, size_t size) {
   int n;
   const gc_model_family *const *f = gc_model_families(&n);
-  size_t k = 0;
   buf[0] = 0;
   for (int i = 0; i < n; i++) {
     bool preset_named_so = false;
     for (const gc_model_preset *p = f[i]->presets; p && p->name; p++) {
-      k = append(buf, size, k, "%s ", p->name);
+      gc_namelist_add(buf, size, " ", p->name);
       preset_named_so = preset_named_so || strcmp(p->name, f[i]->name) == 0;
     }
-    if (!preset_named_so) k = append(buf, size, k, "%s ", f[i]->name);
+    if (!preset_named_so) gc_namelist_add(buf, size, " ", f[i]->name);
   }
-  if (k > 0 && k < size) buf[k - 1] = 0;
 }
 
 int gc_model_config_init(gc_model_config *c, const char *name, gc_diag *d) {
@@ -70,11 +64,8 @@ static const gc_config_key *find_key(const gc_model_family *f, const char *key) 
 }
 
 static int unknown_key(const gc_model_family *f, const char *key, gc_diag *d) {
-  char names[2048];
-  size_t k = 0;
-  names[0] = 0;
-  k = append(names, sizeof names, k, "%s", "dtype");
-  for (const gc_config_key *ck = f->keys; ck->key; ck++) k = append(names, sizeof names, k, ", %s", ck->key);
+  char names[2048] = "dtype";
+  for (const gc_config_key *ck = f->keys; ck->key; ck++) gc_namelist_add(names, sizeof names, ", ", ck->key);
   return gc_diag_set(d, "%s has no config key \"%s\"; valid keys: %s", f->name, key, names);
 }
 

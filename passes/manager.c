@@ -1,14 +1,14 @@
 /* The pass manager: pipelines from strings, verification after every pass,
  * IR dumps before/after passes and into a directory, pass timing, stats. */
 #include "passes/pass.h"
-#include "backends/backend.h"
 #include "io/file.h"
+#include "base/clock.h"
+#include "base/namelist.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 static const gc_pass all_passes[] = {
 #define GC_PASS(name, description) {#name, description, gc_pass_##name},
@@ -59,10 +59,7 @@ static int split(const char *pipeline, char *buf, size_t size, const char **name
 
 static int unknown_pass(const char *name, gc_diag *d) {
   char known[512] = "";
-  size_t len = 0;
-  for (size_t i = 0; i < sizeof all_passes / sizeof *all_passes; i++)
-    len += (size_t)snprintf(known + len, len < sizeof known ? sizeof known - len : 0, "%s%s", i ? ", " : "",
-                            all_passes[i].name);
+  for (size_t i = 0; i < sizeof all_passes / sizeof *all_passes; i++) gc_namelist_add(known, sizeof known, ", ", all_passes[i].name);
   return gc_diag_set(d, "unknown pass '%s' (known: %s)", name, known);
 }
 
@@ -131,12 +128,6 @@ static int dump(dumper *w, const gc_graph *g, const char *stage, const char *pas
   return rc;
 }
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
-}
-
 /* ---- running ----------------------------------------------------------- */
 
 /* "pass NAME broke the graph: ..." after printing the IR before the pass. */
@@ -169,9 +160,9 @@ gc_graph *gc_run_passes(gc_graph *g, const char *pipeline, const gc_pass_options
     char stage[128];
     snprintf(stage, sizeof stage, "after-%s", p->name);
     if ((rc = dump(&w, g, stage, p->name, true))) break;
-    double t0 = now_ms();
+    double t0 = gc_now_ms();
     gc_graph *next = p->run(g, &ctx);
-    ms[i] = now_ms() - t0;
+    ms[i] = gc_now_ms() - t0;
     if (!next) {
       char msg[sizeof d->msg];
       snprintf(msg, sizeof msg, "%s", d->msg);
@@ -204,7 +195,7 @@ gc_graph_stats gc_graph_stats_of(const gc_graph *g) {
     bool in_kernel = n->kernel > 0;
     if (in_kernel ? i == 0 || g->nodes[i - 1]->kernel != n->kernel : !gc_op_is_source(n->op)) s.kernels++;
     if (n->planned && !n->into) {
-      int64_t end = n->offset + (int64_t)(gc_type_numel_unchecked(&n->type) * (int64_t)gc_dtype_size(n->type.dtype));
+      int64_t end = n->offset + gc_node_bytes(n);
       end = (end + 63) & ~(int64_t)63;   /* the arena's blocks are 64-byte aligned, as plan counts them */
       if (end > s.peak_bytes) s.peak_bytes = end;
     }

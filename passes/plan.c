@@ -27,10 +27,6 @@ typedef struct {
   gc_live l;
 } planner;
 
-static int64_t bytes_of(const gc_node *n) {
-  return gc_type_numel_unchecked(&n->type) * (int64_t)gc_dtype_size(n->type.dtype);
-}
-
 static bool same_shape(const gc_node *a, const gc_node *b) { return gc_type_equal(&a->type, &b->type); }
 
 gc_graph *gc_pass_plan(gc_graph *g0, gc_pass_ctx *ctx) {
@@ -79,7 +75,7 @@ gc_graph *gc_pass_plan(gc_graph *g0, gc_pass_ctx *ctx) {
     }
     for (int i = 0; i < n; i++) {
       bool arena = stored[i] && !g->nodes[i]->into && reuse[i] < 0;
-      vals[i] = (gc_arena_value){arena ? (size_t)bytes_of(g->nodes[i]) : 0, step[i] < 0 ? 0 : step[i], 0};
+      vals[i] = (gc_arena_value){arena ? (size_t)gc_node_bytes(g->nodes[i]) : 0, step[i] < 0 ? 0 : step[i], 0};
       if (arena) vals[i].dies = last[i];
     }
     /* a value reused in place lives on in its heir */
@@ -94,13 +90,13 @@ gc_graph *gc_pass_plan(gc_graph *g0, gc_pass_ctx *ctx) {
       while (reuse[base] >= 0) base = reuse[base];
       g->nodes[i]->planned = true;
       g->nodes[i]->offset = offset[base] == SIZE_MAX ? 0 : (int64_t)offset[base];   /* an empty value: anywhere */
-      sum += (double)bytes_of(g->nodes[i]);
+      sum += (double)gc_node_bytes(g->nodes[i]);
     }
     /* every value's buffer, as a run of the graph unfused and unplanned
      * would hold them (sources aside) */
     double every = 0;
     for (int i = 0; i < n; i++)
-      if (!gc_op_is_source(g->nodes[i]->op)) every += (double)bytes_of(g->nodes[i]);
+      if (!gc_op_is_source(g->nodes[i]->op)) every += (double)gc_node_bytes(g->nodes[i]);
     if (rc == 0 && ctx->opts->stats)
       fprintf(ctx->out,
               "# plan: peak %zu bytes in one arena; the stored values' sizes sum to %.0f bytes (%.1f%%), "

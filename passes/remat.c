@@ -18,10 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int64_t bytes_of(const gc_node *n) {
-  return gc_type_numel_unchecked(&n->type) * (int64_t)gc_dtype_size(n->type.dtype);
-}
-
 /* g planned (the plan pass run on a copy, same node numbers), or NULL. */
 static gc_graph *planned(const gc_graph *g, gc_pass_ctx *ctx, gc_diag *d) {
   gc_pass_options quiet = *ctx->opts;
@@ -142,7 +138,7 @@ static int peak_step(const gc_graph *g, const gc_graph *pl, const steps *s, cons
     if (gc_uses_is_bound(u, i)) last = s->n_steps;
     dies[i] = last;
     if (!own_bytes(pl, i)) continue;
-    for (int t = s->step[i]; t <= last && t <= s->n_steps; t++) live[t] += bytes_of(g->nodes[i]);
+    for (int t = s->step[i]; t <= last && t <= s->n_steps; t++) live[t] += gc_node_bytes(g->nodes[i]);
   }
   int best = 0;
   for (int t = 1; t < s->n_steps; t++)
@@ -158,7 +154,7 @@ static int64_t live_at(const gc_graph *g, const gc_graph *pl, const steps *s, co
   int64_t live = 0;
   peak_step(g, pl, s, u, dies);
   for (int i = 0; i < g->n_nodes; i++)
-    if (dies[i] >= 0 && s->step[i] <= t && dies[i] >= t && own_bytes(pl, i)) live += bytes_of(g->nodes[i]);
+    if (dies[i] >= 0 && s->step[i] <= t && dies[i] >= t && own_bytes(pl, i)) live += gc_node_bytes(g->nodes[i]);
   free(dies);
   return live;
 }
@@ -183,9 +179,9 @@ gc_graph *gc_pass_remat(gc_graph *g, gc_pass_ctx *ctx) {
       if (getenv("GC_DEBUG_REMAT")) {
         fprintf(ctx->out, "remat: peak at step %d of %d\n", t, s.n_steps);
         for (int i = 0; i < n; i++)
-          if (dies[i] >= 0 && s.step[i] <= t && dies[i] >= t && bytes_of(cur->nodes[i]) > 20000 && own_bytes(pl, i))
+          if (dies[i] >= 0 && s.step[i] <= t && dies[i] >= t && gc_node_bytes(cur->nodes[i]) > 20000 && own_bytes(pl, i))
             fprintf(ctx->out, "  live %%%d %s %s %lld bytes, steps %d..%d%s\n", i, gc_op_name(cur->nodes[i]->op),
-                    cur->nodes[i]->label ? cur->nodes[i]->label : "", (long long)bytes_of(cur->nodes[i]), s.step[i],
+                    cur->nodes[i]->label ? cur->nodes[i]->label : "", (long long)gc_node_bytes(cur->nodes[i]), s.step[i],
                     dies[i], recomputable(cur, &s, s.step[i]) ? "" : " (not recomputable)");
       }
       /* candidates: alive across t, computed by a cheap kernel, biggest first */
@@ -196,8 +192,8 @@ gc_graph *gc_pass_remat(gc_graph *g, gc_pass_ctx *ctx) {
             continue;
           if (!recomputable(cur, &s, s.step[i])) continue;
           /* the most bytes saved per unit of work */
-          if (best < 0 || bytes_of(cur->nodes[i]) * cost(cur, &s, s.step[best]) >
-                              bytes_of(cur->nodes[best]) * cost(cur, &s, s.step[i]))
+          if (best < 0 || gc_node_bytes(cur->nodes[i]) * cost(cur, &s, s.step[best]) >
+                              gc_node_bytes(cur->nodes[best]) * cost(cur, &s, s.step[i]))
             best = i;
         }
         if (best < 0) break;
@@ -212,7 +208,7 @@ gc_graph *gc_pass_remat(gc_graph *g, gc_pass_ctx *ctx) {
         int64_t np = next ? planned_peak(next, ctx, ctx->d) : -1;
         if (getenv("GC_DEBUG_REMAT"))
           fprintf(ctx->out, "remat? %%%d %s %lld bytes, step %d -> %d (peak step %d): peak %lld -> %lld\n", best,
-                  gc_op_name(cur->nodes[best]->op), (long long)bytes_of(cur->nodes[best]), from, at, t, (long long)peak,
+                  gc_op_name(cur->nodes[best]->op), (long long)gc_node_bytes(cur->nodes[best]), from, at, t, (long long)peak,
                   (long long)np);
         /* accepted when the peak falls, or stays while the bytes alive at its
          * step fall (a plateau of many values needs several copies) */
@@ -239,7 +235,7 @@ gc_graph *gc_pass_remat(gc_graph *g, gc_pass_ctx *ctx) {
           if (np < peak) plateau = 0;
           const gc_node *v = cur->nodes[best];
           fprintf(ctx->out, "remat: recompute %%%d (%s%s%s, %lld bytes) before k%d: planned peak %lld -> %lld bytes\n",
-                  best, gc_op_name(v->op), v->label ? " " : "", v->label ? v->label : "", (long long)bytes_of(v),
+                  best, gc_op_name(v->op), v->label ? " " : "", v->label ? v->label : "", (long long)gc_node_bytes(v),
                   cur->nodes[s.first[at]]->kernel - 1, (long long)peak, (long long)np);
           gc_graph_free(cur);
           cur = next;

@@ -8,13 +8,13 @@
 #include "text/tokenizer.h"
 #include "tools/cli.h"
 #include "tools/options.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char *const prog = "gc-tokenize";
 
@@ -153,20 +153,14 @@ static int jsonl(const gc_tokenizer *t, const tok_options *o, char *text, size_t
 
 /* ---- --bench ------------------------------------------------------------------------ */
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int bench(const gc_tokenizer *t, const char *text, size_t len) {
   double best = 1e30;
   size_t n = 0;
   for (int rep = 0; rep < 3; rep++) {
     int32_t *ids;
-    double t0 = now();
+    double t0 = gc_now_seconds();
     if (gc_tokenizer_encode(t, (const uint8_t *)text, len, &ids, &n)) return fail("%s%sencoding failed", "", "");
-    double dt = now() - t0;
+    double dt = gc_now_seconds() - t0;
     free(ids);
     if (dt < best) best = dt;
   }

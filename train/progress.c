@@ -3,16 +3,9 @@
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CLEAR_TO_EOL "\033[K"
-
-double gc_now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 char *gc_format_duration(double seconds, char *buf, size_t size) {
   if (!isfinite(seconds) || seconds < 0 || seconds > 1e12) {

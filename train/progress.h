@@ -16,6 +16,8 @@
 #ifndef GC_PROGRESS_H
 #define GC_PROGRESS_H
 
+#include "base/clock.h"   /* gc_now_seconds */
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -27,9 +29,6 @@ typedef struct {
   double t0;           /* gc_now_seconds() at start */
   int line_open;       /* a redrawn line is on screen without its newline */
 } gc_progress;
-
-/* Seconds on a monotonic clock. */
-double gc_now_seconds(void);
 
 void gc_progress_start(gc_progress *p, FILE *out, long first_step, long total, double now);
 /* Shows `step` steps done (1-based count) of total. */

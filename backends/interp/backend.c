@@ -29,7 +29,7 @@ typedef struct {
 /* ---- planning the arena ------------------------------------------------ */
 
 static size_t value_bytes(const gc_node *n) {
-  size_t b = (size_t)gc_type_numel_unchecked(&n->type) * gc_dtype_size(n->type.dtype);
+  size_t b = (size_t)gc_node_bytes(n);
   return (b + 63) & ~(size_t)63;
 }
 

@@ -22,11 +22,11 @@
 #include "passes/pass.h"
 #include "passes/tile.h"
 #include "ir/uses.h"
+#include "base/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <xxhash.h>
 
 enum { MAX_STEPS = 16 };
@@ -62,8 +62,6 @@ typedef struct {
   bool profile;
   int compiled, cached, unique;   /* kernels compiled now, loaded from the cache, distinct */
 } llvm_state;
-
-static double now_seconds(void);
 
 /* ---- kernels of the graph -------------------------------------------------- */
 
@@ -128,21 +126,6 @@ static void release(void *state) {
   free(s);
 }
 
-/* One node's FLOPs, as gc_graph_flops counts them. */
-static double node_flops(const gc_graph *g, int id) {
-  const gc_node *n = g->nodes[id];
-  double out = (double)gc_type_numel_unchecked(&n->type);
-  switch (gc_op_kind(n->op)) {
-  case GC_KIND_CONTRACT: {
-    const gc_type *a = &g->nodes[n->in[0]]->type;
-    return 2.0 * out * (double)(n->attrs.dot.transpose_a ? a->dims[a->rank - 2] : a->dims[a->rank - 1]);
-  }
-  case GC_KIND_REDUCE: return (double)gc_type_numel_unchecked(&g->nodes[n->in[0]]->type);
-  case GC_KIND_ELEMENTWISE: return n->op == GC_OP_STOP_GRADIENT ? 0 : out;
-  default: return 0;
-  }
-}
-
 /* Whether the dumps ask for the IR after a backend stage ("lower", "tile"). */
 static bool dump_after(const gc_pass_options *po, const char *stage) {
   if (!po) return false;
@@ -203,7 +186,7 @@ static int lower_one(llvm_state *s, const gc_graph *g, int k, const int *nodes, 
   for (int i = first[k]; i < first[k + 1]; i++) {
     const gc_node *nd = g->nodes[nodes[i]];
     if (!kn->label && nd->label) kn->label = nd->label;
-    kn->flops += node_flops(g, nodes[i]);
+    kn->flops += gc_node_flops(g, nodes[i]);
   }
   if (!(kn->fn = gc_lower_kernel(&ref, &kn->buffer_nodes, d))) return -1;
   mark_shared(g, kn);
@@ -448,16 +431,16 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
     if (!(s->kernels = calloc((size_t)s->n_kernels + 1, sizeof *s->kernels))) rc = gc_diag_set(d, "out of memory");
   }
   const gc_pass_options *po = o->pass_options;
-  double t0 = now_seconds();
+  double t0 = gc_now_seconds();
   if (rc == 0) rc = lower_all(s, g, nodes, first, po, d);
-  double t1 = now_seconds();
+  double t1 = gc_now_seconds();
   if (rc == 0) rc = compile_all(s, gc_pool_threads(s->pool), po, d);
-  double t2 = now_seconds();
+  double t2 = gc_now_seconds();
   if (rc == 0) rc = plan(s, p, d);
   if (po && po->time_passes)
     fprintf(po->out ? po->out : stderr, "time-passes: %-10s %9.3f ms\ntime-passes: %-10s %9.3f ms (%d kernels: %d compiled, %d cached)\ntime-passes: %-10s %9.3f ms\n",
             "lower+tile", 1e3 * (t1 - t0), "llvm", 1e3 * (t2 - t1), s->n_kernels, s->compiled, s->cached, "arena",
-            1e3 * (now_seconds() - t2));
+            1e3 * (gc_now_seconds() - t2));
   p->stats.kernels = s->n_kernels;
   p->stats.compiled = s->compiled;
   p->stats.cached = s->cached;
@@ -478,12 +461,6 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
 }
 
 /* ---- running ------------------------------------------------------------------- */
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 typedef struct {
   gc_step_fn *fn;
@@ -554,7 +531,7 @@ static int run(gc_program *p, void *state, gc_diag *d) {
   s->err[0] = s->err[1] = 0;
   for (int k = 0; k < s->n_kernels; k++) {
     kernel *kn = &s->kernels[k];
-    double t0 = s->profile ? now_seconds() : 0;
+    double t0 = s->profile ? gc_now_seconds() : 0;
     for (int b = 0; b < kn->fn->n_buffers; b++)
       if (!kn->fn->buffers[b].local) kn->bufs[b] = address(s, p, kn->buffer_nodes[b]);
     for (int i = 0; i < kn->n_steps; i++) {
@@ -572,7 +549,7 @@ static int run(gc_program *p, void *state, gc_diag *d) {
       if (s->err[0]) return error_message(kn, s->err, d);
     }
     if (s->profile) {
-      kn->seconds += now_seconds() - t0;
+      kn->seconds += gc_now_seconds() - t0;
       kn->runs++;
     }
   }

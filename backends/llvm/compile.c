@@ -1,13 +1,13 @@
 /* Many modules compiled at once, through the object cache (see compile.h). */
 #include "backends/llvm/compile.h"
 #include "backends/llvm/codegen.h"
+#include "base/clock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct {
   const gc_compile_job *jobs;
@@ -119,15 +119,9 @@ static int add_to_jit(batch *b, int i, LLVMTargetMachineRef *tm, gc_diag *d) {
   return gc_jit_add_object(b->o->jit, c->object, c->object_len, job->name, d);
 }
 
-static double now_seconds(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 int gc_compile_jobs(const gc_compile_job *jobs, int n, const gc_jobs_options *o,
                     gc_compiled *out, gc_compile_stats *stats, gc_diag *d) {
-  double start = now_seconds();
+  double start = gc_now_seconds();
   if (n < 0) n = 0;
   memset(out, 0, sizeof *out * (size_t)n);
   if (stats) memset(stats, 0, sizeof *stats);
@@ -156,7 +150,7 @@ int gc_compile_jobs(const gc_compile_job *jobs, int n, const gc_jobs_options *o,
     stats->cache_refused = atomic_load(&b.refused);
     stats->from_cache = atomic_load(&b.from_cache);
     stats->cache_store_failures = atomic_load(&b.store_failures);
-    stats->seconds = now_seconds() - start;
+    stats->seconds = gc_now_seconds() - start;
   }
   if (b.first_failure < n) {
     gc_compiled_free(out, n);

@@ -1,19 +1,13 @@
 /* Timing programs, and random inputs for them (see bench.h). */
 #include "backends/runtime/bench.h"
 #include "backends/runtime/alloc.h"
+#include "base/clock.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <xxhash.h>
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -29,9 +23,9 @@ int gc_program_bench(gc_program *p, int runs, gc_bench_result *r, gc_diag *d) {
   gc_program_profile(p, NULL, 0);
   uint64_t allocs = gc_alloc_count();
   for (int i = 0; rc == 0 && i < runs; i++) {
-    double t0 = now_ms();
+    double t0 = gc_now_ms();
     rc = gc_program_run(p, d);
-    ms[i] = now_ms() - t0;
+    ms[i] = gc_now_ms() - t0;
   }
   if (rc == 0) {
     r->run_allocations = gc_alloc_count() - allocs;

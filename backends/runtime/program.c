@@ -2,11 +2,11 @@
  * them, and one run through the backend (see backends/backend.h). */
 #include "backends/runtime/program.h"
 #include "backends/runtime/alloc.h"
+#include "base/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void gc_compile_options_init(gc_compile_options *o) { memset(o, 0, sizeof *o); }
 
@@ -62,15 +62,9 @@ static int make_slots(gc_program *p, gc_diag *d) {
   return 0;
 }
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
-}
-
 gc_program *gc_program_new(gc_graph *g, const gc_backend *backend, const gc_compile_options *o,
                            gc_diag *d) {
-  double t0 = now_ms();
+  double t0 = gc_now_ms();
   gc_program *p = calloc(1, sizeof *p);
   if (!p) {
     gc_graph_free(g);
@@ -87,7 +81,7 @@ gc_program *gc_program_new(gc_graph *g, const gc_backend *backend, const gc_comp
   }
   p->stats.flops = gc_graph_flops(g);
   for (int i = 0; i < p->n_params; i++) p->stats.param_bytes += gc_tensor_bytes(&p->params[i].tensor);
-  p->stats.compile_ms = now_ms() - t0;
+  p->stats.compile_ms = gc_now_ms() - t0;
   return p;
 }
 
@@ -254,26 +248,4 @@ int gc_program_run_once(gc_program *p, gc_tensor_map *params, const gc_tensor_ma
 void gc_program_profile(const gc_program *p, FILE *out, int top) {
   if (p->backend->profile) p->backend->profile(p, p->state, out, top);
   else if (out) fprintf(out, "profile: the %s backend keeps no per-kernel profile\n", p->backend->name);
-}
-
-/* ---- figures ----------------------------------------------------------- */
-
-double gc_graph_flops(const gc_graph *g) {
-  double flops = 0;
-  for (int i = 0; i < g->n_nodes; i++) {
-    const gc_node *n = g->nodes[i];
-    double out = (double)gc_type_numel_unchecked(&n->type);
-    switch (gc_op_kind(n->op)) {
-    case GC_KIND_CONTRACT: {
-      const gc_type *a = &g->nodes[n->in[0]]->type;
-      int64_t k = n->attrs.dot.transpose_a ? a->dims[a->rank - 2] : a->dims[a->rank - 1];
-      flops += 2.0 * out * (double)k;
-      break;
-    }
-    case GC_KIND_REDUCE: flops += (double)gc_type_numel_unchecked(&g->nodes[n->in[0]]->type); break;
-    case GC_KIND_ELEMENTWISE: if (n->op != GC_OP_STOP_GRADIENT) flops += out; break;
-    default: break;   /* sources, layout and index ops move data */
-    }
-  }
-  return flops;
 }

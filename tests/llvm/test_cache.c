@@ -4,10 +4,10 @@
  * cache can be turned off, and turns itself off when it has no directory. */
 #include "tests/llvm/llvm_fixture.h"
 #include "io/file.h"
+#include "base/clock.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static gc_host host;
@@ -76,12 +76,6 @@ static void run_it(const gc_compiled *c) {
   gc_jit_free(j);
 }
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static void a_hit_is_the_cold_compile(void **state) {
   (void)state;
   gc_objcache c = cache_in("hit/nested");         /* created, parents too */
@@ -89,15 +83,15 @@ static void a_hit_is_the_cold_compile(void **state) {
   assert_int_equal(strncmp(c.dir, tmp, strlen(tmp)), 0);
   assert_int_equal(count_entries(c.dir), 0);
   gc_compile_stats stats;
-  double t0 = now();
+  double t0 = gc_now_seconds();
   gc_compiled cold = compile_saxpy(&c, &stats);
-  double t1 = now();
+  double t1 = gc_now_seconds();
   assert_int_equal(stats.compiled, 1);
   assert_int_equal(stats.from_cache, 0);
   assert_false(cold.from_cache);
   assert_int_equal(count_entries(c.dir), 1);        /* one entry, in $GC_CACHE_DIR */
   gc_compiled warm = compile_saxpy(&c, &stats);
-  double t2 = now();
+  double t2 = gc_now_seconds();
   assert_int_equal(stats.compiled, 0);
   assert_int_equal(stats.from_cache, 1);
   assert_true(warm.from_cache);

@@ -114,10 +114,6 @@ static void test_each_pass_keeps_results(void **state) {
   }
 }
 
-static int64_t bytes_of(const gc_node *n) {
-  return gc_type_numel_unchecked(&n->type) * (int64_t)gc_dtype_size(n->type.dtype);
-}
-
 /* --stats for qwen2_tiny's step (f32, the tools' default shape: batch 2,
  * seq 16): kernels and the planned peak, printed against the sum of the
  * values the plan stores in the arena and against the sum of every node's
@@ -135,9 +131,9 @@ static void test_qwen2_tiny_stats(void **state) {
   double every_value = 0, gradients = 0;
   for (int i = 0; i < s.graph->n_nodes; i++) {
     const gc_node *n = s.graph->nodes[i];
-    if (!gc_op_is_fed(n->op)) every_value += (double)bytes_of(n);
+    if (!gc_op_is_fed(n->op)) every_value += (double)gc_node_bytes(n);
     else if (n->op == GC_OP_PARAM && gc_dtype_is_float(n->type.dtype) && strncmp(n->attrs.name.name, "opt.", 4))
-      gradients += (double)bytes_of(n);
+      gradients += (double)gc_node_bytes(n);
   }
   gc_graph *g = gc_run_passes(gc_graph_clone(s.graph), NULL, NULL, &d);
   if (!g) fail_msg("%s", d.msg);
@@ -148,9 +144,9 @@ static void test_qwen2_tiny_stats(void **state) {
     const gc_node *n = g->nodes[i];
     if (!n->planned) continue;
     if (n->into) {
-      into += (double)bytes_of(n);
+      into += (double)gc_node_bytes(n);
     } else {
-      stored += (double)bytes_of(n);
+      stored += (double)gc_node_bytes(n);
       n_stored++;
     }
   }

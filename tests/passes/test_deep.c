@@ -10,10 +10,10 @@
 #include "passes/pass.h"
 #include "passes/split.h"
 #include "passes/view.h"
+#include "base/strbuf.h"
 
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,46 +46,27 @@ static void on_small_stack(job_fn *fn, void *arg) {
 
 /* ---- texts ---------------------------------------------------------------- */
 
-typedef struct {
-  char *s;
-  size_t len, cap;
-} text;
-
-static void put(text *t, const char *fmt, ...) {
-  va_list ap;
-  for (;;) {
-    va_start(ap, fmt);
-    int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
-    va_end(ap);
-    if (t->s && (size_t)n < t->cap - t->len) {
-      t->len += (size_t)n;
-      return;
-    }
-    t->cap = t->cap ? 2 * t->cap + (size_t)n : 4096 + (size_t)n;
-    t->s = realloc(t->s, t->cap);
-    assert_non_null(t->s);
-  }
-}
-
-static gc_graph *parse_text(text *t) {
+static gc_graph *parse_text(gc_strbuf *t) {
+  size_t len = t->len;
+  char *s = gc_strbuf_take(t);
+  assert_non_null(s);
   gc_diag d;
-  gc_graph *g = gc_parse(t->s, t->len, &d);
+  gc_graph *g = gc_parse(s, len, &d);
   if (!g) fail_msg("%d:%d: %s", d.line, d.col, d.msg);
-  free(t->s);
-  *t = (text){0};
+  free(s);
   return g;
 }
 
 /* %v0 = OP %x[, %x], %vI = OP %vI-1[, %x], ..., output "y" = the last. */
 static gc_graph *chain(const char *op, bool binary, const char *type, int n) {
-  text t = {0};
-  put(&t, "graph @chain {\n  %%x = input \"x\" : %s\n", type);
+  gc_strbuf t = {0};
+  gc_strbuf_printf(&t, "graph @chain {\n  %%x = input \"x\" : %s\n", type);
   for (int i = 0; i < n; i++) {
     char prev[32];
     snprintf(prev, sizeof prev, i ? "%%v%d" : "%%x", i - 1);
-    put(&t, "  %%v%d = %s %s%s : %s\n", i, op, prev, binary ? ", %x" : "", type);
+    gc_strbuf_printf(&t, "  %%v%d = %s %s%s : %s\n", i, op, prev, binary ? ", %x" : "", type);
   }
-  put(&t, "  output \"y\" = %%v%d\n}\n", n - 1);
+  gc_strbuf_printf(&t, "  output \"y\" = %%v%d\n}\n", n - 1);
   return parse_text(&t);
 }
 
@@ -185,11 +166,11 @@ static void test_chain_of_large_exps(void **state) {
  * operands are one value, which a recursive test looked at twice per
  * level (2^n) as well as once per node deep. */
 static gc_graph *doubling(bool from_exp) {
-  text t = {0};
-  put(&t, "graph @doubling {\n  %%x = input \"x\" : f64[4]\n  %%z = const 0 : f64[4]\n");
-  put(&t, from_exp ? "  %%v0 = exp %%x : f64[4]\n" : "  %%v0 = neg %%x : f64[4]\n");
-  for (int i = 1; i < CHAIN; i++) put(&t, "  %%v%d = add %%v%d, %%v%d : f64[4]\n", i, i - 1, i - 1);
-  put(&t, "  %%y = add %%v%d, %%z : f64[4]\n  output \"y\" = %%y\n}\n", CHAIN - 1);
+  gc_strbuf t = {0};
+  gc_strbuf_printf(&t, "graph @doubling {\n  %%x = input \"x\" : f64[4]\n  %%z = const 0 : f64[4]\n");
+  gc_strbuf_printf(&t, from_exp ? "  %%v0 = exp %%x : f64[4]\n" : "  %%v0 = neg %%x : f64[4]\n");
+  for (int i = 1; i < CHAIN; i++) gc_strbuf_printf(&t, "  %%v%d = add %%v%d, %%v%d : f64[4]\n", i, i - 1, i - 1);
+  gc_strbuf_printf(&t, "  %%y = add %%v%d, %%z : f64[4]\n  output \"y\" = %%y\n}\n", CHAIN - 1);
   return parse_text(&t);
 }
 
@@ -230,14 +211,14 @@ static void run_view(void *p) {
  * times, offset by the slice. */
 static void test_view_of_long_chain(void **state) {
   (void)state;
-  text t = {0};
-  put(&t, "graph @views {\n  %%x = input \"x\" : f32[3,5]\n");
+  gc_strbuf t = {0};
+  gc_strbuf_printf(&t, "graph @views {\n  %%x = input \"x\" : f32[3,5]\n");
   for (int i = 0; i < CHAIN; i++) {
     char prev[32];
     snprintf(prev, sizeof prev, i ? "%%t%d" : "%%x", i - 1);
-    put(&t, "  %%t%d = transpose %s {perm=[1,0]} : f32[%s]\n", i, prev, i % 2 ? "3,5" : "5,3");
+    gc_strbuf_printf(&t, "  %%t%d = transpose %s {perm=[1,0]} : f32[%s]\n", i, prev, i % 2 ? "3,5" : "5,3");
   }
-  put(&t, "  %%s = slice %%t%d {start=[1,2], stop=[3,5]} : f32[2,3]\n  output \"s\" = %%s\n}\n", CHAIN - 1);
+  gc_strbuf_printf(&t, "  %%s = slice %%t%d {start=[1,2], stop=[3,5]} : f32[2,3]\n  output \"s\" = %%s\n}\n", CHAIN - 1);
   view_job j = {.g = parse_text(&t)};
   on_small_stack(run_view, &j);
   assert_true(j.ok);
@@ -276,14 +257,14 @@ static void run_lower(void *p) {
 /* One kernel of CHAIN ops OP over TYPE, each reading the one before (and
  * %x when binary). */
 static const gc_graph *long_kernel(const char *op, bool binary, const char *type) {
-  text t = {0};
-  put(&t, "graph @long {\n  %%x = input \"x\" : %s\n  kernel @k0(%%x) -> (%%v%d) {\n", type, CHAIN - 1);
+  gc_strbuf t = {0};
+  gc_strbuf_printf(&t, "graph @long {\n  %%x = input \"x\" : %s\n  kernel @k0(%%x) -> (%%v%d) {\n", type, CHAIN - 1);
   for (int i = 0; i < CHAIN; i++) {
     char prev[32];
     snprintf(prev, sizeof prev, i ? "%%v%d" : "%%x", i - 1);
-    put(&t, "    %%v%d = %s %s%s : %s\n", i, op, prev, binary ? ", %x" : "", type);
+    gc_strbuf_printf(&t, "    %%v%d = %s %s%s : %s\n", i, op, prev, binary ? ", %x" : "", type);
   }
-  put(&t, "  }\n  output \"y\" = %%v%d\n}\n", CHAIN - 1);
+  gc_strbuf_printf(&t, "  }\n  output \"y\" = %%v%d\n}\n", CHAIN - 1);
   return parse_text(&t);
 }
 
