@@ -11,6 +11,8 @@
 
 #include "text/tokenizer.h"
 
+#include <jansson.h>
+
 /* ---- uint64 key -> int32 value, open addressing ------------------------ */
 
 typedef struct {
@@ -159,5 +161,9 @@ int gc_tokenizer_pieces(const gc_tokenizer *t, const uint8_t *text, size_t len, 
 gc_tokenizer *gc_tokenizer_read_json(const char *path, gc_diag *d);
 gc_tokenizer *gc_tokenizer_read_vocab_merges(const char *vocab_path, const char *merges_path,
                                              gc_diag *d);
+
+/* "PATH:LINE:COL: what jansson said", its quoted text made one printable
+ * line (control bytes as '?').  Returns -1. */
+int gc_tok_json_error(gc_diag *d, const char *path, const json_error_t *err);
 
 #endif

@@ -21,7 +21,7 @@ typedef struct {
 static int read_vocab_json(reader *r) {
   json_error_t err;
   json_t *root = json_load_file(r->path, 0, &err);
-  if (!root) return gc_diag_set(r->d, "%s:%d:%d: %s", r->path, err.line, err.column, err.text);
+  if (!root) return gc_tok_json_error(r->d, r->path, &err);
   int rc = json_is_object(root) ? 0 : gc_diag_set(r->d, "%s: not a JSON object of token -> id", r->path);
   const char *key;
   json_t *val;

@@ -212,6 +212,17 @@ static int read_added(reader *r, const json_t *list) {
   return 0;
 }
 
+int gc_tok_json_error(gc_diag *d, const char *path, const json_error_t *err) {
+  /* jansson quotes the text near the error, which may hold any byte: the
+   * message stays one printable line. */
+  char text[JSON_ERROR_TEXT_LENGTH];
+  size_t n = 0;
+  for (const unsigned char *c = (const unsigned char *)err->text; *c && n + 1 < sizeof text; c++)
+    text[n++] = *c < 0x20 || *c == 0x7f ? '?' : (char)*c;
+  text[n] = 0;
+  return gc_diag_set(d, "%s:%d:%d: %s", path, err->line, err->column, text);
+}
+
 gc_tokenizer *gc_tokenizer_read_json(const char *path, gc_diag *d) {
   size_t len;
   char *text = gc_read_file_max(path, (size_t)1 << 30, &len, d);
@@ -221,7 +232,7 @@ gc_tokenizer *gc_tokenizer_read_json(const char *path, gc_diag *d) {
   free(text);
   if (!root || !json_is_object(root)) {
     if (root) gc_diag_set(d, "%s: not a JSON object", path);
-    else gc_diag_set(d, "%s:%d:%d: %s", path, err.line, err.column, err.text);
+    else gc_tok_json_error(d, path, &err);
     json_decref(root);
     return NULL;
   }
