@@ -34,7 +34,7 @@ enum { MAX_STEPS = 16 };
 
 typedef struct {
   gc_loop_fn *fn;             /* NULL for a call kernel */
-  gc_call_site *call;         /* a call kernel: the user's function, no loops (llvm/call_kernel.c) */
+  gc_llvm_call *call;         /* a call kernel: the user's function, no loops (call_kernel.h) */
   int call_node;
   int *buffer_nodes;          /* loop buffer -> graph node */
   void **bufs;                /* the buffers' addresses for a run */
@@ -113,7 +113,7 @@ static void release(void *state) {
   llvm_state *s = state;
   if (!s) return;
   for (int k = 0; k < s->n_kernels; k++) {
-    gc_call_site_free(s->kernels[k].call);
+    gc_llvm_call_free(s->kernels[k].call);
     gc_loop_free(s->kernels[k].fn);
     free(s->kernels[k].buffer_nodes);
     free(s->kernels[k].bufs);
@@ -193,7 +193,7 @@ static int lower_one(llvm_state *s, const gc_graph *g, int k, const int *nodes, 
     kn->flops += gc_node_flops(g, nodes[i]);
   }
   if (first[k + 1] - first[k] == 1 && g->nodes[nodes[first[k]]]->op == GC_OP_CALL)
-    return (kn->call = gc_llvm_call_site(g, kn->call_node = nodes[first[k]], d)) ? 0 : -1;
+    return (kn->call = gc_llvm_call_new(g, kn->call_node = nodes[first[k]], d)) ? 0 : -1;
   if (!(kn->fn = gc_lower_kernel(&ref, &kn->buffer_nodes, d))) return -1;
   mark_shared(g, kn);
   if (dump_after(po, "lower")) dump_loops(po, "lower", kn);
@@ -497,7 +497,7 @@ static int run_call(llvm_state *s, gc_program *p, const kernel *kn, gc_diag *d) 
   const gc_node *n = p->graph->nodes[kn->call_node];
   const void *in[64];
   for (int i = 0; i < n->n_in && i < 64; i++) in[i] = address(s, p, n->in[i]);
-  return gc_call_site_run(kn->call, in, address(s, p, kn->call_node), d);
+  return gc_llvm_call_run(kn->call, in, address(s, p, kn->call_node), d);
 }
 
 static int error_message(const kernel *kn, const int64_t *err, gc_diag *d) {

@@ -263,6 +263,36 @@ static void test_f32_libm_calls(void **state) {
   gc_graph_free(g);
 }
 
+/* Operands the llvm backend computes where they are read (a const, an iota,
+ * a broadcast constant that simplify folds into one) reach the callee as
+ * buffers all the same. */
+static void test_generated_operands(void **state) {
+  (void)state;
+  gc_graph *g = parse("graph @gen {\n"
+                      "  %x = input \"x\" : f32[2,4]\n"
+                      "  %two = const 2 : f32[]\n"
+                      "  %c = broadcast %two : f32[2,4]\n"
+                      "  %i = iota {axis=1} : f32[2,4]\n"
+                      "  %r = const 3 : f32[2]\n"
+                      "  %p = call @powf(%x, %c) {elementwise} : f32[2,4]\n"
+                      "  %s = call @test_scale_rows(%i, %r) {alpha=0.5} : f32[2,4]\n"
+                      "  output \"p\" = %p\n  output \"s\" = %s\n}\n");
+  gc_test_rng rng = {9};
+  gc_tensor_map p, in, o;
+  gc_tensor_map_init(&p), gc_tensor_map_init(&in), gc_tensor_map_init(&o);
+  fill(&in, "x", TY(F32, 2, 4), &rng, -2, 2);
+  gc_diag d = {0};
+  if (gc_test_run(g, &p, &in, &o, &d)) fail_msg("%s: %s", gc_test_backend(), d.msg);
+  const float *x = gc_tensor_map_get(&in, "x")->data, *pw = gc_tensor_map_get(&o, "p")->data;
+  const float *sc = gc_tensor_map_get(&o, "s")->data;
+  for (int k = 0; k < 8; k++) {
+    assert_true(pw[k] == powf(x[k], 2));
+    assert_true(sc[k] == 0.5f * (float)(k % 4) * 3);
+  }
+  gc_tensor_map_clear(&p), gc_tensor_map_clear(&in), gc_tensor_map_clear(&o);
+  gc_graph_free(g);
+}
+
 /* ---- errors ---- */
 
 static void expect_compile_error(const char *text, const char *want, int line) {
@@ -353,6 +383,7 @@ int main(void) {
       cmocka_unit_test(test_f32_libm_calls),          cmocka_unit_test(test_unknown_name),
       cmocka_unit_test(test_wrong_signature),         cmocka_unit_test(test_missing_vjp),
       cmocka_unit_test(test_callee_failure),          cmocka_unit_test(test_effects_survive_passes),
+      cmocka_unit_test(test_generated_operands),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
