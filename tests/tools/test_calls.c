@@ -79,6 +79,29 @@ static void test_plugin_on_both_backends(void **state) {
   gc_tensor_map_clear(&a), gc_tensor_map_clear(&b);
 }
 
+/* gc-opt --grad differentiates through the plugin's VJP (sigmoid, then
+ * mul) and prints a graph that reads back; gc-train takes the flag too. */
+static void test_plugin_on_gc_opt(void **state) {
+  gc_fixture *f = *state;
+  fixture_write_text(f, "g.gcir", graph);
+  if (fixture_run(f, "gc-opt", "g.gcir --grad loss --passes= --plugin " PLUGIN " -o out.gcir") != 0)
+    fail_msg("gc-opt: %s", f->err);
+  size_t len;
+  char *text = fixture_slurp(f, "out.gcir", &len);
+  assert_non_null(strstr(text, "call @plugin_softplus(%0) {elementwise=true} : f64[6]"));
+  assert_non_null(strstr(text, "= sigmoid %0 : f64[6]"));
+  assert_non_null(strstr(text, "output \"grad.w\""));
+  gc_diag d = {0};
+  gc_graph *g = gc_parse(text, len, &d);
+  if (!g) fail_msg("%s", d.msg);
+  gc_graph_free(g);
+  free(text);
+  assert_int_equal(fixture_run(f, "gc-train", "--help"), 0);
+  assert_non_null(strstr(f->out, "--plugin LIB.so"));
+  assert_int_equal(fixture_run(f, "gc-opt", "--help"), 0);
+  assert_non_null(strstr(f->out, "--plugin LIB.so"));
+}
+
 /* One line on stderr holding `want`, exit status `status`. */
 static void expect_error(gc_fixture *f, const char *text, const char *args, int status, const char *want) {
   fixture_write_text(f, "bad.gcir", text);
@@ -108,6 +131,7 @@ static void test_errors(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_plugin_on_both_backends, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_plugin_on_gc_opt, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_errors, fixture_setup, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
