@@ -66,7 +66,7 @@ int gc_call_load_plugin(const char *path, gc_diag *d) {
   void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!h) return gc_diag_set(d, "cannot load plugin %s: %s", path, dlerror());
   int (*init)(void) = (int (*)(void))dlsym(h, "gc_plugin_init");
-  if (init && init() != 0) return gc_diag_set(d, "plugin %s: gc_plugin_init failed", path);
+  if (init && init() != 0) return dlclose(h), gc_diag_set(d, "plugin %s: gc_plugin_init failed", path);
   pthread_mutex_lock(&lock);
   if (n_plugins == cap_plugins) {
     int cap = cap_plugins ? 2 * cap_plugins : 4;
@@ -76,7 +76,7 @@ int gc_call_load_plugin(const char *path, gc_diag *d) {
   int rc = n_plugins < cap_plugins ? 0 : -1;
   if (rc == 0) plugins[n_plugins++] = h;
   pthread_mutex_unlock(&lock);
-  return rc ? gc_diag_set(d, "out of memory") : 0;
+  return rc ? dlclose(h), gc_diag_set(d, "out of memory") : 0;
 }
 
 /* The function `name` names, in resolution order; NULL when none. */
