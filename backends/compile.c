@@ -1,6 +1,7 @@
 /* gc_compile: the pass pipeline, then the named backend (see backend.h).
  * The backends are the folders the build found (generated backends.def). */
 #include "backends/backend.h"
+#include "backends/runtime/call.h"
 #include "backends/runtime/program.h"
 #include "passes/pass.h"
 #include "base/clock.h"
@@ -43,7 +44,7 @@ gc_program *gc_compile(const gc_graph *g, const gc_compile_options *o, gc_diag *
   gc_compile_options defaults;
   if (!o) gc_compile_options_init(&defaults), o = &defaults;
   const gc_backend *b = gc_backend_find(o->backend ? o->backend : gc_default_backend(), d);
-  if (!b || gc_verify(g, d)) return NULL;
+  if (!b || gc_verify(g, d) || gc_call_check_graph(g, d)) return NULL;   /* calls resolve, with line:col */
   double t0 = gc_now_ms();
   gc_graph *copy = gc_graph_clone(g);
   if (!copy) return gc_diag_set(d, "out of memory"), NULL;

@@ -18,6 +18,7 @@
 
 /* The same computation: op, type, attributes, operands (new ids). */
 static bool same_node(const gc_node *a, const gc_node *b) {
+  if (gc_node_has_effects(a) || gc_node_has_effects(b)) return false;   /* each call runs */
   if (a->op != b->op || a->n_in != b->n_in || !gc_type_equal(&a->type, &b->type)) return false;
   for (int k = 0; k < a->n_in; k++)
     if (a->in[k] != b->in[k]) return false;
@@ -39,6 +40,13 @@ static bool same_node(const gc_node *a, const gc_node *b) {
     case GC_FIELD_LIST: {
       const gc_ilist *l = x, *m = y;
       if (l->n != m->n || memcmp(l->v, m->v, sizeof(int64_t) * (size_t)l->n) != 0) return false;
+      break;
+    }
+    case GC_FIELD_PAIRS: {
+      const gc_pairs *l = x, *m = y;
+      if (l->n != m->n) return false;
+      for (int j = 0; j < l->n; j++)
+        if (strcmp(l->key[j], m->key[j]) != 0 || memcmp(&l->value[j], &m->value[j], sizeof(double)) != 0) return false;
       break;
     }
     }

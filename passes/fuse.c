@@ -10,7 +10,7 @@
  *          transpose feeding it is folded into its operand layout), with
  *          elementwise ops on its result (bias, activation, residual,
  *          scale) applied as each tile is stored;
- *   index  a gather or a scatter_add, alone.
+ *   index  a gather, a scatter_add or a call, alone.
  * A producer merges into its consumer only when every kernel reading the
  * producer's values is that consumer or starts wholly after it (nothing it
  * computes can feed the consumer), which never makes a cycle between
@@ -131,7 +131,7 @@ static void classify(fuser *f) {
     for (int j = 0; over_stored && j < n->n_in; j++) {
       gc_kind ok = gc_op_kind(g->nodes[n->in[j]]->op);
       over_stored = gc_op_is_source(g->nodes[n->in[j]]->op) || ok == GC_KIND_CONTRACT || ok == GC_KIND_REDUCE ||
-                    ok == GC_KIND_INDEX;
+                    gc_op_is_alone(g->nodes[n->in[j]]->op);
     }
     bool cheap = movable && (gc_type_numel_unchecked(&n->type) <= CHEAP_ELEMENTS || gc_op_is_view(n->op) || pure ||
                              over_stored);
@@ -162,7 +162,7 @@ static void classify(fuser *f) {
     bool store = gc_uses_is_bound(&f->u, i);
     const int *r = gc_uses_readers(&f->u, i);
     for (int k = 0; k < gc_uses_count(&f->u, i) && !store; k++)
-      store = gc_op_kind(f->g->nodes[r[k]]->op) == GC_KIND_INDEX;
+      store = gc_op_is_alone(f->g->nodes[r[k]]->op);
     if (store) f->stored[i] = f->real[i] = true;
   }
   /* every kernel reading an inlined value computes all the inlined values
@@ -270,7 +270,7 @@ static bool legal_dot(fuser *f, int dot) {
     const gc_node *n = g->nodes[x];
     for (int k = 0; k < n->n_in; k++) f->on_dot[x] = f->on_dot[x] || (f->in_set[n->in[k]] && f->on_dot[n->in[k]]);
     gc_kind k = gc_op_kind(n->op);
-    if (k == GC_KIND_REDUCE || k == GC_KIND_CONTRACT || k == GC_KIND_INDEX) ok = false;
+    if (k == GC_KIND_REDUCE || k == GC_KIND_CONTRACT || gc_op_is_alone(n->op)) ok = false;
     if (leaves(f, x) && !gc_shape_equal(&n->type, &d->type)) ok = false;
     /* an epilogue op reads the dot's value at the element being stored:
      * elementwise ops, views of other values (a bias broadcast), and no
@@ -304,7 +304,7 @@ static bool legal_loop(fuser *f) {
   for (int i = 0; i < f->n_set; i++) {
     const gc_node *n = g->nodes[f->set[i]];
     gc_kind k = gc_op_kind(n->op);
-    if (k == GC_KIND_CONTRACT || k == GC_KIND_INDEX) return false;
+    if (k == GC_KIND_CONTRACT || gc_op_is_alone(n->op)) return false;
     if (k != GC_KIND_REDUCE) continue;
     bool r[GC_MAX_RANK] = {0};
     if (n->op == GC_OP_ARGMAX) r[n->attrs.argmax.axis] = true;
@@ -362,7 +362,7 @@ static bool legal(fuser *f) {
   for (int i = 0; i < f->n_set; i++) {
     gc_kind k = gc_op_kind(f->g->nodes[f->set[i]]->op);
     if (k == GC_KIND_CONTRACT) dot = dot < 0 ? f->set[i] : -2;
-    if (k == GC_KIND_INDEX) index++;
+    if (gc_op_is_alone(f->g->nodes[f->set[i]]->op)) index++;
   }
   if (dot == -2) return false;
   if (index) return f->n_set == 1;
@@ -456,7 +456,7 @@ static bool recompute_instead(fuser *f, int x) {
   const int *r = gc_uses_readers(&f->u, x);
   for (int k = 0; k < gc_uses_count(&f->u, x); k++) {
     gc_kind rk = gc_op_kind(f->g->nodes[r[k]]->op);
-    if (rk == GC_KIND_INDEX || rk == GC_KIND_CONTRACT || !f->real[r[k]]) return false;
+    if (gc_op_is_alone(f->g->nodes[r[k]]->op) || rk == GC_KIND_CONTRACT || !f->real[r[k]]) return false;
   }
   return gc_uses_count(&f->u, x) > 1;
 }

@@ -33,6 +33,7 @@ static const gc_opt flags[] = {
     GC_OPT("grad", 0, GC_OPT_STRING, opt_options, grad, "NAME",
            "append the backward graph of the scalar output NAME; each\n"
            "gradient becomes an output \"grad.<param>\""),
+    GC_OPT_PLUGIN_ENTRY,
     GC_OPT_INCLUDE_TABLE("model flags (with model:NAME)", opt_options, model, gc_cli_model_options),
     GC_OPT_INCLUDE_TABLE("compiler flags", opt_options, passes, gc_cli_pass_options),
     GC_OPT_TABLE_END,

@@ -43,6 +43,7 @@ static const gc_opt flags[] = {
            "also write grad.<param>, the gradient of the scalar output\n"
            "NAME with respect to every float param"),
     GC_OPT_BACKEND_ENTRY(options, backend),
+    GC_OPT_PLUGIN_ENTRY,
     GC_OPT_THREADS_ENTRY(options, threads),
     GC_OPT("bench", 0, GC_OPT_INT_POS, options, bench, "N",
            "run once to warm up, then N times, and print one line:\n"
@@ -187,7 +188,8 @@ static int run(gc_graph *g, const options *o, gc_tensor_map *params, const gc_te
   rc = 0;
   if (o->out && (collect_results(p, &results, &d) || gc_safetensors_write(o->out, &results, &d))) rc = -1;
 done:
-  if (rc < 0) fprintf(stderr, "gc-run: %s\n", d.msg);
+  if (rc < 0 && d.line > 0 && o->graph) fprintf(stderr, "gc-run: %s:%d:%d: %s\n", o->graph, d.line, d.col, d.msg);
+  else if (rc < 0) fprintf(stderr, "gc-run: %s\n", d.msg);
   if (rc < 0 && strncmp(d.msg, "param \"", 7) == 0 && strstr(d.msg, "\" is missing") && !o->model.init.given)
     fprintf(stderr, "gc-run: --init SEED initialises the params the file lacks\n");
   gc_program_free(p);

@@ -33,6 +33,7 @@ static const gc_opt flags[] = {
     F("eval-every", GC_OPT_LONG_POS, eval_every, "N", "validate every N steps (default 100)"),
     F("save-every", GC_OPT_LONG_POS, save_every, "N", "checkpoint every N steps (default 100) and at the end"),
     GC_OPT_BACKEND_ENTRY(train_flags, train.backend),
+    GC_OPT_PLUGIN_ENTRY,
     GC_OPT_THREADS_ENTRY(train_flags, train.threads),
     GC_OPT("out", 'o', GC_OPT_FILE, train_flags, train.out, "DIR",
            "checkpoint, tokenizer, loss.csv, loss.svg (default runs/MODEL)"),

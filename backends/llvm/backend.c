@@ -14,6 +14,7 @@
 #include "backends/llvm/emit.h"
 #include "backends/llvm/gemm.h"
 #include "backends/llvm/jit.h"
+#include "backends/llvm/call_kernel.h"
 #include "backends/runtime/alloc.h"
 #include "backends/runtime/arena_plan.h"
 #include "backends/runtime/pool.h"
@@ -32,7 +33,9 @@
 enum { MAX_STEPS = 16 };
 
 typedef struct {
-  gc_loop_fn *fn;
+  gc_loop_fn *fn;             /* NULL for a call kernel */
+  gc_llvm_call *call;         /* a call kernel: the user's function, no loops (call_kernel.h) */
+  int call_node;
   int *buffer_nodes;          /* loop buffer -> graph node */
   void **bufs;                /* the buffers' addresses for a run */
   int n_steps;
@@ -110,6 +113,7 @@ static void release(void *state) {
   llvm_state *s = state;
   if (!s) return;
   for (int k = 0; k < s->n_kernels; k++) {
+    gc_llvm_call_free(s->kernels[k].call);
     gc_loop_free(s->kernels[k].fn);
     free(s->kernels[k].buffer_nodes);
     free(s->kernels[k].bufs);
@@ -188,6 +192,8 @@ static int lower_one(llvm_state *s, const gc_graph *g, int k, const int *nodes, 
     if (!kn->label && nd->label) kn->label = nd->label;
     kn->flops += gc_node_flops(g, nodes[i]);
   }
+  if (first[k + 1] - first[k] == 1 && g->nodes[nodes[first[k]]]->op == GC_OP_CALL)
+    return (kn->call = gc_llvm_call_new(g, kn->call_node = nodes[first[k]], d)) ? 0 : -1;
   if (!(kn->fn = gc_lower_kernel(&ref, &kn->buffer_nodes, d))) return -1;
   mark_shared(g, kn);
   if (dump_after(po, "lower")) dump_loops(po, "lower", kn);
@@ -255,7 +261,7 @@ static int write_kernel_index(const llvm_state *s, const char *dir, gc_diag *d) 
   len += (size_t)snprintf(text, cap, "# kernel, file, label\n");
   for (int k = 0; k < s->n_kernels; k++) {
     const kernel *kn = &s->kernels[k];
-    len += (size_t)snprintf(text + len, cap - len, "k%d %s %s\n", kn->display, kn->fn->name,
+    len += (size_t)snprintf(text + len, cap - len, "k%d %s %s\n", kn->display, kn->fn ? kn->fn->name : "call",
                             kn->label ? kn->label : "");
   }
   int rc = gc_codegen_write_text(dir, "kernels", "txt", text, d);
@@ -273,6 +279,7 @@ static int compile_all(llvm_state *s, int threads, const gc_pass_options *po, gc
   int rc = jobs && args && keys && hash && out ? 0 : gc_diag_set(d, "out of memory");
   for (int k = 0; rc == 0 && k < n; k++) {
     kernel *kn = &s->kernels[k];
+    if (!kn->fn) continue;   /* a call kernel: nothing to compile */
     char *code = gc_loop_print_code(kn->fn);
     if (!code) {
       rc = gc_diag_set(d, "out of memory");
@@ -354,8 +361,9 @@ static int plan(llvm_state *s, gc_program *p, gc_diag *d) {
     free(v), free(offset), free(stored);
     return gc_diag_set(d, "out of memory");
   }
-  for (int k = 0; k < K; k++)
-    for (int b = 0; b < s->kernels[k].fn->n_buffers; b++) {
+  for (int k = 0; k < K; k++) {
+    if (s->kernels[k].call) gc_llvm_call_lives(g, s->kernels[k].call_node, k, v, stored);
+    for (int b = 0; s->kernels[k].fn && b < s->kernels[k].fn->n_buffers; b++) {
       const gc_loop_buffer *lb = &s->kernels[k].fn->buffers[b];
       int node = s->kernels[k].buffer_nodes[b];
       if (lb->local) continue;
@@ -367,6 +375,7 @@ static int plan(llvm_state *s, gc_program *p, gc_diag *d) {
         v[node].dies = k;
       }
     }
+  }
   for (int i = 0; i < n; i++) planned = planned || g->nodes[i]->planned;
   for (int i = 0; i < g->n_outputs; i++) v[g->outputs[i].node].dies = K;
   for (int i = 0; i < g->n_updates; i++) v[g->updates[i].node].dies = K;
@@ -483,6 +492,14 @@ static void *address(llvm_state *s, gc_program *p, int id) {
   return s->into[id] >= 0 ? p->params[s->into[id]].tensor.data : s->value[id];
 }
 
+/* A call kernel: the user's function on its operands' and result's buffers. */
+static int run_call(llvm_state *s, gc_program *p, const kernel *kn, gc_diag *d) {
+  const gc_node *n = p->graph->nodes[kn->call_node];
+  const void *in[64];
+  for (int i = 0; i < n->n_in && i < 64; i++) in[i] = address(s, p, n->in[i]);
+  return gc_llvm_call_run(kn->call, in, address(s, p, kn->call_node), d);
+}
+
 static int error_message(const kernel *kn, const int64_t *err, gc_diag *d) {
   int code = (int)err[0] - 1;
   const char *fmt = code >= 0 && code < kn->fn->n_errors ? kn->fn->errors[code] : "kernel error %lld";
@@ -532,7 +549,8 @@ static int run(gc_program *p, void *state, gc_diag *d) {
   for (int k = 0; k < s->n_kernels; k++) {
     kernel *kn = &s->kernels[k];
     double t0 = s->profile ? gc_now_seconds() : 0;
-    for (int b = 0; b < kn->fn->n_buffers; b++)
+    if (kn->call && run_call(s, p, kn, d)) return -1;
+    for (int b = 0; kn->fn && b < kn->fn->n_buffers; b++)
       if (!kn->fn->buffers[b].local) kn->bufs[b] = address(s, p, kn->buffer_nodes[b]);
     for (int i = 0; i < kn->n_steps; i++) {
       const gc_kernel_step *st = &kn->steps[i];

@@ -20,9 +20,10 @@ static const struct {
     {GC_KIND_REDUCE, " reduce_sum reduce_max argmax "},
     {GC_KIND_CONTRACT, " dot "},
     {GC_KIND_INDEX, " gather scatter_add "},
+    {GC_KIND_CALL, " call "},
 };
 
-static const char *const declared_ops = " input param const iota rand_uniform cast broadcast reshape scatter_add ";
+static const char *const declared_ops = " input param const iota rand_uniform cast broadcast reshape scatter_add call ";
 
 static bool listed(const char *list, gc_op op) {
   char word[64];
@@ -46,6 +47,8 @@ static void test_kind_of_every_op(void **state) {
   assert_string_equal(gc_kind_name(GC_KIND_SOURCE), "source");
   assert_string_equal(gc_kind_name(GC_KIND_CONTRACT), "contract");
   assert_string_equal(gc_kind_name(GC_KIND_INDEX), "index");
+  assert_string_equal(gc_kind_name(GC_KIND_CALL), "call");
+  assert_true(gc_op_is_alone(GC_OP_CALL) && gc_op_is_alone(GC_OP_GATHER) && !gc_op_is_alone(GC_OP_DOT));
   assert_string_equal(gc_kind_name(GC_KIND_COUNT), "?");
   assert_true(gc_op_is_source(GC_OP_RAND_UNIFORM) && !gc_op_is_source(GC_OP_CAST));
   assert_true(gc_op_is_elementwise(GC_OP_WHERE) && !gc_op_is_elementwise(GC_OP_BROADCAST));
@@ -61,6 +64,7 @@ static void test_fed_sources(void **state) {
  * are cheap and not views. */
 static const char *const transcendental_ops = " exp log sqrt rsqrt recip tanh sigmoid erf sin cos pow div ";
 static const char *const contract_ops = " dot ";
+static const char *const call_ops = " call ";
 static const char *const view_ops = " broadcast reshape transpose slice stop_gradient ";
 
 static void test_cost_and_view_of_every_op(void **state) {
@@ -69,6 +73,7 @@ static void test_cost_and_view_of_every_op(void **state) {
   for (int op = 0; op < GC_OP_COUNT; op++) {
     gc_cost want = listed(transcendental_ops, (gc_op)op) ? GC_COST_TRANSCENDENTAL
                    : listed(contract_ops, (gc_op)op)     ? GC_COST_CONTRACT
+                   : listed(call_ops, (gc_op)op)         ? GC_COST_CALL
                                                          : GC_COST_CHEAP;
     if (gc_op_cost((gc_op)op) != want)
       fail_msg("%s costs %d, expected %d", gc_op_name((gc_op)op), (int)gc_op_cost((gc_op)op), (int)want);
@@ -157,6 +162,10 @@ static void test_kinds_agree_with_types(void **state) {
       break;
     case GC_KIND_INDEX: /* one operand holds integer indices */
       assert_true(gc_dtype_is_int(g->nodes[n->in[n->op == GC_OP_GATHER ? 1 : 0]]->type.dtype));
+      break;
+    case GC_KIND_CALL: /* the user's function: the type is declared, an elementwise one keeps the shape */
+      for (int k = 0; n->attrs.call.elementwise && k < n->n_in; k++)
+        assert_true(gc_shape_equal(&g->nodes[n->in[k]]->type, &n->type));
       break;
     default:
       fail_msg("node %d: kind %d", i, (int)gc_op_kind(n->op));
