@@ -80,6 +80,8 @@ static void inherit(gc_rebuild *r, int id, int like) {
   n->line = o->line;
   n->col = o->col;
   n->kernel = o->kernel;   /* a copy or a replacement stays in its kernel */
+  /* forward nodes come first: the origin is mapped already (or gone: 0) */
+  n->grad_of = o->grad_of > 0 ? gc_rebuild_id(r, o->grad_of - 1) + 1 : 0;
 }
 
 int gc_rebuild_emit(gc_rebuild *r, int like, gc_op op, const int *in, int n_in,

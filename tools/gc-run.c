@@ -16,6 +16,7 @@
 #include "ir/ir.h"
 #include "tools/cli.h"
 #include "tools/model_cli.h"
+#include "tools/nan_cli.h"
 #include "tools/options.h"
 #include "tools/pass_cli.h"
 
@@ -31,6 +32,7 @@ typedef struct {
   gc_opt_seed random_inputs;
   gc_cli_model_flags model;
   gc_cli_pass_flags passes;
+  gc_nan_options nans;
 } options;
 
 static const char prog[] = "gc-run";
@@ -55,6 +57,7 @@ static const gc_opt flags[] = {
            "fill the inputs I lacks: floats N(0,1); a model's\n"
            "token ids and labels uniform in [0, vocab)"),
     GC_OPT_INCLUDE_TABLE("model flags (with model:NAME)", options, model, gc_cli_model_options),
+    GC_OPT_INCLUDE_TABLE("NaN checks", options, nans, gc_cli_nan_options),
     GC_OPT_INCLUDE_TABLE("compiler flags", options, passes, gc_cli_pass_options),
     GC_OPT_INCLUDE_TABLE("llvm backend flags", options, passes, gc_cli_llvm_options),
     GC_OPT_TABLE_END,
@@ -170,6 +173,7 @@ static int run(gc_graph *g, const options *o, gc_tensor_map *params, const gc_te
   co.passes = o->passes.passes;
   co.profile = o->profile;
   co.pass_options = &po;
+  co.nans = o->nans;
   gc_program *p = NULL;
   int rc = -1;
   if (o->grad && gc_grad_outputs(g, o->grad, &d) < 0) goto done;
