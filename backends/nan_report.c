@@ -245,7 +245,8 @@ int gc_nan_report(const gc_nan_found *f, gc_diag *d) {
   gc_strbuf b = {0};
   if (text) put_report(&b, &k, replayed ? values : NULL, text, dir);
   if (rc == 0)
-    gc_strbuf_printf(&b, "\n  reproducer: gc-run %s/nan-kernel.gcir --inputs %s/nan-inputs.safetensors", dir, dir);
+    gc_strbuf_printf(&b, "\n  reproducer: gc-run %s/nan-kernel.gcir --inputs %s/nan-inputs.safetensors --check-nans%s --nan-dir %s/again",
+                     dir, dir, f->program->nan_check->infs ? " --check-infs" : "", dir);
   else
     gc_strbuf_printf(&b, "\n  no reproducer: %s", e.msg);
   char *report = gc_strbuf_take(&b);

@@ -67,6 +67,7 @@ static const gc_opt_spec spec = {
     .prog = prog,
     .usage = "gc-run GRAPH.gcir [--params P.safetensors] [--inputs I.safetensors]\n"
              "              -o|--out O.safetensors [--grad OUTPUT] [--backend NAME]\n"
+             "       gc-run GRAPH.gcir ... --check-nans|--check-infs [--nan-dir DIR] [--out O.safetensors]\n"
              "       gc-run GRAPH.gcir|model:NAME --bench N [--random-inputs SEED] [--threads N]\n"
              "       gc-run model:NAME [model flags] [the same flags]",
     .about = "Runs the graph once and writes its results to O: every output by name and\n"
@@ -88,7 +89,8 @@ static int parse_args(int argc, char **argv, options *o) {
   if (args.n == 0) return gc_cli_usage_error(prog, "no graph file given");
   if (args.n > 1) return gc_cli_usage_error(prog, "more than one graph file ('%s' and '%s')", args.args[0], args.args[1]);
   o->graph = args.args[0];
-  if (!o->out && !o->bench) return gc_cli_usage_error(prog, "--out is required (or --bench N)");
+  if (!o->out && !o->bench && !o->nans.check_nans && !o->nans.check_infs)
+    return gc_cli_usage_error(prog, "--out is required (or --bench N, or --check-nans)");
   gc_cli_model_flags model_only = o->model;
   model_only.init.given = false;   /* --init goes with a .gcir file too */
   if (!gc_cli_is_model(o->graph) && gc_cli_model_flags_used(&model_only))
