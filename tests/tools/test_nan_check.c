@@ -171,6 +171,22 @@ static void test_clean_run(void **state) {
   }
 }
 
+/* With the check on, the kernels are the same code: their files, named
+ * after their code, are the same (llvm). */
+static void test_kernels_unchanged(void **state) {
+  gc_fixture *f = *state;
+  write_fwd(f, 5);
+  assert_int_equal(fixture_run(f, "gc-run", "fwd.gcir --params w.safetensors --inputs x.safetensors -o o.safetensors "
+                                            "--backend llvm --emit-llvm off"), 0);
+  assert_int_equal(fixture_run(f, "gc-run", "fwd.gcir --params w.safetensors --inputs x.safetensors -o o.safetensors "
+                                            "--backend llvm --emit-llvm on --check-nans --check-infs"), 0);
+  size_t a, b;
+  char *off = fixture_slurp(f, "off/kernels.txt", &a), *on = fixture_slurp(f, "on/kernels.txt", &b);
+  assert_non_null(strstr(off, "k0 g"));
+  assert_string_equal(off, on);
+  free(off), free(on);
+}
+
 /* ---- a real model's step ---------------------------------------------------------- */
 
 /* qwen2 with one layer and a learning rate that makes step 2 overflow: the
@@ -215,6 +231,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_forward_log, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_backward_sqrt, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_clean_run, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_kernels_unchanged, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_qwen2_step, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_help, fixture_setup, fixture_teardown),
   };
