@@ -4,26 +4,31 @@
 
 #include <string.h>
 
-/* The loops have no early exit, so that they vectorise: a clean run (the
- * usual case) reads each value once at memory speed. */
+/* Whether |x| (the bits without the sign) is at or above `limit`, for
+ * every x at once: |x| + (2^31 - limit) has its top bit set exactly then
+ * (it cannot wrap), so one OR over all of them answers.  The loop has no
+ * early exit and no branch, so it vectorises: a clean run (the usual
+ * case) reads each value once at memory speed.  Only a bad buffer is read
+ * again, to count and find the first. */
 static int64_t scan_f32(const uint32_t *x, int64_t n, uint32_t limit, int64_t *count) {
-  int64_t bad = 0;
-  for (int64_t i = 0; i < n; i++) bad += (x[i] & 0x7fffffffu) >= limit;
-  *count = bad;
-  if (!bad) return -1;
+  uint32_t any = 0, bias = 0x80000000u - limit;
+  for (int64_t i = 0; i < n; i++) any |= (x[i] & 0x7fffffffu) + bias;
+  if (!(any & 0x80000000u)) return -1;
+  int64_t first = -1;
   for (int64_t i = 0; i < n; i++)
-    if ((x[i] & 0x7fffffffu) >= limit) return i;
-  return -1;
+    if ((x[i] & 0x7fffffffu) >= limit) ++*count, first = first < 0 ? i : first;
+  return first;
 }
 
 static int64_t scan_f64(const uint64_t *x, int64_t n, uint64_t limit, int64_t *count) {
-  int64_t bad = 0;
-  for (int64_t i = 0; i < n; i++) bad += (x[i] & 0x7fffffffffffffffull) >= limit;
-  *count = bad;
-  if (!bad) return -1;
+  const uint64_t top = 0x8000000000000000ull;
+  uint64_t any = 0, bias = top - limit;
+  for (int64_t i = 0; i < n; i++) any |= (x[i] & ~top) + bias;
+  if (!(any & top)) return -1;
+  int64_t first = -1;
   for (int64_t i = 0; i < n; i++)
-    if ((x[i] & 0x7fffffffffffffffull) >= limit) return i;
-  return -1;
+    if ((x[i] & ~top) >= limit) ++*count, first = first < 0 ? i : first;
+  return first;
 }
 
 int64_t gc_nan_scan(const void *data, gc_dtype dt, int64_t n, bool infs, int64_t *count) {
