@@ -187,7 +187,7 @@ static void put_report(gc_strbuf *b, const kernel_graph *k, gc_tensor **values, 
                      what(nan));
     put_index(b, &v->type, first);
   } else {
-    gc_strbuf_printf(b, "%lld values of\n  ", (long long)f->count);
+    gc_strbuf_printf(b, "%lld of the %lld values of\n  ", (long long)f->count, (long long)gc_type_numel_unchecked(&n->type));
     put_node(b, text, f->node, dump);
     gc_strbuf_printf(b, "\n  are %s, the first at ", what(f->nan));
     put_index(b, &n->type, f->first);
