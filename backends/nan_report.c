@@ -172,13 +172,13 @@ static void put_report(gc_strbuf *b, const kernel_graph *k, gc_tensor **values, 
   int node = values ? first_bad(k, values, f->program->nan_check->infs) : -1;
   int shown = node >= 0 ? node : f->node;
   const gc_node *n = g->nodes[shown];
-  gc_strbuf_printf(b, "%s in step %lld, %s (%s): ", what(f->nan), (long long)f->step,
-                   n->grad_of ? "backward" : "forward", kname);
+  int64_t first = f->first, count = f->count;
+  const gc_tensor *v = node >= 0 ? values[k->map[node]] : NULL;
+  if (v) bad_value(v, f->program->nan_check->infs, &first, &count);
+  bool nan = v ? gc_tensor_load(v, first) != gc_tensor_load(v, first) : f->nan;
+  gc_strbuf_printf(b, "%s in step %lld, %s (%s): ", what(nan), (long long)f->step, n->grad_of ? "backward" : "forward",
+                   kname);
   if (node >= 0) {
-    int64_t first, count;
-    const gc_tensor *v = values[k->map[node]];
-    bad_value(v, f->program->nan_check->infs, &first, &count);
-    bool nan = f->program->nan_check->infs ? gc_tensor_load(v, first) != gc_tensor_load(v, first) : true;
     gc_strbuf_printf(b, "first produced by\n  ");
     put_node(b, text, node, dump);
     gc_strbuf_printf(b, "\n  ");

@@ -2,8 +2,9 @@
  * kernel and a sqrt(0) gradient in a backward kernel are named (node, line
  * of the dump, label, inputs, forward origin) on both backends; the
  * reproducer gc-run turns into the same NaN; a clean run reports nothing;
- * a real model's diverging step (qwen2, one layer) stops gc-train with exit
- * 2 and nothing saved. */
+ * in a real model (qwen2, one layer), a planted rsqrt(0) in a norm is named,
+ * and a diverging training step stops gc-train with exit 2 and nothing
+ * saved. */
 #include "tests/tools/tool_fixture.h"
 #include "io/safetensors.h"
 
@@ -217,6 +218,40 @@ static void test_qwen2_step(void **state) {
   expect(f, "{label=\"model.layers.0.");
 }
 
+/* qwen2's forward with a planted zero embedding and rms_norm_eps=0: the
+ * first layer's norm takes rsqrt(0).  --check-infs names the rsqrt,
+ * --check-nans the product 0 * inf after it. */
+static void test_qwen2_planted_norm(void **state) {
+  gc_fixture *f = *state;
+  const int64_t dims[2] = {512, 128};
+  gc_type t = gc_type_make(GC_F32, 2, dims);
+  gc_tensor_map m;
+  gc_tensor_map_init(&m);
+  gc_tensor *zero = gc_tensor_new(&t);
+  assert_non_null(zero);
+  memset(zero->data, 0, gc_tensor_bytes(zero));
+  gc_tensor_map_put(&m, "model.embed_tokens.weight", zero);
+  save(f, "embed.safetensors", &m);
+  const char *model = "model:qwen2_tiny --set num_hidden_layers=1,rms_norm_eps=0 --params embed.safetensors --init 1 "
+                      "--random-inputs 1 --batch 1 --seq 8 --nan-dir nd";
+  char args[512];
+  snprintf(args, sizeof args, "%s --check-infs", model);
+  assert_int_equal(fixture_run(f, "gc-run", args), 1);
+  expect(f, "gc-run: Inf in step 1, forward (kernel k");
+  expect(f, " = rsqrt %");
+  expect(f, " {label=\"model.layers.0.input_layernorm\"} : f32[1,8,1]   (line ");
+  expect(f, " is 0; 8 of 8 outputs are Inf, the first at [0,0,0]");
+  snprintf(args, sizeof args, "%s --check-nans", model);
+  assert_int_equal(fixture_run(f, "gc-run", args), 1);
+  expect(f, "gc-run: NaN in step 1, forward (kernel k");
+  expect(f, " = mul %");
+  expect(f, " {label=\"model.layers.0.input_layernorm\"} : f32[1,8,128]   (line ");
+  expect(f, " is inf; 1024 of 1024 outputs are NaN, the first at [0,0,0]");
+  assert_int_equal(fixture_run(f, "gc-run", "nd/nan-kernel.gcir --inputs nd/nan-inputs.safetensors --check-nans "
+                                            "--nan-dir nd2"), 1);
+  expect(f, " is inf; 1024 of 1024 outputs are NaN, the first at [0,0,0]");
+}
+
 static void test_help(void **state) {
   gc_fixture *f = *state;
   assert_int_equal(fixture_run(f, "gc-run", "--help"), 0);
@@ -233,6 +268,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_clean_run, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_kernels_unchanged, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_qwen2_step, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_qwen2_planted_norm, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_help, fixture_setup, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
