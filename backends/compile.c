@@ -2,6 +2,7 @@
  * The backends are the folders the build found (generated backends.def). */
 #include "backends/backend.h"
 #include "backends/runtime/call.h"
+#include "backends/nan_report.h"
 #include "backends/runtime/program.h"
 #include "passes/pass.h"
 #include "base/clock.h"
@@ -51,5 +52,6 @@ gc_program *gc_compile(const gc_graph *g, const gc_compile_options *o, gc_diag *
   if (!(copy = gc_run_passes(copy, o->passes, o->pass_options, d))) return NULL;
   gc_program *p = gc_program_new(copy, b, o, d);
   if (p) p->stats.compile_ms = gc_now_ms() - t0;
+  if (p && p->nan_check) p->nan_check->report = gc_nan_report;
   return p;
 }

@@ -542,6 +542,24 @@ static int write_updates(llvm_state *s, gc_program *p, gc_diag *d) {
   return rc;
 }
 
+/* --check-nans: kernel k's results scanned (backends/runtime/nan_check.h) */
+typedef struct {
+  llvm_state *s;
+  gc_program *p;
+} run_ctx;
+
+static void *value_now(void *ctx, int node) { return address(((run_ctx *)ctx)->s, ((run_ctx *)ctx)->p, node); }
+
+static int check_kernel(llvm_state *s, gc_program *p, int k, gc_diag *d) {
+  const kernel *kn = &s->kernels[k];
+  int last = -1, lo, hi;
+  for (int b = 0; b < kn->fn->n_buffers; b++)
+    if (!kn->fn->buffers[b].local && kn->buffer_nodes[b] > last) last = kn->buffer_nodes[b];
+  gc_nan_kernel_span(p->graph, last, &lo, &hi);
+  run_ctx r = {s, p};
+  return gc_nan_check_kernel(p, kn->display, lo, hi, value_now, &r, d);
+}
+
 static int run(gc_program *p, void *state, gc_diag *d) {
   llvm_state *s = state;
   int threads = gc_pool_threads(s->pool);
@@ -566,6 +584,7 @@ static int run(gc_program *p, void *state, gc_diag *d) {
       }
       if (s->err[0]) return error_message(kn, s->err, d);
     }
+    if (p->nan_check && check_kernel(s, p, k, d)) return -1;
     if (s->profile) {
       kn->seconds += gc_now_seconds() - t0;
       kn->runs++;
