@@ -1,8 +1,8 @@
 /* Lowering a kernel to a loop function (see lower.h): the three kernel
  * shapes — loop (by rows or by columns), dot, index. */
-#include "passes/lower_internal.h"
+#include "codegen/lower_internal.h"
 #include "ir/uses.h"
-#include "passes/view.h"
+#include "ir/view.h"
 
 #include <math.h>
 #include <stdio.h>

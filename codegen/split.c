@@ -1,7 +1,7 @@
 /* Index-set splitting and range folding (see split.h). */
-#include "passes/split.h"
+#include "codegen/split.h"
 
-#include "passes/range.h"
+#include "codegen/range.h"
 
 #include <stdlib.h>
 #include <string.h>

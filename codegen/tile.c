@@ -1,7 +1,7 @@
 /* Tiling (see tile.h). */
-#include "passes/tile.h"
+#include "codegen/tile.h"
 
-#include "passes/split.h"
+#include "codegen/split.h"
 
 static int64_t round_down(int64_t x, int64_t m) { return x / m * m > 0 ? x / m * m : m; }
 

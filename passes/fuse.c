@@ -2,7 +2,7 @@
  *
  * Every node that computes something starts as its own kernel; kernels
  * then merge along producer-consumer edges, in node order, whenever the
- * merged kernel is one passes/lower.c can run as one loop nest:
+ * merged kernel is one codegen/lower.c can run as one loop nest:
  *   loop   elementwise and layout ops and reductions that all reduce the
  *          same axes of the same shape (a softmax, a norm, a cross-entropy
  *          row, an optimizer update with several outputs);
@@ -38,7 +38,7 @@
 #include "passes/pass.h"
 #include "ir/rewrite.h"
 #include "ir/uses.h"
-#include "passes/view.h"
+#include "ir/view.h"
 
 #include <stdlib.h>
 #include <string.h>

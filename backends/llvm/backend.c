@@ -1,5 +1,5 @@
 /* The llvm backend: each kernel of the program's graph lowered to loops
- * (passes/lower.c), tiled for the host (passes/tile.c), emitted as LLVM IR
+ * (codegen/lower.c), tiled for the host (codegen/tile.c), emitted as LLVM IR
  * (emit.c), compiled at O3 in parallel through the object cache
  * (compile.c) and linked by the JIT; a run calls each kernel's steps in
  * order, parallel loops and GEMMs shared out on the thread pool.
@@ -18,9 +18,9 @@
 #include "backends/runtime/arena_plan.h"
 #include "backends/runtime/pool.h"
 #include "backends/runtime/program.h"
-#include "passes/lower.h"
+#include "codegen/lower.h"
 #include "passes/pass.h"
-#include "passes/tile.h"
+#include "codegen/tile.h"
 #include "ir/uses.h"
 #include "base/clock.h"
 

@@ -266,7 +266,7 @@ static void mark_reassoc(emitter *e, int loop) {
   }
 }
 
-/* A loop with a vector width hint (the pieces passes/split.c cuts, often
+/* A loop with a vector width hint (the pieces codegen/split.c cuts, often
  * of 16 or 32 iterations): vectorized at that width, not interleaved and
  * not unrolled first -- fully unrolled, such a loop is vectorized across
  * the loop around it instead, with strided accesses. */
