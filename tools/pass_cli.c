@@ -1,5 +1,6 @@
 /* The compiler flags (see pass_cli.h). */
 #include "tools/pass_cli.h"
+#include "codegen/driver.h"
 #include "io/file.h"
 #include "passes/dot.h"
 #include "tools/cli.h"
@@ -54,33 +55,24 @@ static int64_t parse_bytes(const char *s) {
   return (int64_t)(v * scale);
 }
 
-/* Whether the comma-separated list names stage `name`. */
-static bool names(const char *list, const char *name) {
-  size_t n = strlen(name);
-  for (const char *c = list; c && *c;) {
-    const char *end = strchr(c, ',');
-    size_t len = end ? (size_t)(end - c) : strlen(c);
-    if (len == n && strncmp(c, name, n) == 0) return true;
-    c = end ? end + 1 : NULL;
-  }
-  return false;
-}
-
-/* The flags only the llvm backend acts on, when another runs (or none). */
-static const char *llvm_only_flag(const gc_cli_pass_flags *f) {
+/* The flags only the llvm backend acts on, when another runs (or none):
+ * its own, and dumps of the loop IR's stages (which it runs). */
+static const char *llvm_only_flag(const gc_cli_pass_flags *f, char *buf, size_t size) {
   if (f->emit_llvm) return "--emit-llvm";
   if (f->emit_asm) return "--emit-asm";
   if (f->no_cache) return "--no-cache";
-  if (names(f->print_after, "lower") || names(f->print_after, "tile")) return "--print-ir-after=lower/tile";
-  if (names(f->print_before, "lower") || names(f->print_before, "tile")) return "--print-ir-before=lower/tile";
+  const char *stage;
+  if ((stage = gc_stage_listed(f->print_after))) return snprintf(buf, size, "--print-ir-after=%s", stage), buf;
+  if ((stage = gc_stage_listed(f->print_before))) return snprintf(buf, size, "--print-ir-before=%s", stage), buf;
   return NULL;
 }
 
 int gc_cli_pass_setup(const char *prog, const gc_cli_pass_flags *f, const char *backend, FILE *out,
-                      gc_pass_options *o) {
+                      gc_pass_options *o, gc_llvm_options *llvm) {
   gc_pass_options_init(o);
   gc_diag d = {0};
-  const char *only = llvm_only_flag(f);
+  char flag[64];
+  const char *only = llvm_only_flag(f, flag, sizeof flag);
   if (only && !backend)
     return gc_cli_usage_error(prog, "%s: %s compiles no kernels; use gc-run or gc-train with --backend llvm", only,
                               prog), -1;
@@ -100,9 +92,7 @@ int gc_cli_pass_setup(const char *prog, const gc_cli_pass_flags *f, const char *
   o->time_passes = f->time_passes;
   o->stats = f->stats;
   o->out = out;
-  o->no_cache = f->no_cache;
-  o->emit_llvm = f->emit_llvm;
-  o->emit_asm = f->emit_asm;
+  if (llvm) *llvm = (gc_llvm_options){f->no_cache, f->emit_llvm, f->emit_asm};
   if (f->mem_budget && (o->mem_budget = parse_bytes(f->mem_budget)) <= 0)
     return gc_cli_usage_error(prog, "--mem-budget takes a positive size in bytes (e.g. 5000000, 64M), not '%s'",
                               f->mem_budget), -1;
