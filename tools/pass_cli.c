@@ -2,7 +2,7 @@
 #include "tools/pass_cli.h"
 #include "codegen/driver.h"
 #include "io/file.h"
-#include "passes/dot.h"
+#include "passes/graphviz.h"
 #include "tools/cli.h"
 
 #include <errno.h>
@@ -102,7 +102,7 @@ int gc_cli_pass_setup(const char *prog, const gc_cli_pass_flags *f, const char *
 int gc_cli_emit_dot(const char *prog, const gc_cli_pass_flags *f, const gc_graph *g) {
   if (!f->emit_dot) return 0;
   gc_diag d = {0};
-  char *text = gc_graph_dot(g, f->dot_filter);
+  char *text = gc_graph_graphviz(g, f->dot_filter);
   int rc = text ? gc_write_file_atomic(f->emit_dot, text, strlen(text), &d) : gc_diag_set(&d, "out of memory");
   if (rc) fprintf(stderr, "%s: error: %s\n", prog, d.msg);
   free(text);

@@ -9,8 +9,8 @@
  * Constants, iota and rand_uniform are computed where they are used.
  * Intermediate values live in one arena planned by liveness over kernels;
  * params and inputs are read in their slots. */
-#include "backends/llvm/codegen.h"
-#include "backends/llvm/compile.h"
+#include "backends/llvm/machine.h"
+#include "backends/llvm/jobs.h"
 #include "backends/llvm/emit.h"
 #include "backends/llvm/gemm.h"
 #include "backends/llvm/jit.h"
@@ -254,7 +254,7 @@ static int write_kernel_index(const llvm_state *s, const char *dir, gc_diag *d) 
     len += (size_t)snprintf(text + len, cap - len, "k%d %s %s\n", kn->display, kn->fn->name,
                             kn->label ? kn->label : "");
   }
-  int rc = gc_codegen_write_text(dir, "kernels", "txt", text, d);
+  int rc = gc_machine_write_text(dir, "kernels", "txt", text, d);
   free(text);
   return rc;
 }
@@ -304,9 +304,9 @@ static int compile_all(llvm_state *s, int threads, const gc_llvm_options *lo, gc
   gc_compile_stats stats;
   if (rc == 0) rc = gc_compile_jobs(jobs, n_jobs, &co, out, &stats, d);
   for (int k = 0; rc == 0 && k < n_jobs; k++) {
-    if (lo->emit_llvm && out[k].ir_text) rc = gc_codegen_write_text(lo->emit_llvm, jobs[k].name, "ll", out[k].ir_text, d);
+    if (lo->emit_llvm && out[k].ir_text) rc = gc_machine_write_text(lo->emit_llvm, jobs[k].name, "ll", out[k].ir_text, d);
     if (rc == 0 && lo->emit_asm && out[k].asm_text)
-      rc = gc_codegen_write_text(lo->emit_asm, jobs[k].name, "s", out[k].asm_text, d);
+      rc = gc_machine_write_text(lo->emit_asm, jobs[k].name, "s", out[k].asm_text, d);
   }
   if (rc == 0 && lo->emit_llvm) rc = write_kernel_index(s, lo->emit_llvm, d);
   if (rc == 0 && lo->emit_asm) rc = write_kernel_index(s, lo->emit_asm, d);
