@@ -74,10 +74,15 @@ int gc_pipeline_check(const char *pipeline, gc_diag *d) {
 /* ---- dumps ------------------------------------------------------------- */
 
 bool gc_pass_listed(const char *list, const char *name) {
-  if (!list) return false;
   size_t n = strlen(name);
-  for (const char *p = list; (p = strstr(p, name)); p += n)
-    if ((p == list || p[-1] == ',') && (p[n] == 0 || p[n] == ',')) return true;
+  for (const char *c = list; c && *c;) {   /* each name, spaces around it ignored */
+    while (*c == ' ') c++;
+    size_t len = strcspn(c, ",");
+    size_t trimmed = len;
+    while (trimmed && c[trimmed - 1] == ' ') trimmed--;
+    if (trimmed == n && strncmp(c, name, n) == 0) return true;
+    c = c[len] ? c + len + 1 : NULL;
+  }
   return false;
 }
 

@@ -181,6 +181,7 @@ static void test_pipeline_errors(void **state) {
   assert_string_equal(names[1], "dce");
   assert_int_equal(gc_pass_names("a,b,c", buf, sizeof buf, names, 2, &d), -1);
   assert_true(gc_pass_listed("cse,dce", "dce") && !gc_pass_listed("cse,dce", "ce") && !gc_pass_listed(NULL, "cse"));
+  assert_true(gc_pass_listed("cse , dce", "cse") && gc_pass_listed(" cse, dce ", "dce") && !gc_pass_listed("cs e", "cs"));
 }
 
 int main(void) {
