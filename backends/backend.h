@@ -37,6 +37,12 @@
 
 typedef struct gc_program gc_program;
 
+/* The llvm backend's own options: its object cache and the files it writes. */
+typedef struct {
+  bool no_cache;                      /* compile every kernel, no object cache */
+  const char *emit_llvm, *emit_asm;   /* directories for each kernel's .ll / .s */
+} gc_llvm_options;
+
 /* What gc_compile does; gc_compile_options_init gives the defaults. */
 struct gc_pass_options;   /* passes/pass.h */
 
@@ -58,6 +64,7 @@ typedef struct {
   int threads;           /* worker threads; 0: the cores available */
   bool profile;          /* time each kernel (gc_program_profile) */
   gc_nan_options nans;   /* off by default: the kernels are the same either way */
+  gc_llvm_options llvm;  /* read by the llvm backend only */
 } gc_compile_options;
 
 void gc_compile_options_init(gc_compile_options *o);

@@ -170,7 +170,7 @@ static int run(gc_graph *g, const options *o, gc_tensor_map *params, const gc_te
   gc_compile_options co;
   gc_compile_options_init(&co);
   gc_pass_options po;
-  if (gc_cli_pass_setup(prog, &o->passes, o->backend ? o->backend : gc_default_backend(), stderr, &po)) return GC_EXIT_USAGE;
+  if (gc_cli_pass_setup(prog, &o->passes, o->backend ? o->backend : gc_default_backend(), stderr, &po, &co.llvm)) return GC_EXIT_USAGE;
   co.backend = o->backend;
   co.threads = o->threads;
   co.passes = o->passes.passes;

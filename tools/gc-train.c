@@ -116,7 +116,7 @@ int main(int argc, char **argv) {
   }
   gc_diag d = {0};
   gc_pass_options po;
-  if (gc_cli_pass_setup(prog, &f.passes, f.train.backend ? f.train.backend : gc_default_backend(), stderr, &po)) return GC_EXIT_USAGE;
+  if (gc_cli_pass_setup(prog, &f.passes, f.train.backend ? f.train.backend : gc_default_backend(), stderr, &po, &f.train.llvm)) return GC_EXIT_USAGE;
   f.train.passes = f.passes.passes;
   f.train.pass_options = &po;
   f.train.catch_signals = true;

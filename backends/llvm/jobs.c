@@ -1,6 +1,6 @@
-/* Many modules compiled at once, through the object cache (see compile.h). */
-#include "backends/llvm/compile.h"
-#include "backends/llvm/codegen.h"
+/* Many modules compiled at once, through the object cache (see jobs.h). */
+#include "backends/llvm/jobs.h"
+#include "backends/llvm/machine.h"
 #include "base/clock.h"
 
 #include <pthread.h>
@@ -63,9 +63,9 @@ static int compile_job(batch *b, int i, LLVMTargetMachineRef *tm, gc_diag *d) {
     LLVMContextDispose(ctx);
     return -1;
   }
-  gc_codegen_options opts = {.want_ir = b->o->want_ir, .want_asm = b->o->want_asm};
-  gc_codegen_output cg;
-  int rc = gc_codegen_module(m, *tm, &opts, &cg, d);
+  gc_machine_options opts = {.want_ir = b->o->want_ir, .want_asm = b->o->want_asm};
+  gc_machine_output cg;
+  int rc = gc_machine_module(m, *tm, &opts, &cg, d);
   LLVMDisposeModule(m);
   LLVMContextDispose(ctx);
   if (rc) return -1;
@@ -97,7 +97,7 @@ static void *worker(void *arg) {
 }
 
 /* Job i's object into the JIT.  A cached one the JIT refuses is dropped
- * from the cache, told of, compiled again and added (see compile.h). */
+ * from the cache, told of, compiled again and added (see jobs.h). */
 static int add_to_jit(batch *b, int i, LLVMTargetMachineRef *tm, gc_diag *d) {
   const gc_compile_job *job = &b->jobs[i];
   gc_compiled *c = &b->out[i];

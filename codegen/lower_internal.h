@@ -1,9 +1,9 @@
-/* passes/lower_internal.h — what the lowering's files share (lower.c: the
+/* codegen/lower_internal.h — what the lowering's files share (lower.c: the
  * kernel shapes; lower_eval.c: a node's value at a coordinate). */
-#ifndef GC_PASSES_LOWER_INTERNAL_H
-#define GC_PASSES_LOWER_INTERNAL_H
+#ifndef GC_CODEGEN_LOWER_INTERNAL_H
+#define GC_CODEGEN_LOWER_INTERNAL_H
 
-#include "passes/lower.h"
+#include "codegen/lower.h"
 
 typedef struct {
   int node, rank, depth;

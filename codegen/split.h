@@ -1,4 +1,4 @@
-/* passes/split.h — index-set splitting and range folding of loop functions.
+/* codegen/split.h — index-set splitting and range folding of loop functions.
  *
  * A pad, a concat or a slice at a tensor's edge lowers to clamped indices
  * and selects: `where(0 <= i - 16 < 16, x[clamp(i - 16)], 0)`.  Inside an
@@ -6,7 +6,7 @@
  * scalar.  gc_split_loops cuts such a loop at the points where one of its
  * comparisons of the induction variable (an affine a·i + c against a
  * constant) changes outcome, into consecutive loops over the same
- * iterations in the same order; then range folding (passes/range.h)
+ * iterations in the same order; then range folding (codegen/range.h)
  * replaces every comparison whose outcome is known by its value, every
  * select on a known condition and every min/max with a known winner by the
  * operand, and drops what is left unused.  Each piece's indices are then
@@ -21,8 +21,8 @@
  * operands in the same order.  Loops split are innermost, step 1, not
  * parallel and not at the top of the function (whose loops are the steps
  * the thread pool runs); at most GC_SPLIT_MAX_PIECES pieces each. */
-#ifndef GC_PASSES_SPLIT_H
-#define GC_PASSES_SPLIT_H
+#ifndef GC_CODEGEN_SPLIT_H
+#define GC_CODEGEN_SPLIT_H
 
 #include "ir/loop.h"
 

@@ -1,8 +1,8 @@
-/* backends/llvm/compile.h — many modules compiled at once: N independent
+/* backends/llvm/jobs.h — many modules compiled at once: N independent
  * jobs on up to T threads, through the object cache.
  *
  * A job builds one LLVM module in a context it is given; the worker then
- * verifies, prepares, optimises and emits it (codegen.h).  Each job gets a
+ * verifies, prepares, optimises and emits it (machine.h).  Each job gets a
  * fresh LLVMContext and each worker its own target machine, so jobs share
  * nothing; results land in job order, so they never depend on T (the same
  * object bytes whatever the thread count).
@@ -22,8 +22,8 @@
  * callbacks run on worker threads, several at a time: what they read through
  * `arg` must be safe to read concurrently.  The results array is the
  * caller's; its buffers are malloc'd and freed with gc_compiled_free. */
-#ifndef GC_LLVM_COMPILE_H
-#define GC_LLVM_COMPILE_H
+#ifndef GC_LLVM_JOBS_H
+#define GC_LLVM_JOBS_H
 
 #include "backends/llvm/cache.h"
 #include "backends/llvm/host.h"

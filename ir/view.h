@@ -1,4 +1,4 @@
-/* passes/view.h — layout chains as strided views.
+/* ir/view.h — layout chains as strided views.
  *
  * A chain of layout ops (broadcast, reshape, transpose, slice) ending at a
  * stored value reads element `c` of its result at offset + Σ c[i]·stride[i]
@@ -7,8 +7,8 @@
  * (or is in `stop`), and says whether the chain is one strided view.  Fusion
  * uses it to decide what a dot can read in place (a transposed or
  * broadcast operand) and lowering to address those reads. */
-#ifndef GC_PASSES_VIEW_H
-#define GC_PASSES_VIEW_H
+#ifndef GC_IR_VIEW_H
+#define GC_IR_VIEW_H
 
 #include "ir/ir.h"
 

@@ -1,5 +1,5 @@
 /* Intervals of a loop function's integer values, and folding by them (see range.h). */
-#include "passes/range.h"
+#include "codegen/range.h"
 
 #include <stdlib.h>
 #include <string.h>

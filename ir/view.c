@@ -1,5 +1,5 @@
 /* Layout chains as strided views (see view.h). */
-#include "passes/view.h"
+#include "ir/view.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,6 @@
 /* Tiling (see tile.h). */
-#include "passes/tile.h"
-
-#include "passes/split.h"
+#include "codegen/tile.h"
+#include "codegen/driver.h"
 
 static int64_t round_down(int64_t x, int64_t m) { return x / m * m > 0 ? x / m * m : m; }
 
@@ -70,7 +69,11 @@ static void tile_block(gc_loop_fn *f, const gc_loop_block *b, const gc_tile_targ
   }
 }
 
-void gc_tile_loop_fn(gc_loop_fn *f, const gc_tile_target *t) {
-  gc_split_loops(f, t->vector_bits / 32);
-  tile_block(f, &f->body, t);
+void gc_tile_loop_fn(gc_loop_fn *f, const gc_tile_target *t) { tile_block(f, &f->body, t); }
+
+/* The stage (codegen/stages.def). */
+int gc_stage_tile(gc_codegen_kernel *k, gc_diag *d) {
+  (void)d;
+  gc_tile_loop_fn(k->fn, &k->target);
+  return 0;
 }

@@ -1,5 +1,6 @@
-/* gc_compile: the pass pipeline, then the named backend (see backend.h).
- * The backends are the folders the build found (generated backends.def). */
+/* The backends the build found (the folders of the generated backends.def),
+ * the default one, and gc_compile: the pass pipeline, then the named
+ * backend (see backend.h). */
 #include "backends/backend.h"
 #include "backends/runtime/call.h"
 #include "backends/nan_report.h"

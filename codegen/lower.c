@@ -1,8 +1,9 @@
 /* Lowering a kernel to a loop function (see lower.h): the three kernel
  * shapes — loop (by rows or by columns), dot, index. */
-#include "passes/lower_internal.h"
+#include "codegen/lower_internal.h"
+#include "codegen/driver.h"
 #include "ir/uses.h"
-#include "passes/view.h"
+#include "ir/view.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -706,4 +707,13 @@ done:
   }
   *buffer_nodes = L.buffer_nodes;
   return L.f;
+}
+
+/* The stage (codegen/stages.def): the kernel's loop function. */
+int gc_stage_lower(gc_codegen_kernel *k, gc_diag *d) {
+  gc_loop_free(k->fn);
+  free(k->buffer_nodes);
+  k->buffer_nodes = NULL;
+  k->fn = gc_lower_kernel(&k->ref, &k->buffer_nodes, d);
+  return k->fn ? 0 : -1;
 }

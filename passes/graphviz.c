@@ -1,5 +1,5 @@
-/* Graphviz output (see dot.h). */
-#include "passes/dot.h"
+/* Graphviz output (see graphviz.h). */
+#include "passes/graphviz.h"
 #include "base/strbuf.h"
 
 #include <stdio.h>
@@ -35,7 +35,7 @@ static void put_node(gc_strbuf *t, const gc_graph *g, int i) {
   gc_strbuf_printf(t, "\"%s];\n", gc_op_is_source(n->op) ? ", shape=ellipse" : "");
 }
 
-char *gc_graph_dot(const gc_graph *g, const char *label_prefix) {
+char *gc_graph_graphviz(const gc_graph *g, const char *label_prefix) {
   gc_strbuf t = {0};
   gc_strbuf_printf(&t, "digraph \"%s\" {\n  rankdir=TB;\n  node [shape=box, fontsize=10];\n", g->name);
   for (int i = 0; i < g->n_nodes;) {

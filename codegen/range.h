@@ -1,4 +1,4 @@
-/* passes/range.h — intervals of a loop function's integer values, and
+/* codegen/range.h — intervals of a loop function's integer values, and
  * folding by them.
  *
  * gc_range_of gives the interval [lo, hi] an i64 or bool instruction's value
@@ -14,8 +14,8 @@
  *
  * A transformation that replaces an instruction by another records it in
  * repl (gc_range_resolve follows it); gc_ranges_fold applies them all. */
-#ifndef GC_PASSES_RANGE_H
-#define GC_PASSES_RANGE_H
+#ifndef GC_CODEGEN_RANGE_H
+#define GC_CODEGEN_RANGE_H
 
 #include "ir/loop.h"
 

@@ -2,8 +2,8 @@
  * buffers, constants, iota and rand_uniform are computed in place, layout
  * ops map coordinates (never copy), elementwise ops apply to their
  * operands' values at the same coordinate. */
-#include "passes/lower_internal.h"
-#include "passes/view.h"
+#include "codegen/lower_internal.h"
+#include "ir/view.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,7 +1,8 @@
 /* Index-set splitting and range folding (see split.h). */
-#include "passes/split.h"
+#include "codegen/split.h"
+#include "codegen/driver.h"
 
-#include "passes/range.h"
+#include "codegen/range.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -391,4 +392,12 @@ int gc_split_loops(gc_loop_fn *f, int vector) {
   if (split) gc_ranges_fold(&c);
   gc_ranges_free(&c);
   return split;
+}
+
+/* The stage (codegen/stages.def): pieces get the host's f32 lanes as their
+ * vector width hint. */
+int gc_stage_split(gc_codegen_kernel *k, gc_diag *d) {
+  (void)d;
+  gc_split_loops(k->fn, k->target.vector_bits / 32);
+  return 0;
 }

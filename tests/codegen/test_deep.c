@@ -6,10 +6,10 @@
  * optimised chain, kernels stay within fuse's bound, dumps read back. */
 #include "tests/testutil.h"
 #include "backends/interp/interp.h"
-#include "passes/lower.h"
+#include "codegen/lower.h"
 #include "passes/pass.h"
-#include "passes/split.h"
-#include "passes/view.h"
+#include "codegen/split.h"
+#include "ir/view.h"
 #include "base/strbuf.h"
 
 #include <math.h>

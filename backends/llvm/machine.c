@@ -1,5 +1,5 @@
-/* One LLVM module in, machine code out (see codegen.h). */
-#include "backends/llvm/codegen.h"
+/* One LLVM module in, machine code out (see machine.h). */
+#include "backends/llvm/machine.h"
 #include "backends/llvm/llvm_error.h"
 #include "backends/llvm/mkdirs.h"
 #include "io/file.h"
@@ -17,7 +17,7 @@ static const char *module_name(LLVMModuleRef m) {
   return name && *name ? name : "(unnamed)";
 }
 
-int gc_codegen_verify(LLVMModuleRef m, gc_diag *d) {
+int gc_machine_verify(LLVMModuleRef m, gc_diag *d) {
   char *msg = NULL;
   if (!LLVMVerifyModule(m, LLVMReturnStatusAction, &msg)) {
     LLVMDisposeMessage(msg);
@@ -28,7 +28,7 @@ int gc_codegen_verify(LLVMModuleRef m, gc_diag *d) {
   return gc_llvm_message(d, msg, what);
 }
 
-void gc_codegen_prepare(LLVMModuleRef m, LLVMTargetMachineRef tm) {
+void gc_machine_prepare(LLVMModuleRef m, LLVMTargetMachineRef tm) {
   char *triple = LLVMGetTargetMachineTriple(tm);
   LLVMSetTarget(m, triple);
   LLVMDisposeMessage(triple);
@@ -54,7 +54,7 @@ void gc_codegen_prepare(LLVMModuleRef m, LLVMTargetMachineRef tm) {
   LLVMDisposeMessage(features);
 }
 
-int gc_codegen_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, gc_diag *d) {
+int gc_machine_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, gc_diag *d) {
   LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
   LLVMPassBuilderOptionsSetLoopVectorization(opts, 1);
   LLVMPassBuilderOptionsSetSLPVectorization(opts, 1);
@@ -79,7 +79,7 @@ static char *copy_buffer(LLVMMemoryBufferRef buf, size_t *len) {
   return out;
 }
 
-int gc_codegen_emit(LLVMModuleRef m, LLVMTargetMachineRef tm, LLVMCodeGenFileType kind,
+int gc_machine_emit(LLVMModuleRef m, LLVMTargetMachineRef tm, LLVMCodeGenFileType kind,
                     char **out, size_t *len, gc_diag *d) {
   *out = NULL;
   *len = 0;
@@ -98,14 +98,14 @@ int gc_codegen_emit(LLVMModuleRef m, LLVMTargetMachineRef tm, LLVMCodeGenFileTyp
   return 0;
 }
 
-char *gc_codegen_ir_text(LLVMModuleRef m) {
+char *gc_machine_ir_text(LLVMModuleRef m) {
   char *text = LLVMPrintModuleToString(m);
   char *out = strdup(text);
   LLVMDisposeMessage(text);
   return out;
 }
 
-void gc_codegen_output_free(gc_codegen_output *out) {
+void gc_machine_output_free(gc_machine_output *out) {
   free(out->object);
   free(out->ir_text);
   free(out->asm_text);
@@ -117,14 +117,14 @@ void gc_codegen_output_free(gc_codegen_output *out) {
 static int emit_asm(LLVMModuleRef m, LLVMTargetMachineRef tm, char **text, gc_diag *d) {
   LLVMModuleRef clone = LLVMCloneModule(m);
   size_t len;
-  int rc = gc_codegen_emit(clone, tm, LLVMAssemblyFile, text, &len, d);
+  int rc = gc_machine_emit(clone, tm, LLVMAssemblyFile, text, &len, d);
   LLVMDisposeModule(clone);
   return rc;
 }
 
 /* LLVM reports some failures (and remarks) as diagnostics through its
  * context; with no handler installed it prints them and exits on an error.
- * While gc_codegen_module runs, they are caught here instead: the first
+ * While gc_machine_module runs, they are caught here instead: the first
  * error is kept, the rest dropped. */
 typedef struct {
   bool error;
@@ -140,22 +140,22 @@ static void catch_diagnostic(LLVMDiagnosticInfoRef info, void *ctx) {
   c->error = true;
 }
 
-static int compile_steps(LLVMModuleRef m, LLVMTargetMachineRef tm, const gc_codegen_options *o,
-                         gc_codegen_output *out, const caught_diagnostics *caught, gc_diag *d) {
-  if (gc_codegen_verify(m, d)) return -1;
-  gc_codegen_prepare(m, tm);
-  if (gc_codegen_optimize(m, tm, d)) return -1;
-  if (o && o->want_ir && !(out->ir_text = gc_codegen_ir_text(m)))
+static int compile_steps(LLVMModuleRef m, LLVMTargetMachineRef tm, const gc_machine_options *o,
+                         gc_machine_output *out, const caught_diagnostics *caught, gc_diag *d) {
+  if (gc_machine_verify(m, d)) return -1;
+  gc_machine_prepare(m, tm);
+  if (gc_machine_optimize(m, tm, d)) return -1;
+  if (o && o->want_ir && !(out->ir_text = gc_machine_ir_text(m)))
     return gc_diag_set(d, "LLVM module %s: out of memory", module_name(m));
   if (o && o->want_asm && emit_asm(m, tm, &out->asm_text, d)) return -1;
-  if (gc_codegen_emit(m, tm, LLVMObjectFile, &out->object, &out->object_len, d)) return -1;
+  if (gc_machine_emit(m, tm, LLVMObjectFile, &out->object, &out->object_len, d)) return -1;
   if (caught->error)
     return gc_diag_set(d, "LLVM cannot compile module %s: %s", module_name(m), caught->msg);
   return 0;
 }
 
-int gc_codegen_module(LLVMModuleRef m, LLVMTargetMachineRef tm, const gc_codegen_options *o,
-                      gc_codegen_output *out, gc_diag *d) {
+int gc_machine_module(LLVMModuleRef m, LLVMTargetMachineRef tm, const gc_machine_options *o,
+                      gc_machine_output *out, gc_diag *d) {
   memset(out, 0, sizeof *out);
   LLVMContextRef ctx = LLVMGetModuleContext(m);
   LLVMDiagnosticHandler old_handler = LLVMContextGetDiagnosticHandler(ctx);
@@ -164,11 +164,11 @@ int gc_codegen_module(LLVMModuleRef m, LLVMTargetMachineRef tm, const gc_codegen
   LLVMContextSetDiagnosticHandler(ctx, catch_diagnostic, &caught);
   int rc = compile_steps(m, tm, o, out, &caught, d);
   LLVMContextSetDiagnosticHandler(ctx, old_handler, old_ctx);
-  if (rc) gc_codegen_output_free(out);
+  if (rc) gc_machine_output_free(out);
   return rc;
 }
 
-int gc_codegen_write_text(const char *dir, const char *name, const char *suffix,
+int gc_machine_write_text(const char *dir, const char *name, const char *suffix,
                           const char *text, gc_diag *d) {
   if (gc_mkdirs(dir, d)) return -1;
   size_t size = strlen(dir) + strlen(name) + strlen(suffix) + 4;   /* '/', '_' for "", '.', NUL */

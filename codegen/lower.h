@@ -1,4 +1,4 @@
-/* passes/lower.h — one fused kernel of a graph as a loop function.
+/* codegen/lower.h — one fused kernel of a graph as a loop function.
  *
  * A kernel is a set of nodes of the graph (those whose `kernel` is k, or a
  * single node); its results are the nodes whose values leave it (read by
@@ -25,8 +25,8 @@
  *
  * The loop function's buffers name the graph node whose value each holds
  * (gc_loop_fn.buffers[i] with node ids in `buffer_nodes`). */
-#ifndef GC_PASSES_LOWER_H
-#define GC_PASSES_LOWER_H
+#ifndef GC_CODEGEN_LOWER_H
+#define GC_CODEGEN_LOWER_H
 
 #include "ir/loop.h"
 
