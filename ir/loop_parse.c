@@ -20,8 +20,8 @@ typedef struct {
   bool *placed;   /* [base]: the printed id was defined */
 } reader;
 
-static int fail(reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(reader *r, const char *fmt, ...) {
+static void fail_at(reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail_at(reader *r, const char *fmt, ...) {
   int line = 1, col = 1;
   for (const char *c = r->text; c < r->p; c++) c[0] == '\n' ? (line++, col = 1) : col++;
   char msg[768];
@@ -31,8 +31,10 @@ static int fail(reader *r, const char *fmt, ...) {
   va_end(ap);
   gc_diag_set(r->d, "%d:%d: %s", line, col, msg);
   if (r->d) r->d->line = line, r->d->col = col;
-  return -1;
 }
+/* -1 where the compiler sees it, so an out-parameter left unset on failure
+ * is never taken for one read on success. */
+#define fail(...) (fail_at(__VA_ARGS__), -1)
 
 /* ---- tokens ------------------------------------------------------------------ */
 
