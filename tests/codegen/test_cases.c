@@ -144,19 +144,11 @@ static void run_case(const char *dir, const char *name) {
   free(printed), free(want), free(stage_name), free(input), free(text);
 }
 
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 static void test_cases(void **state) {
   (void)state;
   const char *dir = GC_SOURCE_DIR "/tests/codegen/cases";
-  DIR *dp = opendir(dir);
-  if (!dp) fail_msg("cannot open %s", dir);
   char *names[1024];
-  int n = 0;
-  for (struct dirent *e; (e = readdir(dp)) && n < 1024;)
-    if (strlen(e->d_name) > 5 && strcmp(e->d_name + strlen(e->d_name) - 5, ".loop") == 0) names[n++] = strdup(e->d_name);
-  closedir(dp);
-  qsort(names, (size_t)n, sizeof *names, by_name);
+  int n = gc_case_files(dir, ".loop", names, 1024);
   /* every stage has a case */
   int n_stages;
   const gc_stage *stages = gc_stages(&n_stages);

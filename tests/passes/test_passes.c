@@ -136,19 +136,11 @@ static void run_case(const char *dir, const char *name) {
   free(printed), free(want), free(pipeline), free(high), free(text);
 }
 
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 static void test_cases(void **state) {
   (void)state;
   const char *dir = GC_SOURCE_DIR "/tests/passes/cases";
-  DIR *dp = opendir(dir);
-  if (!dp) fail_msg("cannot open %s", dir);
   char *names[1024];
-  int n = 0;
-  for (struct dirent *e; (e = readdir(dp)) && n < 1024;)
-    if (strlen(e->d_name) > 5 && strcmp(e->d_name + strlen(e->d_name) - 5, ".gcir") == 0) names[n++] = strdup(e->d_name);
-  closedir(dp);
-  qsort(names, (size_t)n, sizeof *names, by_name);
+  int n = gc_case_files(dir, ".gcir", names, 1024);
   for (int i = 0; i < n; i++) {
     run_case(dir, names[i]);
     free(names[i]);
