@@ -27,7 +27,7 @@ void gc_loop_free(gc_loop_fn *f) {
   free(f);
 }
 
-static void push(gc_loop_block *b, int id) {
+void gc_loop_block_push(gc_loop_block *b, int id) {
   if (b->n == b->cap) {
     b->cap = b->cap ? 2 * b->cap : 16;
     b->insts = realloc(b->insts, sizeof *b->insts * (size_t)b->cap);
@@ -56,7 +56,7 @@ static int new_inst(gc_loop_fn *f, int blk, gc_lop op, gc_dtype dt) {
   f->insts[id].dtype = dt;
   f->insts[id].buffer = -1;
   f->insts[id].loop = -1;
-  if (blk != GC_LOOP_NONE) push(gc_loop_block_of(f, blk), id);
+  if (blk != GC_LOOP_NONE) gc_loop_block_push(gc_loop_block_of(f, blk), id);
   return id;
 }
 
@@ -222,7 +222,7 @@ void gc_loop_yield(gc_loop_fn *f, int loop, const int *values) {
   memcpy(f->insts[id].more, values, sizeof(int) * (size_t)n);
   f->insts[id].n_in = n;
   f->insts[id].loop = loop;
-  push(&f->insts[loop].body, id);
+  gc_loop_block_push(&f->insts[loop].body, id);
 }
 
 int gc_loop_result(gc_loop_fn *f, int blk, int loop, int k) {

@@ -141,6 +141,9 @@ int gc_loop_add_error(gc_loop_fn *f, const char *message);
  * growing array, so pointers into it do not stay valid while emitting.) */
 #define GC_LOOP_TOP (-1)
 gc_loop_block *gc_loop_block_of(gc_loop_fn *f, int blk);
+/* Append instruction id to block b (aborts when out of memory, as the loop
+ * IR's builders do). */
+void gc_loop_block_push(gc_loop_block *b, int id);
 
 /* Emitting into a block (appends the instruction to `blk`; returns its id). */
 int gc_loop_const(gc_loop_fn *f, int blk, gc_dtype dt, double v);

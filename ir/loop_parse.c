@@ -111,15 +111,6 @@ static int int_list(reader *r, int64_t *v, int max, int *n) {
 
 /* ---- instructions -------------------------------------------------------------- */
 
-static void push(gc_loop_block *b, int id) {
-  if (b->n == b->cap) {
-    b->cap = b->cap ? 2 * b->cap : 16;
-    b->insts = realloc(b->insts, sizeof *b->insts * (size_t)b->cap);
-    if (!b->insts) abort();
-  }
-  b->insts[b->n++] = id;
-}
-
 static void init(gc_loop_inst *in, gc_lop op, gc_dtype dt) {
   memset(in, 0, sizeof *in);
   in->op = op;
@@ -209,7 +200,7 @@ static int buffer_ref(reader *r, int *b) {
 static int block(reader *r, int blk);
 
 /* Append id to block blk (looked up now: the instructions move as they grow). */
-static void add(reader *r, int blk, int id) { push(gc_loop_block_of(r->f, blk), id); }
+static void add(reader *r, int blk, int id) { gc_loop_block_push(gc_loop_block_of(r->f, blk), id); }
 
 /* [parallel] %N: for %I = LO to HI step S [iter(%A = X, ...)] [{vector=V[, reassoc]} | {reassoc}] { */
 static int parse_for(reader *r, int parent, int id, bool parallel) {
@@ -227,7 +218,7 @@ static int parse_for(reader *r, int parent, int id, bool parallel) {
   add(r, parent, id);
   if (define(r, iv, GC_L_IV, GC_I64)) return -1;
   f->insts[iv].loop = id;
-  push(&f->insts[id].body, iv);
+  gc_loop_block_push(&f->insts[id].body, iv);
   if (lit(r, "iter(")) {
     do {
       int it, init_id;
@@ -239,7 +230,7 @@ static int parse_for(reader *r, int parent, int id, bool parallel) {
       if (define(r, it, GC_L_ITER, f->insts[init_id].dtype)) return -1;
       f->insts[it].loop = id;
       f->insts[it].ivalue = f->insts[id].n_iter++;
-      push(&f->insts[id].body, it);
+      gc_loop_block_push(&f->insts[id].body, it);
     } while (lit(r, ","));
     if (expect(r, ")")) return -1;
   }
@@ -296,7 +287,7 @@ static int parse_gemm(reader *r, int parent) {
     if (define(r, e, k < 3 ? GC_L_IV : GC_L_ITER, k < 3 ? GC_I64 : dt)) return -1;
     f->insts[e].loop = id;
     f->insts[e].ivalue = k < 3 ? k : 0;
-    push(&f->insts[id].gemm->epilogue, e);
+    gc_loop_block_push(&f->insts[id].gemm->epilogue, e);
   }
   if (expect(r, ")") || expect(r, "{") || end_of_line(r)) return -1;
   return block(r, id);

@@ -15,7 +15,7 @@
  * pass gc_loop_verify, and read back (print, parse, print the same); a loop
  * input must read back too.  GC_UPDATE_EXPECT=1 rewrites the expectations
  * (then read the diff). */
-#include "tests/testutil.h"
+#include "tests/case_file.h"
 #include "codegen/driver.h"
 #include "io/file.h"
 #include "base/strbuf.h"
@@ -30,41 +30,12 @@
 
 static const gc_tile_target host = {512, 48 << 10, 2 << 20};
 
-/* The value after "# KEY:" on its own line, or NULL (malloc'd). */
-static char *header(const char *text, const char *key) {
-  char pat[64];
-  snprintf(pat, sizeof pat, "# %s:", key);
-  const char *p = strstr(text, pat);
-  if (!p) return NULL;
-  p += strlen(pat);
-  while (*p == ' ') p++;
-  return strndup(p, strcspn(p, "\n"));
-}
-
 /* The input: from the first line not a comment up to "# expect:". */
 static char *input_of(const char *text) {
   const char *p = text;
   while (*p == '#') p += strcspn(p, "\n") + (p[strcspn(p, "\n")] ? 1 : 0);
   const char *end = strstr(p, "# expect:\n");
   return strndup(p, end ? (size_t)(end - p) : strlen(p));
-}
-
-/* The expectation: the lines after "# expect:", each without its "# ". */
-static char *expectation(const char *text) {
-  const char *p = strstr(text, "# expect:\n");
-  if (!p) return strdup("");
-  p += strlen("# expect:\n");
-  gc_strbuf o = {0};
-  while (*p) {
-    size_t len = strcspn(p, "\n");
-    const char *line = p;
-    if (len >= 2 && line[0] == '#' && line[1] == ' ') line += 2, len -= 2;
-    else if (len >= 1 && line[0] == '#') line += 1, len -= 1;
-    gc_strbuf_printf(&o, "%.*s\n", (int)len, line);
-    p += strcspn(p, "\n");
-    if (*p) p++;
-  }
-  return gc_strbuf_take(&o);
 }
 
 static void update_expectation(const char *path, const char *text, const char *printed) {
@@ -119,7 +90,7 @@ static void run_case(const char *dir, const char *name) {
   size_t len;
   char *text = gc_read_file(path, &len, &d);
   if (!text) fail_msg("%s", d.msg);
-  char *stage_name = header(text, "stage"), *input = input_of(text);
+  char *stage_name = gc_case_header(text, "stage"), *input = input_of(text);
   if (!stage_name) fail_msg("%s: no '# stage:' line", name);
   const gc_stage *stage = gc_stage_find(stage_name);
   if (!stage) fail_msg("%s: no stage '%s'", name, stage_name);
@@ -129,7 +100,7 @@ static void run_case(const char *dir, const char *name) {
   else k.fn = reads_back(name, "input", input);
   if (stage->run(&k, &d)) fail_msg("%s: stage %s: %s", name, stage_name, d.msg);
   if (gc_loop_verify(k.fn, &d)) fail_msg("%s: stage %s broke the loop IR: %s", name, stage_name, d.msg);
-  char *printed = gc_loop_print(k.fn), *want = expectation(text);
+  char *printed = gc_loop_print(k.fn), *want = gc_case_expectation(text);
   if (getenv("GC_UPDATE_EXPECT")) update_expectation(path, text, printed);
   else if (strcmp(printed, want) != 0) {   /* reported, and the other cases still checked */
     print_error("%s: after %s the loop IR prints as\n%s\nbut the case expects\n%s\n", name, stage_name, printed, want);

@@ -13,7 +13,7 @@
  * the re-parsed result must give the same outputs and updates on the
  * interpreter (random params and inputs; f64 to 1e-12 relative, f32 1e-6).
  * GC_UPDATE_EXPECT=1 rewrites the expectations (then read the diff). */
-#include "tests/testutil.h"
+#include "tests/case_file.h"
 #include "tests/interp_oracle.h"
 #include "backends/interp/interp.h"
 #include "backends/runtime/bench.h"
@@ -27,40 +27,6 @@
 #ifndef GC_SOURCE_DIR
 #define GC_SOURCE_DIR "."
 #endif
-
-/* The value after "# KEY:" on its own line, or NULL (malloc'd). */
-static char *header(const char *text, const char *key) {
-  char pat[64];
-  snprintf(pat, sizeof pat, "# %s:", key);
-  const char *p = strstr(text, pat);
-  if (!p) return NULL;
-  p += strlen(pat);
-  while (*p == ' ') p++;
-  size_t n = strcspn(p, "\n");
-  return strndup(p, n);
-}
-
-/* The expectation: the lines after "# expect:", each without its "# ". */
-static char *expectation(const char *text) {
-  const char *p = strstr(text, "# expect:\n");
-  if (!p) return strdup("");
-  p += strlen("# expect:\n");
-  size_t cap = strlen(p) + 1, n = 0;
-  char *out = malloc(cap);
-  while (*p) {
-    size_t len = strcspn(p, "\n");
-    const char *line = p;
-    if (len >= 2 && line[0] == '#' && line[1] == ' ') line += 2, len -= 2;
-    else if (len >= 1 && line[0] == '#') line += 1, len -= 1;
-    memcpy(out + n, line, len);
-    n += len;
-    out[n++] = '\n';
-    p += strcspn(p, "\n");
-    if (*p) p++;
-  }
-  out[n] = 0;
-  return out;
-}
 
 static void update_expectation(const char *path, const char *text, const char *printed) {
   const char *p = strstr(text, "# expect:\n");
@@ -102,13 +68,13 @@ static void run_case(const char *dir, const char *name) {
   size_t len;
   char *text = gc_read_file(path, &len, &d);
   if (!text) fail_msg("%s", d.msg);
-  char *pipeline = header(text, "pipeline"), *high = header(text, "int-high");
+  char *pipeline = gc_case_header(text, "pipeline"), *high = gc_case_header(text, "int-high");
   if (!pipeline) fail_msg("%s: no '# pipeline:' line", name);
   gc_graph *g = gc_parse(text, len, &d);
   if (!g || gc_verify(g, &d)) fail_msg("%s:%d:%d: %s", name, d.line, d.col, d.msg);
   gc_graph *out = gc_run_passes(gc_graph_clone(g), pipeline, NULL, &d);
   if (!out) fail_msg("%s: %s", name, d.msg);
-  char *printed = gc_print(out), *want = expectation(text);
+  char *printed = gc_print(out), *want = gc_case_expectation(text);
   if (getenv("GC_UPDATE_EXPECT")) update_expectation(path, text, printed);
   else if (strcmp(printed, want) != 0) {   /* reported, and the other cases still checked */
     print_error("%s: after %s the graph prints as\n%s\nbut the case expects\n%s\n", name, pipeline, printed, want);
