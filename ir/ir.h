@@ -185,7 +185,13 @@ typedef struct {
   bool planned;       /* plan gave the value a place: */
   int64_t offset;     /*   its byte offset in the arena, or */
   const char *into;   /*   the param whose buffer it is written into in place */
+  int over;           /* 1 + the operand whose bytes it is written over in
+                       * place (plan: over=%x, at that operand's offset);
+                       * 0: none.  gc_node_over reads it. */
 } gc_node;
+
+/* The node whose bytes n is written over in place (over=), or -1. */
+static inline int gc_node_over(const gc_node *n) { return n->over - 1; }
 
 typedef struct {
   const char *name;   /* output name, or the param name an update writes */

@@ -82,6 +82,19 @@ int gc_pipeline_check(const char *pipeline, gc_diag *d) {
   return n < 0 ? -1 : 0;
 }
 
+const char *gc_pipeline_planned(const char *pipeline, char *buf, size_t size, gc_diag *d) {
+  if (!pipeline) pipeline = gc_pass_default_pipeline();
+  const char *end = pipeline + strlen(pipeline);
+  while (end > pipeline && end[-1] == ' ') end--;
+  const char *last = end;
+  while (last > pipeline && last[-1] != ',' && last[-1] != ' ') last--;
+  if (end - last == 4 && strncmp(last, "plan", 4) == 0) return pipeline;
+  bool none = strspn(pipeline, " ") == strlen(pipeline);
+  if ((size_t)snprintf(buf, size, "%s%splan", none ? "" : pipeline, none ? "" : ",") >= size)
+    return gc_diag_set(d, "pipeline: too long"), NULL;
+  return buf;
+}
+
 /* ---- dumps ------------------------------------------------------------- */
 
 static bool listed(const char *list, const char *name) {

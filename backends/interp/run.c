@@ -3,6 +3,7 @@
  * gc_interp_run (one run through a program on the interp backend). */
 #include "backends/interp/kernels.h"
 #include "backends/runtime/program.h"
+#include "ir/plan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -110,6 +111,7 @@ int gc_interp_run(const gc_graph *g, gc_tensor_map *params, const gc_tensor_map 
                   gc_tensor_map *outputs, gc_diag *d) {
   gc_graph *copy = gc_graph_clone(g);
   if (!copy) return gc_diag_set(d, "out of memory");
+  if (gc_plan(copy, true, NULL, d)) return gc_graph_free(copy), -1;   /* every backend runs a planned graph */
   gc_program *p = gc_program_new(copy, &gc_backend_interp, NULL, d);
   if (!p) return -1;
   int rc = gc_program_run_once(p, params, inputs, outputs, d);

@@ -1,13 +1,15 @@
-/* backends/runtime/arena_plan.h — one arena for a run's intermediate values.
+/* ir/arena_plan.h — one arena for a run's intermediate values, the
+ * first-fit planner of the plan pass (its one caller: every backend reads
+ * the offsets plan writes into the IR).
  *
  * Values are born at a step and die after their last reading step; each
  * gets an offset in one arena such that values alive at the same time never
- * overlap.  Steps are whatever a backend runs one at a time: a node for the
- * interpreter, a kernel for the LLVM backend (a kernel's results are born
- * before, and its operands die after, the whole kernel).  First fit in step
- * order; every value is 64-byte aligned. */
-#ifndef GC_RUNTIME_ARENA_PLAN_H
-#define GC_RUNTIME_ARENA_PLAN_H
+ * overlap.  Steps are gc_live's (ir/live.h): a kernel, or a node outside
+ * kernels (a kernel's results are born before, and its operands die after,
+ * the whole kernel).  First fit in step order; every value is 64-byte
+ * aligned. */
+#ifndef GC_IR_ARENA_PLAN_H
+#define GC_IR_ARENA_PLAN_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* First-fit arena planning (see arena_plan.h). */
-#include "backends/runtime/arena_plan.h"
+#include "ir/arena_plan.h"
 
 #include <stdlib.h>
 #include <string.h>
