@@ -5,7 +5,7 @@
  * kernel runs and dies after the last kernel reading it (outputs and
  * updates: at the end). */
 #include "ir/plan.h"
-#include "ir/arena_plan.h"
+#include "ir/first_fit.h"
 #include "ir/live.h"
 
 #include <stdlib.h>
@@ -78,7 +78,7 @@ int gc_plan(gc_graph *g, bool inplace_updates, gc_plan_stats *stats, gc_diag *d)
   for (int i = 0; i < n; i++)
     if (reuse[i] >= 0) vals[reuse[i]].dies = l.last[i] > vals[reuse[i]].dies ? l.last[i] : vals[reuse[i]].dies;
   size_t total = 0;
-  if (gc_plan_arena(vals, n, l.n_steps + 1, offset, &total)) rc = gc_diag_set(d, "out of memory");
+  if (gc_first_fit(vals, n, l.n_steps + 1, offset, &total)) rc = gc_diag_set(d, "out of memory");
   double sum = 0, every = 0;
   for (int i = 0; rc == 0 && i < n; i++) {
     if (!l.stored[i] || g->nodes[i]->into) continue;

@@ -2,7 +2,7 @@
  * work; docs/ir.md, "Plan attributes").
  *
  * Steps and liveness are gc_live's (ir/live.h).  Values alive at the same
- * time get disjoint byte ranges of one arena (first fit, ir/arena_plan.h,
+ * time get disjoint byte ranges of one arena (first fit, ir/first_fit.h,
  * 64-byte aligned): offset=N.  Two kinds of in place, both written in the
  * IR so that no backend infers them:
  *   - an update written straight into its param's buffer (into="P"), when

@@ -1,6 +1,7 @@
 /* The pass manager: pipelines from strings, verification after every pass,
  * IR dumps before/after passes and into a directory, pass timing, stats. */
 #include "passes/pass.h"
+#include "ir/live.h"
 #include "io/file.h"
 #include "base/clock.h"
 #include "base/namelist.h"
@@ -202,11 +203,15 @@ gc_graph *gc_run_passes(gc_graph *g, const char *pipeline, const gc_pass_options
 /* ---- stats ------------------------------------------------------------- */
 
 gc_graph_stats gc_graph_stats_of(const gc_graph *g) {
-  gc_graph_stats s = {.nodes = g->n_nodes, .flops = gc_graph_flops(g)};
+  gc_graph_stats s = {.nodes = g->n_nodes, .flops = gc_graph_flops(g), .kernels = -1};
+  gc_uses u;
+  gc_live l;
+  if (gc_uses_init(&u, g, NULL) == 0) {   /* the kernels are gc_live's steps (-1: out of memory) */
+    if (gc_live_init(&l, g, &u, NULL) == 0) s.kernels = l.n_steps, gc_live_free(&l);
+    gc_uses_free(&u);
+  }
   for (int i = 0; i < g->n_nodes; i++) {
     const gc_node *n = g->nodes[i];
-    bool in_kernel = n->kernel > 0;
-    if (in_kernel ? i == 0 || g->nodes[i - 1]->kernel != n->kernel : !gc_op_is_source(n->op)) s.kernels++;
     if (n->planned && !n->into) {
       int64_t end = n->offset + gc_node_bytes(n);
       end = (end + 63) & ~(int64_t)63;   /* the arena's blocks are 64-byte aligned, as plan counts them */

@@ -1,6 +1,6 @@
-/* ir/arena_plan.h — one arena for a run's intermediate values, the
- * first-fit planner of the plan pass (its one caller: every backend reads
- * the offsets plan writes into the IR).
+/* ir/first_fit.h — one arena for a run's intermediate values, the
+ * first-fit placement under gc_plan (ir/plan.h), its one caller: every
+ * backend reads the offsets the plan writes into the IR.
  *
  * Values are born at a step and die after their last reading step; each
  * gets an offset in one arena such that values alive at the same time never
@@ -8,8 +8,8 @@
  * kernels (a kernel's results are born before, and its operands die after,
  * the whole kernel).  First fit in step order; every value is 64-byte
  * aligned. */
-#ifndef GC_IR_ARENA_PLAN_H
-#define GC_IR_ARENA_PLAN_H
+#ifndef GC_IR_FIRST_FIT_H
+#define GC_IR_FIRST_FIT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +21,6 @@ typedef struct {
 
 /* offsets[i] for every value with bytes > 0 (SIZE_MAX for the others);
  * *total the arena's size.  0, or -1 when out of memory. */
-int gc_plan_arena(const gc_arena_value *values, int n, int n_steps, size_t *offsets, size_t *total);
+int gc_first_fit(const gc_arena_value *values, int n, int n_steps, size_t *offsets, size_t *total);
 
 #endif
