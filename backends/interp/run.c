@@ -118,25 +118,3 @@ int gc_interp_run(const gc_graph *g, gc_tensor_map *params, const gc_tensor_map 
   gc_program_free(p);
   return rc;
 }
-
-/* ---- one element of an elementwise op (constant folding) --------------- */
-
-int gc_interp_elementwise_scalar(gc_op op, gc_dtype out, const gc_dtype *in_dtypes, const double *in, int n_in,
-                                 double *result) {
-  if (gc_op_kind(op) != GC_KIND_ELEMENTWISE || n_in > 3) return -1;
-  _Alignas(64) unsigned char data[4][16];
-  gc_tensor operands[3], res = {.type = gc_type_make(out, 0, NULL), .data = data[3]};
-  gc_node n = {.op = op, .type = res.type, .n_in = n_in};
-  gc_attrs_defaults(op, &n.attrs);
-  gc_diag d;
-  interp_call c = {.node = &n, .out = &res, .d = &d};
-  for (int k = 0; k < n_in; k++) {
-    operands[k] = (gc_tensor){.type = gc_type_make(in_dtypes[k], 0, NULL), .data = data[k]};
-    interp_fill(&operands[k], in[k]);   /* as a const node holds it */
-    c.in[k] = &operands[k];
-  }
-  memset(data[3], 0, sizeof data[3]);
-  if (interp_run_node(&c)) return -1;
-  *result = gc_tensor_load(&res, 0);
-  return 0;
-}
