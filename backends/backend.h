@@ -15,7 +15,7 @@
  * every output.  Names are resolved to these slots when the program is
  * made; a run looks nothing up by name, and `update "P" = %v` writes P's
  * buffer in place when the run ends.  After its first run a program
- * allocates nothing (see backends/runtime/alloc.h).
+ * allocates nothing (see base/alloc.h).
  *
  * A backend turns the program's graph into something it can run.  Adding
  * one is a folder backends/NAME/ whose backend.c defines
@@ -29,7 +29,7 @@
 #ifndef GC_BACKENDS_BACKEND_H
 #define GC_BACKENDS_BACKEND_H
 
-#include "backends/runtime/tensor.h"
+#include "ir/tensor.h"
 #include "ir/ir.h"
 
 #include <stdbool.h>

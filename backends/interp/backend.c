@@ -11,7 +11,7 @@
  * outputs into their slots and updates into their params' slots.  Nothing
  * is allocated per run. */
 #include "backends/interp/kernels.h"
-#include "backends/runtime/alloc.h"
+#include "base/alloc.h"
 #include "backends/runtime/program.h"
 #include "ir/live.h"
 

@@ -4,7 +4,7 @@
 #ifndef GC_INTERP_H
 #define GC_INTERP_H
 
-#include "backends/runtime/tensor.h"
+#include "ir/tensor.h"
 
 /* Run `g` once.
  *   params   every `param` by name; read, and after the run each `update "P"`

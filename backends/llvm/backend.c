@@ -15,7 +15,7 @@
 #include "backends/llvm/emit.h"
 #include "backends/llvm/gemm.h"
 #include "backends/llvm/jit.h"
-#include "backends/runtime/alloc.h"
+#include "base/alloc.h"
 #include "backends/runtime/pool.h"
 #include "backends/runtime/program.h"
 #include "passes/lower.h"

@@ -1,6 +1,6 @@
 /* Timing programs, and random inputs for them (see bench.h). */
 #include "backends/runtime/bench.h"
-#include "backends/runtime/alloc.h"
+#include "base/alloc.h"
 #include "base/clock.h"
 
 #include <math.h>

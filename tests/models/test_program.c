@@ -4,7 +4,7 @@
  * allocates nothing after its first run. */
 #include "tests/testutil.h"
 #include "backends/backend.h"
-#include "backends/runtime/alloc.h"
+#include "base/alloc.h"
 #include "frontend/optim.h"
 #include "ir/ir.h"
 #include "models/model.h"
