@@ -342,9 +342,9 @@ static int place(llvm_state *s, gc_program *p, gc_diag *d) {
   for (int k = 0; k < s->n_kernels && rc == 0; k++)
     for (int b = 0; b < s->kernels[k].fn->n_buffers && rc == 0; b++) {
       const gc_loop_buffer *lb = &s->kernels[k].fn->buffers[b];
+      if (lb->local || !lb->written) continue;   /* a local buffer has no node */
       int node = s->kernels[k].buffer_nodes[b];
       const gc_node *nd = g->nodes[node];
-      if (lb->local || !lb->written) continue;
       stored[node] = true;
       if (!nd->planned)
         rc = gc_diag_set(d, "node %%%d is stored but has no place: the graph has no plan (gc_compile runs plan)", node);
