@@ -243,8 +243,11 @@ static int verify_plan(const gc_graph *g, gc_diag *d) {
       int64_t bx = gc_node_bytes(nx);
       if (nx->offset + bx <= ny->offset) break;   /* it, and every value below it, ends before y */
       if (gc_node_over(ny) == x) continue;
-      gc_diag_set(d, "offset=%lld: its %lld bytes overlap those of %%%d (offset=%lld, %lld bytes), which is alive at the same time",
-                  (long long)ny->offset, (long long)by, x, (long long)nx->offset, (long long)bx);
+      char hint[80] = "";   /* a plan from before over= existed, maybe */
+      if (nx->offset == ny->offset && bx == by)
+        snprintf(hint, sizeof hint, " (a value written over another in place says so: over=%%%d)", x);
+      gc_diag_set(d, "offset=%lld: its %lld bytes overlap those of %%%d (offset=%lld, %lld bytes), which is alive at the same time%s",
+                  (long long)ny->offset, (long long)by, x, (long long)nx->offset, (long long)bx, hint);
       rc = node_error(g, y, d);
     }
     live_add(&s, y, +1);
