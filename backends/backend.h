@@ -15,7 +15,7 @@
  * every output.  Names are resolved to these slots when the program is
  * made; a run looks nothing up by name, and `update "P" = %v` writes P's
  * buffer in place when the run ends.  After its first run a program
- * allocates nothing (see backends/runtime/alloc.h).
+ * allocates nothing (see base/alloc.h).
  *
  * A backend turns the program's graph into something it can run.  Adding
  * one is a folder backends/NAME/ whose backend.c defines
@@ -29,7 +29,7 @@
 #ifndef GC_BACKENDS_BACKEND_H
 #define GC_BACKENDS_BACKEND_H
 
-#include "backends/runtime/tensor.h"
+#include "ir/tensor.h"
 #include "ir/ir.h"
 
 #include <stdbool.h>
@@ -59,7 +59,9 @@ typedef struct {
 typedef struct {
   const char *backend;   /* a backend's name; NULL: gc_default_backend() */
   const char *passes;    /* the pass pipeline, "simplify,cse,..."; NULL: the
-                          * default pipeline; "": none (the graph as built) */
+                          * default pipeline; "": none (the graph as built).
+                          * plan runs last whatever it says (every backend
+                          * runs the places plan wrote) */
   const struct gc_pass_options *pass_options;   /* dumps, stats; NULL: none */
   int threads;           /* worker threads; 0: the cores available */
   bool profile;          /* time each kernel (gc_program_profile) */
@@ -101,7 +103,8 @@ const char *gc_default_backend(void);
 gc_program *gc_compile(const gc_graph *g, const gc_compile_options *o, gc_diag *d);
 
 /* The program for `g` (taken over: freed with the program) on `backend`,
- * without passes.  gc_compile's last step; backends' own entry points (such
+ * without passes; g must be planned (ir/plan.h: a stored value without a
+ * place is an error).  gc_compile's last step; backends' own entry points (such
  * as gc_interp_run) use it directly.  NULL + message (g is freed then too). */
 gc_program *gc_program_new(gc_graph *g, const gc_backend *backend, const gc_compile_options *o,
                            gc_diag *d);

@@ -1,6 +1,6 @@
 /* The backends the build found (the folders of the generated backends.def),
- * the default one, and gc_compile: the pass pipeline, then the named
- * backend (see backend.h). */
+ * the default one, and gc_compile: the pass pipeline (plan last, always),
+ * then the named backend (see backend.h). */
 #include "backends/backend.h"
 #include "backends/runtime/call.h"
 #include "backends/nan_report.h"
@@ -50,7 +50,10 @@ gc_program *gc_compile(const gc_graph *g, const gc_compile_options *o, gc_diag *
   double t0 = gc_now_ms();
   gc_graph *copy = gc_graph_clone(g);
   if (!copy) return gc_diag_set(d, "out of memory"), NULL;
-  if (!(copy = gc_run_passes(copy, o->passes, o->pass_options, d))) return NULL;
+  char planned[2048];   /* the pipeline asked for, then plan if it did not end with it */
+  const char *pipeline = gc_pipeline_planned(o->passes, planned, sizeof planned, d);
+  if (!pipeline) return gc_graph_free(copy), NULL;
+  if (!(copy = gc_run_passes(copy, pipeline, o->pass_options, d))) return NULL;
   gc_program *p = gc_program_new(copy, b, o, d);
   if (p) p->stats.compile_ms = gc_now_ms() - t0;
   if (p && p->nan_check) p->nan_check->report = gc_nan_report;

@@ -31,7 +31,7 @@
 #ifndef GC_BUILDER_H
 #define GC_BUILDER_H
 
-#include "backends/runtime/tensor.h"
+#include "ir/tensor.h"
 #include "ir/ir.h"
 
 #include <stdbool.h>

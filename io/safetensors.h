@@ -33,7 +33,7 @@
 #ifndef GC_SAFETENSORS_H
 #define GC_SAFETENSORS_H
 
-#include "backends/runtime/tensor.h"
+#include "ir/tensor.h"
 
 /* Largest header accepted, as in the reference implementation. */
 #define GC_SAFETENSORS_MAX_HEADER 100000000u

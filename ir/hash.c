@@ -101,7 +101,7 @@ bool gc_graph_identical(const gc_graph *a, const gc_graph *b) {
   for (int i = 0; same && i < n; i++) {
     const gc_node *x = a->nodes[i], *y = b->nodes[i];
     same = ha[i] == hb[i] && x->n_in == y->n_in && x->kernel == y->kernel && x->planned == y->planned &&
-           x->offset == y->offset && same_string(x->into, y->into) && same_string(x->label, y->label);
+           x->offset == y->offset && x->over == y->over && same_string(x->into, y->into) && same_string(x->label, y->label);
     for (int k = 0; same && k < x->n_in; k++) same = x->in[k] == y->in[k];
   }
   free(ha), free(hb);

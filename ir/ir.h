@@ -208,11 +208,17 @@ typedef struct {
    * gradient of, as its id + 1 (0: none).  Not printed; rebuilds map it to
    * the new id (ir/rewrite.c), so the NaN report can name the origin. */
   int grad_of;
+  int over;           /* 1 + the operand whose bytes it is written over in
+                       * place (plan: over=%x, at that operand's offset);
+                       * 0: none.  gc_node_over reads it. */
 } gc_node;
 
 /* A call marked {effects}: never merged (cse), removed (dce) or computed
  * again (remat). */
 static inline bool gc_node_has_effects(const gc_node *n) { return n->op == GC_OP_CALL && n->attrs.call.effects; }
+
+/* The node whose bytes n is written over in place (over=), or -1. */
+static inline int gc_node_over(const gc_node *n) { return n->over - 1; }
 
 typedef struct {
   const char *name;   /* output name, or the param name an update writes */

@@ -48,6 +48,17 @@ void gc_live_free(gc_live *l) {
   l->stored = l->mark = NULL;
 }
 
+void gc_live_steps(const gc_live *l, const gc_graph *g, int *nodes, int *first) {
+  int n = 0;
+  for (int i = 0; i < g->n_nodes; i++) {
+    int s = l->step[i];
+    if (s < 0) continue;
+    if (n == 0 || l->step[nodes[n - 1]] != s) first[s] = n;
+    nodes[n++] = i;
+  }
+  first[l->n_steps] = n;
+}
+
 bool gc_live_elementwise_step(const gc_live *l, const gc_graph *g, int first) {
   int s = l->step[first];
   for (int i = first; i < g->n_nodes && l->step[i] <= s; i++) {

@@ -24,6 +24,12 @@ typedef struct {
 int gc_live_init(gc_live *l, const gc_graph *g, const gc_uses *u, gc_diag *d);
 void gc_live_free(gc_live *l);
 
+/* The nodes of each step, in order: step k's are nodes[first[k] ..
+ * first[k+1]) (nodes and first of g->n_nodes + 1 ints; sources, in no
+ * step, are left out).  What a kernel is for every consumer: the backends
+ * run these steps, plan and remat count them. */
+void gc_live_steps(const gc_live *l, const gc_graph *g, int *nodes, int *first);
+
 /* The step whose first node is `first` holds only elementwise ops (and
  * sources computed inside its kernel). */
 bool gc_live_elementwise_step(const gc_live *l, const gc_graph *g, int first);

@@ -183,11 +183,13 @@ static int parse_attr_value(parser *p, const gc_field *f, void *dst) {
 }
 
 /* What any statement may carry besides its op's attributes (docs/ir.md):
- * label, and plan's offset or into. */
+ * label, and plan's offset or into, and over (with offset). */
 typedef struct {
   const char *label, *into;
   bool planned;
   int64_t offset;
+  int over;         /* 1 + the value named by over=, 0 */
+  token over_at;    /* where over= is written */
 } stmt_extras;
 
 /* "perm, label" — the keys an op accepts, for messages. */
@@ -198,7 +200,7 @@ static void list_keys(gc_op op, char *buf, size_t size) {
   buf[0] = 0;
   for (int i = gc_text_first_key(op, n); i < n && k < size; i++)
     if (f[i].kind != GC_FIELD_PAIRS) k += (size_t)snprintf(buf + k, size - k, "%s, ", f[i].key);
-  if (k < size) snprintf(buf + k, size - k, "label, offset, into");
+  if (k < size) snprintf(buf + k, size - k, "label, offset, into, over");
 }
 
 static int find_key(gc_op op, const token *t) {
@@ -233,12 +235,12 @@ static int parse_pair(parser *p, gc_pairs *q, const token *key) {
   return next(p);
 }
 
-/* key ('=' value)? for a field of the schema (i < n) or label/offset/into
- * (n, n+1, n+2); the key is the lookahead.  A BOOL field written bare,
+/* key ('=' value)? for a field of the schema (i < n) or label/offset/into/
+ * over (n, n+1, n+2, n+3); the key is the lookahead.  A BOOL field written bare,
  * `{elementwise}`, is true. */
 static int parse_keyed(parser *p, const gc_field *f, int n, int i, const token *key, gc_attrs *a,
                        stmt_extras *x, unsigned *seen) {
-  bool is_label = i == n, is_offset = i == n + 1, is_into = i == n + 2;
+  bool is_label = i == n, is_offset = i == n + 1, is_into = i == n + 2, is_over = i == n + 3;
   if (*seen & (1u << i)) return error_at(p, key, "duplicate attribute '%.*s'", (int)key->len, key->text);
   if ((is_offset && (*seen & (1u << (n + 2)))) || (is_into && (*seen & (1u << (n + 1)))))
     return error_at(p, key, "a value has one place: offset= or into=, not both");
@@ -263,6 +265,14 @@ static int parse_keyed(parser *p, const gc_field *f, int n, int i, const token *
     x->planned = true;
     return 0;
   }
+  if (is_over) {
+    if (p->tok.kind != TOK_VALUE)
+      return error_at(p, &p->tok, "attribute 'over' expects a value (over=%%x), got %s", DESCRIBE(&p->tok));
+    x->over_at = *key;
+    if (use_value(p, &x->over)) return -1;
+    x->over++;
+    return 0;
+  }
   return parse_attr_value(p, &f[i], (char *)a + f[i].offset);
 }
 
@@ -275,7 +285,8 @@ static int parse_attrs(parser *p, gc_op op, gc_attrs *a, stmt_extras *x, unsigne
   for (;;) {
     token key = p->tok;
     bool is_label = is_word(&key, "label"), is_offset = is_word(&key, "offset"), is_into = is_word(&key, "into");
-    int i = is_label ? n : is_offset ? n + 1 : is_into ? n + 2 : find_key(op, &key);
+    bool is_over = is_word(&key, "over");
+    int i = is_label ? n : is_offset ? n + 1 : is_into ? n + 2 : is_over ? n + 3 : find_key(op, &key);
     if (key.kind != TOK_IDENT) return error_at(p, &key, "expected an attribute name, got %s", DESCRIBE(&key));
     gc_pairs *pairs = i < 0 ? pairs_of(op, a) : NULL;
     if (i < 0 && !pairs) {
@@ -419,6 +430,8 @@ static int parse_node(parser *p) {
   stmt_extras x = {0};
   unsigned seen = 0;
   if (is_punct(&p->tok, '{') && parse_attrs(p, (gc_op)op, &a, &x, &seen)) return -1;
+  if (x.over && !x.planned)
+    return error_at(p, &x.over_at, "over= goes with offset=: a value written over another shares its offset");
   if (check_required(p, (gc_op)op, seen, &optok)) return -1;
   if (!is_punct(&p->tok, ':'))
     return error_at(p, &p->tok, "expected ':' and the result type, got %s", DESCRIBE(&p->tok));
@@ -435,6 +448,7 @@ static int parse_node(parser *p) {
   nd->kernel = p->kernel;
   nd->planned = x.planned || x.into;
   nd->offset = x.offset;
+  nd->over = x.over;
   if (x.into) nd->into = gc_arena_strdup(p->g->arena, x.into);
   map_put(&p->names, def.text, def.len, id, def.line);
   return 0;

@@ -106,6 +106,7 @@ static void print_attrs(gc_strbuf *b, const gc_node *n) {
     any = true;
   } else if (n->planned) {
     gc_strbuf_printf(b, any ? ", offset=%lld" : " {offset=%lld", (long long)n->offset);
+    if (n->over) gc_strbuf_printf(b, ", over=%%%d", gc_node_over(n));
     any = true;
   }
   if (n->label) {

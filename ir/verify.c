@@ -67,6 +67,31 @@ static const char *place_str(const gc_node *n, char *buf, size_t size) {
   return buf;
 }
 
+/* Why value y may not be written over the bytes of x = gc_node_over(y):
+ * x is a stored value placed at y's offset with y's size, read by y's
+ * kernel and dying there (y's step is x's last), and that kernel is
+ * elementwise and stores y alone, so that each element of x is read where
+ * y's is written.  A message in d (-1), or 0. */
+static int over_error(const gc_graph *g, const gc_live *l, int y, gc_diag *d) {
+  const gc_node *ny = g->nodes[y];
+  int x = gc_node_over(ny), first = y, stored = 0;
+  if (x < 0 || x >= y) return gc_diag_set(d, "over=%%%d: the value written over must come before this one", x);
+  const gc_node *nx = g->nodes[x];
+  while (first > 0 && l->step[first - 1] == l->step[y]) first--;
+  for (int i = first; i < g->n_nodes && l->step[i] <= l->step[y]; i++) stored += l->step[i] == l->step[y] && l->stored[i];
+  if (!nx->planned || nx->into || !l->stored[x])
+    return gc_diag_set(d, "over=%%%d: %%%d (%s) is not a stored value with an offset", x, x, gc_op_name(nx->op));
+  if (nx->offset != ny->offset || gc_node_bytes(nx) != gc_node_bytes(ny))
+    return gc_diag_set(d, "over=%%%d: %%%d (offset=%lld, %lld bytes) is not at this value's offset=%lld with its %lld bytes", x,
+                       x, (long long)nx->offset, (long long)gc_node_bytes(nx), (long long)ny->offset,
+                       (long long)gc_node_bytes(ny));
+  if (l->step[x] >= l->step[y] || l->last[x] != l->step[y])
+    return gc_diag_set(d, "over=%%%d: %%%d does not die in this value's kernel (it is read after it, or bound)", x, x);
+  if (stored != 1 || !gc_live_elementwise_step(l, g, first))
+    return gc_diag_set(d, "over=%%%d: only the one result of an elementwise kernel is written over an operand", x);
+  return 0;
+}
+
 /* Each node's place on its own: exactly the stored values have one (what
  * a backend runs by), an offset is aligned to the element and ends within
  * the offsets, a value written into its param's buffer in place is
@@ -86,6 +111,8 @@ static int verify_places(const gc_graph *g, const gc_uses *u, const gc_live *l, 
     else if (n->planned && !n->into && n->offset > INT64_MAX - gc_node_bytes(n))
       gc_diag_set(d, "offset=%lld: its %lld bytes would end past the largest offset", (long long)n->offset,
                   (long long)gc_node_bytes(n));
+    else if (n->over && over_error(g, l, i, d))
+      ;   /* its message is set */
     else if (n->into) {
       int reader, param = gc_graph_find_param(g, n->into);
       const char *why = param < 0 ? "no param has that name" : gc_live_into_conflict(l, u, g, i, param, &reader);
@@ -107,16 +134,6 @@ static int verify_kernels(const gc_graph *g, gc_diag *d) {
   int rc = check_kernels(g, ended, d);
   free(ended);
   return rc;
-}
-
-/* Whether stored value x, alive where y starts and sharing bytes with it,
- * may: y is written over x in place (same offset and size, x dies in y's
- * step, an elementwise step that stores nothing else). */
-static bool written_over(const gc_graph *g, const gc_live *l, const int *first, const int *stored_in_step,
-                         int x, int y) {
-  const gc_node *nx = g->nodes[x], *ny = g->nodes[y];
-  return l->last[x] == l->step[y] && nx->offset == ny->offset && gc_node_bytes(nx) == gc_node_bytes(ny) &&
-         stored_in_step[l->step[y]] == 1 && gc_live_elementwise_step(l, g, first[y]);
 }
 
 /* The stored values a plan places by offset, each with its rank in the
@@ -177,10 +194,10 @@ static int by_last_cmp(const void *a, const void *b) {
   return x[0] != y[0] ? (x[0] > y[0]) - (x[0] < y[0]) : (x[1] > y[1]) - (x[1] < y[1]);
 }
 
-/* The places plan gave (offset=, into=): each on its own (verify_places),
- * and stored values alive at the same step have disjoint bytes, except a
- * result written over an operand of its elementwise kernel that dies
- * there (written_over).  One sweep over the steps in program order: a value
+/* The places plan gave (offset=, into=, over=): each on its own
+ * (verify_places), and stored values alive at the same step have disjoint
+ * bytes, except a result written over an operand that says so (over=%x,
+ * checked by over_error).  One sweep over the steps in program order: a value
  * leaves the live set after its last step, and a new one is checked against
  * the live values below its end, in decreasing offset.  When the plan is
  * right those have disjoint bytes, so their ends decrease too and the first
@@ -189,25 +206,22 @@ static int by_last_cmp(const void *a, const void *b) {
 static int verify_plan(const gc_graph *g, gc_diag *d) {
   int n = g->n_nodes;
   live_set s = {g, 0, NULL, NULL, NULL};
-  int *first = malloc(sizeof(int) * ((size_t)n + 1)), *stored_in_step = calloc((size_t)n + 1, sizeof(int));
   int *by_last = malloc(2 * sizeof(int) * ((size_t)n + 1));
   placed *order = malloc(sizeof(placed) * ((size_t)n + 1));
   s.by_offset = malloc(sizeof(int) * ((size_t)n + 1));
   s.rank = malloc(sizeof(int) * ((size_t)n + 1));
   s.tree = calloc((size_t)n + 2, sizeof(int));
-  int rc = first && stored_in_step && by_last && order && s.by_offset && s.rank && s.tree ? 0 : gc_diag_set(d, "out of memory");
+  int rc = by_last && order && s.by_offset && s.rank && s.tree ? 0 : gc_diag_set(d, "out of memory");
   gc_uses u;
   gc_live l = {0};
   if (rc == 0) rc = gc_uses_init(&u, g, d);
   if (rc == 0 && (rc = gc_live_init(&l, g, &u, d))) gc_uses_free(&u);
   if (rc) {
-    free(first), free(stored_in_step), free(by_last), free(order), free(s.by_offset), free(s.rank), free(s.tree);
+    free(by_last), free(order), free(s.by_offset), free(s.rank), free(s.tree);
     return -1;
   }
   rc = verify_places(g, &u, &l, d);
   for (int i = 0; i < n; i++) {
-    first[i] = i > 0 && l.step[i] == l.step[i - 1] ? first[i - 1] : i;
-    if (l.stored[i] && l.step[i] >= 0) stored_in_step[l.step[i]]++;
     const gc_node *x = g->nodes[i];
     if (x->planned && !x->into && l.stored[i] && gc_node_bytes(x) > 0) {
       by_last[2 * s.m] = l.last[i], by_last[2 * s.m + 1] = i;
@@ -228,16 +242,19 @@ static int verify_plan(const gc_graph *g, gc_diag *d) {
       const gc_node *nx = g->nodes[x];
       int64_t bx = gc_node_bytes(nx);
       if (nx->offset + bx <= ny->offset) break;   /* it, and every value below it, ends before y */
-      if (written_over(g, &l, first, stored_in_step, x, y)) continue;
-      gc_diag_set(d, "offset=%lld: its %lld bytes overlap those of %%%d (offset=%lld, %lld bytes), which is alive at the same time",
-                  (long long)ny->offset, (long long)by, x, (long long)nx->offset, (long long)bx);
+      if (gc_node_over(ny) == x) continue;
+      char hint[80] = "";   /* a plan from before over= existed, maybe */
+      if (nx->offset == ny->offset && bx == by)
+        snprintf(hint, sizeof hint, " (a value written over another in place says so: over=%%%d)", x);
+      gc_diag_set(d, "offset=%lld: its %lld bytes overlap those of %%%d (offset=%lld, %lld bytes), which is alive at the same time%s",
+                  (long long)ny->offset, (long long)by, x, (long long)nx->offset, (long long)bx, hint);
       rc = node_error(g, y, d);
     }
     live_add(&s, y, +1);
   }
   gc_live_free(&l);
   gc_uses_free(&u);
-  free(first), free(stored_in_step), free(by_last), free(order), free(s.by_offset), free(s.rank), free(s.tree);
+  free(by_last), free(order), free(s.by_offset), free(s.rank), free(s.tree);
   return rc;
 }
 

@@ -26,7 +26,7 @@
 #ifndef GC_MODELS_DECODE_H
 #define GC_MODELS_DECODE_H
 
-#include "backends/runtime/tensor.h"
+#include "ir/tensor.h"
 #include "frontend/nn.h"
 #include "models/model.h"
 

@@ -26,7 +26,7 @@
 #ifndef GC_MODELS_HF_DIR_H
 #define GC_MODELS_HF_DIR_H
 
-#include "backends/runtime/tensor.h"
+#include "ir/tensor.h"
 #include "models/model.h"
 
 #include <stdbool.h>

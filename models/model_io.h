@@ -3,7 +3,7 @@
 #ifndef GC_MODEL_IO_H
 #define GC_MODEL_IO_H
 
-#include "backends/runtime/tensor.h"
+#include "ir/tensor.h"
 #include "models/model.h"
 
 /* Move the tensors of `file` that the graph's params name (directly, through

@@ -1,6 +1,7 @@
 /* The pass manager: pipelines from strings, verification after every pass,
  * IR dumps before/after passes and into a directory, pass timing, stats. */
 #include "passes/pass.h"
+#include "ir/live.h"
 #include "io/file.h"
 #include "base/clock.h"
 #include "base/namelist.h"
@@ -69,6 +70,19 @@ int gc_pipeline_check(const char *pipeline, gc_diag *d) {
   for (int i = 0; i < n; i++)
     if (!gc_pass_find(names[i])) return unknown_pass(names[i], d);
   return n < 0 ? -1 : 0;
+}
+
+const char *gc_pipeline_planned(const char *pipeline, char *buf, size_t size, gc_diag *d) {
+  if (!pipeline) pipeline = gc_pass_default_pipeline();
+  const char *end = pipeline + strlen(pipeline);
+  while (end > pipeline && end[-1] == ' ') end--;
+  const char *last = end;
+  while (last > pipeline && last[-1] != ',' && last[-1] != ' ') last--;
+  if (end - last == 4 && strncmp(last, "plan", 4) == 0) return pipeline;
+  bool none = strspn(pipeline, " ") == strlen(pipeline);
+  if ((size_t)snprintf(buf, size, "%s%splan", none ? "" : pipeline, none ? "" : ",") >= size)
+    return gc_diag_set(d, "pipeline: too long"), NULL;
+  return buf;
 }
 
 /* ---- dumps ------------------------------------------------------------- */
@@ -183,11 +197,15 @@ gc_graph *gc_run_passes(gc_graph *g, const char *pipeline, const gc_pass_options
 /* ---- stats ------------------------------------------------------------- */
 
 gc_graph_stats gc_graph_stats_of(const gc_graph *g) {
-  gc_graph_stats s = {.nodes = g->n_nodes, .flops = gc_graph_flops(g)};
+  gc_graph_stats s = {.nodes = g->n_nodes, .flops = gc_graph_flops(g), .kernels = -1};
+  gc_uses u;
+  gc_live l;
+  if (gc_uses_init(&u, g, NULL) == 0) {   /* the kernels are gc_live's steps (-1: out of memory) */
+    if (gc_live_init(&l, g, &u, NULL) == 0) s.kernels = l.n_steps, gc_live_free(&l);
+    gc_uses_free(&u);
+  }
   for (int i = 0; i < g->n_nodes; i++) {
     const gc_node *n = g->nodes[i];
-    bool in_kernel = n->kernel > 0;
-    if (in_kernel ? i == 0 || g->nodes[i - 1]->kernel != n->kernel : !gc_op_is_source(n->op)) s.kernels++;
     if (n->planned && !n->into) {
       int64_t end = n->offset + gc_node_bytes(n);
       end = (end + 63) & ~(int64_t)63;   /* the arena's blocks are 64-byte aligned, as plan counts them */

@@ -75,6 +75,12 @@ int gc_pass_names(const char *list, char *buf, size_t size, const char **names, 
 /* Whether the comma-separated list (or NULL) names `name`. */
 bool gc_pass_listed(const char *list, const char *name);
 
+/* `pipeline` (NULL: the default) ending with plan: itself when its last
+ * pass is plan, else it with ",plan" appended (in buf).  What gc_compile
+ * runs, so that every backend gets a planned graph.  NULL + message when
+ * it does not fit in size bytes. */
+const char *gc_pipeline_planned(const char *pipeline, char *buf, size_t size, gc_diag *d);
+
 /* Run `pipeline` (NULL: the default) on g.  Takes g; returns the result or
  * NULL + message. */
 gc_graph *gc_run_passes(gc_graph *g, const char *pipeline, const gc_pass_options *o, gc_diag *d);

@@ -13,7 +13,7 @@
  * budget it changes nothing. */
 #include "passes/pass.h"
 #include "ir/rewrite.h"
-#include "ir/uses.h"
+#include "ir/live.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,37 +35,54 @@ static int64_t planned_peak(const gc_graph *g, gc_pass_ctx *ctx, gc_diag *d) {
 }
 
 /* Whether planned node i takes arena bytes of its own: not written into a
- * param, not in place over one of its kernel's operands. */
+ * param, not in place over one of its kernel's operands (over=). */
 static bool own_bytes(const gc_graph *pl, int i) {
   const gc_node *n = pl->nodes[i];
-  if (!n->planned || n->into) return false;
-  for (int k = 0; k < n->n_in; k++)
-    if (pl->nodes[n->in[k]]->planned && !pl->nodes[n->in[k]]->into && pl->nodes[n->in[k]]->offset == n->offset)
-      return false;
-  return true;
+  return n->planned && !n->into && !n->over;
 }
 
+/* The steps (gc_live's: each kernel one), their values' liveness, and
+ * each step's first node. */
 typedef struct {
-  int n;
-  int *step;        /* node -> kernel step, -1 outside kernels */
+  gc_uses u;
+  gc_live l;
+  int *step;        /* node -> step (l.step), -1 for sources */
   int *first;       /* step -> its first node */
+  int *nodes;       /* gc_live_steps' node list */
   int n_steps;
 } steps;
 
-static void number(const gc_graph *g, steps *s) {
-  s->n_steps = 0;
-  for (int i = 0; i < g->n_nodes; i++) {
-    int k = g->nodes[i]->kernel;
-    s->step[i] = -1;
-    if (!k) continue;
-    if (i == 0 || g->nodes[i - 1]->kernel != k) s->first[s->n_steps++] = i;
-    s->step[i] = s->n_steps - 1;
+static int steps_init(steps *s, const gc_graph *g, gc_diag *d) {
+  memset(s, 0, sizeof *s);
+  if (gc_uses_init(&s->u, g, d)) return -1;
+  if (gc_live_init(&s->l, g, &s->u, d)) return gc_uses_free(&s->u), -1;
+  s->step = s->l.step;
+  s->n_steps = s->l.n_steps;
+  int *at = malloc(sizeof(int) * ((size_t)g->n_nodes + 2));
+  s->nodes = malloc(sizeof(int) * ((size_t)g->n_nodes + 1));
+  s->first = malloc(sizeof(int) * ((size_t)g->n_nodes + 2));
+  if (!at || !s->nodes || !s->first) {
+    free(at), free(s->nodes), free(s->first);
+    gc_live_free(&s->l), gc_uses_free(&s->u);
+    return gc_diag_set(d, "out of memory");
   }
+  gc_live_steps(&s->l, g, s->nodes, at);
+  for (int t = 0; t < s->n_steps; t++) s->first[t] = s->nodes[at[t]];
+  free(at);
+  return 0;
 }
 
-/* Whether kernel step t may run again: not a gather, scatter or call (cheap
- * kernels are preferred: see cost). */
+static void steps_free(steps *s) {
+  free(s->nodes), free(s->first);
+  gc_live_free(&s->l);
+  gc_uses_free(&s->u);
+}
+
+/* Whether kernel step t may run again: a kernel (not a node outside
+ * kernels), not a gather, scatter or call (cheap kernels are preferred: see
+ * cost). */
 static bool recomputable(const gc_graph *g, const steps *s, int t) {
+  if (!g->nodes[s->first[t]]->kernel) return false;
   for (int i = s->first[t]; i < g->n_nodes && s->step[i] == t; i++)
     if (gc_op_is_alone(g->nodes[i]->op)) return false;   /* a call too: never run twice */
   return true;
@@ -119,23 +136,15 @@ static gc_graph *recompute(const gc_graph *g, const steps *s, int t, int at, gc_
 }
 
 /* The step where the most arena bytes are alive (as plan placed them in
- * pl, g planned), and each stored value's last reading step (in dies). */
-static int peak_step(const gc_graph *g, const gc_graph *pl, const steps *s, const gc_uses *u, int *dies) {
+ * pl, g planned), and each stored value's last reading step (in dies; -1
+ * for the others): gc_live's. */
+static int peak_step(const gc_graph *g, const gc_graph *pl, const steps *s, int *dies) {
   int64_t *live = calloc((size_t)s->n_steps + 2, sizeof *live);
   if (!live) return -1;
   for (int i = 0; i < g->n_nodes; i++) {
     dies[i] = -1;
-    if (s->step[i] < 0) continue;
-    int last = s->step[i];
-    bool leaves = gc_uses_is_bound(u, i);
-    const int *rd = gc_uses_readers(u, i);
-    for (int k = 0; k < gc_uses_count(u, i); k++) {
-      int st = s->step[rd[k]];
-      if (st != s->step[i]) leaves = true;
-      if (st > last) last = st;
-    }
-    if (!leaves) continue;
-    if (gc_uses_is_bound(u, i)) last = s->n_steps;
+    if (s->step[i] < 0 || !s->l.stored[i]) continue;
+    int last = s->l.last[i];
     dies[i] = last;
     if (!own_bytes(pl, i)) continue;
     for (int t = s->step[i]; t <= last && t <= s->n_steps; t++) live[t] += gc_node_bytes(g->nodes[i]);
@@ -148,11 +157,11 @@ static int peak_step(const gc_graph *g, const gc_graph *pl, const steps *s, cons
 }
 
 /* Arena bytes alive at step t. */
-static int64_t live_at(const gc_graph *g, const gc_graph *pl, const steps *s, const gc_uses *u, int t) {
+static int64_t live_at(const gc_graph *g, const gc_graph *pl, const steps *s, int t) {
   int *dies = malloc(sizeof(int) * ((size_t)g->n_nodes + 1));
   if (!dies) return -1;
   int64_t live = 0;
-  peak_step(g, pl, s, u, dies);
+  peak_step(g, pl, s, dies);
   for (int i = 0; i < g->n_nodes; i++)
     if (dies[i] >= 0 && s->step[i] <= t && dies[i] >= t && own_bytes(pl, i)) live += gc_node_bytes(g->nodes[i]);
   free(dies);
@@ -168,14 +177,12 @@ gc_graph *gc_pass_remat(gc_graph *g, gc_pass_ctx *ctx) {
   int plateau = 0;
   for (int round = 0; peak >= 0 && peak > budget && round < 1000; round++) {
     int n = cur->n_nodes;
-    steps s = {n, malloc(sizeof(int) * ((size_t)n + 1)), malloc(sizeof(int) * ((size_t)n + 1)), 0};
+    steps s;
     int *dies = malloc(sizeof(int) * ((size_t)n + 1));
-    gc_uses u;
     bool improved = false;
     gc_graph *pl = planned(cur, ctx, ctx->d);
-    if (pl && s.step && s.first && dies && gc_uses_init(&u, cur, ctx->d) == 0) {
-      number(cur, &s);
-      int t = peak_step(cur, pl, &s, &u, dies);
+    if (pl && dies && steps_init(&s, cur, ctx->d) == 0) {
+      int t = peak_step(cur, pl, &s, dies);
       if (getenv("GC_DEBUG_REMAT")) {
         fprintf(ctx->out, "remat: peak at step %d of %d\n", t, s.n_steps);
         for (int i = 0; i < n; i++)
@@ -188,7 +195,7 @@ gc_graph *gc_pass_remat(gc_graph *g, gc_pass_ctx *ctx) {
       for (int tries = 0; tries < 32 && !improved; tries++) {
         int best = -1;
         for (int i = 0; i < n; i++) {
-          if (dies[i] < 0 || s.step[i] >= t || dies[i] <= t || dies[i] >= s.n_steps || gc_uses_is_bound(&u, i))
+          if (dies[i] < 0 || s.step[i] >= t || dies[i] <= t || dies[i] >= s.n_steps || gc_uses_is_bound(&s.u, i))
             continue;
           if (!recomputable(cur, &s, s.step[i])) continue;
           /* the most bytes saved per unit of work */
@@ -199,8 +206,8 @@ gc_graph *gc_pass_remat(gc_graph *g, gc_pass_ctx *ctx) {
         if (best < 0) break;
         /* the first step after t reading it */
         int at = s.n_steps;
-        const int *rd = gc_uses_readers(&u, best);
-        for (int k = 0; k < gc_uses_count(&u, best); k++)
+        const int *rd = gc_uses_readers(&s.u, best);
+        for (int k = 0; k < gc_uses_count(&s.u, best); k++)
           if (s.step[rd[k]] > t && s.step[rd[k]] < at) at = s.step[rd[k]];
         int from = s.step[best];
         dies[best] = -1;   /* tried */
@@ -214,20 +221,14 @@ gc_graph *gc_pass_remat(gc_graph *g, gc_pass_ctx *ctx) {
          * step fall (a plateau of many values needs several copies) */
         bool better = next && np >= 0 && np < peak;
         if (next && np >= 0 && np == peak && plateau < 64) {
-          int64_t before = live_at(cur, pl, &s, &u, t), after = -1;
+          int64_t before = live_at(cur, pl, &s, t), after = -1;
           gc_graph *pn = planned(next, ctx, ctx->d);
-          if (pn) {
-            steps s2 = {next->n_nodes, malloc(sizeof(int) * ((size_t)next->n_nodes + 1)),
-                        malloc(sizeof(int) * ((size_t)next->n_nodes + 1)), 0};
-            gc_uses u2;
-            if (s2.step && s2.first && gc_uses_init(&u2, next, ctx->d) == 0) {
-              number(next, &s2);
-              after = live_at(next, pn, &s2, &u2, t);
-              gc_uses_free(&u2);
-            }
-            free(s2.step), free(s2.first);
-            gc_graph_free(pn);
+          steps s2;
+          if (pn && steps_init(&s2, next, ctx->d) == 0) {
+            after = live_at(next, pn, &s2, t);
+            steps_free(&s2);
           }
+          gc_graph_free(pn);
           better = after >= 0 && after < before;
           if (better) plateau++;
         }
@@ -245,9 +246,9 @@ gc_graph *gc_pass_remat(gc_graph *g, gc_pass_ctx *ctx) {
           gc_graph_free(next);
         }
       }
-      gc_uses_free(&u);
+      steps_free(&s);
     }
-    free(s.step), free(s.first), free(dies);
+    free(dies);
     gc_graph_free(pl);
     if (!improved) break;
   }

@@ -29,7 +29,7 @@
  *                                     in a different order: the same value up
  *                                     to rounding, no NaN or inf changed) */
 #include "passes/pass.h"
-#include "backends/interp/interp.h"
+#include "ir/scalar.h"
 #include "ir/rewrite.h"
 
 #include <math.h>
@@ -127,7 +127,7 @@ static int fold(simplifier *s, int i) {
     dt[k] = o->type.dtype;
   }
   double v = in[0];
-  if (!movement && gc_interp_elementwise_scalar(n->op, n->type.dtype, dt, in, n->n_in, &v)) return -1;
+  if (!movement && gc_scalar_eval(n->op, n->type.dtype, dt, in, n->n_in, &v)) return -1;
   return emit_const(s, i, v, &n->type);
 }
 

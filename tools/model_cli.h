@@ -4,7 +4,7 @@
 #ifndef GC_TOOLS_MODEL_CLI_H
 #define GC_TOOLS_MODEL_CLI_H
 
-#include "backends/runtime/tensor.h"
+#include "ir/tensor.h"
 #include "models/model.h"
 #include "tools/options.h"
 

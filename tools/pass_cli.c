@@ -13,7 +13,8 @@
 const gc_opt gc_cli_pass_options[] = {
     PASS_OPT("passes", GC_OPT_STRING, passes, "P,Q,...",
              "the pass pipeline (default: simplify,cse,dce,fuse,remat,plan);\n"
-             "--passes= keeps the graph as built"),
+             "--passes= keeps the graph as built; a program runs it\n"
+             "planned (plan is added last when the pipeline lacks it)"),
     PASS_OPT("print-ir-after-all", GC_OPT_FLAG, print_after_all, NULL, "print the IR after every pass"),
     PASS_OPT("print-ir-before-all", GC_OPT_FLAG, print_before_all, NULL, "print the IR before every pass"),
     PASS_OPT("print-ir-after", GC_OPT_STRING, print_after, "PASS,...",

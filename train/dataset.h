@@ -56,7 +56,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backends/runtime/tensor.h"
+#include "ir/tensor.h"
 #include "train/rng.h"
 
 #define GC_IGNORE_INDEX (-100)

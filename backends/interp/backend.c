@@ -1,18 +1,20 @@
 /* The interp backend: a program's graph run node by node with the reference
- * kernels, every intermediate value in one arena allocated at compile time.
+ * kernels, every value in memory allocated at compile time.
  *
  * Compile gives each node a tensor view: params and inputs view their
- * program slots; every other value gets an offset in the arena, assigned in
- * node order first-fit, its space free again after its last reader (values
- * bound to outputs and updates live to the end).  A run zeroes each result,
- * runs the kernel, then copies outputs into their slots and updates into
- * their params' slots.  Nothing is allocated per run. */
+ * program slots; a stored value is where the plan pass placed it (its
+ * offset in the planned arena, or its param's slot: gc_compile always runs
+ * plan); the values a kernel keeps to itself (not stored) lie one after
+ * another in a scratch that each kernel uses again, and sources outside
+ * kernels (constants, a param an update writes elsewhere) each have bytes of
+ * their own.  A run zeroes each result, runs the kernel, then copies
+ * outputs into their slots and updates into their params' slots.  Nothing
+ * is allocated per run. */
 #include "backends/interp/kernels.h"
-#include "backends/runtime/alloc.h"
-#include "backends/runtime/arena_plan.h"
 #include "backends/runtime/call.h"
+#include "base/alloc.h"
 #include "backends/runtime/program.h"
-#include "ir/uses.h"
+#include "ir/live.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,7 @@ typedef struct {
   int n_nodes;
 } interp_state;
 
-/* ---- planning the arena ------------------------------------------------ */
+/* ---- where values live ------------------------------------------------- */
 
 static size_t value_bytes(const gc_node *n) {
   size_t b = (size_t)gc_node_bytes(n);
@@ -46,31 +48,40 @@ static bool in_slot(const gc_program *p, int node) {
   return true;
 }
 
-/* A value with a place from the plan pass (in the planned arena, or in a
- * param's slot). */
-static bool planned(const gc_node *n) { return n->planned; }
-
-/* Offsets in the interpreter's own arena for every computed value without
- * a place in the plan (all of them when the graph has no plan): offset[i],
- * or SIZE_MAX for the others.  A step is a node. */
-static int plan_arena(gc_program *p, size_t *offset, size_t *top, gc_diag *d) {
+/* Where the values without a place in the plan go, in the interpreter's
+ * own memory: offset[i] (SIZE_MAX for values with a place or a slot).
+ * Sources outside kernels first, each its own bytes; then, from *top on,
+ * each step's own values one after another (steps run one at a time, so
+ * each starts again at *top).  A stored value without a place is an error:
+ * the graph must be planned. */
+static int place_own(gc_program *p, size_t *offset, size_t *top, gc_diag *d) {
   const gc_graph *g = p->graph;
-  int n = g->n_nodes;
+  int n = g->n_nodes, rc = 0;
   gc_uses u;
+  gc_live l;
   if (gc_uses_init(&u, g, d)) return -1;
-  gc_arena_value *v = malloc(sizeof *v * (size_t)(n + 1));
-  int rc = 0;
-  if (!v) {
-    rc = gc_diag_set(d, "out of memory planning the interpreter's arena");
-  } else {
-    for (int i = 0; i < n; i++) {
-      bool own = !in_slot(p, i) && !planned(g->nodes[i]);
-      v[i] = (gc_arena_value){own ? value_bytes(g->nodes[i]) : 0, i, u.last_use[i]};
-    }
-    if (gc_plan_arena(v, n, n, offset, top)) rc = gc_diag_set(d, "out of memory planning the interpreter's arena");
+  if (gc_live_init(&l, g, &u, d)) return gc_uses_free(&u), -1;
+  size_t sources = 0, step_top = 0, at = 0;
+  for (int i = 0; i < n && rc == 0; i++) {
+    const gc_node *nd = g->nodes[i];
+    offset[i] = SIZE_MAX;
+    if (l.stored[i] && !nd->planned)
+      rc = gc_diag_set(d, "node %%%d is stored but has no place: the graph has no plan (gc_compile runs plan)", i);
+    if (nd->planned || in_slot(p, i) || l.step[i] >= 0) continue;
+    offset[i] = sources;
+    sources += value_bytes(nd);
   }
+  for (int i = 0; i < n && rc == 0; i++) {
+    const gc_node *nd = g->nodes[i];
+    if (l.step[i] >= 0 && (i == 0 || l.step[i - 1] != l.step[i])) at = sources;
+    if (l.step[i] < 0 || nd->planned) continue;
+    offset[i] = at;
+    at += value_bytes(nd);
+    if (at > step_top) step_top = at;
+  }
+  *top = step_top > sources ? step_top : sources;
+  gc_live_free(&l);
   gc_uses_free(&u);
-  free(v);
   return rc;
 }
 
@@ -114,11 +125,11 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
   size_t scratch = 0;
   for (int i = 0; i < n; i++)
     if (interp_scratch_bytes(g, i) > scratch) scratch = interp_scratch_bytes(g, i);
-  int rc = plan_arena(p, offset, &s->arena_bytes, d);
+  int rc = place_own(p, offset, &s->arena_bytes, d);
   size_t planned_bytes = 0;
   for (int i = 0; i < n; i++) {
     const gc_node *nd = g->nodes[i];
-    if (planned(nd) && !nd->into && (size_t)nd->offset + value_bytes(nd) > planned_bytes)
+    if (nd->planned && !nd->into && (size_t)nd->offset + value_bytes(nd) > planned_bytes)
       planned_bytes = (size_t)nd->offset + value_bytes(nd);
   }
   if (rc == 0 && (!(s->arena = gc_alloc(s->arena_bytes)) || !(s->scratch = gc_alloc(scratch)) ||
@@ -135,7 +146,7 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
       else s->into[i] = p->slot_of_node[param];
     }
     if (s->in_slot[i] || nd->into) s->values[i].data = NULL;   /* set per run */
-    else if (planned(nd)) s->values[i].data = s->planned_arena + nd->offset;
+    else if (nd->planned) s->values[i].data = s->planned_arena + nd->offset;
     else s->values[i].data = offset[i] == SIZE_MAX ? s->arena : s->arena + offset[i];
   }
   p->stats.work_bytes = s->arena_bytes + planned_bytes;

@@ -3,31 +3,19 @@
  *   int -> int     wraps (two's complement), as numpy's astype
  *   x -> bool      x != 0;  bool -> x is 0 or 1
  * Float sources convert through double (exact for f32), int sources through
- * int64 (so i64 -> f32 rounds once). */
+ * int64 (so i64 -> f32 rounds once).  The conversions are ir/scalar.h's,
+ * which constant folding shares. */
 #include "backends/interp/kernels.h"
+#include "ir/scalar.h"
 
 #include <math.h>
-
-int32_t interp_double_to_i32(double v) {
-  if (isnan(v)) return 0;
-  if (v <= (double)INT32_MIN) return INT32_MIN;
-  if (v >= (double)INT32_MAX) return INT32_MAX;
-  return (int32_t)v;
-}
-
-int64_t interp_double_to_i64(double v) {
-  if (isnan(v)) return 0;
-  if (v <= -9223372036854775808.0) return INT64_MIN;
-  if (v >= 9223372036854775808.0) return INT64_MAX;
-  return (int64_t)v;
-}
 
 static inline float d_f32(double v) { return (float)v; }
 static inline double d_f64(double v) { return v; }
 static inline uint8_t d_bool(double v) { return v != 0; }
 static inline float i_f32(int64_t v) { return (float)v; }
 static inline double i_f64(int64_t v) { return (double)v; }
-static inline int32_t i_i32(int64_t v) { return (int32_t)(uint32_t)(uint64_t)v; }
+static inline int32_t i_i32(int64_t v) { return gc_wrap_i32(v); }
 static inline int64_t i_i64(int64_t v) { return v; }
 static inline uint8_t i_bool(int64_t v) { return v != 0; }
 
@@ -47,8 +35,8 @@ static inline int64_t i64_int(int64_t v) { return v; }
   switch (y->type.dtype) {                                                          \
   case GC_F32: CAST_LOOP(ST, float, d_f32, (double)); return 0;                     \
   case GC_F64: CAST_LOOP(ST, double, d_f64, (double)); return 0;                    \
-  case GC_I32: CAST_LOOP(ST, int32_t, interp_double_to_i32, (double)); return 0;    \
-  case GC_I64: CAST_LOOP(ST, int64_t, interp_double_to_i64, (double)); return 0;    \
+  case GC_I32: CAST_LOOP(ST, int32_t, gc_double_to_i32, (double)); return 0;    \
+  case GC_I64: CAST_LOOP(ST, int64_t, gc_double_to_i64, (double)); return 0;    \
   case GC_BOOL: CAST_LOOP(ST, uint8_t, d_bool, (double)); return 0;                 \
   default: break;                                                                   \
   }
@@ -85,12 +73,12 @@ void interp_fill(gc_tensor *t, double v) {
   case GC_F32: for (int64_t i = 0; i < n; i++) ((float *)t->data)[i] = (float)v; break;
   case GC_F64: for (int64_t i = 0; i < n; i++) ((double *)t->data)[i] = v; break;
   case GC_I32: {
-    int32_t x = interp_double_to_i32(v);
+    int32_t x = gc_double_to_i32(v);
     for (int64_t i = 0; i < n; i++) ((int32_t *)t->data)[i] = x;
     break;
   }
   case GC_I64: {
-    int64_t x = interp_double_to_i64(v);
+    int64_t x = gc_double_to_i64(v);
     for (int64_t i = 0; i < n; i++) ((int64_t *)t->data)[i] = x;
     break;
   }

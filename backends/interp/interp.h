@@ -4,7 +4,7 @@
 #ifndef GC_INTERP_H
 #define GC_INTERP_H
 
-#include "backends/runtime/tensor.h"
+#include "ir/tensor.h"
 
 /* Run `g` once.
  *   params   every `param` by name; read, and after the run each `update "P"`
@@ -27,14 +27,6 @@ void gc_interp_values_free(const gc_graph *g, gc_tensor **values);
  * element `index` for `seed` and counter `ctr`, in [0,1). */
 double gc_rand_uniform_f64(uint64_t seed, int64_t ctr, int64_t index);
 float gc_rand_uniform_f32(uint64_t seed, int64_t ctr, int64_t index);
-
-/* What the interpreter computes for one element of elementwise op `op`
- * whose operands are constants `in` of dtypes in_dtypes (converted as a
- * const node converts its value), as a double of dtype `out`: constant
- * folding uses it so that a folded value is the one a run would give.  -1
- * when op is not elementwise. */
-int gc_interp_elementwise_scalar(gc_op op, gc_dtype out, const gc_dtype *in_dtypes, const double *in, int n_in,
-                                 double *result);
 
 /* True when every op of ir/ops.def has an interpreter kernel (the kernel
  * table is generated from ops.def, so a missing kernel also fails to link). */

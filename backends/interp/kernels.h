@@ -52,11 +52,9 @@ static inline void interp_strides(const gc_type *t, int64_t *strides) {
   }
 }
 
-/* cast.c: a double converted with cast semantics (float->int truncates toward
- * zero, saturates, NaN -> 0; bool is v != 0). */
-int32_t interp_double_to_i32(double v);
-int64_t interp_double_to_i64(double v);
-/* Every element of t set to v converted to t's dtype as above. */
+/* Every element of t set to v converted to t's dtype with cast semantics
+ * (ir/scalar.h: float->int truncates toward zero, saturates, NaN -> 0;
+ * bool is v != 0). */
 void interp_fill(gc_tensor *t, double v);
 
 /* random.c: one Philox4x32-10 block. */

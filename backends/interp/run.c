@@ -3,6 +3,7 @@
  * gc_interp_run (one run through a program on the interp backend). */
 #include "backends/interp/kernels.h"
 #include "backends/runtime/program.h"
+#include "ir/plan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -110,31 +111,10 @@ int gc_interp_run(const gc_graph *g, gc_tensor_map *params, const gc_tensor_map 
                   gc_tensor_map *outputs, gc_diag *d) {
   gc_graph *copy = gc_graph_clone(g);
   if (!copy) return gc_diag_set(d, "out of memory");
+  if (gc_plan(copy, true, NULL, d)) return gc_graph_free(copy), -1;   /* every backend runs a planned graph */
   gc_program *p = gc_program_new(copy, &gc_backend_interp, NULL, d);
   if (!p) return -1;
   int rc = gc_program_run_once(p, params, inputs, outputs, d);
   gc_program_free(p);
   return rc;
-}
-
-/* ---- one element of an elementwise op (constant folding) --------------- */
-
-int gc_interp_elementwise_scalar(gc_op op, gc_dtype out, const gc_dtype *in_dtypes, const double *in, int n_in,
-                                 double *result) {
-  if (gc_op_kind(op) != GC_KIND_ELEMENTWISE || n_in > 3) return -1;
-  _Alignas(64) unsigned char data[4][16];
-  gc_tensor operands[3], res = {.type = gc_type_make(out, 0, NULL), .data = data[3]};
-  gc_node n = {.op = op, .type = res.type, .n_in = n_in};
-  gc_attrs_defaults(op, &n.attrs);
-  gc_diag d;
-  interp_call c = {.node = &n, .out = &res, .d = &d};
-  for (int k = 0; k < n_in; k++) {
-    operands[k] = (gc_tensor){.type = gc_type_make(in_dtypes[k], 0, NULL), .data = data[k]};
-    interp_fill(&operands[k], in[k]);   /* as a const node holds it */
-    c.in[k] = &operands[k];
-  }
-  memset(data[3], 0, sizeof data[3]);
-  if (interp_run_node(&c)) return -1;
-  *result = gc_tensor_load(&res, 0);
-  return 0;
 }

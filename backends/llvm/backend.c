@@ -7,21 +7,22 @@
  * Kernels: the fused kernels when the graph has them (nodes with the same
  * kernel id), else every node that computes something is its own kernel.
  * Constants, iota and rand_uniform are computed where they are used.
- * Intermediate values live in one arena planned by liveness over kernels;
- * params and inputs are read in their slots. */
+ * Intermediate values live in one arena at the offsets the plan pass wrote
+ * (kernels are gc_live's steps, as plan counts them); params and inputs are
+ * read in their slots. */
 #include "backends/llvm/machine.h"
 #include "backends/llvm/jobs.h"
 #include "backends/llvm/emit.h"
 #include "backends/llvm/gemm.h"
 #include "backends/llvm/jit.h"
 #include "backends/llvm/call_kernel.h"
-#include "backends/runtime/alloc.h"
-#include "backends/runtime/arena_plan.h"
+#include "base/alloc.h"
 #include "backends/runtime/pool.h"
 #include "backends/runtime/program.h"
 #include "codegen/driver.h"
 #include "passes/pass.h"
 #include "ir/uses.h"
+#include "ir/live.h"
 #include "base/clock.h"
 
 #include <stdio.h>
@@ -75,23 +76,19 @@ static bool bound(const gc_graph *g, int id) {
   return false;
 }
 
-/* Node lists of the kernels, in execution order: kernel_of[node] (-1 for
- * none), and the nodes of kernel k at nodes[first[k] .. first[k+1]).  A
- * fused graph's kernels are runs of nodes with the same kernel number;
- * any other node that computes something is a kernel of its own. */
-static int group(const gc_graph *g, int *kernel_of, int *nodes, int *first) {
-  int k = 0, n = 0;
-  for (int i = 0; i < g->n_nodes; i++) {
-    const gc_node *nd = g->nodes[i];
-    kernel_of[i] = -1;
-    if (!nd->kernel && (gc_op_is_fed(nd->op) || (gc_op_is_generated(nd->op) && !bound(g, i)))) continue;
-    bool same = nd->kernel && i > 0 && g->nodes[i - 1]->kernel == nd->kernel;
-    if (!same) first[k++] = n;
-    nodes[n++] = i;
-    kernel_of[i] = k - 1;
-  }
-  first[k] = n;
-  return k;
+/* The kernels, in execution order: gc_live's steps (a fused kernel, or a
+ * node outside kernels that computes something); kernel k's nodes are
+ * nodes[first[k] .. first[k+1]). */
+static int kernels_of(const gc_graph *g, int *nodes, int *first, int *n_kernels, gc_diag *d) {
+  gc_uses u;
+  gc_live l;
+  if (gc_uses_init(&u, g, d)) return -1;
+  if (gc_live_init(&l, g, &u, d)) return gc_uses_free(&u), -1;
+  gc_live_steps(&l, g, nodes, first);
+  *n_kernels = l.n_steps;
+  gc_live_free(&l);
+  gc_uses_free(&u);
+  return 0;
 }
 
 /* ---- compiling ---------------------------------------------------------------- */
@@ -130,30 +127,24 @@ static void release(void *state) {
 }
 
 /* Which written buffer of a kernel is stored over one it reads, as the
- * plan placed them: an update into its param, or a result reusing a dying
- * operand's bytes (same offset: values alive together never share bytes
- * otherwise; a value bound to an output lives in the output's slot, not at
- * its offset).  The plan allows both only where the kernel reads the shared
- * value at the elements it writes, so the emitter may hand both the same
- * pointer (and LLVM then sees a distance of 0, not a possible overlap). */
-static void mark_shared(const gc_graph *g, kernel *kn) {
+ * plan wrote it in the IR: an update into its param (into="P"), or a result
+ * over a dying operand (over=%x; not when the result is bound to an output:
+ * it is then computed in the output's slot).  The plan allows both only
+ * where the kernel reads the shared value at the elements it writes, so the
+ * emitter may hand both the same pointer (and LLVM then sees a distance of
+ * 0, not a possible overlap). */
+static void share_buffers(const gc_graph *g, kernel *kn) {
   gc_loop_fn *f = kn->fn;
   for (int b = 0; b < f->n_buffers; b++) {
     gc_loop_buffer *w = &f->buffers[b];
     if (!w->written || w->local) continue;   /* a local buffer has no node */
     int vn = kn->buffer_nodes[b];
     const gc_node *v = g->nodes[vn];
-    if (!v->planned) continue;
-    int param = v->into ? gc_graph_find_param(g, v->into) : -1;
-    bool may_reuse = !v->into && w->elements > 0 && !bound(g, vn);
-    for (int r = 0; r < f->n_buffers && w->shares < 0; r++) {
+    int over = v->into ? gc_graph_find_param(g, v->into) : bound(g, vn) ? -1 : gc_node_over(v);
+    for (int r = 0; r < f->n_buffers && over >= 0 && w->shares < 0; r++) {
       const gc_loop_buffer *rb = &f->buffers[r];
-      if (rb->written || rb->local || rb->elements != w->elements || rb->dtype != w->dtype) continue;
-      int xn = kn->buffer_nodes[r];
-      const gc_node *x = g->nodes[xn];
-      bool into = param >= 0 && xn == param;
-      bool reuse = may_reuse && x->planned && !x->into && x->offset == v->offset && !bound(g, xn);
-      if (into || reuse) w->shares = r;
+      if (!rb->written && !rb->local && kn->buffer_nodes[r] == over && rb->elements == w->elements && rb->dtype == w->dtype)
+        w->shares = r;
     }
   }
 }
@@ -168,7 +159,7 @@ static void lowered(gc_codegen_kernel *ck, void *arg) {
   lowered_arg *a = arg;
   a->kn->fn = ck->fn;
   a->kn->buffer_nodes = ck->buffer_nodes;
-  mark_shared(a->g, a->kn);
+  share_buffers(a->g, a->kn);
 }
 
 /* Kernel k through the loop IR's stages. */
@@ -343,60 +334,42 @@ static int compile_all(llvm_state *s, int threads, const gc_llvm_options *lo, gc
   return rc;
 }
 
-/* The arena: the plan pass's offsets when the graph has a plan; else every
- * stored value of a kernel, alive from its kernel to the last kernel
- * reading it (outputs and updates to the end).  A value planned `into` a
- * param lives in the param's slot. */
-static int plan(llvm_state *s, gc_program *p, gc_diag *d) {
+/* The arena, as the plan pass placed the values (gc_compile always runs
+ * it): each stored value of a kernel at its offset, or in its param's slot
+ * (into=). */
+static int place(llvm_state *s, gc_program *p, gc_diag *d) {
   const gc_graph *g = p->graph;
-  int n = g->n_nodes, K = s->n_kernels;
-  gc_arena_value *v = calloc((size_t)n + 1, sizeof *v);
-  size_t *offset = malloc(sizeof *offset * ((size_t)n + 1));
-  bool *stored = calloc((size_t)n + 1, sizeof *stored), planned = false;
-  if (!v || !offset || !stored) {
-    free(v), free(offset), free(stored);
-    return gc_diag_set(d, "out of memory");
-  }
-  for (int k = 0; k < K; k++) {
-    if (s->kernels[k].call) gc_llvm_call_lives(g, s->kernels[k].call_node, k, v, stored);
-    for (int b = 0; s->kernels[k].fn && b < s->kernels[k].fn->n_buffers; b++) {
+  int n = g->n_nodes, rc = 0;
+  bool *stored = calloc((size_t)n + 1, sizeof *stored);
+  if (!stored) return gc_diag_set(d, "out of memory");
+  s->arena_bytes = 0;
+  for (int k = 0; k < s->n_kernels && rc == 0; k++) {
+    if (s->kernels[k].call) {   /* a call kernel writes its node's value */
+      int node = s->kernels[k].call_node;
+      const gc_node *nd = g->nodes[node];
+      stored[node] = true;
+      if (!nd->planned)
+        rc = gc_diag_set(d, "node %%%d is stored but has no place: the graph has no plan (gc_compile runs plan)", node);
+      size_t end = (size_t)nd->offset + (size_t)gc_node_bytes(nd);
+      if (rc == 0 && !nd->into && end > s->arena_bytes) s->arena_bytes = end;
+      continue;
+    }
+    for (int b = 0; b < s->kernels[k].fn->n_buffers && rc == 0; b++) {
       const gc_loop_buffer *lb = &s->kernels[k].fn->buffers[b];
+      if (lb->local || !lb->written) continue;   /* a local buffer has no node */
       int node = s->kernels[k].buffer_nodes[b];
-      if (lb->local) continue;
-      if (lb->written) {
-        stored[node] = true;
-        v[node].born = v[node].dies = k;
-        v[node].bytes = (size_t)lb->elements * gc_dtype_size(lb->dtype);
-      } else if (v[node].dies < k) {
-        v[node].dies = k;
-      }
+      const gc_node *nd = g->nodes[node];
+      stored[node] = true;
+      if (!nd->planned)
+        rc = gc_diag_set(d, "node %%%d is stored but has no place: the graph has no plan (gc_compile runs plan)", node);
+      size_t end = (size_t)nd->offset + (size_t)lb->elements * gc_dtype_size(lb->dtype);
+      if (rc == 0 && !nd->into && end > s->arena_bytes) s->arena_bytes = end;
     }
-  }
-  for (int i = 0; i < n; i++) planned = planned || g->nodes[i]->planned;
-  for (int i = 0; i < g->n_outputs; i++) v[g->outputs[i].node].dies = K;
-  for (int i = 0; i < g->n_updates; i++) v[g->updates[i].node].dies = K;
-  for (int i = 0; i < n; i++) {
-    if (!stored[i]) v[i].bytes = 0;
-    if (planned && stored[i] && !g->nodes[i]->planned)
-      return free(v), free(offset), free(stored), gc_diag_set(d, "node %%%d is stored but has no place in the plan", i);
-  }
-  int rc = 0;
-  if (planned) {
-    s->arena_bytes = 0;
-    for (int i = 0; i < n; i++) {
-      const gc_node *nd = g->nodes[i];
-      offset[i] = SIZE_MAX;
-      if (!stored[i] || nd->into) continue;
-      offset[i] = (size_t)nd->offset;
-      if ((size_t)nd->offset + v[i].bytes > s->arena_bytes) s->arena_bytes = (size_t)nd->offset + v[i].bytes;
-    }
-  } else {
-    rc = gc_plan_arena(v, n, K + 1, offset, &s->arena_bytes);
   }
   if (rc == 0 && !(s->arena = gc_alloc_uninit(s->arena_bytes ? s->arena_bytes : 64)))
     rc = gc_diag_set(d, "out of memory for the arena");
   for (int i = 0; rc == 0 && i < n; i++) {
-    s->value[i] = stored[i] && offset[i] != SIZE_MAX ? s->arena + offset[i] : NULL;
+    s->value[i] = stored[i] && !g->nodes[i]->into ? s->arena + g->nodes[i]->offset : NULL;
     /* a value an output binds is computed straight into the output's slot
      * (no copy when the run ends) */
     for (int o = 0; s->value[i] && o < p->n_outputs; o++)
@@ -412,7 +385,7 @@ static int plan(llvm_state *s, gc_program *p, gc_diag *d) {
     }
   }
   p->stats.work_bytes = s->arena_bytes;
-  free(v), free(offset), free(stored);
+  free(stored);
   return rc;
 }
 
@@ -422,17 +395,16 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
   llvm_state *s = calloc(1, sizeof *s);
   if (!s) return gc_diag_set(d, "out of memory");
   *state = s;
-  int *kernel_of = malloc(sizeof(int) * ((size_t)n + 1)), *nodes = malloc(sizeof(int) * ((size_t)n + 1));
+  int *nodes = malloc(sizeof(int) * ((size_t)n + 1));
   int *first = malloc(sizeof(int) * ((size_t)n + 2));
   s->value = calloc((size_t)n + 1, sizeof *s->value);
   s->into = malloc(sizeof *s->into * ((size_t)n + 1));
   s->profile = o->profile;
-  int rc = kernel_of && nodes && first && s->value && s->into ? 0 : gc_diag_set(d, "out of memory");
+  int rc = nodes && first && s->value && s->into ? 0 : gc_diag_set(d, "out of memory");
   if (rc == 0) rc = gc_host_detect(&s->host, d);
   if (rc == 0 && !(s->pool = gc_pool_new(o->threads))) rc = gc_diag_set(d, "cannot start the thread pool");
   if (rc == 0 && !(s->jit = gc_jit_new(d))) rc = -1;
-  if (rc == 0) {
-    s->n_kernels = group(g, kernel_of, nodes, first);
+  if (rc == 0 && (rc = kernels_of(g, nodes, first, &s->n_kernels, d)) == 0) {
     if (!(s->kernels = calloc((size_t)s->n_kernels + 1, sizeof *s->kernels))) rc = gc_diag_set(d, "out of memory");
   }
   const gc_pass_options *po = o->pass_options;
@@ -441,7 +413,7 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
   double t1 = gc_now_seconds();
   if (rc == 0) rc = compile_all(s, gc_pool_threads(s->pool), &o->llvm, d);
   double t2 = gc_now_seconds();
-  if (rc == 0) rc = plan(s, p, d);
+  if (rc == 0) rc = place(s, p, d);
   if (po && po->time_passes)
     fprintf(po->out ? po->out : stderr, "time-passes: %-10s %9.3f ms\ntime-passes: %-10s %9.3f ms (%d kernels: %d compiled, %d cached)\ntime-passes: %-10s %9.3f ms\n",
             "codegen", 1e3 * (t1 - t0), "llvm", 1e3 * (t2 - t1), s->n_kernels, s->compiled, s->cached, "arena",
@@ -461,7 +433,7 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
     for (int i = 0; rc == 0 && i < w; i++)
       if (!(s->scratch[i] = gc_alloc_uninit(scratch))) rc = gc_diag_set(d, "out of memory");
   }
-  free(kernel_of), free(nodes), free(first);
+  free(nodes), free(first);
   return rc;
 }
 

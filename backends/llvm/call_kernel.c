@@ -56,12 +56,3 @@ int gc_llvm_call_run(const gc_llvm_call *c, const void **in, void *out, gc_diag 
     if (c->fixed[i]) in[i] = c->fixed[i]->data;
   return gc_call_site_run(c->site, in, out, d);
 }
-
-void gc_llvm_call_lives(const gc_graph *g, int id, int k, gc_arena_value *v, bool *stored) {
-  const gc_node *n = g->nodes[id];
-  stored[id] = true;
-  v[id].born = v[id].dies = k;
-  v[id].bytes = (size_t)gc_node_bytes(n);
-  for (int i = 0; i < n->n_in; i++)
-    if (v[n->in[i]].dies < k) v[n->in[i]].dies = k;
-}

@@ -7,7 +7,6 @@
 #ifndef GC_LLVM_CALL_KERNEL_H
 #define GC_LLVM_CALL_KERNEL_H
 
-#include "backends/runtime/arena_plan.h"
 #include "backends/runtime/call.h"
 
 typedef struct gc_llvm_call gc_llvm_call;
@@ -19,9 +18,5 @@ void gc_llvm_call_free(gc_llvm_call *c);
 /* One run: in[i] is operand i's buffer (NULL for one computed where it is
  * read: the kernel holds it), out the result's. */
 int gc_llvm_call_run(const gc_llvm_call *c, const void **in, void *out, gc_diag *d);
-
-/* The call kernel k of node id stores its result and reads its operands:
- * their lives in v and stored, as a loop kernel's buffers give them. */
-void gc_llvm_call_lives(const gc_graph *g, int id, int k, gc_arena_value *v, bool *stored);
 
 #endif

@@ -1,7 +1,7 @@
 /* Timing programs, and random inputs for them (see bench.h). */
 #include "backends/runtime/bench.h"
-#include "backends/runtime/alloc.h"
 #include "backends/runtime/random_fill.h"
+#include "base/alloc.h"
 #include "base/clock.h"
 
 #include <stdlib.h>

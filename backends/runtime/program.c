@@ -1,7 +1,7 @@
 /* Programs: the slots behind params, inputs and outputs, binding tensors to
  * them, and one run through the backend (see backends/backend.h). */
 #include "backends/runtime/program.h"
-#include "backends/runtime/alloc.h"
+#include "base/alloc.h"
 #include "base/clock.h"
 
 #include <stdio.h>

@@ -12,7 +12,7 @@
 #ifndef GC_RUNTIME_RANDOM_FILL_H
 #define GC_RUNTIME_RANDOM_FILL_H
 
-#include "backends/runtime/tensor.h"
+#include "ir/tensor.h"
 
 #include <stdint.h>
 

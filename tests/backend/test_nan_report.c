@@ -103,7 +103,7 @@ static void test_replay_stays_finite(void **state) {
   char want[1024];
   snprintf(want, sizeof want,
            "NaN in step 3, forward (kernel k7): 1 of the 4 values of\n"
-           "  %%1 = exp %%0 {label=\"act\"} : f32[4]   (line 3 of %s/nan-program.gcir)\n"
+           "  %%1 = exp %%0 {offset=0, label=\"act\"} : f32[4]   (line 3 of %s/nan-program.gcir)\n"
            "  are NaN, the first at [2]\n"
            "  replayed in the interpreter, kernel k7's nodes stay finite: the NaN comes from the compiled code's "
            "arithmetic\n"

@@ -189,6 +189,42 @@ static void test_builder_graph(void **state) {
   gc_graph_free(g);
 }
 
+/* The plan's attributes print and parse back: offset=, into= and over=
+ * (a value named by its number once printed), before the label. */
+static void test_plan_attributes_round_trip(void **state) {
+  (void)state;
+  const char *text =
+      "graph @p {\n"
+      "  %w = param \"w\" : f32[4]\n"
+      "  %x = input \"x\" : f32[4]\n"
+      "  kernel @a(%x) -> (%b) {\n"
+      "    %b = exp %x {offset=64} : f32[4]\n"
+      "  }\n"
+      "  kernel @b(%b) -> (%c) {\n"
+      "    %c = neg %b {offset=64, over=%b, label=\"in place\"} : f32[4]\n"
+      "  }\n"
+      "  kernel @c(%w, %c) -> (%v) {\n"
+      "    %v = add %w, %c {into=\"w\"} : f32[4]\n"
+      "  }\n"
+      "  output \"c\" = %c\n"
+      "  update \"w\" = %v\n"
+      "}\n";
+  gc_graph *g = parse_or_fail(text, strlen(text));
+  assert_int_equal(gc_node_over(g->nodes[3]), 2);
+  assert_int_equal(gc_node_over(g->nodes[2]), -1);
+  assert_int_equal(g->nodes[3]->offset, 64);
+  char *p = gc_print(g);
+  assert_contains(p, "    %3 = neg %2 {offset=64, over=%2, label=\"in place\"} : f32[4]\n");
+  assert_contains(p, "    %4 = add %0, %3 {into=\"w\"} : f32[4]\n");
+  gc_graph *g2 = parse_or_fail(p, strlen(p));
+  char *p2 = gc_print(g2);
+  assert_string_equal(p, p2);
+  assert_true(gc_graph_identical(g, g2));
+  free(p), free(p2);
+  gc_graph_free(g2);
+  gc_graph_free(g);
+}
+
 static void test_empty_graph(void **state) {
   (void)state;
   gc_graph *g = parse_or_fail("graph @e {}", 11);
@@ -204,6 +240,7 @@ int main(void) {
       cmocka_unit_test(test_floats_read_back_exactly),
       cmocka_unit_test(test_builder_graph),
       cmocka_unit_test(test_empty_graph),
+      cmocka_unit_test(test_plan_attributes_round_trip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,7 +100,8 @@ static void test_errors_without_position(void **state) {
 }
 
 /* Planned offsets: values alive at the same time must not share bytes;
- * an elementwise kernel may write its result over an operand dying there. */
+ * an elementwise kernel may write its result over an operand dying there,
+ * when it says so (over=). */
 static void test_plan_overlaps(void **state) {
   (void)state;
   const char *ok =
@@ -110,7 +111,7 @@ static void test_plan_overlaps(void **state) {
       "    %b = exp %a {offset=0} : f32[4]\n"
       "  }\n"
       "  kernel @k1(%b) -> (%c) {\n"
-      "    %c = neg %b {offset=0} : f32[4]\n"
+      "    %c = neg %b {offset=0, over=%b} : f32[4]\n"
       "  }\n"
       "  kernel @k2(%c, %a) -> (%d) {\n"
       "    %d = add %c, %a {offset=64} : f32[4]\n"

@@ -4,7 +4,7 @@
  * allocates nothing after its first run. */
 #include "tests/testutil.h"
 #include "backends/backend.h"
-#include "backends/runtime/alloc.h"
+#include "base/alloc.h"
 #include "frontend/optim.h"
 #include "ir/ir.h"
 #include "models/model.h"
@@ -74,6 +74,37 @@ static void test_updates_in_place(void **state) {
   gc_tensor_map_clear(&params);
   gc_tensor_map_clear(&inputs);
   gc_program_free(p);
+}
+
+/* gc_compile runs plan last whatever the pipeline asked for, so every
+ * backend runs the places the plan wrote in the program's graph. */
+static void test_plan_always_runs(void **state) {
+  (void)state;
+  const char *pipelines[] = {"", "fuse", "fuse,plan,cse", "simplify,plan"};
+  const char *backends[] = {"interp", "llvm"};
+  gc_diag d;
+  gc_graph *g = gc_parse(step_ir, strlen(step_ir), &d);
+  if (!g) fail_msg("parse: %s", d.msg);
+  for (int i = 0; i < 4; i++)
+    for (int b = 0; b < 2; b++) {
+      gc_compile_options o;
+      gc_compile_options_init(&o);
+      o.passes = pipelines[i];
+      o.backend = backends[b];
+      gc_program *p = gc_compile(g, &o, &d);
+      if (!p) fail_msg("%s on %s: %s", pipelines[i], backends[b], d.msg);
+      const gc_graph *pg = gc_program_graph(p);
+      int out = gc_graph_find_output(pg, "out");
+      if (!pg->nodes[out]->planned) fail_msg("%s on %s: the output has no place", pipelines[i], backends[b]);
+      assert_string_equal(pg->nodes[pg->updates[0].node]->into, "w");
+      ((double *)gc_program_param(p, "w")->data)[1] = 2;
+      ((double *)gc_program_input(p, "x")->data)[1] = 1;
+      assert_int_equal(gc_program_run(p, &d), 0);
+      assert_close(gc_tensor_load(gc_program_output(p, "out"), 0), 2, 0);
+      assert_close(((double *)gc_program_param(p, "w")->data)[1], 1, 0);
+      gc_program_free(p);
+    }
+  gc_graph_free(g);
 }
 
 static void test_errors_name_the_tensor(void **state) {
@@ -198,6 +229,7 @@ static void test_training_step_allocates_nothing(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_updates_in_place),
+      cmocka_unit_test(test_plan_always_runs),
       cmocka_unit_test(test_errors_name_the_tensor),
       cmocka_unit_test(test_shared_params),
       cmocka_unit_test(test_updates_read_old_values),

@@ -1,4 +1,4 @@
-/* backends/runtime/tensor.h — tensors (typed, contiguous row-major buffers) and named
+/* ir/tensor.h — tensors (typed, contiguous row-major buffers) and named
  * sets of them, the currency between the runtime, safetensors IO and tools.
  *
  * Ownership: a gc_tensor owns its data.  A gc_tensor_map owns the tensors put

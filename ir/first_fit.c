@@ -1,5 +1,5 @@
-/* First-fit arena planning (see arena_plan.h). */
-#include "backends/runtime/arena_plan.h"
+/* First-fit arena planning (see first_fit.h). */
+#include "ir/first_fit.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +58,7 @@ static void give(free_list *a, size_t offset, size_t size) {
 
 static size_t aligned(size_t b) { return (b + 63) & ~(size_t)63; }
 
-int gc_plan_arena(const gc_arena_value *values, int n, int n_steps, size_t *offsets, size_t *total) {
+int gc_first_fit(const gc_arena_value *values, int n, int n_steps, size_t *offsets, size_t *total) {
   /* values born at / dying after each step, as linked lists */
   int *born_head = malloc(sizeof(int) * (size_t)(n_steps + 1)), *dies_head = malloc(sizeof(int) * (size_t)(n_steps + 1));
   int *born_next = malloc(sizeof(int) * (size_t)(n + 1)), *dies_next = malloc(sizeof(int) * (size_t)(n + 1));

@@ -1,6 +1,6 @@
 /* Tensors and named tensor sets. */
-#include "backends/runtime/tensor.h"
-#include "backends/runtime/alloc.h"
+#include "ir/tensor.h"
+#include "base/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,9 +1,9 @@
-/* backends/runtime/alloc.h — the runtime's allocator: every tensor, program
+/* base/alloc.h — the allocator: every tensor, program
  * buffer and backend workspace is allocated here, 64-byte aligned, so the
  * count of allocations is one number a test can read ("a training step
  * allocates nothing after the first" is checked with it). */
-#ifndef GC_RUNTIME_ALLOC_H
-#define GC_RUNTIME_ALLOC_H
+#ifndef GC_BASE_ALLOC_H
+#define GC_BASE_ALLOC_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,7 +4,7 @@
  * kernel: their pages are zero already and cost nothing until touched, so
  * zeroed weights that are then replaced (gc_program_adopt_params) or an
  * arena's unused tail never count in the resident set. */
-#include "backends/runtime/alloc.h"
+#include "base/alloc.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
