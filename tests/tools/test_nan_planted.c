@@ -9,7 +9,8 @@
  *   named (the product with max(x, 0) carries the NaN out of its kernel),
  *   and "it is the gradient of" the planted sqrt, with its line and label;
  * each reproducer makes the same NaN again in gc-run, and the same step
- * without the plant reports nothing. */
+ * without the plant reports nothing.  A NaN the backward makes and drops
+ * inside one kernel is seen by the interpreter only. */
 #include "tests/tools/nan_fixture.h"
 
 #include <stdio.h>
@@ -216,10 +217,43 @@ static void test_step_backward_sqrt(void **state) {
   }
 }
 
+/* ---- a NaN the backward makes and drops in the same kernel --------------------- */
+
+/* sqrt(max(x, 0)) squared: its gradient is 0 / 0 where x < 0, and max's
+ * gradient then selects 0 there (a where), in the same fused kernel.  The
+ * kernel's results are finite: the llvm backend, which checks results, sees
+ * nothing; the interpreter, which checks every node, names the div. */
+static const char planted_masked[] =
+    "  %plant_zero = const 0 {label=\"model.layers.0.planted\"} : $T\n"
+    "  %plant_relu = max $X, %plant_zero {label=\"model.layers.0.planted\"} : $T\n"
+    "  %plant_sqrt = sqrt %plant_relu {label=\"model.layers.0.planted\"} : $T\n"
+    "  %plant_sq = mul %plant_sqrt, %plant_sqrt {label=\"model.layers.0.planted\"} : $T\n"
+    "  %plant = add $X, %plant_sq {label=\"model.layers.0.planted\"} : $T\n";
+
+static void test_step_masked_nan(void **state) {
+  gc_fixture *f = *state;
+  char args[512];
+  snprintf(args, sizeof args, "%s -o fwd.gcir", model);
+  assert_int_equal(fixture_run(f, "gc-opt", args), 0);
+  plant(f, "fwd.gcir", "planted.gcir", planted_masked);
+  write_inputs(f);
+  const char *run = "planted.gcir --init 1 --inputs inputs.safetensors -o o.safetensors --grad loss --check-nans";
+  snprintf(args, sizeof args, "%s --backend llvm", run);
+  assert_int_equal(fixture_run(f, "gc-run", args), 0);
+  assert_string_equal(f->err, "");
+  assert_false(exists(f, "gc-nan"));
+  snprintf(args, sizeof args, "%s --backend interp", run);
+  assert_int_equal(fixture_run(f, "gc-run", args), 1);
+  expect(f, "gc-run: NaN in step 1, backward (node %");
+  expect_node(f, "first produced by\n  ", " = div %", "gc-nan");
+  expect_node(f, "it is the gradient of ", " = sqrt %", "gc-nan");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_step_forward_log, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_step_backward_sqrt, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_step_masked_nan, fixture_setup, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
