@@ -10,7 +10,8 @@
  *   and "it is the gradient of" the planted sqrt, with its line and label;
  * each reproducer makes the same NaN again in gc-run, and the same step
  * without the plant reports nothing.  A NaN the backward makes and drops
- * inside one kernel is seen by the interpreter only. */
+ * inside one kernel is seen by the interpreter only.  Through remat, the
+ * origin named is still the forward node. */
 #include "tests/tools/nan_fixture.h"
 
 #include <stdio.h>
@@ -249,11 +250,51 @@ static void test_step_masked_nan(void **state) {
   expect_node(f, "it is the gradient of ", " = sqrt %", "gc-nan");
 }
 
+/* ---- the forward origin through remat ------------------------------------------ */
+
+/* The line (1-based) of the first line of `file` holding both a and b; 0: none. */
+static int first_line_with(const gc_fixture *f, const char *file, const char *a, const char *b) {
+  size_t len;
+  char *s = fixture_slurp(f, file, &len), *p = s;
+  int n = 0, found = 0;
+  while (p && !found) {
+    char *end = strchr(p, '\n');
+    if (end) *end = 0;
+    n++;
+    if (strstr(p, a) && strstr(p, b)) found = n;
+    p = end ? end + 1 : NULL;
+  }
+  free(s);
+  return found;
+}
+
+/* The sqrt plant with a memory budget under which remat runs the planted
+ * sqrt again before the backward kernel that divides by it: the report
+ * still names the forward sqrt (the first in the dump), not remat's copy. */
+static void test_step_backward_sqrt_remat(void **state) {
+  gc_fixture *f = *state;
+  assert_int_equal(fixture_run(f, "gc-opt", "model:qwen2_tiny --set num_hidden_layers=1 --batch 2 --seq 64 "
+                                            "--passes= -o fwd.gcir"), 0);
+  plant(f, "fwd.gcir", "planted.gcir", planted_sqrt);
+  assert_int_equal(fixture_run(f, "gc-run", "planted.gcir --init 1 --random-inputs 1 -o o.safetensors --grad loss "
+                                            "--mem-budget 2700K --check-nans --nan-dir nd"), 1);
+  expect(f, "(sqrt model.layers.0.planted, ");   /* remat's note: it runs the sqrt again */
+  expect(f, "gc-run: NaN in step 1, backward (kernel k");
+  expect_node(f, "first produced by\n  ", " = div %", "nd");
+  expect_node(f, "it is the gradient of ", " = sqrt %", "nd");
+  int line = first_line_with(f, "nd/nan-program.gcir", " = sqrt %", "label=\"model.layers.0.planted\"");
+  assert_true(line > 0);
+  char want[128];
+  snprintf(want, sizeof want, "   (line %d of nd/nan-program.gcir), in model.layers.0.planted\n", line);
+  expect(f, want);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_step_forward_log, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_step_backward_sqrt, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_step_masked_nan, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_step_backward_sqrt_remat, fixture_setup, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
