@@ -43,18 +43,21 @@ int gc_emit(gc_emitter *e, gc_op op, const int *in, int n_in, const gc_attrs *at
 int gc_rebuild_begin(gc_rebuild *r, const gc_graph *old, gc_diag *d) {
   r->old = old;
   r->map = malloc(sizeof *r->map * ((size_t)old->n_nodes + 1));
+  r->first = malloc(sizeof *r->first * ((size_t)old->n_nodes + 1));
   r->like = malloc(sizeof *r->like * ((size_t)old->n_nodes + 1));
   gc_emitter_init(&r->em, gc_graph_new(old->name), d);
-  if (!r->map || !r->like || !r->em.g) { /* nothing left to release: finish is optional */
+  if (!r->map || !r->first || !r->like || !r->em.g) { /* nothing left to release: finish is optional */
     free(r->map);
+    free(r->first);
     free(r->like);
     gc_graph_free(r->em.g);
     r->map = NULL;
+    r->first = NULL;
     r->like = NULL;
     r->em.g = NULL;
     return gc_emitter_fail(&r->em, "rebuild: out of memory");
   }
-  for (int i = 0; i < old->n_nodes; i++) r->map[i] = r->like[i] = -1;
+  for (int i = 0; i < old->n_nodes; i++) r->map[i] = r->first[i] = r->like[i] = -1;
   return 0;
 }
 
@@ -71,6 +74,7 @@ int gc_rebuild_map(gc_rebuild *r, int old_id, int new_id) {
     return gc_emitter_fail(&r->em, "rebuild: node %%%d (%s) mapped to %%%d, which the new graph lacks",
                            old_id, gc_op_name(r->old->nodes[old_id]->op), new_id);
   r->map[old_id] = new_id;
+  if (r->first[old_id] < 0) r->first[old_id] = new_id;
   return 0;
 }
 
@@ -83,9 +87,10 @@ static void inherit(gc_rebuild *r, int id, int like) {
   n->line = o->line;
   n->col = o->col;
   n->kernel = o->kernel;   /* a copy or a replacement stays in its kernel */
-  /* forward nodes come first: the origin is mapped already, or copied (a
-   * node fuse inlines into each kernel reading it), or gone (0) */
-  int origin = o->grad_of - 1, to = origin >= 0 ? gc_rebuild_id(r, origin) : -1;
+  /* forward nodes come first: the origin is mapped already (to its first
+   * counterpart, not a copy remat runs again for the backward), or copied
+   * (a node fuse inlines into each kernel reading it), or gone (0) */
+  int origin = o->grad_of - 1, to = origin >= 0 ? r->first[origin] : -1;
   n->grad_of = (to >= 0 ? to : origin >= 0 ? r->like[origin] : -1) + 1;
   r->like[like] = id;
 }
@@ -127,6 +132,7 @@ int gc_rebuild_copy(gc_rebuild *r, int old_id) {
   if (id < 0) return node_fail(r, old_id, d.msg);
   inherit(r, id, old_id);
   r->map[old_id] = id;
+  if (r->first[old_id] < 0) r->first[old_id] = id;
   return id;
 }
 
@@ -153,8 +159,10 @@ gc_graph *gc_rebuild_finish(gc_rebuild *r) {
     g->n_kernels = r->old->n_kernels;
   }
   free(r->map);
+  free(r->first);
   free(r->like);
   r->map = NULL;
+  r->first = NULL;
   r->like = NULL;
   r->em.g = NULL;
   return g;

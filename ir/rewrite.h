@@ -55,6 +55,8 @@ typedef struct {
   const gc_graph *old;
   gc_emitter em;  /* em.g is the new graph; em.d and em.failed as above */
   int *map;       /* old id -> new id; -1 while it has none */
+  int *first;     /* old id -> the first new id it was mapped to (remat maps
+                   * a node again to its copy); -1 */
   int *like;      /* old id -> the latest node emitted like it; -1 */
 } gc_rebuild;
 
