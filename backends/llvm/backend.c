@@ -192,16 +192,20 @@ static int lower_one(llvm_state *s, const gc_graph *g, int k, const int *nodes, 
     if (!kn->label && nd->label) kn->label = nd->label;
     kn->flops += gc_node_flops(g, nodes[i]);
   }
-  if (first[k + 1] - first[k] == 1 && g->nodes[nodes[first[k]]]->op == GC_OP_CALL)
+  const gc_node *only = g->nodes[nodes[first[k]]];
+  if (first[k + 1] - first[k] == 1 && only->op == GC_OP_CALL && !gc_node_is_fusible_call(only))
     return (kn->call = gc_llvm_call_new(g, kn->call_node = nodes[first[k]], d)) ? 0 : -1;
   if (!(kn->fn = gc_lower_kernel(&ref, &kn->buffer_nodes, d))) return -1;
+  /* the buffers' addresses, then the functions it calls per element */
+  if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + (size_t)kn->fn->n_callees + 1, sizeof *kn->bufs)))
+    return gc_diag_set(d, "out of memory");
+  if (gc_llvm_callees_bind(g, kn->fn, kn->bufs + kn->fn->n_buffers, d)) return -1;
   mark_shared(g, kn);
   if (dump_after(po, "lower")) dump_loops(po, "lower", kn);
   gc_tile_loop_fn(kn->fn, &t);
   if (dump_after(po, "tile")) dump_loops(po, "tile", kn);
   kn->n_steps = gc_kernel_steps(kn->fn, kn->steps, MAX_STEPS);
   if (kn->n_steps < 0) return gc_diag_set(d, "kernel %s has more than %d steps", name, MAX_STEPS);
-  if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + 1, sizeof *kn->bufs))) return gc_diag_set(d, "out of memory");
   for (int b = 0; b < kn->fn->n_buffers; b++) {
     const gc_loop_buffer *lb = &kn->fn->buffers[b];
     if (lb->local) continue;

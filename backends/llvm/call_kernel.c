@@ -57,6 +57,20 @@ int gc_llvm_call_run(const gc_llvm_call *c, const void **in, void *out, gc_diag 
   return gc_call_site_run(c->site, in, out, d);
 }
 
+int gc_llvm_callees_bind(const gc_graph *g, gc_loop_fn *f, void **table, gc_diag *d) {
+  for (int c = 0; c < f->n_callees; c++) {
+    gc_loop_callee *ce = &f->callees[c];
+    const gc_node *n = g->nodes[ce->node];
+    const gc_type *types[MAX_OPERANDS];
+    for (int i = 0; i < n->n_in && i < MAX_OPERANDS; i++) types[i] = &g->nodes[n->in[i]]->type;
+    gc_call_site *s = gc_call_site_new(n, ce->node, types, d);
+    if (!s) return -1;
+    table[c] = gc_call_site_scalar_fn(s, &ce->ret, ce->arg, GC_LOOP_MAX_CALL_ARGS, &ce->n_args);
+    gc_call_site_free(s);
+  }
+  return 0;
+}
+
 void gc_llvm_call_lives(const gc_graph *g, int id, int k, gc_arena_value *v, bool *stored) {
   const gc_node *n = g->nodes[id];
   stored[id] = true;

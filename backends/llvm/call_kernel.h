@@ -9,6 +9,7 @@
 
 #include "backends/runtime/arena_plan.h"
 #include "backends/runtime/call.h"
+#include "ir/loop.h"
 
 typedef struct gc_llvm_call gc_llvm_call;
 
@@ -19,6 +20,13 @@ void gc_llvm_call_free(gc_llvm_call *c);
 /* One run: in[i] is operand i's buffer (NULL for one computed where it is
  * read: the kernel holds it), out the result's. */
 int gc_llvm_call_run(const gc_llvm_call *c, const void **in, void *out, gc_diag *d);
+
+/* The functions a loop kernel calls per element (f's callees, the
+ * {elementwise} calls lowered into its loops): each resolved, checked and
+ * its C signature written into f; its address into table[c], the slot
+ * after the kernel's buffers that the generated code reads
+ * (bufs[n_buffers + c]). */
+int gc_llvm_callees_bind(const gc_graph *g, gc_loop_fn *f, void **table, gc_diag *d);
 
 /* The call kernel k of node id stores its result and reads its operands:
  * their lives in v and stored, as a loop kernel's buffers give them. */
