@@ -384,6 +384,10 @@ static char *print_fn(const gc_loop_fn *f, bool names) {
   for (int i = 0; i < f->n_errors; i++) gc_strbuf_printf(&o, "# error %d: %s\n", i, names ? f->errors[i] : "");
   for (int i = 0; i < f->n_callees; i++) {   /* the signature is code; the name is not */
     const gc_loop_callee *c = &f->callees[i];
+    if (c->buffer) {
+      gc_strbuf_printf(&o, "# call c%d: @%s buffers, error %d\n", i, names ? c->name : "", c->error);
+      continue;
+    }
     gc_strbuf_printf(&o, "# call c%d: @%s %s(", i, names ? c->name : "", gc_dtype_name(c->ret));
     for (int k = 0; k < c->n_args; k++) gc_strbuf_printf(&o, "%s%s", k ? "," : "", gc_dtype_name(c->arg[k]));
     gc_strbuf_printf(&o, ")");

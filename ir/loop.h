@@ -25,7 +25,11 @@
  *            function (an {elementwise} call node) on one element: callee
  *            c0 of the function's table (gc_loop_callee), whose address
  *            the kernel receives after its buffers' (never a constant of
- *            the code, which the kernel cache shares between processes)
+ *            the code, which the kernel cache shares between processes);
+ *            or `call @c0 buffers` for a buffer call: the runtime's entry
+ *            for the call site runs the user's function on the kernel's
+ *            buffers, and a non-zero return stops the kernel with error
+ *            `error` of the callee
  *
  * Buffers are the kernel's arguments: each a pointer to elements of one
  * dtype (a graph value's storage).  Indices are i64 element offsets.
@@ -121,7 +125,17 @@ typedef struct {
   gc_dtype arg[GC_LOOP_MAX_CALL_ARGS];
   int n_extra;
   double extra[GC_LOOP_MAX_CALL_ARGS];
+  /* a buffer call: the table's slot holds a gc_loop_buffer_call (its entry
+   * and the site, given by the backend); `error` reports its failure */
+  bool buffer;
+  int error;
 } gc_loop_callee;
+
+/* What a buffer call's table slot points at: entry(self, bufs) runs the
+ * call on the kernel's buffers, 0 or non-zero when it failed. */
+typedef struct gc_loop_buffer_call {
+  int (*entry)(struct gc_loop_buffer_call *self, void **bufs);
+} gc_loop_buffer_call;
 
 typedef struct {
   const char *name;           /* e.g. the graph value it stores */

@@ -33,8 +33,8 @@
 enum { MAX_STEPS = 16 };
 
 typedef struct {
-  gc_loop_fn *fn;             /* NULL for a call kernel */
-  gc_llvm_call *call;         /* a call kernel: the user's function, no loops (call_kernel.h) */
+  gc_loop_fn *fn;
+  gc_llvm_call *call;         /* a call kernel: the user's function on buffers, no loops (call_kernel.h) */
   int call_node;
   int *buffer_nodes;          /* loop buffer -> graph node */
   void **bufs;                /* the buffers' addresses for a run */
@@ -193,14 +193,19 @@ static int lower_one(llvm_state *s, const gc_graph *g, int k, const int *nodes, 
     kn->flops += gc_node_flops(g, nodes[i]);
   }
   const gc_node *only = g->nodes[nodes[first[k]]];
-  if (first[k + 1] - first[k] == 1 && only->op == GC_OP_CALL && !gc_node_is_fusible_call(only))
-    return (kn->call = gc_llvm_call_new(g, kn->call_node = nodes[first[k]], d)) ? 0 : -1;
-  if (!(kn->fn = gc_lower_kernel(&ref, &kn->buffer_nodes, d))) return -1;
+  if (first[k + 1] - first[k] == 1 && only->op == GC_OP_CALL && !gc_node_is_fusible_call(only)) {
+    if (!(kn->call = gc_llvm_call_new(g, kn->call_node = nodes[first[k]], d))) return -1;
+    kn->fn = gc_llvm_call_loop_fn(g, kn->call_node, kn->call, name, &kn->buffer_nodes, d);
+  } else {
+    kn->fn = gc_lower_kernel(&ref, &kn->buffer_nodes, d);
+  }
+  if (!kn->fn) return -1;
   /* the buffers' addresses, then the functions it calls per element */
   if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + (size_t)kn->fn->n_callees + 1, sizeof *kn->bufs)))
     return gc_diag_set(d, "out of memory");
   if (gc_llvm_callees_bind(g, kn->fn, kn->bufs + kn->fn->n_buffers, d)) return -1;
-  mark_shared(g, kn);
+  if (kn->call) kn->bufs[kn->fn->n_buffers] = kn->call;   /* its one callee: the site's entry */
+  else mark_shared(g, kn);
   if (dump_after(po, "lower")) dump_loops(po, "lower", kn);
   gc_tile_loop_fn(kn->fn, &t);
   if (dump_after(po, "tile")) dump_loops(po, "tile", kn);
@@ -366,7 +371,6 @@ static int plan(llvm_state *s, gc_program *p, gc_diag *d) {
     return gc_diag_set(d, "out of memory");
   }
   for (int k = 0; k < K; k++) {
-    if (s->kernels[k].call) gc_llvm_call_lives(g, s->kernels[k].call_node, k, v, stored);
     for (int b = 0; s->kernels[k].fn && b < s->kernels[k].fn->n_buffers; b++) {
       const gc_loop_buffer *lb = &s->kernels[k].fn->buffers[b];
       int node = s->kernels[k].buffer_nodes[b];
@@ -496,15 +500,8 @@ static void *address(llvm_state *s, gc_program *p, int id) {
   return s->into[id] >= 0 ? p->params[s->into[id]].tensor.data : s->value[id];
 }
 
-/* A call kernel: the user's function on its operands' and result's buffers. */
-static int run_call(llvm_state *s, gc_program *p, const kernel *kn, gc_diag *d) {
-  const gc_node *n = p->graph->nodes[kn->call_node];
-  const void *in[64];
-  for (int i = 0; i < n->n_in && i < 64; i++) in[i] = address(s, p, n->in[i]);
-  return gc_llvm_call_run(kn->call, in, address(s, p, kn->call_node), d);
-}
-
 static int error_message(const kernel *kn, const int64_t *err, gc_diag *d) {
+  if (kn->call) return gc_llvm_call_error(kn->call, d);   /* the callee's message */
   int code = (int)err[0] - 1;
   const char *fmt = code >= 0 && code < kn->fn->n_errors ? kn->fn->errors[code] : "kernel error %lld";
   char msg[900];
@@ -553,7 +550,6 @@ static int run(gc_program *p, void *state, gc_diag *d) {
   for (int k = 0; k < s->n_kernels; k++) {
     kernel *kn = &s->kernels[k];
     double t0 = s->profile ? gc_now_seconds() : 0;
-    if (kn->call && run_call(s, p, kn, d)) return -1;
     for (int b = 0; kn->fn && b < kn->fn->n_buffers; b++)
       if (!kn->fn->buffers[b].local) kn->bufs[b] = address(s, p, kn->buffer_nodes[b]);
     for (int i = 0; i < kn->n_steps; i++) {

@@ -350,6 +350,22 @@ static LLVMValueRef emit_call(emitter *e, const gc_loop_inst *in) {
     fail(e, "a call of no callee");
     return LLVMConstInt(e->i64, 0, 0);
   }
+  const gc_loop_callee *c = &e->f->callees[in->ivalue];
+  if (c->buffer) {   /* rc = self->entry(self, bufs); non-zero: error */
+    LLVMValueRef self = e->callptr[in->ivalue];
+    LLVMValueRef entry = LLVMBuildLoad2(e->b, e->ptr, self, "entry");
+    LLVMTypeRef ft = LLVMFunctionType(e->i32, (LLVMTypeRef[]){e->ptr, e->ptr}, 2, 0);
+    LLVMValueRef rc = LLVMBuildCall2(e->b, ft, entry, (LLVMValueRef[]){self, LLVMGetParam(e->fn, 0)}, 2, "rc");
+    LLVMBasicBlockRef bad = new_bb(e, "failed"), good = new_bb(e, "done");
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, rc, LLVMConstInt(e->i32, 0, 0), ""), good, bad);
+    LLVMPositionBuilderAtEnd(e->b, bad);
+    LLVMValueRef slot1 = LLVMBuildGEP2(e->b, e->i64, e->err, (LLVMValueRef[]){LLVMConstInt(e->i64, 1, 0)}, 1, "");
+    LLVMBuildStore(e->b, LLVMConstInt(e->i64, (unsigned long long)c->error + 1, 0), e->err);
+    LLVMBuildStore(e->b, LLVMBuildSExt(e->b, rc, e->i64, ""), slot1);
+    LLVMBuildRetVoid(e->b);
+    LLVMPositionBuilderAtEnd(e->b, good);
+    return rc;
+  }
   for (int k = 0; k < in->n_in; k++) ops[k] = value(e, in->more[k]), dts[k] = dtype(e, in->more[k]);
   return gc_llvm_emit_call(e->b, e->callptr[in->ivalue], &e->f->callees[in->ivalue], ops, dts, in->n_in, in->dtype);
 }
@@ -576,7 +592,8 @@ static void epilogue(emitter *e, const char *name, int gemm_id) {
 
 static bool pure_top(const gc_loop_fn *f, int id) {
   gc_lop op = f->insts[id].op;
-  return op != GC_L_FOR && op != GC_L_GEMM && op != GC_L_STORE && op != GC_L_CHECK;
+  return op != GC_L_FOR && op != GC_L_GEMM && op != GC_L_STORE && op != GC_L_CHECK &&
+         !(op == GC_L_CALL && f->callees[f->insts[id].ivalue].buffer);
 }
 
 /* The index of the first top-level instruction from i on that is not pure. */
