@@ -204,6 +204,10 @@ typedef struct {
   bool planned;       /* plan gave the value a place: */
   int64_t offset;     /*   its byte offset in the arena, or */
   const char *into;   /*   the param whose buffer it is written into in place */
+  /* Set by autodiff: the forward node this backward node is part of the
+   * gradient of, as its id + 1 (0: none).  Not printed; rebuilds map it to
+   * the new id (ir/rewrite.c), so the NaN report can name the origin. */
+  int grad_of;
 } gc_node;
 
 /* A call marked {effects}: never merged (cse), removed (dce) or computed

@@ -2,7 +2,7 @@
  *
  * Every node that computes something starts as its own kernel; kernels
  * then merge along producer-consumer edges, in node order, whenever the
- * merged kernel is one passes/lower.c can run as one loop nest:
+ * merged kernel is one codegen/lower.c can run as one loop nest:
  *   loop   elementwise and layout ops and reductions that all reduce the
  *          same axes of the same shape (a softmax, a norm, a cross-entropy
  *          row, an optimizer update with several outputs);
@@ -39,7 +39,7 @@
 #include "passes/pass.h"
 #include "ir/rewrite.h"
 #include "ir/uses.h"
-#include "passes/view.h"
+#include "ir/view.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -600,15 +600,15 @@ typedef struct {
   fuser *f;
   gc_rebuild r;
   int *copy;          /* an inlined node's copy in the kernel being emitted */
-} emitter;
+} kernel_writer;
 
 /* The new id of old node x as read from inside the kernel being emitted. */
-static int new_operand(emitter *e, int x) {
+static int new_operand(kernel_writer *e, int x) {
   if (((e->f->inlined[x] && !e->f->real[x]) || e->f->again[x]) && e->copy[x] >= 0) return e->copy[x];
   return gc_rebuild_id(&e->r, x);
 }
 
-static int emit_copy(emitter *e, int x, int kernel) {
+static int emit_copy(kernel_writer *e, int x, int kernel) {
   const gc_node *n = e->f->g->nodes[x];
   int in[64];
   for (int k = 0; k < n->n_in && k < 64; k++) in[k] = new_operand(e, n->in[k]);
@@ -620,7 +620,7 @@ static int emit_copy(emitter *e, int x, int kernel) {
 static int by_id(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
 
 /* Emit group root's kernel: its inlined producers, then its members, in node order. */
-static void emit_group(emitter *e, int root, int kernel) {
+static void emit_group(kernel_writer *e, int root, int kernel) {
   fuser *f = e->f;
   gather(f, root, -1);
   int *nodes = f->set, n = f->n_set;
@@ -680,7 +680,7 @@ static int heap_pop(int *h, int *n) {
 static gc_graph *emit_all(fuser *f, gc_diag *d) {
   const gc_graph *g = f->g;
   int n = f->n;
-  emitter e = {.f = f};
+  kernel_writer e = {.f = f};
   e.copy = malloc(sizeof(int) * (size_t)(n + 1));
   int *indeg = calloc((size_t)n + 1, sizeof(int)), *seen = malloc(sizeof(int) * (size_t)(n + 1));
   int *adj_first = calloc((size_t)n + 2, sizeof(int)), *adj = NULL, n_adj = 0, cap_adj = 0;

@@ -89,7 +89,7 @@ static gc_graph *transform(gc_graph *g, const opt_options *o, int *rc) {
   gc_diag d = {.line = 0};
   gc_pass_options po;
   *rc = GC_EXIT_ERROR;
-  if (gc_cli_pass_setup(prog, &o->passes, NULL, stderr, &po)) {
+  if (gc_cli_pass_setup(prog, &o->passes, NULL, stderr, &po, NULL)) {
     *rc = GC_EXIT_USAGE;
     return gc_graph_free(g), NULL;
   }

@@ -147,6 +147,9 @@ static void copy_value(gc_tensor *to, const gc_tensor *from) {
   if (to->data != from->data) memcpy(to->data, from->data, gc_tensor_bytes(from));
 }
 
+/* --check-nans: each node's value scanned (backends/runtime/nan_check.h) */
+static void *value_now(void *state, int node) { return ((interp_state *)state)->values[node].data; }
+
 static int run(gc_program *p, void *state, gc_diag *d) {
   interp_state *s = state;
   const gc_graph *g = p->graph;
@@ -167,6 +170,7 @@ static int run(gc_program *p, void *state, gc_diag *d) {
     }
     if (!in_place) memset(c.out->data, 0, gc_tensor_bytes(c.out));
     if (interp_run_node(&c)) return -1;
+    if (p->nan_check && gc_nan_check_kernel(p, -1, i, i, value_now, s, d)) return -1;
   }
   for (int i = 0; i < p->n_outputs; i++) copy_value(&p->outputs[i].tensor, &s->values[p->outputs[i].node]);
   for (int i = 0; i < p->n_updates; i++)

@@ -11,6 +11,7 @@
 #define GC_RUNTIME_PROGRAM_H
 
 #include "backends/backend.h"
+#include "backends/runtime/nan_check.h"
 
 typedef struct {
   const char *name;    /* in the graph's arena */
@@ -28,6 +29,7 @@ struct gc_program {
   int *update_param;           /* update i writes params[update_param[i]] */
   int *slot_of_node;           /* node -> its param or input slot index, -1 */
   gc_program_stats stats;
+  gc_nan_check *nan_check;     /* --check-nans, else NULL (nan_check.h) */
 };
 
 /* The slot of a param or input node (NULL for other nodes). */

@@ -136,19 +136,11 @@ static void run_case(const char *dir, const char *name) {
   free(printed), free(want), free(pipeline), free(high), free(text);
 }
 
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 static void test_cases(void **state) {
   (void)state;
   const char *dir = GC_SOURCE_DIR "/tests/passes/cases";
-  DIR *dp = opendir(dir);
-  if (!dp) fail_msg("cannot open %s", dir);
   char *names[1024];
-  int n = 0;
-  for (struct dirent *e; (e = readdir(dp)) && n < 1024;)
-    if (strlen(e->d_name) > 5 && strcmp(e->d_name + strlen(e->d_name) - 5, ".gcir") == 0) names[n++] = strdup(e->d_name);
-  closedir(dp);
-  qsort(names, (size_t)n, sizeof *names, by_name);
+  int n = gc_case_files(dir, ".gcir", names, 1024);
   for (int i = 0; i < n; i++) {
     run_case(dir, names[i]);
     free(names[i]);
@@ -173,7 +165,15 @@ static void test_pipeline_errors(void **state) {
     assert_int_equal(gc_pipeline_check(empty[i], &d), -1);
     assert_non_null(strstr(d.msg, "an empty pass name"));
   }
-  assert_int_equal(gc_stage_names_check("lower,,tile", &d), -1);
+  /* the lists the dump flags take split the same way */
+  char buf[64];
+  const char *names[4];
+  assert_int_equal(gc_pass_names("cse,,dce", buf, sizeof buf, names, 4, &d), -1);
+  assert_int_equal(gc_pass_names(" cse , dce", buf, sizeof buf, names, 4, &d), 2);
+  assert_string_equal(names[1], "dce");
+  assert_int_equal(gc_pass_names("a,b,c", buf, sizeof buf, names, 2, &d), -1);
+  assert_true(gc_pass_listed("cse,dce", "dce") && !gc_pass_listed("cse,dce", "ce") && !gc_pass_listed(NULL, "cse"));
+  assert_true(gc_pass_listed("cse , dce", "cse") && gc_pass_listed(" cse, dce ", "dce") && !gc_pass_listed("cs e", "cs"));
 }
 
 int main(void) {
