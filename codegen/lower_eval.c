@@ -313,6 +313,17 @@ int lw_buffer(lowerer *L, int id, bool written) {
 
 static int op(lowerer *L, gc_op o, gc_dtype dt, const int *in, int n) { return gc_loop_op(L->f, L->blk, o, dt, in, n); }
 
+/* An {elementwise} call on the frame's operand values: the callee's
+ * signature is the backend's to fill in (it resolves the function). */
+static int call(lowerer *L, const lw_frame *fr, const gc_node *n) {
+  int c = gc_loop_add_callee(L->f, n->attrs.call.callee, fr->id);
+  gc_loop_callee *ce = &L->f->callees[c];
+  const gc_pairs *extra = &n->attrs.call.extra;
+  ce->n_extra = extra->n;
+  for (int k = 0; k < extra->n && k < GC_MAX_PAIRS; k++) ce->extra[k] = extra->value[k];
+  return gc_loop_call(L->f, L->blk, c, n->type.dtype, fr->in, n->n_in);
+}
+
 static int load(lowerer *L, int id, const int *c) {
   const gc_type *t = &L->g->nodes[id]->type;
   int64_t s[GC_MAX_RANK];
@@ -461,8 +472,9 @@ static int start(lowerer *L, lw_frame *fr) {
     memcpy(rc, c, sizeof rc);   /* the stack may move under lw_reduce_at */
     return lw_reduce_at(L, r, rc);
   }
-  if (gc_op_kind(n->op) == GC_KIND_ELEMENTWISE) {
-    if (n->n_in > 3) return lw_fail(L, "%s %%%d has %d operands", gc_op_name(n->op), fr->id, n->n_in);
+  if (gc_node_is_fusible_call(n) && n->n_in == 0) return call(L, fr, n);
+  if (gc_node_kind(n) == GC_KIND_ELEMENTWISE) {
+    if (n->n_in > 3 && n->op != GC_OP_CALL) return lw_fail(L, "%s %%%d has %d operands", gc_op_name(n->op), fr->id, n->n_in);
     return read_operand(L, fr, 0, c);
   }
   return lw_fail(L, "%s %%%d%s%s%s cannot be computed at a coordinate here", gc_op_name(n->op), fr->id,
@@ -487,6 +499,7 @@ static int resume(lowerer *L, lw_frame *fr, int x) {
   if (gc_op_is_view(n->op)) return x;   /* its operand's value at the mapped coordinates */
   fr->in[fr->k] = x;   /* elementwise */
   if (fr->k + 1 < n->n_in) return read_operand(L, fr, fr->k + 1, fr->c);
+  if (n->op == GC_OP_CALL) return call(L, fr, n);
   return op(L, n->op, t->dtype, fr->in, n->n_in);
 }
 

@@ -19,7 +19,7 @@ typedef struct {
   int c[GC_MAX_RANK];      /* at these coordinates */
   bool started;
   int k;                   /* the operand it reads (read last) */
-  int in[3];               /* elementwise: its operands' values */
+  int in[GC_MAX_FUSED_CALL_OPERANDS];   /* elementwise: its operands' values */
   int valid;               /* pad: the in-bounds test, -1: always */
   int v;                   /* concat: the value so far, -1 */
   int64_t offset;          /* concat: where operand k starts */

@@ -204,7 +204,7 @@ static void fold_inst(gc_ranges *c, int id) {
     fold_block(c, id);
     return;
   }
-  if (in->op == GC_L_YIELD) {
+  if (gc_loop_operands_in_more(in->op)) {   /* yield, call */
     for (int k = 0; k < in->n_in; k++) in->more[k] = gc_range_resolve(c, in->more[k]);
     return;
   }
@@ -241,7 +241,7 @@ static void fold_block(gc_ranges *c, int blk) {
 static void count_uses(const gc_loop_fn *f, const gc_loop_block *b, int *uses) {
   for (int i = 0; i < b->n; i++) {
     const gc_loop_inst *in = &f->insts[b->insts[i]];
-    if (in->op == GC_L_YIELD) {
+    if (gc_loop_operands_in_more(in->op)) {   /* yield, call */
       for (int k = 0; k < in->n_in; k++) uses[in->more[k]]++;
       continue;
     }

@@ -128,14 +128,15 @@ static void copy_body(gc_loop_fn *f, int id, int to, int *map) {
   for (int k = first; k < n; k++) {
     int src = f->insts[id].body.insts[k];
     gc_loop_inst copy = f->insts[src];
-    for (int j = 0; j < copy.n_in && copy.op != GC_L_YIELD; j++)
+    for (int j = 0; j < copy.n_in && !gc_loop_operands_in_more(copy.op); j++)
       if (map[copy.in[j]] >= 0) copy.in[j] = map[copy.in[j]];
-    if (copy.op == GC_L_YIELD) {
+    if (gc_loop_operands_in_more(copy.op)) {   /* yield, call */
       int vals[64], nv = copy.n_in;
       int *v = nv <= 64 ? vals : malloc(sizeof *v * (size_t)nv);
       if (!v) abort();
       for (int j = 0; j < nv; j++) v[j] = map[copy.more[j]] >= 0 ? map[copy.more[j]] : copy.more[j];
-      gc_loop_yield(f, to, v);
+      if (copy.op == GC_L_YIELD) gc_loop_yield(f, to, v);
+      else map[src] = gc_loop_call(f, to, (int)copy.ivalue, copy.dtype, v, nv);
       if (v != vals) free(v);
       continue;
     }
@@ -333,8 +334,9 @@ static void strip_mine(gc_ranges *c, int blk, int pos, int id, int64_t n, int64_
     int x = f->insts[id].body.insts[k];
     if (x == jm || x == t) continue;
     gc_loop_inst *in = &f->insts[x];
+    int *ops = gc_loop_operands(in);
     for (int q = 0; q < in->n_in && in->op != GC_L_YIELD; q++)
-      if (in->in[q] == l) in->in[q] = t;
+      if (ops[q] == l) ops[q] = t;
   }
   gc_ranges_grow(c);
   gc_ranges_reset(c);

@@ -220,6 +220,23 @@ static inline bool gc_node_has_effects(const gc_node *n) { return n->op == GC_OP
 /* The node whose bytes n is written over in place (over=), or -1. */
 static inline int gc_node_over(const gc_node *n) { return n->over - 1; }
 
+/* An {elementwise} call without {effects} of at most this many operands is
+ * computed like an elementwise op, in a fused loop nest (the generated code
+ * calls the function per element; docs/calls.md). */
+#define GC_MAX_FUSED_CALL_OPERANDS 8
+static inline bool gc_node_is_fusible_call(const gc_node *n) {
+  return n->op == GC_OP_CALL && n->attrs.call.elementwise && !n->attrs.call.effects &&
+         n->n_in <= GC_MAX_FUSED_CALL_OPERANDS;
+}
+/* The node's kind for fusion and lowering: a fusible call is elementwise. */
+static inline gc_kind gc_node_kind(const gc_node *n) {
+  return gc_node_is_fusible_call(n) ? GC_KIND_ELEMENTWISE : gc_op_kind(n->op);
+}
+/* gc_op_is_alone of the node's kind (a fusible call is not alone). */
+static inline bool gc_node_is_alone(const gc_node *n) {
+  return gc_op_is_alone(n->op) && !gc_node_is_fusible_call(n);
+}
+
 typedef struct {
   const char *name;   /* output name, or the param name an update writes */
   int node;

@@ -23,6 +23,7 @@ void gc_loop_free(gc_loop_fn *f) {
   free(f->insts);
   free(f->buffers);
   free(f->errors);
+  free(f->callees);
   gc_arena_free(f->arena);
   free(f);
 }
@@ -71,6 +72,28 @@ int gc_loop_add_local(gc_loop_fn *f, const char *name, gc_dtype dt, int64_t elem
   int b = gc_loop_add_buffer(f, name, dt, elements, true);
   f->buffers[b].local = true;
   return b;
+}
+
+int gc_loop_add_callee(gc_loop_fn *f, const char *name, int node) {
+  for (int c = 0; c < f->n_callees; c++)
+    if (f->callees[c].node == node) return c;
+  f->callees = realloc(f->callees, sizeof *f->callees * (size_t)(f->n_callees + 1));
+  if (!f->callees) abort();
+  gc_loop_callee *c = &f->callees[f->n_callees];
+  memset(c, 0, sizeof *c);
+  c->name = gc_arena_strdup(f->arena, name ? name : "");
+  c->node = node;
+  return f->n_callees++;
+}
+
+int gc_loop_call(gc_loop_fn *f, int blk, int callee, gc_dtype dt, const int *in, int n_in) {
+  int id = new_inst(f, blk, GC_L_CALL, dt);
+  f->insts[id].ivalue = callee;
+  f->insts[id].n_in = n_in;
+  f->insts[id].more = malloc(sizeof(int) * (size_t)(n_in ? n_in : 1));
+  if (!f->insts[id].more) abort();
+  if (n_in) memcpy(f->insts[id].more, in, sizeof(int) * (size_t)n_in);
+  return id;
 }
 
 int gc_loop_add_error(gc_loop_fn *f, const char *message) {
@@ -292,6 +315,11 @@ static void print_inst(gc_strbuf *o, const gc_loop_fn *f, int id, int depth) {
     gc_strbuf_printf(o, "check 0 <= %s < %s else error %lld (%s)\n", opnd(f, in->in[0], ob[0], 48), opnd(f, in->in[1], ob[1], 48),
         (long long)in->ivalue, opnd(f, in->in[2], ob[2], 48));
     break;
+  case GC_L_CALL:
+    gc_strbuf_printf(o, "%%%d = call @c%lld(", id, (long long)in->ivalue);
+    for (int k = 0; k < in->n_in; k++) gc_strbuf_printf(o, "%s%s", k ? ", " : "", opnd(f, in->more[k], ob[0], 48));
+    gc_strbuf_printf(o, ") : %s\n", dt);
+    break;
   case GC_L_RESULT: gc_strbuf_printf(o, "%%%d = result %lld of %%%d\n", id, (long long)in->ivalue, in->loop); break;
   case GC_L_YIELD:
     gc_strbuf_printf(o, "yield");
@@ -363,6 +391,18 @@ static char *print_fn(const gc_loop_fn *f, bool names) {
   print_block(&o, f, &f->body, 1);
   gc_strbuf_printf(&o, "}\n");
   for (int i = 0; i < f->n_errors; i++) gc_strbuf_printf(&o, "# error %d: %s\n", i, names ? f->errors[i] : "");
+  for (int i = 0; i < f->n_callees; i++) {   /* the signature is code; the name is not */
+    const gc_loop_callee *c = &f->callees[i];
+    if (c->buffer) {
+      gc_strbuf_printf(&o, "# call c%d: @%s buffers, error %d\n", i, names ? c->name : "", c->error);
+      continue;
+    }
+    gc_strbuf_printf(&o, "# call c%d: @%s %s(", i, names ? c->name : "", gc_dtype_name(c->ret));
+    for (int k = 0; k < c->n_args; k++) gc_strbuf_printf(&o, "%s%s", k ? "," : "", gc_dtype_name(c->arg[k]));
+    gc_strbuf_printf(&o, ")");
+    for (int k = 0; k < c->n_extra; k++) gc_strbuf_printf(&o, " %.17g", c->extra[k]);
+    gc_strbuf_printf(&o, "\n");
+  }
   return gc_strbuf_take(&o);
 }
 

@@ -21,6 +21,15 @@
  *   gemm     the contraction of a dot kernel: packed panels, a register-
  *            blocked micro-kernel and an epilogue block applied to each
  *            finished tile element (see gc_loop_gemm)
+ *   call     %v = call @c0(%a, %b) : f32        the user's scalar C
+ *            function (an {elementwise} call node) on one element: callee
+ *            c0 of the function's table (gc_loop_callee), whose address
+ *            the kernel receives after its buffers' (never a constant of
+ *            the code, which the kernel cache shares between processes);
+ *            or `call @c0 buffers` for a buffer call: the runtime's entry
+ *            for the call site runs the user's function on the kernel's
+ *            buffers, and a non-zero return stops the kernel with error
+ *            `error` of the callee
  *
  * Buffers are the kernel's arguments: each a pointer to elements of one
  * dtype (a graph value's storage).  Indices are i64 element offsets.
@@ -49,6 +58,7 @@ typedef enum {
   GC_L_CHECK,   /* in[0] = index, in[1] = bound: 0 <= index < bound, else
                  * error `error` reporting in[2] (the kernel stops) */
   GC_L_GEMM,    /* see gc_loop_gemm */
+  GC_L_CALL,    /* callee ivalue of the table, on the operands more[0..n_in) */
   GC_LOP_COUNT
 } gc_lop;
 
@@ -101,6 +111,32 @@ typedef struct {
   gc_loop_gemm *gemm;         /* GEMM */
 } gc_loop_inst;
 
+/* A scalar C function the kernel calls (GC_L_CALL).  Its arguments are the
+ * instruction's operands, then the constants `extra` (the call's own
+ * attributes), each converted to its C type arg[i] as C converts; its
+ * result (ret) is converted to the instruction's dtype. */
+enum { GC_LOOP_MAX_CALL_ARGS = 16 };
+typedef struct {
+  const char *name;           /* the function (printed with names only: the
+                               * code calls whatever address it is given) */
+  int node;                   /* the graph's call node */
+  gc_dtype ret;               /* the C signature */
+  int n_args;
+  gc_dtype arg[GC_LOOP_MAX_CALL_ARGS];
+  int n_extra;
+  double extra[GC_LOOP_MAX_CALL_ARGS];
+  /* a buffer call: the table's slot holds a gc_loop_buffer_call (its entry
+   * and the site, given by the backend); `error` reports its failure */
+  bool buffer;
+  int error;
+} gc_loop_callee;
+
+/* What a buffer call's table slot points at: entry(self, bufs) runs the
+ * call on the kernel's buffers, 0 or non-zero when it failed. */
+typedef struct gc_loop_buffer_call {
+  int (*entry)(struct gc_loop_buffer_call *self, void **bufs);
+} gc_loop_buffer_call;
+
 typedef struct {
   const char *name;           /* e.g. the graph value it stores */
   gc_dtype dtype;
@@ -126,10 +162,18 @@ typedef struct gc_loop_fn {
   /* error codes of CHECK: message templates naming the graph node */
   int n_errors;
   const char **errors;
+  /* scalar functions called (GC_L_CALL): the kernel receives callee c's
+   * address in bufs[n_buffers + c] */
+  int n_callees;
+  gc_loop_callee *callees;
 } gc_loop_fn;
 
 gc_loop_fn *gc_loop_new(const char *name);
 void gc_loop_free(gc_loop_fn *f);
+
+/* An instruction's operands: in[], or `more` for YIELD and CALL (n_in each). */
+static inline bool gc_loop_operands_in_more(gc_lop op) { return op == GC_L_YIELD || op == GC_L_CALL; }
+static inline int *gc_loop_operands(gc_loop_inst *in) { return gc_loop_operands_in_more(in->op) ? in->more : in->in; }
 
 /* Buffers and errors. */
 int gc_loop_add_buffer(gc_loop_fn *f, const char *name, gc_dtype dt, int64_t elements, bool written);
@@ -155,6 +199,10 @@ int gc_loop_load(gc_loop_fn *f, int blk, int buffer, int index);
 void gc_loop_store(gc_loop_fn *f, int blk, int buffer, int index, int value);
 int gc_loop_rand(gc_loop_fn *f, int blk, gc_dtype dt, int64_t seed, int counter, int index);
 void gc_loop_check(gc_loop_fn *f, int blk, int index, int bound, int shown, int error);
+/* The callee of graph node `node` (added once; the caller fills in its
+ * signature and extra arguments), and a call of it on in[0..n_in). */
+int gc_loop_add_callee(gc_loop_fn *f, const char *name, int node);
+int gc_loop_call(gc_loop_fn *f, int blk, int callee, gc_dtype dt, const int *in, int n_in);
 
 /* for %iv = lo to hi step step, with n_iter iter values starting at init[].
  * Returns the FOR's id; its body is f->insts[id].body, which starts with the

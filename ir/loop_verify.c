@@ -16,7 +16,7 @@ static const char *const lop_names[GC_LOP_COUNT] = {
     [GC_L_CONST] = "const", [GC_L_OP] = "op",     [GC_L_IDIV] = "idiv",     [GC_L_IMOD] = "imod",
     [GC_L_LOAD] = "load",   [GC_L_STORE] = "store", [GC_L_FOR] = "for",     [GC_L_YIELD] = "yield",
     [GC_L_IV] = "iv",       [GC_L_ITER] = "iter", [GC_L_RESULT] = "result", [GC_L_RAND] = "rand",
-    [GC_L_CHECK] = "check", [GC_L_GEMM] = "gemm",
+    [GC_L_CHECK] = "check", [GC_L_GEMM] = "gemm", [GC_L_CALL] = "call",
 };
 
 static int bad(checker *c, int id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -158,6 +158,12 @@ static int inst(checker *c, int id, int owner, bool last) {
     if (in->ivalue < 0 || in->ivalue >= f->n_errors) return bad(c, id, "no error %lld", (long long)in->ivalue);
     return index_operand(c, id, in->in[0]) || index_operand(c, id, in->in[1]) || operand(c, id, in->in[2]) ? -1 : 0;
   case GC_L_GEMM: return check_gemm(c, id);
+  case GC_L_CALL:
+    if (in->ivalue < 0 || in->ivalue >= f->n_callees) return bad(c, id, "no callee %lld", (long long)in->ivalue);
+    if (in->n_in > GC_LOOP_MAX_CALL_ARGS) return bad(c, id, "%d operands", in->n_in);
+    for (int k = 0; k < in->n_in; k++)
+      if (operand(c, id, in->more[k])) return -1;
+    return 0;
   default: return bad(c, id, "unknown instruction kind %d", (int)in->op);
   }
 }

@@ -10,7 +10,8 @@
  *          transpose feeding it is folded into its operand layout), with
  *          elementwise ops on its result (bias, activation, residual,
  *          scale) applied as each tile is stored;
- *   index  a gather, a scatter_add or a call, alone.
+ *   index  a gather, a scatter_add or a call, alone (an {elementwise}
+ *          call without {effects} is an elementwise op: it fuses).
  * A producer merges into its consumer only when every kernel reading the
  * producer's values is that consumer or starts wholly after it (nothing it
  * computes can feed the consumer), which never makes a cycle between
@@ -119,7 +120,7 @@ static void classify(fuser *f) {
   const gc_graph *g = f->g;
   for (int i = 0; i < f->n; i++) {
     const gc_node *n = g->nodes[i];
-    gc_kind k = gc_op_kind(n->op);
+    gc_kind k = gc_node_kind(n);
     if (gc_op_is_source(n->op)) continue;
     bool movable = k == GC_KIND_ELEMENTWISE || k == GC_KIND_LAYOUT, pure = movable && !costly(n->op);
     for (int j = 0; j < n->n_in; j++) pure = pure && generated(f, n->in[j]);
@@ -129,9 +130,9 @@ static void classify(fuser *f) {
      * for both the norm and the second moment) */
     bool over_stored = k == GC_KIND_ELEMENTWISE && !costly(n->op) && gc_uses_count(&f->u, i) > 1;
     for (int j = 0; over_stored && j < n->n_in; j++) {
-      gc_kind ok = gc_op_kind(g->nodes[n->in[j]]->op);
+      gc_kind ok = gc_node_kind(g->nodes[n->in[j]]);
       over_stored = gc_op_is_source(g->nodes[n->in[j]]->op) || ok == GC_KIND_CONTRACT || ok == GC_KIND_REDUCE ||
-                    gc_op_is_alone(g->nodes[n->in[j]]->op);
+                    gc_node_is_alone(g->nodes[n->in[j]]);
     }
     bool cheap = movable && (gc_type_numel_unchecked(&n->type) <= CHEAP_ELEMENTS || gc_op_is_view(n->op) || pure ||
                              over_stored);
@@ -143,7 +144,7 @@ static void classify(fuser *f) {
    * one strided view is stored */
   for (int i = 0; i < f->n; i++) {
     const gc_node *n = g->nodes[i];
-    if (gc_op_kind(n->op) != GC_KIND_CONTRACT) continue;
+    if (gc_node_kind(n) != GC_KIND_CONTRACT) continue;
     for (int k = 0; k < 2; k++) {
       gc_view v;
       int o = n->in[k];
@@ -162,7 +163,7 @@ static void classify(fuser *f) {
     bool store = gc_uses_is_bound(&f->u, i);
     const int *r = gc_uses_readers(&f->u, i);
     for (int k = 0; k < gc_uses_count(&f->u, i) && !store; k++)
-      store = gc_op_is_alone(f->g->nodes[r[k]]->op);
+      store = gc_node_is_alone(f->g->nodes[r[k]]);
     if (store) f->stored[i] = f->real[i] = true;
   }
   /* every kernel reading an inlined value computes all the inlined values
@@ -269,8 +270,8 @@ static bool legal_dot(fuser *f, int dot) {
     if (!f->in_set[x] || x == dot) continue;
     const gc_node *n = g->nodes[x];
     for (int k = 0; k < n->n_in; k++) f->on_dot[x] = f->on_dot[x] || (f->in_set[n->in[k]] && f->on_dot[n->in[k]]);
-    gc_kind k = gc_op_kind(n->op);
-    if (k == GC_KIND_REDUCE || k == GC_KIND_CONTRACT || gc_op_is_alone(n->op)) ok = false;
+    gc_kind k = gc_node_kind(n);
+    if (k == GC_KIND_REDUCE || k == GC_KIND_CONTRACT || gc_node_is_alone(n)) ok = false;
     if (leaves(f, x) && !gc_shape_equal(&n->type, &d->type)) ok = false;
     /* an epilogue op reads the dot's value at the element being stored:
      * elementwise ops, views of other values (a bias broadcast), and no
@@ -303,8 +304,8 @@ static bool legal_loop(fuser *f) {
   gc_type F = {0};
   for (int i = 0; i < f->n_set; i++) {
     const gc_node *n = g->nodes[f->set[i]];
-    gc_kind k = gc_op_kind(n->op);
-    if (k == GC_KIND_CONTRACT || gc_op_is_alone(n->op)) return false;
+    gc_kind k = gc_node_kind(n);
+    if (k == GC_KIND_CONTRACT || gc_node_is_alone(n)) return false;
     if (k != GC_KIND_REDUCE) continue;
     bool r[GC_MAX_RANK] = {0};
     if (n->op == GC_OP_ARGMAX) r[n->attrs.argmax.axis] = true;
@@ -334,12 +335,12 @@ static bool legal_loop(fuser *f) {
     /* a reduction's value is read per row: as it is, broadcast back over
      * the reduced axes, or reshaped without moving elements (a small
      * reduction may be recomputed wherever it is read) */
-    if (gc_op_kind(n->op) == GC_KIND_REDUCE && full / (outer ? outer : 1) > SMALL_REDUCTION) {
+    if (gc_node_kind(n) == GC_KIND_REDUCE && full / (outer ? outer : 1) > SMALL_REDUCTION) {
       const int *r = gc_uses_readers(&f->u, x);
       for (int k = 0; k < gc_uses_count(&f->u, x); k++) {
         const gc_node *c = g->nodes[r[k]];
         if (!f->in_set[r[k]]) continue;
-        bool ok = (gc_op_kind(c->op) == GC_KIND_ELEMENTWISE && numel(g, r[k]) == outer) ||
+        bool ok = (gc_node_kind(c) == GC_KIND_ELEMENTWISE && numel(g, r[k]) == outer) ||
                   (c->op == GC_OP_BROADCAST && same_squeezed(&c->type, &F)) ||
                   (c->op == GC_OP_RESHAPE && same_squeezed(&c->type, &n->type));
         if (!ok) return false;
@@ -360,9 +361,9 @@ static bool small(const fuser *f) {
 static bool legal(fuser *f) {
   int dot = -1, index = 0;
   for (int i = 0; i < f->n_set; i++) {
-    gc_kind k = gc_op_kind(f->g->nodes[f->set[i]]->op);
+    gc_kind k = gc_node_kind(f->g->nodes[f->set[i]]);
     if (k == GC_KIND_CONTRACT) dot = dot < 0 ? f->set[i] : -2;
-    if (gc_op_is_alone(f->g->nodes[f->set[i]]->op)) index++;
+    if (gc_node_is_alone(f->g->nodes[f->set[i]])) index++;
   }
   if (dot == -2) return false;
   if (index) return f->n_set == 1;
@@ -450,13 +451,13 @@ static void merge_producers(fuser *f) {
 static bool recompute_instead(fuser *f, int x) {
   const gc_node *n = f->g->nodes[x];
   if (!f->real[x] || f->parent[x] != x || f->next[x] >= 0 || f->stored[x]) return false;
-  if (gc_op_kind(n->op) != GC_KIND_ELEMENTWISE || costly(n->op) || gc_uses_is_bound(&f->u, x)) return false;
+  if (gc_node_kind(n) != GC_KIND_ELEMENTWISE || costly(n->op) || gc_uses_is_bound(&f->u, x)) return false;
   for (int k = 0; k < n->n_in; k++)
     if (!gc_op_is_source(f->g->nodes[n->in[k]]->op) && !f->real[n->in[k]]) return false;
   const int *r = gc_uses_readers(&f->u, x);
   for (int k = 0; k < gc_uses_count(&f->u, x); k++) {
-    gc_kind rk = gc_op_kind(f->g->nodes[r[k]]->op);
-    if (gc_op_is_alone(f->g->nodes[r[k]]->op) || rk == GC_KIND_CONTRACT || !f->real[r[k]]) return false;
+    gc_kind rk = gc_node_kind(f->g->nodes[r[k]]);
+    if (gc_node_is_alone(f->g->nodes[r[k]]) || rk == GC_KIND_CONTRACT || !f->real[r[k]]) return false;
   }
   return gc_uses_count(&f->u, x) > 1;
 }
@@ -563,13 +564,13 @@ static void recompute_in_readers(fuser *f) {
   const gc_graph *g = f->g;
   for (int x = 0; x < f->n; x++) {
     const gc_node *n = g->nodes[x];
-    if (!f->real[x] || f->stored[x] || gc_op_kind(n->op) != GC_KIND_ELEMENTWISE || costly(n->op) ||
+    if (!f->real[x] || f->stored[x] || gc_node_kind(n) != GC_KIND_ELEMENTWISE || costly(n->op) ||
         gc_type_numel_unchecked(&n->type) <= CHEAP_ELEMENTS || gc_uses_is_bound(&f->u, x))
       continue;
     const int *r = gc_uses_readers(&f->u, x);
     bool ok = true, outside = false;
     for (int k = 0; k < gc_uses_count(&f->u, x) && ok; k++) {
-      gc_kind rk = gc_op_kind(g->nodes[r[k]]->op);
+      gc_kind rk = gc_node_kind(g->nodes[r[k]]);
       ok = f->real[r[k]] && (rk == GC_KIND_ELEMENTWISE || rk == GC_KIND_REDUCE);
       outside = outside || find(f, r[k]) != find(f, x);
     }
@@ -772,7 +773,7 @@ static gc_graph *fuse_once(const gc_graph *g, gc_pass_ctx *ctx) {
       f.lo && f.hi && f.mark[0] && f.mark[1] && f.mark[2] && f.on_dot && f.reduces && stacks) {
     for (int i = 0; i < n; i++) f.parent[i] = f.head[i] = f.tail[i] = f.lo[i] = f.hi[i] = i, f.next[i] = -1;
     classify(&f);
-    for (int i = 0; i < n; i++) f.reduces[i] = f.real[i] && gc_op_kind(g->nodes[i]->op) == GC_KIND_REDUCE;
+    for (int i = 0; i < n; i++) f.reduces[i] = f.real[i] && gc_node_kind(g->nodes[i]) == GC_KIND_REDUCE;
     group_all(&f);
     out = emit_all(&f, ctx->d);
   } else {

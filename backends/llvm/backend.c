@@ -33,8 +33,8 @@
 enum { MAX_STEPS = 16 };
 
 typedef struct {
-  gc_loop_fn *fn;             /* NULL for a call kernel */
-  gc_llvm_call *call;         /* a call kernel: the user's function, no loops (call_kernel.h) */
+  gc_loop_fn *fn;
+  gc_llvm_call *call;         /* a call kernel: the user's function on buffers, no loops (call_kernel.h) */
   int call_node;
   int *buffer_nodes;          /* loop buffer -> graph node */
   void **bufs;                /* the buffers' addresses for a run */
@@ -174,19 +174,30 @@ static int lower_one(llvm_state *s, const gc_graph *g, int k, const int *nodes, 
     if (!kn->label && nd->label) kn->label = nd->label;
     kn->flops += gc_node_flops(g, nodes[i]);
   }
-  if (first[k + 1] - first[k] == 1 && g->nodes[nodes[first[k]]]->op == GC_OP_CALL)
-    return (kn->call = gc_llvm_call_new(g, kn->call_node = nodes[first[k]], d)) ? 0 : -1;
+  const gc_node *only = g->nodes[nodes[first[k]]];
+  bool call_kernel = first[k + 1] - first[k] == 1 && only->op == GC_OP_CALL && !gc_node_is_fusible_call(only);
+  if (call_kernel && !(kn->call = gc_llvm_call_new(g, kn->call_node = nodes[first[k]], d))) return -1;
   lowered_arg arg = {g, kn};
   gc_codegen_kernel ck = {.ref = {g, nodes + first[k], first[k + 1] - first[k], name, uses, inside, buffer},
                           .target = {s->host.vector_bits, s->host.l1d_bytes, s->host.l2_bytes},
                           .display = k, .label = kn->label, .lowered = lowered, .arg = &arg};
-  int rc = gc_codegen_run(&ck, po, times, d);
-  kn->fn = ck.fn;
-  kn->buffer_nodes = ck.buffer_nodes;
+  int rc;
+  if (call_kernel) {   /* no loops to lower: its function is made here */
+    kn->fn = gc_llvm_call_loop_fn(g, kn->call_node, kn->call, name, &kn->buffer_nodes, d);
+    rc = kn->fn ? 0 : -1;
+  } else {
+    rc = gc_codegen_run(&ck, po, times, d);
+    kn->fn = ck.fn;
+    kn->buffer_nodes = ck.buffer_nodes;
+  }
   if (rc) return -1;
+  /* the buffers' addresses, then the functions it calls (call_kernel.h) */
+  if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + (size_t)kn->fn->n_callees + 1, sizeof *kn->bufs)))
+    return gc_diag_set(d, "out of memory");
+  if (gc_llvm_callees_bind(g, kn->fn, kn->bufs + kn->fn->n_buffers, d)) return -1;
+  if (kn->call) kn->bufs[kn->fn->n_buffers] = kn->call;   /* its one callee: the site's entry */
   kn->n_steps = gc_kernel_steps(kn->fn, kn->steps, MAX_STEPS);
   if (kn->n_steps < 0) return gc_diag_set(d, "kernel %s has more than %d steps", name, MAX_STEPS);
-  if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + 1, sizeof *kn->bufs))) return gc_diag_set(d, "out of memory");
   for (int b = 0; b < kn->fn->n_buffers; b++) {
     const gc_loop_buffer *lb = &kn->fn->buffers[b];
     if (lb->local) continue;
@@ -344,16 +355,6 @@ static int place(llvm_state *s, gc_program *p, gc_diag *d) {
   if (!stored) return gc_diag_set(d, "out of memory");
   s->arena_bytes = 0;
   for (int k = 0; k < s->n_kernels && rc == 0; k++) {
-    if (s->kernels[k].call) {   /* a call kernel writes its node's value */
-      int node = s->kernels[k].call_node;
-      const gc_node *nd = g->nodes[node];
-      stored[node] = true;
-      if (!nd->planned)
-        rc = gc_diag_set(d, "node %%%d is stored but has no place: the graph has no plan (gc_compile runs plan)", node);
-      size_t end = (size_t)nd->offset + (size_t)gc_node_bytes(nd);
-      if (rc == 0 && !nd->into && end > s->arena_bytes) s->arena_bytes = end;
-      continue;
-    }
     for (int b = 0; b < s->kernels[k].fn->n_buffers && rc == 0; b++) {
       const gc_loop_buffer *lb = &s->kernels[k].fn->buffers[b];
       if (lb->local || !lb->written) continue;   /* a local buffer has no node */
@@ -460,15 +461,8 @@ static void *address(llvm_state *s, gc_program *p, int id) {
   return s->into[id] >= 0 ? p->params[s->into[id]].tensor.data : s->value[id];
 }
 
-/* A call kernel: the user's function on its operands' and result's buffers. */
-static int run_call(llvm_state *s, gc_program *p, const kernel *kn, gc_diag *d) {
-  const gc_node *n = p->graph->nodes[kn->call_node];
-  const void *in[64];
-  for (int i = 0; i < n->n_in && i < 64; i++) in[i] = address(s, p, n->in[i]);
-  return gc_llvm_call_run(kn->call, in, address(s, p, kn->call_node), d);
-}
-
 static int error_message(const kernel *kn, const int64_t *err, gc_diag *d) {
+  if (kn->call) return gc_llvm_call_error(kn->call, d);   /* the callee's message */
   int code = (int)err[0] - 1;
   const char *fmt = code >= 0 && code < kn->fn->n_errors ? kn->fn->errors[code] : "kernel error %lld";
   char msg[900];
@@ -535,7 +529,6 @@ static int run(gc_program *p, void *state, gc_diag *d) {
   for (int k = 0; k < s->n_kernels; k++) {
     kernel *kn = &s->kernels[k];
     double t0 = s->profile ? gc_now_seconds() : 0;
-    if (kn->call && run_call(s, p, kn, d)) return -1;
     for (int b = 0; kn->fn && b < kn->fn->n_buffers; b++)
       if (!kn->fn->buffers[b].local) kn->bufs[b] = address(s, p, kn->buffer_nodes[b]);
     for (int i = 0; i < kn->n_steps; i++) {

@@ -2,11 +2,14 @@
 #include "backends/llvm/call_kernel.h"
 #include "backends/interp/interp.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 enum { MAX_OPERANDS = 64 };
 
 struct gc_llvm_call {
+  gc_loop_buffer_call base;         /* first: the generated code calls base.entry */
+  gc_diag failure;                  /* the callee's failure, for the run's error */
   gc_call_site *site;
   int n_in;
   gc_tensor *fixed[MAX_OPERANDS];   /* a generated operand's value, or NULL */
@@ -51,8 +54,55 @@ gc_llvm_call *gc_llvm_call_new(const gc_graph *g, int id, gc_diag *d) {
   return c;
 }
 
-int gc_llvm_call_run(const gc_llvm_call *c, const void **in, void *out, gc_diag *d) {
-  for (int i = 0; i < c->n_in; i++)
-    if (c->fixed[i]) in[i] = c->fixed[i]->data;
-  return gc_call_site_run(c->site, in, out, d);
+/* The runtime's entry, called by the kernel: operand i in bufs[i] (or the
+ * value computed at compile time), the result in bufs[n_in]. */
+static int entry(gc_loop_buffer_call *self, void **bufs) {
+  gc_llvm_call *c = (gc_llvm_call *)self;
+  const void *in[MAX_OPERANDS];
+  for (int i = 0; i < c->n_in; i++) in[i] = c->fixed[i] ? c->fixed[i]->data : bufs[i];
+  return gc_call_site_run(c->site, in, bufs[c->n_in], &c->failure) ? 1 : 0;
+}
+
+gc_loop_fn *gc_llvm_call_loop_fn(const gc_graph *g, int id, gc_llvm_call *c, const char *name, int **buffer_nodes,
+                                 gc_diag *d) {
+  const gc_node *n = g->nodes[id];
+  gc_loop_fn *f = gc_loop_new(name);
+  int *nodes = malloc(sizeof *nodes * ((size_t)n->n_in + 1));
+  if (!f || !nodes) return gc_loop_free(f), free(nodes), gc_diag_set(d, "out of memory"), NULL;
+  char text[64];
+  for (int i = 0; i <= n->n_in; i++) {
+    int x = i < n->n_in ? n->in[i] : id;
+    const gc_node *v = g->nodes[x];
+    if (gc_op_is_fed(v->op)) snprintf(text, sizeof text, "%s", v->attrs.name.name);
+    else snprintf(text, sizeof text, "%%%d", x);
+    gc_loop_add_buffer(f, text, v->type.dtype, gc_type_numel_unchecked(&v->type), i == n->n_in);
+    nodes[i] = x;
+  }
+  int callee = gc_loop_add_callee(f, n->attrs.call.callee, id);
+  f->callees[callee].buffer = true;
+  f->callees[callee].error = gc_loop_add_error(f, "call failed (%lld)");
+  gc_loop_call(f, GC_LOOP_TOP, callee, GC_I32, NULL, 0);
+  c->base.entry = entry;
+  *buffer_nodes = nodes;
+  return f;
+}
+
+int gc_llvm_call_error(gc_llvm_call *c, gc_diag *d) {
+  gc_diag_set(d, "%s", c->failure.msg);
+  return -1;
+}
+
+int gc_llvm_callees_bind(const gc_graph *g, gc_loop_fn *f, void **table, gc_diag *d) {
+  for (int c = 0; c < f->n_callees; c++) {
+    gc_loop_callee *ce = &f->callees[c];
+    if (ce->buffer) continue;   /* its slot is the call kernel's */
+    const gc_node *n = g->nodes[ce->node];
+    const gc_type *types[MAX_OPERANDS];
+    for (int i = 0; i < n->n_in && i < MAX_OPERANDS; i++) types[i] = &g->nodes[n->in[i]]->type;
+    gc_call_site *s = gc_call_site_new(n, ce->node, types, d);
+    if (!s) return -1;
+    table[c] = gc_call_site_scalar_fn(s, &ce->ret, ce->arg, GC_LOOP_MAX_CALL_ARGS, &ce->n_args);
+    gc_call_site_free(s);
+  }
+  return 0;
 }

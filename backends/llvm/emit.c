@@ -6,6 +6,7 @@
  * on their accumulation only, so they vectorize; nothing else has
  * fast-math flags. */
 #include "backends/llvm/emit.h"
+#include "backends/llvm/emit_call.h"
 #include "backends/llvm/math.h"
 
 #include <llvm-c/DebugInfo.h>
@@ -23,6 +24,7 @@ typedef struct {
   LLVMValueRef fn;
   LLVMValueRef *val;        /* per instruction */
   LLVMValueRef *bufptr;     /* per buffer */
+  LLVMValueRef *callptr;    /* per callee: the function's address */
   LLVMValueRef err;
   LLVMTypeRef i1, i8, i32, i64, f32, f64, ptr, vd;
   gc_diag *d;
@@ -340,6 +342,34 @@ static void emit_check(llvm_writer *e, const gc_loop_inst *in) {
   LLVMPositionBuilderAtEnd(e->b, good);
 }
 
+/* The user's scalar function on the operands (emit_call.c). */
+static LLVMValueRef emit_call(llvm_writer *e, const gc_loop_inst *in) {
+  LLVMValueRef ops[GC_LOOP_MAX_CALL_ARGS];
+  gc_dtype dts[GC_LOOP_MAX_CALL_ARGS];
+  if (in->ivalue < 0 || in->ivalue >= e->f->n_callees || in->n_in > GC_LOOP_MAX_CALL_ARGS) {
+    fail(e, "a call of no callee");
+    return LLVMConstInt(e->i64, 0, 0);
+  }
+  const gc_loop_callee *c = &e->f->callees[in->ivalue];
+  if (c->buffer) {   /* rc = self->entry(self, bufs); non-zero: error */
+    LLVMValueRef self = e->callptr[in->ivalue];
+    LLVMValueRef entry = LLVMBuildLoad2(e->b, e->ptr, self, "entry");
+    LLVMTypeRef ft = LLVMFunctionType(e->i32, (LLVMTypeRef[]){e->ptr, e->ptr}, 2, 0);
+    LLVMValueRef rc = LLVMBuildCall2(e->b, ft, entry, (LLVMValueRef[]){self, LLVMGetParam(e->fn, 0)}, 2, "rc");
+    LLVMBasicBlockRef bad = new_bb(e, "failed"), good = new_bb(e, "done");
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, rc, LLVMConstInt(e->i32, 0, 0), ""), good, bad);
+    LLVMPositionBuilderAtEnd(e->b, bad);
+    LLVMValueRef slot1 = LLVMBuildGEP2(e->b, e->i64, e->err, (LLVMValueRef[]){LLVMConstInt(e->i64, 1, 0)}, 1, "");
+    LLVMBuildStore(e->b, LLVMConstInt(e->i64, (unsigned long long)c->error + 1, 0), e->err);
+    LLVMBuildStore(e->b, LLVMBuildSExt(e->b, rc, e->i64, ""), slot1);
+    LLVMBuildRetVoid(e->b);
+    LLVMPositionBuilderAtEnd(e->b, good);
+    return rc;
+  }
+  for (int k = 0; k < in->n_in; k++) ops[k] = value(e, in->more[k]), dts[k] = dtype(e, in->more[k]);
+  return gc_llvm_emit_call(e->b, e->callptr[in->ivalue], &e->f->callees[in->ivalue], ops, dts, in->n_in, in->dtype);
+}
+
 static void emit_inst(llvm_writer *e, int id) {
   const gc_loop_inst *in = &e->f->insts[id];
   switch (in->op) {
@@ -351,6 +381,7 @@ static void emit_inst(llvm_writer *e, int id) {
   case GC_L_STORE: store(e, in); return;
   case GC_L_RAND: e->val[id] = philox(e, value(e, in->in[0]), value(e, in->in[1]), in->seed, in->dtype); return;
   case GC_L_CHECK: emit_check(e, in); return;
+  case GC_L_CALL: e->val[id] = emit_call(e, in); return;
   case GC_L_FOR: emit_for(e, id); return;
   case GC_L_RESULT: {
     const gc_loop_inst *l = &e->f->insts[in->loop];
@@ -384,6 +415,10 @@ static LLVMValueRef begin_fn(llvm_writer *e, const char *name, LLVMTypeRef *para
     }
     LLVMValueRef slot = LLVMBuildGEP2(e->b, e->ptr, bufs, (LLVMValueRef[]){LLVMConstInt(e->i64, (unsigned long long)i, 0)}, 1, "");
     e->bufptr[i] = LLVMBuildLoad2(e->b, e->ptr, slot, b->name);
+  }
+  for (int c = 0; c < e->f->n_callees; c++) {   /* the table after the buffers */
+    LLVMValueRef at = LLVMConstInt(e->i64, (unsigned long long)(e->f->n_buffers + c), 0);
+    e->callptr[c] = LLVMBuildLoad2(e->b, e->ptr, LLVMBuildGEP2(e->b, e->ptr, bufs, &at, 1, ""), "callee");
   }
   /* a buffer stored over one the kernel reads at the same elements: one
    * pointer, so LLVM sees their accesses a distance 0 apart instead of
@@ -557,7 +592,8 @@ static void epilogue(llvm_writer *e, const char *name, int gemm_id) {
 
 static bool pure_top(const gc_loop_fn *f, int id) {
   gc_lop op = f->insts[id].op;
-  return op != GC_L_FOR && op != GC_L_GEMM && op != GC_L_STORE && op != GC_L_CHECK;
+  return op != GC_L_FOR && op != GC_L_GEMM && op != GC_L_STORE && op != GC_L_CHECK &&
+         !(op == GC_L_CALL && f->callees[f->insts[id].ivalue].buffer);
 }
 
 /* The index of the first top-level instruction from i on that is not pure. */
@@ -618,9 +654,10 @@ LLVMModuleRef gc_emit_loop_fn(LLVMContextRef ctx, const gc_loop_fn *f, const gc_
   e.ptr = LLVMPointerTypeInContext(ctx, 0);
   e.val = calloc((size_t)f->n_insts + 1, sizeof *e.val);
   e.bufptr = calloc((size_t)f->n_buffers + 1, sizeof *e.bufptr);
+  e.callptr = calloc((size_t)f->n_callees + 1, sizeof *e.callptr);
   gc_kernel_step steps[64];
   int n = gc_kernel_steps(f, steps, 64);
-  if (!e.val || !e.bufptr || n < 0) fail(&e, n < 0 ? "more than 64 steps" : "out of memory");
+  if (!e.val || !e.bufptr || !e.callptr || n < 0) fail(&e, n < 0 ? "more than 64 steps" : "out of memory");
   const gc_loop_block *top = &f->body;
   for (int s = 0; s < n && !e.failed; s++) {
     const gc_kernel_step *st = &steps[s];
@@ -646,6 +683,7 @@ LLVMModuleRef gc_emit_loop_fn(LLVMContextRef ctx, const gc_loop_fn *f, const gc_
   LLVMDisposeBuilder(e.b);
   free(e.val);
   free(e.bufptr);
+  free(e.callptr);
   if (e.failed) {
     LLVMDisposeModule(e.m);
     return NULL;

@@ -9,7 +9,8 @@
  *   gemm      a contraction: the runtime's GEMM driver (gemm.h) packs the
  *             operands and calls NAME.sK.ukr (the micro-kernel) for each
  *             tile and NAME.sK.epi (the epilogue) for each finished block
- * `bufs` holds the buffers' addresses (loop buffer order); `err` two i64:
+ * `bufs` holds the buffers' addresses (loop buffer order), then the
+ * callees' (gc_loop_fn.callees: the user's functions); `err` two i64:
  * a failed CHECK stores its error code + 1 and the offending index there
  * and returns.
  *

@@ -238,6 +238,13 @@ gc_call_site *gc_call_site_new(const gc_node *n, int id, const gc_type *const *i
 
 void gc_call_site_free(gc_call_site *s) { free(s); }
 
+void *gc_call_site_scalar_fn(const gc_call_site *s, gc_dtype *ret, gc_dtype *args, int max, int *n_args) {
+  *ret = s->ret;
+  *n_args = s->n_args < max ? s->n_args : max;
+  for (int i = 0; i < *n_args; i++) args[i] = s->arg[i];
+  return s->fn;
+}
+
 int gc_call_check_graph(const gc_graph *g, gc_diag *d) {
   for (int i = 0; i < g->n_nodes; i++) {
     if (g->nodes[i]->op != GC_OP_CALL) continue;

@@ -90,6 +90,11 @@ void gc_call_site_free(gc_call_site *s);
  * the result.  -1 with the callee's message (or ours) in d. */
 int gc_call_site_run(const gc_call_site *s, const void *const *in, void *out, gc_diag *d);
 
+/* The function an {elementwise} site calls, and its C signature: the
+ * result's type in *ret, the parameters' in args[0..*n_args) (at most
+ * max).  Compiled code calls it directly (backends/llvm/emit_call.h). */
+void *gc_call_site_scalar_fn(const gc_call_site *s, gc_dtype *ret, gc_dtype *args, int max, int *n_args);
+
 /* Resolve every call of g (the error of the first that fails). */
 int gc_call_check_graph(const gc_graph *g, gc_diag *d);
 

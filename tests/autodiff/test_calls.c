@@ -293,6 +293,74 @@ static void test_generated_operands(void **state) {
   gc_graph_free(g);
 }
 
+/* {elementwise} calls between elementwise ops, a reduction and a dot's
+ * epilogue: fuse puts each in a kernel with its neighbours (the generated
+ * loops call the function per element), and the calls' values equal the
+ * interpreter's bit for bit, in f32 and in f64 (the dot's and the sum's
+ * own arithmetic may round differently: the call in the dot's epilogue is
+ * checked against C on the dot's value). */
+static void fused_calls(const char *dt) {
+  char text[2048];
+  snprintf(text, sizeof text,
+           "graph @fused {\n"
+           "  %%x = input \"x\" : %s[8,16]\n"
+           "  %%w = input \"w\" : %s[16,16]\n"
+           "  %%s = mul %%x, %%x : %s[8,16]\n"
+           "  %%e = call @%s(%%s) {elementwise} : %s[8,16]\n"
+           "  %%t = add %%e, %%x : %s[8,16]\n"
+           "  %%a = call @test_act(%%t) {elementwise, signature=\"f64(f64,f64,i32)\", alpha=0.5, k=3} : %s[8,16]\n"
+           "  %%r = reduce_sum %%a {axes=[1]} : %s[8]\n"
+           "  %%h = dot %%t, %%w : %s[8,16]\n"
+           "  %%g = call @%s(%%h) {elementwise} : %s[8,16]\n"
+           "  output \"e\" = %%e\n  output \"a\" = %%a\n  output \"r\" = %%r\n  output \"h\" = %%h\n"
+           "  output \"g\" = %%g\n}\n",
+           dt, dt, dt, strcmp(dt, "f32") ? "erf" : "erff", dt, dt, dt, dt, dt, strcmp(dt, "f32") ? "erf" : "erff", dt);
+  gc_graph *g = parse(text);
+  gc_diag d = {0};
+  gc_graph *fused = gc_run_passes(gc_graph_clone(g), "simplify,cse,dce,fuse", NULL, &d);
+  if (!fused) fail_msg("passes: %s", d.msg);
+  int calls = 0;
+  for (int i = 0; i < fused->n_nodes; i++) {
+    const gc_node *n = fused->nodes[i];
+    if (n->op != GC_OP_CALL) continue;
+    calls++;
+    int with = 0;   /* the other nodes of its kernel */
+    for (int j = 0; j < fused->n_nodes; j++) with += j != i && n->kernel && fused->nodes[j]->kernel == n->kernel;
+    if (with == 0) fail_msg("%s: call @%s is a kernel of its own", dt, n->attrs.call.callee);
+  }
+  assert_int_equal(calls, 3);
+  gc_test_rng rng = {11};
+  gc_tensor_map p, in, o1, o2;
+  gc_tensor_map_init(&p), gc_tensor_map_init(&in), gc_tensor_map_init(&o1), gc_tensor_map_init(&o2);
+  gc_dtype t = strcmp(dt, "f32") ? GC_F64 : GC_F32;
+  fill(&in, "x", (gc_type){t, 2, {8, 16}}, &rng, -1, 1);
+  fill(&in, "w", (gc_type){t, 2, {16, 16}}, &rng, -0.5, 0.5);
+  if (gc_interp_run(g, &p, &in, &o1, &d)) fail_msg("interp: %s", d.msg);
+  if (gc_test_run(g, &p, &in, &o2, &d)) fail_msg("%s: %s", gc_test_backend(), d.msg);
+  const char *names[] = {"e", "a"};
+  for (int i = 0; i < 2; i++) gc_test_expect_bitwise(names[i], gc_tensor_map_get(&o2, names[i]), gc_tensor_map_get(&o1, names[i]));
+  double tol = t == GC_F32 ? 1e-5 : 1e-12;
+  gc_test_expect_close("r", gc_tensor_map_get(&o2, "r"), gc_tensor_map_get(&o1, "r"), tol, tol);
+  const gc_tensor *h = gc_tensor_map_get(&o2, "h"), *gv = gc_tensor_map_get(&o2, "g");
+  for (int64_t k = 0; k < 8 * 16; k++) {
+    double want = t == GC_F32 ? (double)erff((float)gc_tensor_load(h, k)) : erf(gc_tensor_load(h, k));
+    assert_true(gc_tensor_load(gv, k) == want);
+  }
+  gc_tensor_map_clear(&p), gc_tensor_map_clear(&in), gc_tensor_map_clear(&o1), gc_tensor_map_clear(&o2);
+  gc_graph_free(fused);
+  gc_graph_free(g);
+}
+
+static void test_fused_calls_f32(void **state) {
+  (void)state;
+  fused_calls("f32");
+}
+
+static void test_fused_calls_f64(void **state) {
+  (void)state;
+  fused_calls("f64");
+}
+
 /* ---- errors ---- */
 
 static void expect_compile_error(const char *text, const char *want, int line) {
@@ -383,7 +451,8 @@ int main(void) {
       cmocka_unit_test(test_f32_libm_calls),          cmocka_unit_test(test_unknown_name),
       cmocka_unit_test(test_wrong_signature),         cmocka_unit_test(test_missing_vjp),
       cmocka_unit_test(test_callee_failure),          cmocka_unit_test(test_effects_survive_passes),
-      cmocka_unit_test(test_generated_operands),
+      cmocka_unit_test(test_generated_operands),      cmocka_unit_test(test_fused_calls_f32),
+      cmocka_unit_test(test_fused_calls_f64),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -6,6 +6,7 @@
  * gc-test: every backend */
 #include "tests/autodiff/gradcheck.h"
 #include "models/example_call.h"
+#include "passes/pass.h"
 
 static int setup(void **state) {
   (void)state;
@@ -65,10 +66,38 @@ static void test_f32_equals_interpreter(void **state) {
   gc_graph_free(g);
 }
 
+/* In the MLP's forward and backward, fuse puts the activation's calls
+ * (squareplus and its derivative in the VJP) into kernels with the ops
+ * around them (a dot's epilogue, the gradient's mul), none alone. */
+static void test_calls_fuse(void **state) {
+  (void)state;
+  gc_test_rng rng = {13};
+  gc_tensor_map p, in;
+  gc_tensor_map_init(&p), gc_tensor_map_init(&in);
+  gc_graph *g = mlp(GC_F32, &p, &in, &rng);
+  gc_diag d = {0};
+  if (gc_grad_outputs(g, "loss", &d) < 0) fail_msg("grad: %s", d.msg);
+  gc_graph *f = gc_run_passes(g, "simplify,cse,dce,fuse", NULL, &d);
+  if (!f) fail_msg("passes: %s", d.msg);
+  int calls = 0;
+  for (int i = 0; i < f->n_nodes; i++) {
+    const gc_node *n = f->nodes[i];
+    if (n->op != GC_OP_CALL) continue;
+    calls++;
+    int mates = 0;
+    for (int j = 0; j < f->n_nodes; j++) mates += j != i && n->kernel && f->nodes[j]->kernel == n->kernel;
+    if (!mates) fail_msg("call @%s %%%d is a kernel of its own", n->attrs.call.callee, i);
+  }
+  assert_true(calls >= 2);
+  gc_tensor_map_clear(&p), gc_tensor_map_clear(&in);
+  gc_graph_free(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gradients),
       cmocka_unit_test(test_f32_equals_interpreter),
+      cmocka_unit_test(test_calls_fuse),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -5,6 +5,7 @@
 #include "tests/tools/tool_fixture.h"
 #include "io/safetensors.h"
 
+#include <dirent.h>
 #include <math.h>
 
 #define PLUGIN "'" GC_BIN_DIR "/../test-plugins/gc_test_plugin.so'"
@@ -79,6 +80,78 @@ static void test_plugin_on_both_backends(void **state) {
   gc_tensor_map_clear(&a), gc_tensor_map_clear(&b);
 }
 
+/* The calls fuse with their neighbours (--print-ir-after=fuse shows them
+ * inside one kernel with the other ops) and the compiled code calls them:
+ * a first llvm run compiles into an empty kernel cache, a second process
+ * runs the cached object (the functions' addresses are the new process's,
+ * given to the kernel, not written in the object); both equal the
+ * interpreter bit for bit. */
+static const char fused_graph[] =
+    "graph @fused {\n"
+    "  %w = param \"w\" : f64[6]\n"
+    "  %x = input \"x\" : f32[6]\n"
+    "  %v = mul %w, %w : f64[6]\n"
+    "  %s = call @plugin_softplus(%v) {elementwise} : f64[6]\n"
+    "  %l = reduce_sum %s {axes=[0]} : f64[]\n"
+    "  %y = add %x, %x : f32[6]\n"
+    "  %e = call @erff(%y) {elementwise} : f32[6]\n"
+    "  %z = mul %e, %x : f32[6]\n"
+    "  output \"s\" = %s\n"
+    "  output \"z\" = %z\n"
+    "  output \"loss\" = %l\n"
+    "}\n";
+
+static void expect_same(const gc_fixture *f, const char *file, const char *want) {
+  gc_tensor_map a, b;
+  read_out(f, want, &a);
+  read_out(f, file, &b);
+  const char *names[] = {"s", "z", "loss"};
+  for (int k = 0; k < 3; k++) {
+    const gc_tensor *x = gc_tensor_map_get(&a, names[k]), *y = gc_tensor_map_get(&b, names[k]);
+    assert_non_null(x), assert_non_null(y);
+    if (memcmp(x->data, y->data, gc_tensor_bytes(x))) fail_msg("%s: %s differs from the interpreter's", file, names[k]);
+  }
+  gc_tensor_map_clear(&a), gc_tensor_map_clear(&b);
+}
+
+static void test_fused_calls_warm_cache(void **state) {
+  gc_fixture *f = *state;
+  fixture_write_text(f, "g.gcir", fused_graph);
+  write_tensors(f);
+  char cache[256], args[1024];
+  fixture_path(f, "cache", cache, sizeof cache);
+  setenv("GC_CACHE_DIR", cache, 1);
+  const char *common = "g.gcir --params p.safetensors --inputs i.safetensors --plugin " PLUGIN;
+  snprintf(args, sizeof args, "%s --backend interp -o interp.safetensors", common);
+  if (fixture_run(f, "gc-run", args) != 0) fail_msg("gc-run (interp): %s", f->err);
+  snprintf(args, sizeof args, "%s --backend llvm -o cold.safetensors --print-ir-after=fuse", common);
+  if (fixture_run(f, "gc-run", args) != 0) fail_msg("gc-run (llvm, cold): %s", f->err);
+  const char *ir = strstr(f->err, "kernel @") ? f->err : f->out;
+  /* each call sits in a kernel with the ops around it */
+  const char *k_s = strstr(ir, "call @plugin_softplus"), *k_e = strstr(ir, "call @erff");
+  assert_non_null(k_s), assert_non_null(k_e);
+  const char *kernels[2] = {k_s, k_e}, *ops[2] = {"reduce_sum", "= mul %"};
+  for (int k = 0; k < 2; k++) {
+    const char *open = kernels[k];
+    while (open > ir && strncmp(open, "kernel @", 8)) open--;
+    const char *close = strstr(kernels[k], "\n  }");
+    assert_true(open > ir && close);
+    const char *op = strstr(open, ops[k]);
+    if (!op || op > close) fail_msg("the call is not fused with its neighbours:\n%s", ir);
+  }
+  snprintf(args, sizeof args, "%s --backend llvm -o warm.safetensors", common);
+  if (fixture_run(f, "gc-run", args) != 0) fail_msg("gc-run (llvm, warm): %s", f->err);
+  unsetenv("GC_CACHE_DIR");
+  int objects = 0;   /* the cold run filled the cache */
+  DIR *dir = opendir(cache);
+  assert_non_null(dir);
+  for (struct dirent *de; (de = readdir(dir));) objects += strlen(de->d_name) > 2 && strstr(de->d_name, ".o") != NULL;
+  closedir(dir);
+  assert_true(objects > 0);
+  expect_same(f, "cold.safetensors", "interp.safetensors");
+  expect_same(f, "warm.safetensors", "interp.safetensors");
+}
+
 /* gc-opt --grad differentiates through the plugin's VJP (sigmoid, then
  * mul) and prints a graph that reads back; gc-train takes the flag too. */
 static void test_plugin_on_gc_opt(void **state) {
@@ -124,6 +197,11 @@ static void test_errors(void **state) {
                "graph @g {\n  %w = param \"w\" : f32[4]\n  %y = call @erff(%w) {elementwise} : f32[4]\n"
                "  %l = reduce_sum %y {axes=[0]} : f32[]\n  output \"l\" = %l\n}\n",
                "bad.gcir --init 1 --grad l --backend interp -o o.safetensors", 1, "call @erff %1 has no VJP");
+  /* a buffer call's failure, from the compiled kernel that calls it */
+  static const char refuses[] = "graph @g {\n  %x = input \"x\" : f32[4]\n  %y = call @plugin_refuses(%x) : f32[4]\n"
+                                "  output \"y\" = %y\n}\n";
+  expect_error(f, refuses, "bad.gcir --random-inputs 1 --backend llvm --plugin " PLUGIN " -o o.safetensors", 1,
+               "gc-run: call @plugin_refuses %1 failed (1): the plugin refuses 7");
   expect_error(f, "graph @g {\n}\n", "bad.gcir --plugin ./no-such-plugin.so -o o.safetensors", 2,
                "gc-run: cannot load plugin ./no-such-plugin.so");
 }
@@ -132,6 +210,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_plugin_on_both_backends, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_plugin_on_gc_opt, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_fused_calls_warm_cache, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_errors, fixture_setup, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,11 +1,13 @@
 /* A plugin for the tests of custom calls (`--plugin gc_test_plugin.so`):
  * softplus(x) = log(1 + e^x) as an elementwise call, registered at load
- * with its VJP, dy * sigmoid(x). */
+ * with its VJP, dy * sigmoid(x); and a buffer call that always fails. */
 #include "backends/runtime/call.h"
 
 #include <math.h>
 
 double plugin_softplus(double x) { return x > 30 ? x : log1p(exp(x)); }
+
+int plugin_refuses(gc_call_args *a) { return gc_call_fail(a, "the plugin refuses %d", 7); }
 
 static int softplus_vjp(gc_graph *g, int node, int dy, int *dx, void *user_data, gc_diag *d) {
   (void)user_data;
