@@ -340,6 +340,26 @@ static int parse_value(reader *r, int blk, int id) {
     f->insts[id].n_in = 2;
     f->insts[id].in[0] = c;
     f->insts[id].in[1] = x;
+  } else if (IS("call")) {   /* call @cN(%a, ...) : dt; cN is checked against the "# call" lines */
+    int64_t c;
+    int in[GC_LOOP_MAX_CALL_ARGS], k = 0;
+    gc_dtype dt;
+    if (expect(r, "@c") || integer(r, &c) || expect(r, "(")) return -1;
+    if (c < 0 || c >= (1 << 16)) return fail(r, "callee c%lld out of range", (long long)c);
+    if (!lit(r, ")")) {
+      do {
+        if (k == GC_LOOP_MAX_CALL_ARGS) return fail(r, "more than %d operands", GC_LOOP_MAX_CALL_ARGS);
+        if (operand(r, &in[k++])) return -1;
+      } while (lit(r, ","));
+      if (expect(r, ")")) return -1;
+    }
+    if (expect(r, ":") || dtype(r, &dt) || define(r, id, GC_L_CALL, dt)) return -1;
+    gc_loop_inst *ci = &f->insts[id];
+    ci->ivalue = c;
+    ci->n_in = k;
+    ci->more = malloc(sizeof(int) * (size_t)(k ? k : 1));
+    if (!ci->more) abort();
+    memcpy(ci->more, in, sizeof *in * (size_t)k);
   } else {
     int op = gc_op_parse(w, n);
     if (op < 0) return r->p = at, fail(r, "unknown instruction '%.*s'", (int)n, w);
@@ -450,6 +470,44 @@ static int buffer(reader *r, int b) {
   return 0;
 }
 
+/* After "# call c": N: @NAME buffers, error E | N: @NAME RET(ARG,...) EXTRA... (the
+ * name may be empty: the kernel's code without names). */
+static int callee(reader *r) {
+  gc_loop_fn *f = r->f;
+  int64_t c;
+  if (integer(r, &c)) return -1;
+  if (c != f->n_callees) return fail(r, "callee c%lld where c%d comes next", (long long)c, f->n_callees);
+  if (expect(r, ":") || expect(r, "@")) return -1;
+  const char *name = r->p;
+  while (isalnum((unsigned char)*r->p) || *r->p == '_' || *r->p == '.') r->p++;
+  gc_loop_callee ce = {.name = gc_arena_strndup(f->arena, name, (size_t)(r->p - name)), .node = -1};
+  if (lit(r, "buffers")) {
+    int64_t e;
+    if (expect(r, ",") || expect(r, "error") || integer(r, &e)) return -1;
+    if (e < 0 || e >= f->n_errors) return fail(r, "no error %lld", (long long)e);
+    ce.buffer = true, ce.error = (int)e;
+  } else {
+    if (dtype(r, &ce.ret) || expect(r, "(")) return -1;
+    while (!lit(r, ")")) {
+      if (ce.n_args && expect(r, ",")) return -1;
+      if (ce.n_args == GC_LOOP_MAX_CALL_ARGS) return fail(r, "more than %d arguments", GC_LOOP_MAX_CALL_ARGS);
+      if (dtype(r, &ce.arg[ce.n_args++])) return -1;
+    }
+    for (ws(r); *r->p && *r->p != '\n'; ws(r)) {
+      if (ce.n_extra == GC_LOOP_MAX_CALL_ARGS) return fail(r, "more than %d constants", GC_LOOP_MAX_CALL_ARGS);
+      char *e;
+      double v = strtod(r->p, &e);
+      if (e == r->p) return fail(r, "expected a number");
+      ce.extra[ce.n_extra++] = v;
+      r->p = e;
+    }
+  }
+  f->callees = realloc(f->callees, sizeof *f->callees * (size_t)(f->n_callees + 1));
+  if (!f->callees) abort();
+  f->callees[f->n_callees++] = ce;
+  return end_of_line(r);
+}
+
 static int function(reader *r) {
   gc_loop_fn *f = r->f;
   if (expect(r, "loop @")) return -1;
@@ -488,6 +546,11 @@ static int function(reader *r) {
     r->p += n;
     if (end_of_line(r)) return -1;
   }
+  while (lit(r, "# call c"))
+    if (callee(r)) return -1;
+  for (int i = 0; i < f->n_insts; i++)
+    if (r->placed[i] && f->insts[i].op == GC_L_CALL && f->insts[i].ivalue >= f->n_callees)
+      return fail(r, "%%%d calls c%lld, which no '# call' line declares", i, (long long)f->insts[i].ivalue);
   ws(r);
   while (*r->p == '\n') r->p++, ws(r);
   return *r->p ? fail(r, "expected the end of the text") : 0;

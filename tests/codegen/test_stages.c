@@ -185,6 +185,60 @@ static void test_tile_loop_fn(void **state) {
   gc_loop_free(f);
 }
 
+static void expect_parse_error(const char *text, int line, int col, const char *message);
+
+/* ---- calls in the loop IR ------------------------------------------------------------ */
+
+static void expect_round_trip(const char *text) {
+  gc_loop_fn *f = parse_loop(text);
+  char *again = gc_loop_print(f);
+  assert_string_equal(again, text);
+  free(again);
+  gc_loop_free(f);
+}
+
+/* An {elementwise} call lowered into the loop (call @c0 and its "# call"
+ * line), and a hand-written table with a signature, the callee's constants
+ * and a buffer call: each prints back as it was read. */
+static void test_calls_round_trip(void **state) {
+  (void)state;
+  static const char *graph =
+      "graph @act {\n"
+      "  %x = input \"x\" : f32[8]\n"
+      "  kernel @k0(%x) -> (%y) {\n"
+      "    %e = exp %x : f32[8]\n"
+      "    %y = call @erff(%e) {elementwise} : f32[8]\n"
+      "  }\n"
+      "  output \"y\" = %y\n"
+      "}\n";
+  gc_diag d;
+  gc_graph *g = gc_parse(graph, strlen(graph), &d);
+  if (!g) fail_msg("%s", d.msg);
+  int nodes[] = {1, 2}, *buffer_nodes = NULL;
+  gc_kernel_ref k = {g, nodes, 2, "act", NULL, NULL, NULL};
+  gc_loop_fn *f = gc_lower_kernel(&k, &buffer_nodes, &d);
+  if (!f) fail_msg("%s", d.msg);
+  assert_int_equal(count_ops(f, GC_L_CALL), 1);
+  char *text = gc_loop_print(f);
+  assert_non_null(strstr(text, "call @c0("));
+  assert_non_null(strstr(text, "# call c0: @erff"));
+  expect_round_trip(text);
+  free(text), free(buffer_nodes), gc_loop_free(f), gc_graph_free(g);
+  expect_round_trip("loop @k(%b0: f32[4] \"x\", %b1: f32[4] out \"y\") {\n"
+                    "  parallel %2: for %3 = 0 to 4 step 1 {\n"
+                    "    %4 = load %b0[%3] : f32\n"
+                    "    %5 = call @c0(%4) : f32\n"
+                    "    store %b1[%3], %5\n"
+                    "  }\n"
+                    "}\n"
+                    "# error 0: call failed (%lld)\n"
+                    "# call c0: @my_act f64(f64,f64,i32) 0.5 3\n"
+                    "# call c1: @whole buffers, error 0\n");
+  expect_parse_error("loop @k(%b0: f32[4] \"x\", %b1: f32[4] out \"y\") {\n"
+                     "  %2 = call @c1() : f32\n}\n# call c0: @f f32()\n",
+                     5, 1, "%2 calls c1, which no '# call' line declares");
+}
+
 /* ---- the parser's and the verifier's refusals ------------------------------------------ */
 
 static void expect_parse_error(const char *text, int line, int col, const char *message) {
@@ -328,7 +382,7 @@ int main(void) {
       cmocka_unit_test(test_lower_kernel),   cmocka_unit_test(test_split_loops),
       cmocka_unit_test(test_tile_loop_fn),   cmocka_unit_test(test_parse_errors),
       cmocka_unit_test(test_verify_refuses), cmocka_unit_test(test_stage_names),
-      cmocka_unit_test(test_driver_dumps),
+      cmocka_unit_test(test_driver_dumps),   cmocka_unit_test(test_calls_round_trip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
