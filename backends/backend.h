@@ -47,6 +47,8 @@ typedef struct {
   const struct gc_pass_options *pass_options;   /* dumps, stats; NULL: none */
   int threads;           /* worker threads; 0: the cores available */
   bool profile;          /* time each kernel (gc_program_profile) */
+  const struct gc_comm *comm;   /* what collectives run through
+                                 * (backends/runtime/comm.h); NULL: one process */
 } gc_compile_options;
 
 void gc_compile_options_init(gc_compile_options *o);

@@ -122,6 +122,7 @@ typedef enum {
   GC_KIND_REDUCE,       /* reduce_sum reduce_max argmax */
   GC_KIND_CONTRACT,     /* dot */
   GC_KIND_INDEX,        /* gather scatter_add */
+  GC_KIND_COLLECTIVE,   /* all_reduce reduce_scatter all_gather: effects */
   GC_KIND_COUNT
 } gc_kind;
 
@@ -165,6 +166,9 @@ gc_cost gc_op_cost(gc_op op);
 bool gc_op_is_view(gc_op op);
 static inline bool gc_op_is_source(gc_op op) { return gc_op_kind(op) == GC_KIND_SOURCE; }
 static inline bool gc_op_is_elementwise(gc_op op) { return gc_op_kind(op) == GC_KIND_ELEMENTWISE; }
+/* A collective (all_reduce reduce_scatter all_gather) talks to the other
+ * ranks: passes keep every one, in order, and never merge or fuse one. */
+static inline bool gc_op_is_collective(gc_op op) { return gc_op_kind(op) == GC_KIND_COLLECTIVE; }
 
 /* Fill attributes with the schema's defaults (LIST defaults get n = 0). */
 void gc_attrs_defaults(gc_op op, gc_attrs *a);

@@ -10,6 +10,7 @@
 #define KIND_reduce GC_KIND_REDUCE
 #define KIND_contract GC_KIND_CONTRACT
 #define KIND_index GC_KIND_INDEX
+#define KIND_collective GC_KIND_COLLECTIVE
 #define TYPE_declared true
 #define TYPE_inferred false
 #define COST_cheap GC_COST_CHEAP
@@ -26,7 +27,7 @@ static const gc_op_info op_table[GC_OP_COUNT] = {
 };
 
 static const char *const kind_names[GC_KIND_COUNT] = {
-    "source", "elementwise", "layout", "reduce", "contract", "index",
+    "source", "elementwise", "layout", "reduce", "contract", "index", "collective",
 };
 
 const gc_op_info *gc_op_info_of(gc_op op) { return &op_table[op]; }
@@ -63,6 +64,7 @@ int gc_op_parse(const char *s, size_t len) {
 #define F_reduce(K, f, r, d) MAKE_FIELD_(reduce, K, f, r, d)
 #define F_argmax(K, f, r, d) MAKE_FIELD_(argmax, K, f, r, d)
 #define F_dot(K, f, r, d) MAKE_FIELD_(dot, K, f, r, d)
+#define F_collective(K, f, r, d) MAKE_FIELD_(collective, K, f, r, d)
 #define SCHEMA_ARRAY_(s) static const gc_field fields_##s[] = {GC_FIELDS_##s(F_##s){NULL, 0, 0, 0, 0}};
 GC_SCHEMAS(SCHEMA_ARRAY_)
 

@@ -5,7 +5,8 @@
  * match the two nodes are compared field by field, and only an equal node
  * is merged into the first.  Labels do not count (the first one's stays).
  * Inputs and params are distinct by name; rand_uniform is a pure function
- * of its seed and counter, so equal ones merge too.
+ * of its seed and counter, so equal ones merge too.  Collectives never
+ * merge: each is an exchange every rank makes.
  *
  * gc_cse_within_kernels merges only nodes of the same kernel (or of none):
  * fuse ends with it, as a node it computes again in each kernel reading it
@@ -74,6 +75,10 @@ static gc_graph *merge_equal(gc_graph *g, gc_pass_ctx *ctx, bool within_kernels)
     gc_node probe = *g->nodes[i];
     for (int k = 0; k < probe.n_in && k < 64; k++) in[k] = gc_rebuild_id(&r, probe.in[k]);
     probe.in = in;
+    if (gc_op_is_collective(probe.op)) {
+      if (gc_rebuild_copy(&r, i) < 0) break;
+      continue;
+    }
     size_t k = node_hash[i] & t.mask;
     for (; t.id[k] >= 0; k = (k + 1) & t.mask)
       if (t.hash[k] == node_hash[i] && probe.n_in <= 64 && same_node(r.em.g->nodes[t.id[k]], &probe) &&

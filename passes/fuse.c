@@ -10,7 +10,9 @@
  *          transpose feeding it is folded into its operand layout), with
  *          elementwise ops on its result (bias, activation, residual,
  *          scale) applied as each tile is stored;
- *   index  a gather or a scatter_add, alone.
+ *   index  a gather or a scatter_add, alone;
+ *   collective  an all_reduce, reduce_scatter or all_gather, alone: the
+ *          runtime runs it between kernels, on its stored operand.
  * A producer merges into its consumer only when every kernel reading the
  * producer's values is that consumer or starts wholly after it (nothing it
  * computes can feed the consumer), which never makes a cycle between
@@ -155,14 +157,14 @@ static void classify(fuser *f) {
       }
     }
   }
-  /* an inlined value bound to an output or update, or read by an index op,
-   * is also stored by a kernel of its own */
+  /* an inlined value bound to an output or update, or read by an index op
+   * or a collective, is also stored by a kernel of its own */
   for (int i = f->n - 1; i >= 0; i--) {
     if (!f->inlined[i]) continue;
     bool store = gc_uses_is_bound(&f->u, i);
     const int *r = gc_uses_readers(&f->u, i);
     for (int k = 0; k < gc_uses_count(&f->u, i) && !store; k++)
-      store = gc_op_kind(f->g->nodes[r[k]]->op) == GC_KIND_INDEX;
+      store = gc_op_kind(f->g->nodes[r[k]]->op) == GC_KIND_INDEX || gc_op_is_collective(f->g->nodes[r[k]]->op);
     if (store) f->stored[i] = f->real[i] = true;
   }
   /* every kernel reading an inlined value computes all the inlined values
@@ -362,7 +364,7 @@ static bool legal(fuser *f) {
   for (int i = 0; i < f->n_set; i++) {
     gc_kind k = gc_op_kind(f->g->nodes[f->set[i]]->op);
     if (k == GC_KIND_CONTRACT) dot = dot < 0 ? f->set[i] : -2;
-    if (k == GC_KIND_INDEX) index++;
+    if (k == GC_KIND_INDEX || k == GC_KIND_COLLECTIVE) index++;
   }
   if (dot == -2) return false;
   if (index) return f->n_set == 1;

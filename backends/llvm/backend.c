@@ -6,6 +6,9 @@
  *
  * Kernels: the fused kernels when the graph has them (nodes with the same
  * kernel id), else every node that computes something is its own kernel.
+ * A collective (all_reduce, ...) is a kernel of its own with no code: the
+ * runtime runs it between the kernels, through the program's communicator
+ * (backends/runtime/comm.h), on its operand's stored value.
  * Constants, iota and rand_uniform are computed where they are used.
  * Intermediate values live in one arena planned by liveness over kernels;
  * params and inputs are read in their slots. */
@@ -16,6 +19,7 @@
 #include "backends/llvm/jit.h"
 #include "backends/runtime/alloc.h"
 #include "backends/runtime/arena_plan.h"
+#include "backends/runtime/comm.h"
 #include "backends/runtime/pool.h"
 #include "backends/runtime/program.h"
 #include "passes/lower.h"
@@ -32,7 +36,8 @@
 enum { MAX_STEPS = 16 };
 
 typedef struct {
-  gc_loop_fn *fn;
+  gc_loop_fn *fn;              /* NULL for a collective */
+  int collective;             /* a collective's node + 1 (run by the runtime), 0 */
   int *buffer_nodes;          /* loop buffer -> graph node */
   void **bufs;                /* the buffers' addresses for a run */
   int n_steps;
@@ -76,13 +81,19 @@ static bool bound(const gc_graph *g, int id) {
 /* Node lists of the kernels, in execution order: kernel_of[node] (-1 for
  * none), and the nodes of kernel k at nodes[first[k] .. first[k+1]).  A
  * fused graph's kernels are runs of nodes with the same kernel number;
- * any other node that computes something is a kernel of its own. */
+ * any other node that computes something is a kernel of its own (a
+ * constant an output binds or a collective reads too: its value is
+ * stored). */
 static int group(const gc_graph *g, int *kernel_of, int *nodes, int *first) {
   int k = 0, n = 0;
+  for (int i = 0; i < g->n_nodes; i++) kernel_of[i] = 0;
+  for (int i = 0; i < g->n_nodes; i++)   /* a collective's operand is stored, as a bound value is */
+    if (gc_op_is_collective(g->nodes[i]->op)) kernel_of[g->nodes[i]->in[0]] = 1;
   for (int i = 0; i < g->n_nodes; i++) {
     const gc_node *nd = g->nodes[i];
+    bool kept = kernel_of[i] == 1 || bound(g, i);
     kernel_of[i] = -1;
-    if (!nd->kernel && (gc_op_is_fed(nd->op) || (gc_op_is_generated(nd->op) && !bound(g, i)))) continue;
+    if (!nd->kernel && (gc_op_is_fed(nd->op) || (gc_op_is_generated(nd->op) && !kept))) continue;
     bool same = nd->kernel && i > 0 && g->nodes[i - 1]->kernel == nd->kernel;
     if (!same) first[k++] = n;
     nodes[n++] = i;
@@ -182,6 +193,13 @@ static int lower_one(llvm_state *s, const gc_graph *g, int k, const int *nodes, 
   char name[64];
   snprintf(name, sizeof name, "k%d", k);
   kn->display = k;
+  const gc_node *first_node = g->nodes[nodes[first[k]]];
+  if (gc_op_is_collective(first_node->op) && first[k + 1] - first[k] == 1) {
+    kn->collective = nodes[first[k]] + 1;
+    kn->label = first_node->label;
+    kn->bytes = 2.0 * (double)gc_node_bytes(first_node);
+    return 0;
+  }
   gc_kernel_ref ref = {g, nodes + first[k], first[k + 1] - first[k], name, uses, inside, buffer};
   for (int i = first[k]; i < first[k + 1]; i++) {
     const gc_node *nd = g->nodes[nodes[i]];
@@ -255,7 +273,8 @@ static int write_kernel_index(const llvm_state *s, const char *dir, gc_diag *d) 
   len += (size_t)snprintf(text, cap, "# kernel, file, label\n");
   for (int k = 0; k < s->n_kernels; k++) {
     const kernel *kn = &s->kernels[k];
-    len += (size_t)snprintf(text + len, cap - len, "k%d %s %s\n", kn->display, kn->fn->name,
+    len += (size_t)snprintf(text + len, cap - len, "k%d %s %s\n", kn->display,
+                            kn->fn ? kn->fn->name : "(collective)",
                             kn->label ? kn->label : "");
   }
   int rc = gc_codegen_write_text(dir, "kernels", "txt", text, d);
@@ -273,6 +292,7 @@ static int compile_all(llvm_state *s, int threads, const gc_pass_options *po, gc
   int rc = jobs && args && keys && hash && out ? 0 : gc_diag_set(d, "out of memory");
   for (int k = 0; rc == 0 && k < n; k++) {
     kernel *kn = &s->kernels[k];
+    if (kn->collective) continue;
     char *code = gc_loop_print_code(kn->fn);
     if (!code) {
       rc = gc_diag_set(d, "out of memory");
@@ -354,7 +374,16 @@ static int plan(llvm_state *s, gc_program *p, gc_diag *d) {
     free(v), free(offset), free(stored);
     return gc_diag_set(d, "out of memory");
   }
-  for (int k = 0; k < K; k++)
+  for (int k = 0; k < K; k++) {
+    int c = s->kernels[k].collective - 1;
+    if (c >= 0) {   /* reads its operand, stores its value */
+      int x = g->nodes[c]->in[0];
+      stored[c] = true;
+      v[c].born = v[c].dies = k;
+      v[c].bytes = (size_t)gc_node_bytes(g->nodes[c]);
+      if (v[x].dies < k) v[x].dies = k;
+      continue;
+    }
     for (int b = 0; b < s->kernels[k].fn->n_buffers; b++) {
       const gc_loop_buffer *lb = &s->kernels[k].fn->buffers[b];
       int node = s->kernels[k].buffer_nodes[b];
@@ -367,6 +396,7 @@ static int plan(llvm_state *s, gc_program *p, gc_diag *d) {
         v[node].dies = k;
       }
     }
+  }
   for (int i = 0; i < n; i++) planned = planned || g->nodes[i]->planned;
   for (int i = 0; i < g->n_outputs; i++) v[g->outputs[i].node].dies = K;
   for (int i = 0; i < g->n_updates; i++) v[g->updates[i].node].dies = K;
@@ -525,6 +555,18 @@ static int write_updates(llvm_state *s, gc_program *p, gc_diag *d) {
   return rc;
 }
 
+/* Collective node c on its operand's value, through the communicator. */
+static int run_collective(llvm_state *s, gc_program *p, int c, gc_diag *d) {
+  const gc_node *n = p->graph->nodes[c];
+  void *in = address(s, p, n->in[0]), *out = address(s, p, c);
+  if (!in || !out)
+    return gc_diag_set(d, "%s %%%d: its operand %%%d has no stored value", gc_op_name(n->op), c, n->in[0]);
+  gc_diag e = {0};
+  if (gc_comm_run_node(p->comm, n, &p->graph->nodes[n->in[0]]->type, in, out, &e) == 0) return 0;
+  if (n->label) return gc_diag_set(d, "%s %%%d (\"%s\"): %s", gc_op_name(n->op), c, n->label, e.msg);
+  return gc_diag_set(d, "%s %%%d: %s", gc_op_name(n->op), c, e.msg);
+}
+
 static int run(gc_program *p, void *state, gc_diag *d) {
   llvm_state *s = state;
   int threads = gc_pool_threads(s->pool);
@@ -532,6 +574,11 @@ static int run(gc_program *p, void *state, gc_diag *d) {
   for (int k = 0; k < s->n_kernels; k++) {
     kernel *kn = &s->kernels[k];
     double t0 = s->profile ? gc_now_seconds() : 0;
+    if (kn->collective) {
+      if (run_collective(s, p, kn->collective - 1, d)) return -1;
+      if (s->profile) kn->seconds += gc_now_seconds() - t0, kn->runs++;
+      continue;
+    }
     for (int b = 0; b < kn->fn->n_buffers; b++)
       if (!kn->fn->buffers[b].local) kn->bufs[b] = address(s, p, kn->buffer_nodes[b]);
     for (int i = 0; i < kn->n_steps; i++) {

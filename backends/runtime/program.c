@@ -2,6 +2,7 @@
  * them, and one run through the backend (see backends/backend.h). */
 #include "backends/runtime/program.h"
 #include "backends/runtime/alloc.h"
+#include "backends/runtime/comm.h"
 #include "base/clock.h"
 
 #include <stdio.h>
@@ -75,6 +76,7 @@ gc_program *gc_program_new(gc_graph *g, const gc_backend *backend, const gc_comp
   p->backend = backend;
   gc_compile_options defaults;
   if (!o) gc_compile_options_init(&defaults), o = &defaults;
+  p->comm = o->comm ? o->comm : gc_comm_local();
   if (make_slots(p, d) || backend->compile(p, o, &p->state, d)) {
     gc_program_free(p);
     return NULL;

@@ -28,6 +28,7 @@ struct gc_program {
   int *update_param;           /* update i writes params[update_param[i]] */
   int *slot_of_node;           /* node -> its param or input slot index, -1 */
   gc_program_stats stats;
+  const struct gc_comm *comm;  /* the collectives' communicator, never NULL */
 };
 
 /* The slot of a param or input node (NULL for other nodes). */

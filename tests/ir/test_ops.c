@@ -20,9 +20,11 @@ static const struct {
     {GC_KIND_REDUCE, " reduce_sum reduce_max argmax "},
     {GC_KIND_CONTRACT, " dot "},
     {GC_KIND_INDEX, " gather scatter_add "},
+    {GC_KIND_COLLECTIVE, " all_reduce reduce_scatter all_gather "},
 };
 
-static const char *const declared_ops = " input param const iota rand_uniform cast broadcast reshape scatter_add ";
+static const char *const declared_ops =
+    " input param const iota rand_uniform cast broadcast reshape scatter_add reduce_scatter all_gather ";
 
 static bool listed(const char *list, gc_op op) {
   char word[64];
@@ -46,6 +48,8 @@ static void test_kind_of_every_op(void **state) {
   assert_string_equal(gc_kind_name(GC_KIND_SOURCE), "source");
   assert_string_equal(gc_kind_name(GC_KIND_CONTRACT), "contract");
   assert_string_equal(gc_kind_name(GC_KIND_INDEX), "index");
+  assert_string_equal(gc_kind_name(GC_KIND_COLLECTIVE), "collective");
+  assert_true(gc_op_is_collective(GC_OP_ALL_GATHER) && !gc_op_is_collective(GC_OP_SCATTER_ADD));
   assert_string_equal(gc_kind_name(GC_KIND_COUNT), "?");
   assert_true(gc_op_is_source(GC_OP_RAND_UNIFORM) && !gc_op_is_source(GC_OP_CAST));
   assert_true(gc_op_is_elementwise(GC_OP_WHERE) && !gc_op_is_elementwise(GC_OP_BROADCAST));
@@ -157,6 +161,11 @@ static void test_kinds_agree_with_types(void **state) {
       break;
     case GC_KIND_INDEX: /* one operand holds integer indices */
       assert_true(gc_dtype_is_int(g->nodes[n->in[n->op == GC_OP_GATHER ? 1 : 0]]->type.dtype));
+      break;
+    case GC_KIND_COLLECTIVE: /* one operand, its dtype and its dims past axis 0 kept */
+      assert_int_equal(n->n_in, 1);
+      assert_int_equal(g->nodes[n->in[0]]->type.dtype, n->type.dtype);
+      for (int a = 1; a < n->type.rank; a++) assert_int_equal(g->nodes[n->in[0]]->type.dims[a], n->type.dims[a]);
       break;
     default:
       fail_msg("node %d: kind %d", i, (int)gc_op_kind(n->op));
