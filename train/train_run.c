@@ -27,6 +27,7 @@ static int check_inputs(gc_train_run *r, gc_diag *d) {
   int rc = len == 0 ? gc_diag_set(d, "data file %s is empty", data_path) : 0;
   if (rc == 0) rc = gc_train_setup_data(r, text, len, d);
   free(text);
+  if (rc == 0 && gc_train_is_split(r->opts)) rc = gc_train_dp_check_data(r, d);
   if (rc == 0 && r->opts->resume) rc = gc_train_check_log(r, d);
   if (rc == 0) rc = gc_train_build_graphs(r, d);
   if (rc == 0) rc = gc_train_init_params(r, d);
@@ -102,8 +103,13 @@ int gc_train_main(const gc_train_opts *opts, gc_diag *d) {
   gc_train_opts o = with_saved_settings(opts, &saved);
   gc_train_run r = {.opts = &o};
   gc_tensor_map_init(&r.params);
-  int rc = check_inputs(&r, d) ? GC_TRAIN_BAD_INPUT : start_outputs(&r, d);
-  if (rc == GC_TRAIN_OK) {
+  int rc = check_inputs(&r, d) ? GC_TRAIN_BAD_INPUT : GC_TRAIN_OK;
+  rc = gc_train_dp_agree(&r, rc, d);   /* every rank passed, with the same settings */
+  bool root = gc_train_rank(&o) == 0;
+  if (rc == GC_TRAIN_OK && root) rc = start_outputs(&r, d);
+  if (rc == GC_TRAIN_OK && !root) {
+    rc = run_loop(&r, d);
+  } else if (rc == GC_TRAIN_OK) {
     char count[64];
     gc_format_count((double)gc_graph_param_count(r.eval_graph), count, sizeof count);
     printf("training %s: %s params, %zu tokens (%zu train, %zu val), vocab %d, out %s\n", o.model, count, r.n_ids,
@@ -111,7 +117,7 @@ int gc_train_main(const gc_train_opts *opts, gc_diag *d) {
     fflush(stdout);
     rc = run_loop(&r, d);
   }
-  if (rc == GC_TRAIN_OK) rc = sample_after(&r, d);
+  if (rc == GC_TRAIN_OK && root) rc = sample_after(&r, d);
   gc_train_run_free(&r);
   free(saved);
   return rc;
