@@ -116,20 +116,24 @@ int main(int argc, char **argv) {
     gc_train_list_models(stdout);
     return gc_cli_close_stdout(prog);
   }
-  gc_diag d = {0};
-  gc_pass_options po;
-  if (gc_cli_pass_setup(prog, &f.passes, f.train.backend ? f.train.backend : gc_default_backend(), stderr, &po)) return GC_EXIT_USAGE;
-  f.train.passes = f.passes.passes;
-  f.train.pass_options = &po;
-  f.train.catch_signals = true;
   if (f.train.generate && f.train.eval) return gc_cli_usage_error(prog, "--generate and --eval go separately");
   if ((f.train.chat || f.train.ids) && !f.train.generate)
     return gc_cli_usage_error(prog, "--chat and --ids go with --generate");
-  /* under mpirun: one rank of data parallel training; rank 0 alone prints */
+  gc_diag d = {0};
+  /* under mpirun: one rank of data parallel training; rank 0 alone prints
+   * (and reports the passes) */
   gc_comm *world = gc_comm_world(&d);
   if (!world) return fprintf(stderr, "%s: error: %s\n", prog, d.msg), GC_EXIT_ERROR;
   f.train.comm = world;
-  if (world->rank != 0 && !freopen("/dev/null", "w", stdout)) return GC_EXIT_ERROR;
+  gc_pass_options po;
+  if (world->rank != 0 && !freopen("/dev/null", "w", stdout)) rc = GC_EXIT_ERROR;
+  else if (gc_cli_pass_setup(prog, &f.passes, f.train.backend ? f.train.backend : gc_default_backend(),
+                             world->rank ? stdout : stderr, &po))
+    rc = GC_EXIT_USAGE;
+  if (rc) return gc_comm_free(world), rc;
+  f.train.passes = f.passes.passes;
+  f.train.pass_options = &po;
+  f.train.catch_signals = true;
   rc = f.train.eval       ? gc_train_eval_main(&f.train, &d)
        : f.train.generate ? gc_train_generate_main(&f.train, &d)
                           : gc_train_main(&f.train, &d);

@@ -35,7 +35,6 @@ static int check_inputs(gc_train_run *r, gc_diag *d) {
     rc = gc_diag_set(d, "the checkpoint in %s is at step %ld, %s --steps %ld: nothing to train (a larger --steps "
                      "continues it)", r->out, r->step, r->step > r->opts->steps ? "already past" : "already at",
                      r->opts->steps);
-  if (rc == 0) rc = gc_train_compile(r, d);
   return rc;
 }
 
@@ -105,6 +104,7 @@ int gc_train_main(const gc_train_opts *opts, gc_diag *d) {
   gc_tensor_map_init(&r.params);
   int rc = check_inputs(&r, d) ? GC_TRAIN_BAD_INPUT : GC_TRAIN_OK;
   rc = gc_train_dp_agree(&r, rc, d);   /* every rank passed, with the same settings */
+  if (rc == GC_TRAIN_OK && gc_train_compile(&r, d)) rc = GC_TRAIN_BAD_INPUT;
   bool root = gc_train_rank(&o) == 0;
   if (rc == GC_TRAIN_OK && root) rc = start_outputs(&r, d);
   if (rc == GC_TRAIN_OK && !root) {
