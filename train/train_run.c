@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- checking, then writing ------------------------------------------------ */
 
@@ -52,7 +53,24 @@ static int start_outputs(gc_train_run *r, gc_diag *d) {
 /* ---- the loop, and the signals that stop it --------------------------------- */
 
 static volatile sig_atomic_t stop_signal;
-static void on_stop_signal(int sig) { stop_signal = sig; }
+static volatile sig_atomic_t stop_grace;   /* seconds a rank of several waits for its step */
+static void on_stop_signal(int sig) {
+  stop_signal = sig;
+  if (stop_grace) alarm((unsigned)stop_grace);
+}
+
+/* Under mpirun a stop signal reaches every rank, which then ends its step
+ * and saves; when a rank has died (mpirun stops the others with SIGTERM),
+ * the step's collectives never finish: the rank gives up after the grace
+ * period, so the job ends within 30 s and the last checkpoint stands. */
+enum { STOP_GRACE_SECONDS = 20 };
+static void on_stop_timeout(int sig) {
+  (void)sig;
+  static const char msg[] = "gc-train: error: stopped: another rank did not finish the step within 20 s (it died?); "
+                            "the last checkpoint stands, --resume continues it\n";
+  if (write(2, msg, sizeof msg - 1) < 0) _exit(GC_TRAIN_FAILED);
+  _exit(GC_TRAIN_FAILED);
+}
 
 /* Points SIGINT and SIGTERM at on_stop_signal, keeping the old handlers in
  * old[2]; with `restore`, puts old back. */
@@ -69,6 +87,8 @@ static void catch_stop_signals(bool restore, struct sigaction old[2]) {
 static int run_loop(gc_train_run *r, gc_diag *d) {
   struct sigaction old[2];
   stop_signal = 0;
+  stop_grace = gc_train_world(r->opts) > 1 ? STOP_GRACE_SECONDS : 0;
+  if (stop_grace) signal(SIGALRM, on_stop_timeout);
   if (r->opts->catch_signals) catch_stop_signals(false, old);
   int rc = gc_train_loop(r, &stop_signal, d);
   if (r->opts->catch_signals) catch_stop_signals(true, old);
