@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* About 12 KB of verse-like text, the same every time. */
 static void write_corpus(const gc_fixture *f) {
@@ -184,6 +185,39 @@ static void test_refusals(void **state) {
   assert_int_equal(lines(f->err), 1);
 }
 
+/* Lines in a file of the fixture (0 when missing). */
+static int file_lines(const gc_fixture *f, const char *name) {
+  static char text[1 << 16];
+  fixture_read(f, name, text, sizeof text);
+  return lines(text);
+}
+
+/* Rank 1 killed mid-run: the job ends within 30 s, mpirun's line names the
+ * rank, and the last checkpoint resumes on one process. */
+static void test_killed_rank(void **state) {
+  gc_fixture *f = *state;
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && (ASAN_OPTIONS=detect_leaks=0 mpirun -x ASAN_OPTIONS --oversubscribe %s -np 2 '%s/gc-train' %s "
+           "--steps 100000 --out killed >stdout.txt 2>stderr.txt; echo $? >rc.txt) &",
+           f->dir, shm, fixture_bin_dir(), QWEN);
+  assert_int_equal(system(cmd), 0);
+  for (int i = 0; i < 1200 && file_lines(f, "killed/params_hash.csv") < 15; i++) usleep(100000);
+  assert_true(file_lines(f, "killed/params_hash.csv") >= 15);   /* a checkpoint at step 10 */
+  /* rank 1: the gc-train working here whose environment says so */
+  snprintf(cmd, sizeof cmd,
+           "for p in $(pgrep -x gc-train); do [ \"$(readlink /proc/$p/cwd)\" = '%s' ] && "
+           "tr '\\0' '\\n' </proc/$p/environ | grep -qx OMPI_COMM_WORLD_RANK=1 && kill -9 $p; done; true",
+           f->dir);
+  assert_int_equal(system(cmd), 0);
+  int waited = 0;
+  while (waited < 300 && file_lines(f, "rc.txt") == 0) usleep(100000), waited++;
+  assert_true(waited < 300);   /* within 30 s */
+  fixture_read(f, "stderr.txt", f->err, sizeof f->err);
+  assert_non_null(strstr(f->err, "rank 1"));
+  run_ok(f, NULL, QWEN, "--steps 30 --grad-accum 2 --out killed --resume");
+}
+
 int main(void) {
   setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
   setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
@@ -194,6 +228,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bert_f64_shm, setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_resume_on_one_rank, setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_refusals, setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_killed_rank, setup, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
