@@ -93,12 +93,17 @@ static int backprop_node(ad_ctx *c, int i, const bool *active, int *adj) {
     need[k] = active[nd->in[k]];
     dx[k] = -1;
   }
+  int first = c->g->n_nodes;
   if (ad_vjp_of(nd->op)(c, i, adj[i], need, dx)) return -1;
   for (int k = 0; k < nd->n_in; k++) {
     int x = nd->in[k];
     if (!need[k] || dx[k] < 0) continue;
     adj[x] = adj[x] < 0 ? dx[k] : em_binary(c, GC_OP_ADD, adj[x], dx[k]);
   }
+  /* what node i's rule emitted is part of its gradient (the NaN report's
+   * "it is the gradient of"); cached constants keep their first origin */
+  for (int j = first; j < c->g->n_nodes; j++)
+    if (!c->g->nodes[j]->grad_of) c->g->nodes[j]->grad_of = i + 1;
   return c->failed ? -1 : 0;
 }
 

@@ -37,8 +37,24 @@
 
 typedef struct gc_program gc_program;
 
+/* The llvm backend's own options: its object cache and the files it writes. */
+typedef struct {
+  bool no_cache;                      /* compile every kernel, no object cache */
+  const char *emit_llvm, *emit_asm;   /* directories for each kernel's .ll / .s */
+} gc_llvm_options;
+
 /* What gc_compile does; gc_compile_options_init gives the defaults. */
 struct gc_pass_options;   /* passes/pass.h */
+
+/* --check-nans: after each kernel its results are scanned; the first NaN
+ * (with check_infs, NaN or ±Inf) stops the run with a report naming the
+ * node that made it, and a reproducer is written into dir (NULL: "gc-nan";
+ * the string must outlive the program).  backends/nan_report.h,
+ * docs/debugging.md. */
+typedef struct {
+  bool check_nans, check_infs;
+  const char *dir;
+} gc_nan_options;
 
 typedef struct {
   const char *backend;   /* a backend's name; NULL: gc_default_backend() */
@@ -49,6 +65,8 @@ typedef struct {
   bool profile;          /* time each kernel (gc_program_profile) */
   const struct gc_comm *comm;   /* what collectives run through
                                  * (backends/runtime/comm.h); NULL: one process */
+  gc_nan_options nans;   /* off by default: the kernels are the same either way */
+  gc_llvm_options llvm;  /* read by the llvm backend only */
 } gc_compile_options;
 
 void gc_compile_options_init(gc_compile_options *o);
@@ -131,6 +149,13 @@ const gc_tensor *gc_program_output(const gc_program *p, const char *name);
  * (gc-train stops at a failed step without saving, so its last checkpoint
  * stands). */
 int gc_program_run(gc_program *p, gc_diag *d);
+
+/* Compiled with nans.check_nans or check_infs: whether the last run
+ * stopped at a value that is not finite (its report in that run's diag).
+ * gc_program_set_runs: the runs done so far, which the report's step
+ * number counts from (gc-train sets its step, also on --resume). */
+bool gc_program_stopped_at_nan(const gc_program *p);
+void gc_program_set_runs(gc_program *p, int64_t runs);
 
 /* Put a copy of every output into out under its name (replacing). */
 int gc_program_get_outputs(const gc_program *p, gc_tensor_map *out, gc_diag *d);

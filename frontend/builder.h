@@ -93,11 +93,12 @@ void gc_init_table_set(gc_init_table *t, const char *name, gc_init rule);
  * filled by its rule in `inits` (zeros when it has none, which suits
  * optimizer state); tensors already in `params` (a loaded checkpoint) are
  * kept.  Deterministic: a param's values depend only on `seed`, its name and
- * its rule, not on the order of params or the machine.  The generator, per
- * param: state = seed XOR fnv1a64(name); splitmix64 steps give 53-bit
- * uniforms u (u = (x >> 11) * 2^-53); each normal draws u1, u2 and is
- * mean + std * sqrt(-2 ln(1 - u1)) * cos(2 pi u2) (Box-Muller, one normal per
- * pair), computed in double and rounded to the param's dtype.
+ * its rule, not on the order of params, the thread count or the machine.
+ * The generator, per param: state = seed XOR fnv1a64(name), and a normal
+ * param is gc_fill_normal's fill of that state (backends/runtime/
+ * random_fill.h: splitmix64 streams per chunk of 65536 elements, a ziggurat
+ * for the normals), mean + std * z computed in double and rounded to the
+ * param's dtype.
  * 0, or -1 with a message in d. */
 int gc_init_params(const gc_graph *g, const gc_init_table *inits, uint64_t seed,
                    gc_tensor_map *params, gc_diag *d);

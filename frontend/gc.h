@@ -24,6 +24,8 @@
 
 #include "ir/ir.h"                  /* graphs, types, the text form (gc_parse, gc_print) */
 #include "frontend/builder.h"       /* the builder: numpy-style ops, params, inputs, outputs */
+#include "frontend/builder_call.h"  /* call @name: the user's C functions in the graph */
+#include "backends/runtime/call.h"  /* gc_register_call, plugins, gc_call_args */
 #include "frontend/nn.h"            /* nn blocks: linear, norms, attention, activations */
 #include "frontend/optim.h"         /* optimizers and schedules as graph builders */
 #include "autodiff/autodiff.h"      /* gc_grad, gc_grad_outputs */

@@ -2,8 +2,8 @@
  * order-independent filling of a tensor map (see gc_init_params in
  * builder.h for the exact generator). */
 #include "frontend/builder.h"
+#include "backends/runtime/random_fill.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,32 +58,14 @@ static uint64_t fnv1a64(const char *s) {
   return h;
 }
 
-static uint64_t splitmix64(uint64_t *state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-static double uniform01(uint64_t *state) { return (double)(splitmix64(state) >> 11) * 0x1.0p-53; }
-
-static double normal(uint64_t *state) {
-  double u1 = uniform01(state), u2 = uniform01(state);
-  return sqrt(-2.0 * log(1.0 - u1)) * cos(2.0 * M_PI * u2);
-}
-
 static void fill(gc_tensor *t, const gc_init *rule, uint64_t state) {
-  int64_t n = gc_tensor_numel(t);
-  for (int64_t i = 0; i < n; i++) {
-    double v = 0;
-    switch (rule->kind) {
-    case GC_INIT_ZEROS: v = 0; break;
-    case GC_INIT_ONES: v = 1; break;
-    case GC_INIT_CONST: v = rule->value; break;
-    case GC_INIT_NORMAL: v = rule->value + rule->std * normal(&state); break;
-    }
-    gc_tensor_store(t, i, v);
+  switch (rule->kind) {
+  case GC_INIT_ZEROS: gc_fill_value(t, 0); break;
+  case GC_INIT_ONES: gc_fill_value(t, 1); break;
+  case GC_INIT_CONST: gc_fill_value(t, rule->value); break;
+  case GC_INIT_NORMAL: gc_fill_normal(t, state, rule->value, rule->std); break;
   }
+  int64_t n = gc_tensor_numel(t);
   if (rule->zero_row_plus1 > 0 && t->type.rank >= 1 && rule->zero_row_plus1 <= t->type.dims[0]) {
     int64_t row = n / t->type.dims[0], at = (rule->zero_row_plus1 - 1) * row;
     for (int64_t i = 0; i < row; i++) gc_tensor_store(t, at + i, 0);

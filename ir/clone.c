@@ -8,6 +8,10 @@ static void copy_strings(gc_arena *a, gc_node *n) {
   int k;
   const gc_field *f = gc_schema_fields(gc_op_info_of(n->op)->schema, &k);
   for (int i = 0; i < k; i++) {
+    if (f[i].kind == GC_FIELD_PAIRS) {
+      gc_pairs *q = (gc_pairs *)((char *)&n->attrs + f[i].offset);
+      for (int j = 0; j < q->n; j++) q->key[j] = gc_arena_strdup(a, q->key[j]);
+    }
     if (f[i].kind != GC_FIELD_STR) continue;
     const char **s = (const char **)((char *)&n->attrs + f[i].offset);
     if (*s) *s = gc_arena_strdup(a, *s);

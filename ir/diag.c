@@ -18,8 +18,8 @@ typedef struct {
   size_t size, k;
 } outbuf;
 
-static void put(outbuf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(outbuf *o, const char *fmt, ...) {
+static void outbuf_printf(outbuf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void outbuf_printf(outbuf *o, const char *fmt, ...) {
   if (o->k + 1 >= o->size) return;
   va_list ap;
   va_start(ap, fmt);
@@ -68,7 +68,7 @@ static void put_text(outbuf *o, const char *s, size_t n) {
   int cells;
   for (size_t i = 0; i < n;) {
     i += unit(s + i, n - i, shown, &cells);
-    put(o, "%s", shown);
+    outbuf_printf(o, "%s", shown);
   }
 }
 
@@ -105,23 +105,23 @@ static void put_line_and_caret(outbuf *o, const char *src, size_t n, size_t at) 
     hi = lo + WINDOW < total ? lo + WINDOW : total;
     lo = hi - WINDOW;
   }
-  if (lo > 0) put(o, "...");
+  if (lo > 0) outbuf_printf(o, "...");
   size_t cell = 0;
   for (size_t i = 0; i < n;) {
     i += unit(src + i, n - i, shown, &cells);
-    if (cell >= lo && cell + (size_t)cells <= hi) put(o, "%s", shown);
+    if (cell >= lo && cell + (size_t)cells <= hi) outbuf_printf(o, "%s", shown);
     cell += (size_t)cells;
   }
-  put(o, "%s\n", hi < total ? "..." : "");
-  if (lo > 0) put(o, "   ");
+  outbuf_printf(o, "%s\n", hi < total ? "..." : "");
+  if (lo > 0) outbuf_printf(o, "   ");
   cell = 0;
   for (size_t i = 0; i < n && i < at;) {
     size_t start = i;
     i += unit(src + i, n - i, shown, &cells);
-    if (cell >= lo && cell + (size_t)cells <= hi) put(o, "%*s", cells, src[start] == '\t' ? "\t" : " ");
+    if (cell >= lo && cell + (size_t)cells <= hi) outbuf_printf(o, "%*s", cells, src[start] == '\t' ? "\t" : " ");
     cell += (size_t)cells;
   }
-  put(o, "^\n");
+  outbuf_printf(o, "^\n");
 }
 
 void gc_format_error(const char *file, const char *text, size_t len, const gc_diag *d, char *out,
@@ -130,10 +130,10 @@ void gc_format_error(const char *file, const char *text, size_t len, const gc_di
   if (!out || !size) return;
   out[0] = 0;
   if (!file) file = "<input>";
-  if (d->line <= 0) put(&o, "%s: error: ", file);
-  else put(&o, "%s:%d:%d: error: ", file, d->line, d->col);
+  if (d->line <= 0) outbuf_printf(&o, "%s: error: ", file);
+  else outbuf_printf(&o, "%s:%d:%d: error: ", file, d->line, d->col);
   put_text(&o, d->msg, strnlen(d->msg, sizeof d->msg));
-  put(&o, "\n");
+  outbuf_printf(&o, "\n");
   size_t n = 0;
   const char *src = d->line > 0 && text ? find_line(text, len, d->line, &n) : NULL;
   if (src) put_line_and_caret(&o, src, n, d->col > 1 ? (size_t)(d->col - 1) : 0);

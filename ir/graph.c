@@ -38,6 +38,10 @@ static void own_strings(gc_graph *g, gc_op op, gc_attrs *a) {
   int n;
   const gc_field *f = gc_schema_fields(gc_op_info_of(op)->schema, &n);
   for (int i = 0; i < n; i++) {
+    if (f[i].kind == GC_FIELD_PAIRS) {
+      gc_pairs *q = (gc_pairs *)((char *)a + f[i].offset);
+      for (int j = 0; j < q->n; j++) q->key[j] = gc_arena_strdup(g->arena, q->key[j]);
+    }
     if (f[i].kind != GC_FIELD_STR) continue;
     const char **s = (const char **)((char *)a + f[i].offset);
     if (*s) *s = gc_arena_strdup(g->arena, *s);

@@ -34,6 +34,15 @@ static void hash_attrs(XXH3_state_t *s, const gc_node *n) {
       XXH3_64bits_update(s, v, sizeof(int64_t) * (size_t)k);
       break;
     }
+    case GC_FIELD_PAIRS: {
+      const gc_pairs *q = p;
+      XXH3_64bits_update(s, &q->n, sizeof q->n);
+      for (int j = 0; j < q->n; j++) {
+        XXH3_64bits_update(s, q->key[j], strlen(q->key[j]) + 1);
+        XXH3_64bits_update(s, &q->value[j], sizeof(double));
+      }
+      break;
+    }
     }
   }
 }

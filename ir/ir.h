@@ -70,11 +70,22 @@ typedef struct {
   int64_t v[GC_MAX_RANK];
 } gc_ilist;
 
+/* A call's own attributes, `{alpha=0.5, k=3}`: keys the schema does not
+ * name, each with a number, in the order written (the strings live in the
+ * graph's arena). */
+#define GC_MAX_PAIRS 8
+typedef struct {
+  int n;
+  const char *key[GC_MAX_PAIRS];
+  double value[GC_MAX_PAIRS];
+} gc_pairs;
+
 #define GC_FIELD_CTYPE_BOOL  bool
 #define GC_FIELD_CTYPE_INT   int64_t
 #define GC_FIELD_CTYPE_FLOAT double
 #define GC_FIELD_CTYPE_STR   const char *
 #define GC_FIELD_CTYPE_LIST  gc_ilist
+#define GC_FIELD_CTYPE_PAIRS gc_pairs
 
 #include "attrs.def"
 
@@ -92,7 +103,7 @@ typedef union { GC_SCHEMAS(GC_SCHEMA_MEMBER_) } gc_attrs;
 typedef enum { GC_SCHEMAS(GC_SCHEMA_ENUM_) GC_SCHEMA_COUNT } gc_schema;
 #undef GC_SCHEMA_ENUM_
 
-typedef enum { GC_FIELD_BOOL, GC_FIELD_INT, GC_FIELD_FLOAT, GC_FIELD_STR, GC_FIELD_LIST } gc_field_kind;
+typedef enum { GC_FIELD_BOOL, GC_FIELD_INT, GC_FIELD_FLOAT, GC_FIELD_STR, GC_FIELD_LIST, GC_FIELD_PAIRS } gc_field_kind;
 
 typedef struct {
   const char *key;
@@ -123,6 +134,7 @@ typedef enum {
   GC_KIND_CONTRACT,     /* dot */
   GC_KIND_INDEX,        /* gather scatter_add */
   GC_KIND_COLLECTIVE,   /* all_reduce reduce_scatter all_gather: effects */
+  GC_KIND_CALL,         /* call: the user's function */
   GC_KIND_COUNT
 } gc_kind;
 
@@ -131,11 +143,12 @@ typedef enum {
   GC_COST_CHEAP,          /* an instruction or two: recompute rather than store */
   GC_COST_TRANSCENDENTAL, /* a math call or a division: compute once */
   GC_COST_CONTRACT,       /* a contraction (dot) */
+  GC_COST_CALL,           /* the user's function: never recomputed */
 } gc_cost;
 
 typedef struct {
   const char *name;
-  int arity;          /* -1: two or more */
+  int arity;          /* -1: two or more; -2: any number */
   gc_schema schema;
   gc_kind kind;
   bool declares_type; /* the `type` column is `declared` */
@@ -145,6 +158,7 @@ typedef struct {
 
 const gc_op_info *gc_op_info_of(gc_op op);
 const char *gc_op_name(gc_op op);
+
 int gc_op_parse(const char *s, size_t len);      /* -1 if unknown */
 
 /* Questions to the table.  gc_op_kind: the op's kind.  gc_op_declares_type:
@@ -169,6 +183,12 @@ static inline bool gc_op_is_elementwise(gc_op op) { return gc_op_kind(op) == GC_
 /* A collective (all_reduce reduce_scatter all_gather) talks to the other
  * ranks: passes keep every one, in order, and never merge or fuse one. */
 static inline bool gc_op_is_collective(gc_op op) { return gc_op_kind(op) == GC_KIND_COLLECTIVE; }
+/* A node computed alone, reading stored operands in place and storing its
+ * result: an index op (gather, scatter_add), a call or a collective (which
+ * the runtime runs between kernels). */
+static inline bool gc_op_is_alone(gc_op op) {
+  return gc_op_kind(op) == GC_KIND_INDEX || gc_op_kind(op) == GC_KIND_CALL || gc_op_kind(op) == GC_KIND_COLLECTIVE;
+}
 
 /* Fill attributes with the schema's defaults (LIST defaults get n = 0). */
 void gc_attrs_defaults(gc_op op, gc_attrs *a);
@@ -189,7 +209,17 @@ typedef struct {
   bool planned;       /* plan gave the value a place: */
   int64_t offset;     /*   its byte offset in the arena, or */
   const char *into;   /*   the param whose buffer it is written into in place */
+  /* Set by autodiff: the forward node this backward node is part of the
+   * gradient of, as its id + 1 (0: none).  Not printed; rebuilds map it to
+   * the new id (ir/rewrite.c), so the NaN report can name the origin. */
+  int grad_of;
 } gc_node;
+
+/* A call marked {effects}, or a collective (every rank waits for each):
+ * never merged (cse), removed (dce) or computed again (remat). */
+static inline bool gc_node_has_effects(const gc_node *n) {
+  return (n->op == GC_OP_CALL && n->attrs.call.effects) || gc_op_is_collective(n->op);
+}
 
 typedef struct {
   const char *name;   /* output name, or the param name an update writes */

@@ -52,4 +52,10 @@ const char *token_describe(const token *t, char *buf, size_t size);
  * `const 0.5`); those fields are never written as `{key=...}`. */
 static inline bool gc_text_positional(gc_op op) { return gc_op_is_fed(op) || op == GC_OP_CONST; }
 
+/* The first of an op's schema fields written as `{key=...}`: none for the
+ * positional ops; a call's callee is written `@name` before its operands. */
+static inline int gc_text_first_key(gc_op op, int n_fields) {
+  return gc_text_positional(op) ? n_fields : op == GC_OP_CALL ? 1 : 0;
+}
+
 #endif

@@ -317,10 +317,19 @@ static void print_inst(gc_strbuf *o, const gc_loop_fn *f, int id, int depth) {
   }
   case GC_L_GEMM: {
     const gc_loop_gemm *g = in->gemm;
-    gc_strbuf_printf(o, "gemm %%b%d, %%b%d {m=%lld, n=%lld, k=%lld, batch=%d, a=[%lld,%lld,+%lld], b=[%lld,%lld,+%lld]",
-        g->a_buf, g->b_buf, (long long)g->m, (long long)g->n, (long long)g->k, g->batch_rank, (long long)g->a_row,
-        (long long)g->a_col, (long long)g->a_offset, (long long)g->b_row, (long long)g->b_col,
-        (long long)g->b_offset);
+    gc_strbuf_printf(o, "gemm %%b%d, %%b%d {m=%lld, n=%lld, k=%lld, batch=%d", g->a_buf, g->b_buf, (long long)g->m,
+        (long long)g->n, (long long)g->k, g->batch_rank);
+    if (g->batch_rank) {   /* the batch shape and the operands' strides over it */
+      const int64_t *lists[3] = {g->batch_dims, g->a_batch, g->b_batch};
+      static const char *const keys[3] = {"dims", "a_batch", "b_batch"};
+      for (int l = 0; l < 3; l++) {
+        gc_strbuf_printf(o, ", %s=[", keys[l]);
+        for (int k = 0; k < g->batch_rank; k++) gc_strbuf_printf(o, "%s%lld", k ? "," : "", (long long)lists[l][k]);
+        gc_strbuf_printf(o, "]");
+      }
+    }
+    gc_strbuf_printf(o, ", a=[%lld,%lld,+%lld], b=[%lld,%lld,+%lld]", (long long)g->a_row, (long long)g->a_col,
+        (long long)g->a_offset, (long long)g->b_row, (long long)g->b_col, (long long)g->b_offset);
     if (g->mr) gc_strbuf_printf(o, ", tile=%dx%d, kc=%lld, mc=%lld, nc=%lld", g->mr, g->nr, (long long)g->kc, (long long)g->mc,
                    (long long)g->nc);
     const int *e = g->epilogue.insts;

@@ -175,11 +175,27 @@ int gc_loop_imul(gc_loop_fn *f, int blk, int x, int y);
 /* The constant an instruction holds, when it is an i64 CONST. */
 bool gc_loop_is_index_const(const gc_loop_fn *f, int id, int64_t *v);
 
-/* The text form (for --print-ir-after=lower/tile); malloc'd. */
+/* The text form (for --print-ir-after=lower,split,tile); malloc'd. */
 char *gc_loop_print(const gc_loop_fn *f);
 /* The same without names (the function's, the buffers', the error texts):
  * what the code depends on, so two kernels that print alike compile to the
  * same object (the key of the kernel cache). */
 char *gc_loop_print_code(const gc_loop_fn *f);
+
+/* The text form read back (ir/loop_parse.c): gc_loop_print of the result is
+ * `text` again.  The printed ids (%N) are kept; constants (written inline)
+ * and what has no printed id get ids after them.  NULL + message with
+ * d->line and d->col on bad text.  The result is not verified: see
+ * gc_loop_verify. */
+gc_loop_fn *gc_loop_parse(const char *text, gc_diag *d);
+
+/* Check the loop IR's invariants (ir/loop_verify.c): every operand an
+ * instruction defined before it in an enclosing block (or a constant),
+ * buffers and errors in range, loads and stores of their buffer's dtype,
+ * stores only into written buffers, each loop's body starting with its
+ * induction variable and iter values and ending with a yield of as many
+ * values of their dtypes, results of a loop before them, positive steps,
+ * divisors not negative.  0, or -1 with a message naming the function and instruction. */
+int gc_loop_verify(const gc_loop_fn *f, gc_diag *d);
 
 #endif

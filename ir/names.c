@@ -31,7 +31,7 @@ static name_slot *slot_of(const gc_graph_names *m, int kind, const char *s) {
 }
 
 /* Adds (kind, name) -> value unless the name is there already. */
-static void put(gc_graph_names *m, int kind, const char *s, int value) {
+static void name_add(gc_graph_names *m, int kind, const char *s, int value) {
   if (2 * (m->n + 1) > m->cap) {
     gc_graph_names bigger = *m;
     bigger.cap = m->cap ? 2 * m->cap : 64;
@@ -58,12 +58,12 @@ static gc_graph_names *catch_up(const gc_graph *g) {
   for (; m->nodes_seen < g->n_nodes; m->nodes_seen++) {
     const gc_node *n = g->nodes[m->nodes_seen];
     if (gc_op_is_fed(n->op) && n->attrs.name.name)
-      put(m, n->op == GC_OP_PARAM ? GC_NAME_PARAM : GC_NAME_INPUT, n->attrs.name.name, m->nodes_seen);
+      name_add(m, n->op == GC_OP_PARAM ? GC_NAME_PARAM : GC_NAME_INPUT, n->attrs.name.name, m->nodes_seen);
   }
   for (; m->outputs_seen < g->n_outputs; m->outputs_seen++)
-    put(m, GC_NAME_OUTPUT, g->outputs[m->outputs_seen].name, m->outputs_seen);
+    name_add(m, GC_NAME_OUTPUT, g->outputs[m->outputs_seen].name, m->outputs_seen);
   for (; m->updates_seen < g->n_updates; m->updates_seen++)
-    put(m, GC_NAME_UPDATE, g->updates[m->updates_seen].name, m->updates_seen);
+    name_add(m, GC_NAME_UPDATE, g->updates[m->updates_seen].name, m->updates_seen);
   return m;
 }
 

@@ -11,11 +11,13 @@
 #define KIND_contract GC_KIND_CONTRACT
 #define KIND_index GC_KIND_INDEX
 #define KIND_collective GC_KIND_COLLECTIVE
+#define KIND_call GC_KIND_CALL
 #define TYPE_declared true
 #define TYPE_inferred false
 #define COST_cheap GC_COST_CHEAP
 #define COST_transcendental GC_COST_TRANSCENDENTAL
 #define COST_contract GC_COST_CONTRACT
+#define COST_call GC_COST_CALL
 #define VIEW_view true
 #define VIEW_no false
 
@@ -27,7 +29,7 @@ static const gc_op_info op_table[GC_OP_COUNT] = {
 };
 
 static const char *const kind_names[GC_KIND_COUNT] = {
-    "source", "elementwise", "layout", "reduce", "contract", "index", "collective",
+    "source", "elementwise", "layout", "reduce", "contract", "index", "collective", "call",
 };
 
 const gc_op_info *gc_op_info_of(gc_op op) { return &op_table[op]; }
@@ -65,6 +67,7 @@ int gc_op_parse(const char *s, size_t len) {
 #define F_argmax(K, f, r, d) MAKE_FIELD_(argmax, K, f, r, d)
 #define F_dot(K, f, r, d) MAKE_FIELD_(dot, K, f, r, d)
 #define F_collective(K, f, r, d) MAKE_FIELD_(collective, K, f, r, d)
+#define F_call(K, f, r, d) MAKE_FIELD_(call, K, f, r, d)
 #define SCHEMA_ARRAY_(s) static const gc_field fields_##s[] = {GC_FIELDS_##s(F_##s){NULL, 0, 0, 0, 0}};
 GC_SCHEMAS(SCHEMA_ARRAY_)
 
@@ -94,6 +97,7 @@ void gc_attrs_defaults(gc_op op, gc_attrs *a) {
     case GC_FIELD_FLOAT: *(double *)p = f[i].dflt; break;
     case GC_FIELD_STR: *(const char **)p = NULL; break;
     case GC_FIELD_LIST: ((gc_ilist *)p)->n = 0; break;
+    case GC_FIELD_PAIRS: ((gc_pairs *)p)->n = 0; break;
     }
   }
 }

@@ -177,6 +177,7 @@ static int parse_attr_value(parser *p, const gc_field *f, void *dst) {
     *(const char **)dst = t->str;
     return next(p);
   case GC_FIELD_LIST: return parse_list(p, f, dst);
+  case GC_FIELD_PAIRS: break;   /* written as keys of their own (parse_pair) */
   }
   return error_at(p, t, "%s has an unknown kind", what);
 }
@@ -195,17 +196,74 @@ static void list_keys(gc_op op, char *buf, size_t size) {
   const gc_field *f = gc_schema_fields(gc_op_info_of(op)->schema, &n);
   size_t k = 0;
   buf[0] = 0;
-  for (int i = gc_text_positional(op) ? n : 0; i < n && k < size; i++)
-    k += (size_t)snprintf(buf + k, size - k, "%s, ", f[i].key);
+  for (int i = gc_text_first_key(op, n); i < n && k < size; i++)
+    if (f[i].kind != GC_FIELD_PAIRS) k += (size_t)snprintf(buf + k, size - k, "%s, ", f[i].key);
   if (k < size) snprintf(buf + k, size - k, "label, offset, into");
 }
 
 static int find_key(gc_op op, const token *t) {
   int n;
   const gc_field *f = gc_schema_fields(gc_op_info_of(op)->schema, &n);
-  for (int i = gc_text_positional(op) ? n : 0; i < n; i++)
-    if (is_word(t, f[i].key)) return i;
+  for (int i = gc_text_first_key(op, n); i < n; i++)
+    if (f[i].kind != GC_FIELD_PAIRS && is_word(t, f[i].key)) return i;
   return -1;
+}
+
+/* The schema's PAIRS field (a call's own attributes), or NULL. */
+static gc_pairs *pairs_of(gc_op op, gc_attrs *a) {
+  int n;
+  const gc_field *f = gc_schema_fields(gc_op_info_of(op)->schema, &n);
+  for (int i = 0; i < n; i++)
+    if (f[i].kind == GC_FIELD_PAIRS) return (gc_pairs *)((char *)a + f[i].offset);
+  return NULL;
+}
+
+/* key '=' number, a key the schema does not name, into its PAIRS field. */
+static int parse_pair(parser *p, gc_pairs *q, const token *key) {
+  for (int j = 0; j < q->n; j++)
+    if (strlen(q->key[j]) == key->len && memcmp(q->key[j], key->text, key->len) == 0)
+      return error_at(p, key, "duplicate attribute '%.*s'", (int)key->len, key->text);
+  if (q->n == GC_MAX_PAIRS) return error_at(p, key, "more than %d attributes of the callee's own", GC_MAX_PAIRS);
+  if (next(p) || expect_punct(p, '=', "after the attribute name")) return -1;
+  if (p->tok.kind != TOK_NUMBER)
+    return error_at(p, &p->tok, "attribute '%.*s' expects a number, got %s", (int)key->len, key->text,
+                    DESCRIBE(&p->tok));
+  q->key[q->n] = gc_arena_strndup(p->scratch, key->text, key->len);
+  q->value[q->n++] = p->tok.fval;
+  return next(p);
+}
+
+/* key ('=' value)? for a field of the schema (i < n) or label/offset/into
+ * (n, n+1, n+2); the key is the lookahead.  A BOOL field written bare,
+ * `{elementwise}`, is true. */
+static int parse_keyed(parser *p, const gc_field *f, int n, int i, const token *key, gc_attrs *a,
+                       stmt_extras *x, unsigned *seen) {
+  bool is_label = i == n, is_offset = i == n + 1, is_into = i == n + 2;
+  if (*seen & (1u << i)) return error_at(p, key, "duplicate attribute '%.*s'", (int)key->len, key->text);
+  if ((is_offset && (*seen & (1u << (n + 2)))) || (is_into && (*seen & (1u << (n + 1)))))
+    return error_at(p, key, "a value has one place: offset= or into=, not both");
+  *seen |= 1u << i;
+  if (next(p)) return -1;
+  if (i < n && f[i].kind == GC_FIELD_BOOL && (is_punct(&p->tok, ',') || is_punct(&p->tok, '}'))) {
+    *(bool *)((char *)a + f[i].offset) = true;
+    return 0;
+  }
+  if (expect_punct(p, '=', "after the attribute name")) return -1;
+  if (is_label || is_into) {
+    if (p->tok.kind != TOK_STRING)
+      return error_at(p, &p->tok, "attribute '%s' expects a string, got %s", is_label ? "label" : "into",
+                      DESCRIBE(&p->tok));
+    *(is_label ? &x->label : &x->into) = p->tok.str;
+    return next(p);
+  }
+  if (is_offset) {
+    token at = p->tok;
+    if (parse_int(p, "attribute 'offset'", &x->offset)) return -1;
+    if (x->offset < 0) return error_at(p, &at, "attribute 'offset' must be >= 0, got %s", DESCRIBE(&at));
+    x->planned = true;
+    return 0;
+  }
+  return parse_attr_value(p, &f[i], (char *)a + f[i].offset);
 }
 
 /* '{' key '=' attr (',' key '=' attr)* '}', the '{' being the lookahead. */
@@ -219,29 +277,16 @@ static int parse_attrs(parser *p, gc_op op, gc_attrs *a, stmt_extras *x, unsigne
     bool is_label = is_word(&key, "label"), is_offset = is_word(&key, "offset"), is_into = is_word(&key, "into");
     int i = is_label ? n : is_offset ? n + 1 : is_into ? n + 2 : find_key(op, &key);
     if (key.kind != TOK_IDENT) return error_at(p, &key, "expected an attribute name, got %s", DESCRIBE(&key));
-    if (i < 0) {
+    gc_pairs *pairs = i < 0 ? pairs_of(op, a) : NULL;
+    if (i < 0 && !pairs) {
       char keys[256];
       list_keys(op, keys, sizeof keys);
       return error_at(p, &key, "unknown attribute '%.*s' for %s (it takes: %s)", (int)key.len, key.text,
                       gc_op_name(op), keys);
     }
-    if (*seen & (1u << i)) return error_at(p, &key, "duplicate attribute '%.*s'", (int)key.len, key.text);
-    if ((is_offset && (*seen & (1u << (n + 2)))) || (is_into && (*seen & (1u << (n + 1)))))
-      return error_at(p, &key, "a value has one place: offset= or into=, not both");
-    *seen |= 1u << i;
-    if (next(p) || expect_punct(p, '=', "after the attribute name")) return -1;
-    if (is_label || is_into) {
-      if (p->tok.kind != TOK_STRING)
-        return error_at(p, &p->tok, "attribute '%s' expects a string, got %s", is_label ? "label" : "into",
-                        DESCRIBE(&p->tok));
-      *(is_label ? &x->label : &x->into) = p->tok.str;
-      if (next(p)) return -1;
-    } else if (is_offset) {
-      token at = p->tok;
-      if (parse_int(p, "attribute 'offset'", &x->offset)) return -1;
-      if (x->offset < 0) return error_at(p, &at, "attribute 'offset' must be >= 0, got %s", DESCRIBE(&at));
-      x->planned = true;
-    } else if (parse_attr_value(p, &f[i], (char *)a + f[i].offset)) {
+    if (pairs) {
+      if (parse_pair(p, pairs, &key)) return -1;
+    } else if (parse_keyed(p, f, n, i, &key, a, x, seen)) {
       return -1;
     }
     if (is_punct(&p->tok, '}')) return next(p);
@@ -255,7 +300,7 @@ static int parse_attrs(parser *p, gc_op op, gc_attrs *a, stmt_extras *x, unsigne
 static int check_required(parser *p, gc_op op, unsigned seen, const token *at) {
   int n;
   const gc_field *f = gc_schema_fields(gc_op_info_of(op)->schema, &n);
-  for (int i = gc_text_positional(op) ? n : 0; i < n; i++)
+  for (int i = gc_text_first_key(op, n); i < n; i++)
     if (f[i].required && !(seen & (1u << i)))
       return error_at(p, at, "%s: missing required attribute '%s'", gc_op_name(op), f[i].key);
   return 0;
@@ -326,6 +371,20 @@ static int parse_operands(parser *p, int *in, int *n_in) {
   }
 }
 
+/* call's @name(operands), the op name read. */
+static int parse_call_head(parser *p, gc_attrs *a, int *in, int *n_in) {
+  if (p->tok.kind != TOK_GLOBAL)
+    return error_at(p, &p->tok, "call needs the callee's name (%%y = call @erff(%%x) {elementwise} : f32[4]), got %s",
+                    DESCRIBE(&p->tok));
+  a->call.callee = gc_arena_strndup(p->scratch, p->tok.text, p->tok.len);
+  if (next(p) || expect_punct(p, '(', "after the callee's name")) return -1;
+  if (is_punct(&p->tok, ')')) return next(p);
+  if (p->tok.kind != TOK_VALUE)
+    return error_at(p, &p->tok, "expected an operand (%%name) or ')', got %s", DESCRIBE(&p->tok));
+  if (parse_operands(p, in, n_in)) return -1;
+  return expect_punct(p, ')', "after the call's operands");
+}
+
 /* A const of an integer dtype holds an integer; a bool const is 0 or 1. */
 static int check_const_value(parser *p, const token *at, double v, const gc_type *t) {
   bool ok = true;
@@ -354,7 +413,8 @@ static int parse_node(parser *p) {
   gc_attrs_defaults((gc_op)op, &a);
   int in[MAX_OPERANDS], n_in = 0;
   token first = p->tok;
-  if (gc_text_positional((gc_op)op) ? parse_positional(p, (gc_op)op, &a) : parse_operands(p, in, &n_in))
+  if (op == GC_OP_CALL ? parse_call_head(p, &a, in, &n_in)
+      : gc_text_positional((gc_op)op) ? parse_positional(p, (gc_op)op, &a) : parse_operands(p, in, &n_in))
     return -1;
   stmt_extras x = {0};
   unsigned seen = 0;

@@ -51,6 +51,7 @@ static bool is_default(const gc_field *f, const void *p) {
     return v == f->dflt && signbit(v) == signbit(f->dflt);
   }
   case GC_FIELD_STR: return *(const char *const *)p == NULL;
+  case GC_FIELD_PAIRS: return ((const gc_pairs *)p)->n == 0;
   case GC_FIELD_LIST: {
     const gc_ilist *l = p;
     for (int i = 0; i < l->n; i++)
@@ -62,6 +63,14 @@ static bool is_default(const gc_field *f, const void *p) {
 }
 
 static void print_field(gc_strbuf *b, const gc_field *f, const void *p) {
+  if (f->kind == GC_FIELD_PAIRS) {   /* each pair is an attribute of its own */
+    const gc_pairs *q = p;
+    for (int i = 0; i < q->n; i++) {
+      gc_strbuf_printf(b, "%s%s=", i ? ", " : "", q->key[i]);
+      print_float(b, q->value[i]);
+    }
+    return;
+  }
   gc_strbuf_printf(b, "%s=", f->key);
   switch (f->kind) {
   case GC_FIELD_BOOL: gc_strbuf_printf(b, *(const bool *)p ? "true" : "false"); break;
@@ -75,6 +84,7 @@ static void print_field(gc_strbuf *b, const gc_field *f, const void *p) {
     gc_strbuf_putc(b, ']');
     break;
   }
+  case GC_FIELD_PAIRS: break;
   }
 }
 
@@ -83,7 +93,7 @@ static void print_attrs(gc_strbuf *b, const gc_node *n) {
   int nf;
   const gc_field *f = gc_schema_fields(gc_op_info_of(n->op)->schema, &nf);
   bool any = false;
-  for (int i = gc_text_positional(n->op) ? nf : 0; i < nf; i++) {
+  for (int i = gc_text_first_key(n->op, nf); i < nf; i++) {
     const void *p = (const char *)&n->attrs + f[i].offset;
     if (is_default(&f[i], p)) continue;
     gc_strbuf_printf(b, any ? ", " : " {");
@@ -115,8 +125,12 @@ static void print_node(gc_strbuf *b, int id, const gc_node *n) {
   } else if (gc_op_is_fed(n->op)) {
     gc_strbuf_putc(b, ' ');
     print_string(b, n->attrs.name.name);
+  } else if (n->op == GC_OP_CALL) {
+    gc_strbuf_printf(b, " @%s(", n->attrs.call.callee);
   }
-  for (int i = 0; i < n->n_in; i++) gc_strbuf_printf(b, "%s%%%d", i ? ", " : " ", n->in[i]);
+  for (int i = 0; i < n->n_in; i++)
+    gc_strbuf_printf(b, "%s%%%d", i ? ", " : n->op == GC_OP_CALL ? "" : " ", n->in[i]);
+  if (n->op == GC_OP_CALL) gc_strbuf_putc(b, ')');
   print_attrs(b, n);
   gc_strbuf_printf(b, " : %s\n", gc_type_str(&n->type, t, sizeof t));
 }

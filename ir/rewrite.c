@@ -43,15 +43,18 @@ int gc_emit(gc_emitter *e, gc_op op, const int *in, int n_in, const gc_attrs *at
 int gc_rebuild_begin(gc_rebuild *r, const gc_graph *old, gc_diag *d) {
   r->old = old;
   r->map = malloc(sizeof *r->map * ((size_t)old->n_nodes + 1));
+  r->like = malloc(sizeof *r->like * ((size_t)old->n_nodes + 1));
   gc_emitter_init(&r->em, gc_graph_new(old->name), d);
-  if (!r->map || !r->em.g) { /* nothing left to release: finish is optional */
+  if (!r->map || !r->like || !r->em.g) { /* nothing left to release: finish is optional */
     free(r->map);
+    free(r->like);
     gc_graph_free(r->em.g);
     r->map = NULL;
+    r->like = NULL;
     r->em.g = NULL;
     return gc_emitter_fail(&r->em, "rebuild: out of memory");
   }
-  for (int i = 0; i < old->n_nodes; i++) r->map[i] = -1;
+  for (int i = 0; i < old->n_nodes; i++) r->map[i] = r->like[i] = -1;
   return 0;
 }
 
@@ -80,6 +83,11 @@ static void inherit(gc_rebuild *r, int id, int like) {
   n->line = o->line;
   n->col = o->col;
   n->kernel = o->kernel;   /* a copy or a replacement stays in its kernel */
+  /* forward nodes come first: the origin is mapped already, or copied (a
+   * node fuse inlines into each kernel reading it), or gone (0) */
+  int origin = o->grad_of - 1, to = origin >= 0 ? gc_rebuild_id(r, origin) : -1;
+  n->grad_of = (to >= 0 ? to : origin >= 0 ? r->like[origin] : -1) + 1;
+  r->like[like] = id;
 }
 
 int gc_rebuild_emit(gc_rebuild *r, int like, gc_op op, const int *in, int n_in,
@@ -145,7 +153,9 @@ gc_graph *gc_rebuild_finish(gc_rebuild *r) {
     g->n_kernels = r->old->n_kernels;
   }
   free(r->map);
+  free(r->like);
   r->map = NULL;
+  r->like = NULL;
   r->em.g = NULL;
   return g;
 }

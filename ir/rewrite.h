@@ -55,6 +55,7 @@ typedef struct {
   const gc_graph *old;
   gc_emitter em;  /* em.g is the new graph; em.d and em.failed as above */
   int *map;       /* old id -> new id; -1 while it has none */
+  int *like;      /* old id -> the latest node emitted like it; -1 */
 } gc_rebuild;
 
 /* Start a new, empty graph named as `old`.  Returns 0, or -1 (out of memory)

@@ -375,6 +375,22 @@ static int split_axis0(rule_ctx *c, const gc_type *whole, const gc_type *part, g
 static int rule_reduce_scatter(rule_ctx *c, gc_type *out) { return split_axis0(c, c->in[0], c->declared, out); }
 static int rule_all_gather(rule_ctx *c, gc_type *out) { return split_axis0(c, c->declared, c->in[0], out); }
 
+/* call: the result type is declared; what the callee accepts is checked
+ * when the name is resolved (backends/runtime/call.c). */
+static int rule_call(rule_ctx *c, gc_type *out) {
+  if (!c->a->call.callee || !c->a->call.callee[0]) return gc_diag_set(c->d, "call: the callee's name is missing");
+  if (c->a->call.elementwise) {
+    for (int i = 0; i < c->n_in; i++)
+      if (!gc_shape_equal(c->in[i], c->declared)) {
+        char b1[GC_TYPE_STR_MAX], b2[GC_TYPE_STR_MAX];
+        return gc_diag_set(c->d, "call @%s {elementwise}: operand %d is %s, the result %s (the same shape expected)",
+                           c->a->call.callee, i, TS(c->in[i], b1), TS(c->declared, b2));
+      }
+  }
+  *out = *c->declared;
+  return 0;
+}
+
 static rule_fn *const rules[GC_OP_COUNT] = {
 #define GC_OP(ID, name, arity, attrs, rule) rule_##rule,
 #include "ops.def"
@@ -396,7 +412,7 @@ int gc_infer_type(const gc_graph *g, gc_op op, const int *in, int n_in, const gc
   gc_attrs defaults;
   if ((unsigned)op >= GC_OP_COUNT) return gc_diag_set(d, "unknown op %d", (int)op);
   const gc_op_info *info = gc_op_info_of(op);
-  if (info->arity >= 0 ? n_in != info->arity : n_in < 2)
+  if (info->arity >= 0 ? n_in != info->arity : info->arity == -1 && n_in < 2)
     return gc_diag_set(d, "%s takes %s%d operand%s, got %d", info->name, info->arity < 0 ? "at least " : "",
                        info->arity < 0 ? 2 : info->arity, info->arity == 1 ? "" : "s", n_in);
   if (n_in > 64) return gc_diag_set(d, "%s: more than 64 operands", info->name);

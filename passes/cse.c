@@ -19,6 +19,7 @@
 
 /* The same computation: op, type, attributes, operands (new ids). */
 static bool same_node(const gc_node *a, const gc_node *b) {
+  if (gc_node_has_effects(a) || gc_node_has_effects(b)) return false;   /* each call runs */
   if (a->op != b->op || a->n_in != b->n_in || !gc_type_equal(&a->type, &b->type)) return false;
   for (int k = 0; k < a->n_in; k++)
     if (a->in[k] != b->in[k]) return false;
@@ -40,6 +41,13 @@ static bool same_node(const gc_node *a, const gc_node *b) {
     case GC_FIELD_LIST: {
       const gc_ilist *l = x, *m = y;
       if (l->n != m->n || memcmp(l->v, m->v, sizeof(int64_t) * (size_t)l->n) != 0) return false;
+      break;
+    }
+    case GC_FIELD_PAIRS: {
+      const gc_pairs *l = x, *m = y;
+      if (l->n != m->n) return false;
+      for (int j = 0; j < l->n; j++)
+        if (strcmp(l->key[j], m->key[j]) != 0 || memcmp(&l->value[j], &m->value[j], sizeof(double)) != 0) return false;
       break;
     }
     }
@@ -75,10 +83,6 @@ static gc_graph *merge_equal(gc_graph *g, gc_pass_ctx *ctx, bool within_kernels)
     gc_node probe = *g->nodes[i];
     for (int k = 0; k < probe.n_in && k < 64; k++) in[k] = gc_rebuild_id(&r, probe.in[k]);
     probe.in = in;
-    if (gc_op_is_collective(probe.op)) {
-      if (gc_rebuild_copy(&r, i) < 0) break;
-      continue;
-    }
     size_t k = node_hash[i] & t.mask;
     for (; t.id[k] >= 0; k = (k + 1) & t.mask)
       if (t.hash[k] == node_hash[i] && probe.n_in <= 64 && same_node(r.em.g->nodes[t.id[k]], &probe) &&

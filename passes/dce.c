@@ -1,7 +1,7 @@
 /* dce: drop every node that no output or update needs.  Params and inputs
  * stay even when unused: they are the program's interface (a checkpoint
- * holds every param; a caller feeds every input).  Collectives stay too:
- * the other ranks wait for each one. */
+ * holds every param; a caller feeds every input), and so do calls marked
+ * {effects}. */
 #include "passes/pass.h"
 #include "ir/rewrite.h"
 
@@ -14,7 +14,7 @@ gc_graph *gc_pass_dce(gc_graph *g, gc_pass_ctx *ctx) {
   for (int i = 0; i < g->n_updates; i++) live[g->updates[i].node] = true;
   for (int i = g->n_nodes - 1; i >= 0; i--) {
     const gc_node *n = g->nodes[i];
-    if (gc_op_is_fed(n->op) || gc_op_is_collective(n->op)) live[i] = true;
+    if (gc_op_is_fed(n->op) || gc_node_has_effects(n)) live[i] = true;
     if (live[i])
       for (int k = 0; k < n->n_in; k++) live[n->in[k]] = true;
   }

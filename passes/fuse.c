@@ -2,7 +2,7 @@
  *
  * Every node that computes something starts as its own kernel; kernels
  * then merge along producer-consumer edges, in node order, whenever the
- * merged kernel is one passes/lower.c can run as one loop nest:
+ * merged kernel is one codegen/lower.c can run as one loop nest:
  *   loop   elementwise and layout ops and reductions that all reduce the
  *          same axes of the same shape (a softmax, a norm, a cross-entropy
  *          row, an optimizer update with several outputs);
@@ -10,9 +10,7 @@
  *          transpose feeding it is folded into its operand layout), with
  *          elementwise ops on its result (bias, activation, residual,
  *          scale) applied as each tile is stored;
- *   index  a gather or a scatter_add, alone;
- *   collective  an all_reduce, reduce_scatter or all_gather, alone: the
- *          runtime runs it between kernels, on its stored operand.
+ *   index  a gather, a scatter_add or a call, alone.
  * A producer merges into its consumer only when every kernel reading the
  * producer's values is that consumer or starts wholly after it (nothing it
  * computes can feed the consumer), which never makes a cycle between
@@ -40,7 +38,7 @@
 #include "passes/pass.h"
 #include "ir/rewrite.h"
 #include "ir/uses.h"
-#include "passes/view.h"
+#include "ir/view.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -133,7 +131,7 @@ static void classify(fuser *f) {
     for (int j = 0; over_stored && j < n->n_in; j++) {
       gc_kind ok = gc_op_kind(g->nodes[n->in[j]]->op);
       over_stored = gc_op_is_source(g->nodes[n->in[j]]->op) || ok == GC_KIND_CONTRACT || ok == GC_KIND_REDUCE ||
-                    ok == GC_KIND_INDEX;
+                    gc_op_is_alone(g->nodes[n->in[j]]->op);
     }
     bool cheap = movable && (gc_type_numel_unchecked(&n->type) <= CHEAP_ELEMENTS || gc_op_is_view(n->op) || pure ||
                              over_stored);
@@ -164,7 +162,7 @@ static void classify(fuser *f) {
     bool store = gc_uses_is_bound(&f->u, i);
     const int *r = gc_uses_readers(&f->u, i);
     for (int k = 0; k < gc_uses_count(&f->u, i) && !store; k++)
-      store = gc_op_kind(f->g->nodes[r[k]]->op) == GC_KIND_INDEX || gc_op_is_collective(f->g->nodes[r[k]]->op);
+      store = gc_op_is_alone(f->g->nodes[r[k]]->op);
     if (store) f->stored[i] = f->real[i] = true;
   }
   /* every kernel reading an inlined value computes all the inlined values
@@ -272,7 +270,7 @@ static bool legal_dot(fuser *f, int dot) {
     const gc_node *n = g->nodes[x];
     for (int k = 0; k < n->n_in; k++) f->on_dot[x] = f->on_dot[x] || (f->in_set[n->in[k]] && f->on_dot[n->in[k]]);
     gc_kind k = gc_op_kind(n->op);
-    if (k == GC_KIND_REDUCE || k == GC_KIND_CONTRACT || k == GC_KIND_INDEX) ok = false;
+    if (k == GC_KIND_REDUCE || k == GC_KIND_CONTRACT || gc_op_is_alone(n->op)) ok = false;
     if (leaves(f, x) && !gc_shape_equal(&n->type, &d->type)) ok = false;
     /* an epilogue op reads the dot's value at the element being stored:
      * elementwise ops, views of other values (a bias broadcast), and no
@@ -306,7 +304,7 @@ static bool legal_loop(fuser *f) {
   for (int i = 0; i < f->n_set; i++) {
     const gc_node *n = g->nodes[f->set[i]];
     gc_kind k = gc_op_kind(n->op);
-    if (k == GC_KIND_CONTRACT || k == GC_KIND_INDEX) return false;
+    if (k == GC_KIND_CONTRACT || gc_op_is_alone(n->op)) return false;
     if (k != GC_KIND_REDUCE) continue;
     bool r[GC_MAX_RANK] = {0};
     if (n->op == GC_OP_ARGMAX) r[n->attrs.argmax.axis] = true;
@@ -364,7 +362,7 @@ static bool legal(fuser *f) {
   for (int i = 0; i < f->n_set; i++) {
     gc_kind k = gc_op_kind(f->g->nodes[f->set[i]]->op);
     if (k == GC_KIND_CONTRACT) dot = dot < 0 ? f->set[i] : -2;
-    if (k == GC_KIND_INDEX || k == GC_KIND_COLLECTIVE) index++;
+    if (gc_op_is_alone(f->g->nodes[f->set[i]]->op)) index++;
   }
   if (dot == -2) return false;
   if (index) return f->n_set == 1;
@@ -458,7 +456,7 @@ static bool recompute_instead(fuser *f, int x) {
   const int *r = gc_uses_readers(&f->u, x);
   for (int k = 0; k < gc_uses_count(&f->u, x); k++) {
     gc_kind rk = gc_op_kind(f->g->nodes[r[k]]->op);
-    if (rk == GC_KIND_INDEX || rk == GC_KIND_CONTRACT || !f->real[r[k]]) return false;
+    if (gc_op_is_alone(f->g->nodes[r[k]]->op) || rk == GC_KIND_CONTRACT || !f->real[r[k]]) return false;
   }
   return gc_uses_count(&f->u, x) > 1;
 }
@@ -601,15 +599,15 @@ typedef struct {
   fuser *f;
   gc_rebuild r;
   int *copy;          /* an inlined node's copy in the kernel being emitted */
-} emitter;
+} kernel_writer;
 
 /* The new id of old node x as read from inside the kernel being emitted. */
-static int new_operand(emitter *e, int x) {
+static int new_operand(kernel_writer *e, int x) {
   if (((e->f->inlined[x] && !e->f->real[x]) || e->f->again[x]) && e->copy[x] >= 0) return e->copy[x];
   return gc_rebuild_id(&e->r, x);
 }
 
-static int emit_copy(emitter *e, int x, int kernel) {
+static int emit_copy(kernel_writer *e, int x, int kernel) {
   const gc_node *n = e->f->g->nodes[x];
   int in[64];
   for (int k = 0; k < n->n_in && k < 64; k++) in[k] = new_operand(e, n->in[k]);
@@ -621,7 +619,7 @@ static int emit_copy(emitter *e, int x, int kernel) {
 static int by_id(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
 
 /* Emit group root's kernel: its inlined producers, then its members, in node order. */
-static void emit_group(emitter *e, int root, int kernel) {
+static void emit_group(kernel_writer *e, int root, int kernel) {
   fuser *f = e->f;
   gather(f, root, -1);
   int *nodes = f->set, n = f->n_set;
@@ -681,7 +679,7 @@ static int heap_pop(int *h, int *n) {
 static gc_graph *emit_all(fuser *f, gc_diag *d) {
   const gc_graph *g = f->g;
   int n = f->n;
-  emitter e = {.f = f};
+  kernel_writer e = {.f = f};
   e.copy = malloc(sizeof(int) * (size_t)(n + 1));
   int *indeg = calloc((size_t)n + 1, sizeof(int)), *seen = malloc(sizeof(int) * (size_t)(n + 1));
   int *adj_first = calloc((size_t)n + 2, sizeof(int)), *adj = NULL, n_adj = 0, cap_adj = 0;

@@ -38,10 +38,9 @@ void gc_pass_options_init(gc_pass_options *o) {
 
 #define MAX_PASSES 64
 
-/* Split "a, b,c" into names (pointers into buf, which is a copy).  An empty
- * string (or only spaces) is no names; an empty name between commas, or
- * before or after one, is an error. */
-static int split(const char *pipeline, char *buf, size_t size, const char **names, gc_diag *d) {
+/* See pass.h.  An empty string (or only spaces) is no names; an empty name
+ * between commas, or before or after one, is an error. */
+int gc_pass_names(const char *pipeline, char *buf, size_t size, const char **names, int max, gc_diag *d) {
   if ((size_t)snprintf(buf, size, "%s", pipeline) >= size) return gc_diag_set(d, "pipeline: too long");
   if (strspn(buf, " ") == strlen(buf)) return 0;
   int n = 0;
@@ -51,7 +50,7 @@ static int split(const char *pipeline, char *buf, size_t size, const char **name
     while (*t == ' ') t++;
     for (char *e = t + strlen(t); e > t && e[-1] == ' ';) *--e = 0;
     if (!*t) return gc_diag_set(d, "pipeline '%.200s': an empty pass name (two commas, or one at an end)", pipeline);
-    if (n == MAX_PASSES) return gc_diag_set(d, "pipeline: more than %d passes", MAX_PASSES);
+    if (n == max) return gc_diag_set(d, "pipeline: more than %d passes", max);
     names[n++] = t;
   }
   return n;
@@ -63,20 +62,10 @@ static int unknown_pass(const char *name, gc_diag *d) {
   return gc_diag_set(d, "unknown pass '%s' (known: %s)", name, known);
 }
 
-int gc_stage_names_check(const char *names, gc_diag *d) {
-  char buf[2048];
-  const char *list[MAX_PASSES];
-  int n = split(names, buf, sizeof buf, list, d);
-  for (int i = 0; i < n; i++)
-    if (!gc_pass_find(list[i]) && strcmp(list[i], "lower") && strcmp(list[i], "tile"))
-      return unknown_pass(list[i], d);
-  return n < 0 ? -1 : 0;
-}
-
 int gc_pipeline_check(const char *pipeline, gc_diag *d) {
   char buf[2048];
   const char *names[MAX_PASSES];
-  int n = split(pipeline ? pipeline : gc_pass_default_pipeline(), buf, sizeof buf, names, d);
+  int n = gc_pass_names(pipeline ? pipeline : gc_pass_default_pipeline(), buf, sizeof buf, names, MAX_PASSES, d);
   for (int i = 0; i < n; i++)
     if (!gc_pass_find(names[i])) return unknown_pass(names[i], d);
   return n < 0 ? -1 : 0;
@@ -84,11 +73,16 @@ int gc_pipeline_check(const char *pipeline, gc_diag *d) {
 
 /* ---- dumps ------------------------------------------------------------- */
 
-static bool listed(const char *list, const char *name) {
-  if (!list) return false;
+bool gc_pass_listed(const char *list, const char *name) {
   size_t n = strlen(name);
-  for (const char *p = list; (p = strstr(p, name)); p += n)
-    if ((p == list || p[-1] == ',') && (p[n] == 0 || p[n] == ',')) return true;
+  for (const char *c = list; c && *c;) {   /* each name, spaces around it ignored */
+    while (*c == ' ') c++;
+    size_t len = strcspn(c, ",");
+    size_t trimmed = len;
+    while (trimmed && c[trimmed - 1] == ' ') trimmed--;
+    if (trimmed == n && strncmp(c, name, n) == 0) return true;
+    c = c[len] ? c + len + 1 : NULL;
+  }
   return false;
 }
 
@@ -110,12 +104,12 @@ static int dump_file(dumper *w, const char *stage, const char *text) {
  * dump file.  `stage` is "input" or "after-NAME"; `pass` the pass or NULL. */
 static int dump(dumper *w, const gc_graph *g, const char *stage, const char *pass, bool before) {
   const gc_pass_options *o = w->o;
-  bool print = before ? (o->print_before_all || listed(o->print_before, pass))
-                      : pass && (o->print_after_all || listed(o->print_after, pass) || o->print_after_change);
+  bool print = before ? (o->print_before_all || gc_pass_listed(o->print_before, pass))
+                      : pass && (o->print_after_all || gc_pass_listed(o->print_after, pass) || o->print_after_change);
   if (!print && !o->dump_dir && !o->print_after_change) return 0;
   char *text = gc_print(g);
   if (!text) return gc_diag_set(w->d, "out of memory printing the IR");
-  if (print && !before && !o->print_after_all && !listed(o->print_after, pass) && o->print_after_change)
+  if (print && !before && !o->print_after_all && !gc_pass_listed(o->print_after, pass) && o->print_after_change)
     print = !w->last_text || strcmp(w->last_text, text) != 0;
   if (print) fprintf(w->out, "# IR %s %s\n%s", before ? "before" : "after", pass, text);
   int rc = !before && o->dump_dir ? dump_file(w, stage, text) : 0;
@@ -145,7 +139,7 @@ gc_graph *gc_run_passes(gc_graph *g, const char *pipeline, const gc_pass_options
   if (!opts) gc_pass_options_init(&defaults), opts = &defaults;
   char buf[2048];
   const char *names[MAX_PASSES];
-  int n = split(pipeline ? pipeline : gc_pass_default_pipeline(), buf, sizeof buf, names, d);
+  int n = gc_pass_names(pipeline ? pipeline : gc_pass_default_pipeline(), buf, sizeof buf, names, MAX_PASSES, d);
   if (n < 0 || gc_pipeline_check(pipeline, d)) return gc_graph_free(g), NULL;
   gc_pass_ctx ctx = {opts, d, opts->out ? opts->out : stderr};
   dumper w = {opts, ctx.out, NULL, 0, d};

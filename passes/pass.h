@@ -11,7 +11,8 @@
  * reported by name, with the verifier's message (the first bad node) and
  * the IR before the pass.  It prints the IR before/after passes as asked
  * (--print-ir-*), writes one numbered file per pass into a dump directory,
- * times passes, and reports one stats line.
+ * times passes, and reports one stats line.  The same options reach the
+ * loop IR's stages after it (codegen/driver.h), which a backend runs.
  *
  * Ownership: gc_run_passes takes the graph and returns the final one (or
  * NULL with a message, the graph freed); the caller owns the result. */
@@ -37,9 +38,6 @@ typedef struct gc_pass_options {
   int64_t mem_budget;         /* bytes; 0: none */
   /* plan */
   bool plan_inplace_updates;  /* updates may write their param's own buffer */
-  /* for the llvm backend (its lower and tile stages): */
-  bool no_cache;              /* compile every kernel, no object cache */
-  const char *emit_llvm, *emit_asm;   /* directories for each kernel's .ll / .s */
 } gc_pass_options;
 
 void gc_pass_options_init(gc_pass_options *o);
@@ -69,9 +67,13 @@ const char *gc_pass_default_pipeline(void);
 /* Check a pipeline string: every name a pass.  0, or -1 naming the unknown
  * pass and listing the known ones. */
 int gc_pipeline_check(const char *pipeline, gc_diag *d);
-/* The same for a list of names to dump after: passes, or the llvm
- * backend's stages "lower" and "tile". */
-int gc_stage_names_check(const char *names, gc_diag *d);
+/* Split a comma-separated list "a, b,c" into at most max names (pointers
+ * into buf, a copy of it of `size` bytes): their count, or -1 + message.
+ * (A list of names to dump, passes or the loop IR's stages, is checked by
+ * gc_stage_names_check in codegen/driver.h.) */
+int gc_pass_names(const char *list, char *buf, size_t size, const char **names, int max, gc_diag *d);
+/* Whether the comma-separated list (or NULL) names `name`. */
+bool gc_pass_listed(const char *list, const char *name);
 
 /* Run `pipeline` (NULL: the default) on g.  Takes g; returns the result or
  * NULL + message. */

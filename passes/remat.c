@@ -63,12 +63,11 @@ static void number(const gc_graph *g, steps *s) {
   }
 }
 
-/* Whether kernel step t may run again: not a gather or scatter, never a
- * collective (it talks to the other ranks: each runs once) (cheap
+/* Whether kernel step t may run again: not a gather, scatter or call (cheap
  * kernels are preferred: see cost). */
 static bool recomputable(const gc_graph *g, const steps *s, int t) {
   for (int i = s->first[t]; i < g->n_nodes && s->step[i] == t; i++)
-    if (gc_op_kind(g->nodes[i]->op) == GC_KIND_INDEX || gc_op_is_collective(g->nodes[i]->op)) return false;
+    if (gc_op_is_alone(g->nodes[i]->op)) return false;   /* a call too: never run twice */
   return true;
 }
 

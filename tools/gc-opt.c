@@ -33,6 +33,7 @@ static const gc_opt flags[] = {
     GC_OPT("grad", 0, GC_OPT_STRING, opt_options, grad, "NAME",
            "append the backward graph of the scalar output NAME; each\n"
            "gradient becomes an output \"grad.<param>\""),
+    GC_OPT_PLUGIN_ENTRY,
     GC_OPT_INCLUDE_TABLE("model flags (with model:NAME)", opt_options, model, gc_cli_model_options),
     GC_OPT_INCLUDE_TABLE("compiler flags", opt_options, passes, gc_cli_pass_options),
     GC_OPT_TABLE_END,
@@ -88,7 +89,7 @@ static gc_graph *transform(gc_graph *g, const opt_options *o, int *rc) {
   gc_diag d = {.line = 0};
   gc_pass_options po;
   *rc = GC_EXIT_ERROR;
-  if (gc_cli_pass_setup(prog, &o->passes, NULL, stderr, &po)) {
+  if (gc_cli_pass_setup(prog, &o->passes, NULL, stderr, &po, NULL)) {
     *rc = GC_EXIT_USAGE;
     return gc_graph_free(g), NULL;
   }

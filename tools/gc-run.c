@@ -16,6 +16,7 @@
 #include "ir/ir.h"
 #include "tools/cli.h"
 #include "tools/model_cli.h"
+#include "tools/nan_cli.h"
 #include "tools/options.h"
 #include "tools/pass_cli.h"
 
@@ -31,6 +32,7 @@ typedef struct {
   gc_opt_seed random_inputs;
   gc_cli_model_flags model;
   gc_cli_pass_flags passes;
+  gc_nan_options nans;
 } options;
 
 static const char prog[] = "gc-run";
@@ -43,6 +45,7 @@ static const gc_opt flags[] = {
            "also write grad.<param>, the gradient of the scalar output\n"
            "NAME with respect to every float param"),
     GC_OPT_BACKEND_ENTRY(options, backend),
+    GC_OPT_PLUGIN_ENTRY,
     GC_OPT_THREADS_ENTRY(options, threads),
     GC_OPT("bench", 0, GC_OPT_INT_POS, options, bench, "N",
            "run once to warm up, then N times, and print one line:\n"
@@ -55,6 +58,7 @@ static const gc_opt flags[] = {
            "fill the inputs I lacks: floats N(0,1); a model's\n"
            "token ids and labels uniform in [0, vocab)"),
     GC_OPT_INCLUDE_TABLE("model flags (with model:NAME)", options, model, gc_cli_model_options),
+    GC_OPT_INCLUDE_TABLE("NaN checks", options, nans, gc_cli_nan_options),
     GC_OPT_INCLUDE_TABLE("compiler flags", options, passes, gc_cli_pass_options),
     GC_OPT_INCLUDE_TABLE("llvm backend flags", options, passes, gc_cli_llvm_options),
     GC_OPT_TABLE_END,
@@ -64,6 +68,7 @@ static const gc_opt_spec spec = {
     .prog = prog,
     .usage = "gc-run GRAPH.gcir [--params P.safetensors] [--inputs I.safetensors]\n"
              "              -o|--out O.safetensors [--grad OUTPUT] [--backend NAME]\n"
+             "       gc-run GRAPH.gcir ... --check-nans|--check-infs [--nan-dir DIR] [--out O.safetensors]\n"
              "       gc-run GRAPH.gcir|model:NAME --bench N [--random-inputs SEED] [--threads N]\n"
              "       gc-run model:NAME [model flags] [the same flags]",
     .about = "Runs the graph once and writes its results to O: every output by name and\n"
@@ -85,7 +90,8 @@ static int parse_args(int argc, char **argv, options *o) {
   if (args.n == 0) return gc_cli_usage_error(prog, "no graph file given");
   if (args.n > 1) return gc_cli_usage_error(prog, "more than one graph file ('%s' and '%s')", args.args[0], args.args[1]);
   o->graph = args.args[0];
-  if (!o->out && !o->bench) return gc_cli_usage_error(prog, "--out is required (or --bench N)");
+  if (!o->out && !o->bench && !o->nans.check_nans && !o->nans.check_infs)
+    return gc_cli_usage_error(prog, "--out is required (or --bench N, or --check-nans)");
   gc_cli_model_flags model_only = o->model;
   model_only.init.given = false;   /* --init goes with a .gcir file too */
   if (!gc_cli_is_model(o->graph) && gc_cli_model_flags_used(&model_only))
@@ -164,12 +170,13 @@ static int run(gc_graph *g, const options *o, gc_tensor_map *params, const gc_te
   gc_compile_options co;
   gc_compile_options_init(&co);
   gc_pass_options po;
-  if (gc_cli_pass_setup(prog, &o->passes, o->backend ? o->backend : gc_default_backend(), stderr, &po)) return GC_EXIT_USAGE;
+  if (gc_cli_pass_setup(prog, &o->passes, o->backend ? o->backend : gc_default_backend(), stderr, &po, &co.llvm)) return GC_EXIT_USAGE;
   co.backend = o->backend;
   co.threads = o->threads;
   co.passes = o->passes.passes;
   co.profile = o->profile;
   co.pass_options = &po;
+  co.nans = o->nans;
   gc_program *p = NULL;
   int rc = -1;
   if (o->grad && gc_grad_outputs(g, o->grad, &d) < 0) goto done;
@@ -187,7 +194,8 @@ static int run(gc_graph *g, const options *o, gc_tensor_map *params, const gc_te
   rc = 0;
   if (o->out && (collect_results(p, &results, &d) || gc_safetensors_write(o->out, &results, &d))) rc = -1;
 done:
-  if (rc < 0) fprintf(stderr, "gc-run: %s\n", d.msg);
+  if (rc < 0 && d.line > 0 && o->graph) fprintf(stderr, "gc-run: %s:%d:%d: %s\n", o->graph, d.line, d.col, d.msg);
+  else if (rc < 0) fprintf(stderr, "gc-run: %s\n", d.msg);
   if (rc < 0 && strncmp(d.msg, "param \"", 7) == 0 && strstr(d.msg, "\" is missing") && !o->model.init.given)
     fprintf(stderr, "gc-run: --init SEED initialises the params the file lacks\n");
   gc_program_free(p);

@@ -2,6 +2,7 @@
  * validation, loss curves, checkpoints and sampling.  This file is the
  * option table and calls; what a run does is train/ (gc_train_main). */
 #include "tools/cli.h"
+#include "tools/nan_cli.h"
 #include "tools/options.h"
 #include "tools/pass_cli.h"
 #include "train/train.h"
@@ -38,6 +39,8 @@ static const gc_opt flags[] = {
     F("eval-every", GC_OPT_LONG_POS, eval_every, "N", "validate every N steps (default 100)"),
     F("save-every", GC_OPT_LONG_POS, save_every, "N", "checkpoint every N steps (default 100) and at the end"),
     GC_OPT_BACKEND_ENTRY(train_flags, train.backend),
+    GC_OPT_PLUGIN_ENTRY,
+    GC_OPT_INCLUDE_TABLE("NaN checks", train_flags, train.nans, gc_cli_nan_options),
     GC_OPT_THREADS_ENTRY(train_flags, train.threads),
     GC_OPT("out", 'o', GC_OPT_FILE, train_flags, train.out, "DIR",
            "checkpoint, tokenizer, loss.csv, loss.svg (default runs/MODEL)"),
@@ -128,7 +131,7 @@ int main(int argc, char **argv) {
   gc_pass_options po;
   if (world->rank != 0 && !freopen("/dev/null", "w", stdout)) rc = GC_EXIT_ERROR;
   else if (gc_cli_pass_setup(prog, &f.passes, f.train.backend ? f.train.backend : gc_default_backend(),
-                             world->rank ? stdout : stderr, &po))
+                             world->rank ? stdout : stderr, &po, &f.train.llvm))
     rc = GC_EXIT_USAGE;
   if (rc) return gc_comm_free(world), rc;
   f.train.passes = f.passes.passes;

@@ -1,6 +1,7 @@
 /* The option table behind every tool's flags (see options.h). */
 #include "tools/options.h"
 #include "backends/backend.h"
+#include "backends/runtime/call.h"
 #include "tools/cli.h"
 
 #include <ctype.h>
@@ -44,6 +45,7 @@ static const char *kind_text(gc_opt_kind k) {
   case GC_OPT_UNIT: return "a number in (0, 1]";
   case GC_OPT_SEED: case GC_OPT_SEED_OPT: return "an integer seed";
   case GC_OPT_BACKEND: return "a backend name";
+  case GC_OPT_PLUGIN: return "a shared library";
   default: return "a value";
   }
 }
@@ -103,6 +105,10 @@ static int store(const char *prog, const gc_opt *o, void *slot, const char *type
   case GC_OPT_BACKEND:
     if (!gc_backend_find(value, &d)) return gc_cli_usage_error(prog, "%s", d.msg);
     *(const char **)slot = value;
+    break;
+  case GC_OPT_PLUGIN:
+    if (!*value) bad = 1;
+    else if (gc_call_load_plugin(value, &d)) return fprintf(stderr, "%s: %s\n", prog, d.msg), GC_EXIT_USAGE;
     break;
   default: return gc_cli_usage_error(prog, "%s: not a flag", typed);
   }

@@ -40,6 +40,8 @@ typedef enum {
   GC_OPT_SEED,         /* uint64_t, a decimal integer */
   GC_OPT_SEED_OPT,     /* gc_opt_seed: a seed and whether it was given */
   GC_OPT_BACKEND,      /* const char *, a backend gc_backend_find knows */
+  GC_OPT_PLUGIN,       /* no field: each one given is loaded at once
+                        * (gc_call_load_plugin), in order; repeatable */
   GC_OPT_INCLUDE,      /* the flags of table `include`, stored at offset */
 } gc_opt_kind;
 
@@ -72,6 +74,12 @@ typedef struct gc_opt {
   GC_OPT("backend", 0, GC_OPT_BACKEND, type, field, "NAME", NULL)
 #define GC_OPT_THREADS_ENTRY(type, field) \
   GC_OPT("threads", 0, GC_OPT_INT_NONNEG, type, field, "N", "worker threads (default 0: the cores available)")
+
+/* The one --plugin entry: a shared library whose functions `call @name`
+ * may name (docs/calls.md). */
+#define GC_OPT_PLUGIN_ENTRY \
+  {"plugin", 0, GC_OPT_PLUGIN, 0, "LIB.so", \
+   "load a shared library whose functions `call @name` may\nname (repeatable; docs/calls.md)", NULL}
 
 /* What a tool is, for gc_opt_parse and its --help. */
 typedef struct {

@@ -1,7 +1,8 @@
 /* The compiler flags (see pass_cli.h). */
 #include "tools/pass_cli.h"
+#include "codegen/driver.h"
 #include "io/file.h"
-#include "passes/dot.h"
+#include "passes/graphviz.h"
 #include "tools/cli.h"
 
 #include <errno.h>
@@ -15,13 +16,16 @@ const gc_opt gc_cli_pass_options[] = {
              "--passes= keeps the graph as built"),
     PASS_OPT("print-ir-after-all", GC_OPT_FLAG, print_after_all, NULL, "print the IR after every pass"),
     PASS_OPT("print-ir-before-all", GC_OPT_FLAG, print_before_all, NULL, "print the IR before every pass"),
-    PASS_OPT("print-ir-after", GC_OPT_STRING, print_after, "PASS,...", "print the IR after these passes"),
-    PASS_OPT("print-ir-before", GC_OPT_STRING, print_before, "PASS,...", "print the IR before these passes"),
+    PASS_OPT("print-ir-after", GC_OPT_STRING, print_after, "PASS,...",
+             "print the IR after these passes, or each kernel's loop IR\n"
+             "after these stages (lower, split, tile; llvm backend)"),
+    PASS_OPT("print-ir-before", GC_OPT_STRING, print_before, "PASS,...", "print the IR before these passes or stages"),
     PASS_OPT("print-ir-after-change", GC_OPT_FLAG, print_after_change, NULL,
              "print the IR after each pass that changed it"),
     PASS_OPT("dump-dir", GC_OPT_FILE, dump_dir, "DIR",
-             "write the IR after each pass: 00-input.gcir, 01-after-simplify.gcir, ..."),
-    PASS_OPT("time-passes", GC_OPT_FLAG, time_passes, NULL, "print each pass's time"),
+             "write the IR after each pass: 00-input.gcir, 01-after-simplify.gcir, ...\n"
+             "(and each kernel's after each stage: k0-1-after-lower.loop, ...)"),
+    PASS_OPT("time-passes", GC_OPT_FLAG, time_passes, NULL, "print each pass's (and stage's) time"),
     PASS_OPT("stats", GC_OPT_FLAG, stats, NULL, "print 'stats: nodes= kernels= peak_bytes= flops=' after the passes"),
     PASS_OPT("emit-dot", GC_OPT_FILE, emit_dot, "FILE", "write the graph as Graphviz, kernels as clusters"),
     PASS_OPT("dot-filter", GC_OPT_STRING, dot_filter, "PREFIX", "draw only nodes whose label starts with PREFIX"),
@@ -54,33 +58,24 @@ static int64_t parse_bytes(const char *s) {
   return (int64_t)(v * scale);
 }
 
-/* Whether the comma-separated list names stage `name`. */
-static bool names(const char *list, const char *name) {
-  size_t n = strlen(name);
-  for (const char *c = list; c && *c;) {
-    const char *end = strchr(c, ',');
-    size_t len = end ? (size_t)(end - c) : strlen(c);
-    if (len == n && strncmp(c, name, n) == 0) return true;
-    c = end ? end + 1 : NULL;
-  }
-  return false;
-}
-
-/* The flags only the llvm backend acts on, when another runs (or none). */
-static const char *llvm_only_flag(const gc_cli_pass_flags *f) {
+/* The flags only the llvm backend acts on, when another runs (or none):
+ * its own, and dumps of the loop IR's stages (which it runs). */
+static const char *llvm_only_flag(const gc_cli_pass_flags *f, char *buf, size_t size) {
   if (f->emit_llvm) return "--emit-llvm";
   if (f->emit_asm) return "--emit-asm";
   if (f->no_cache) return "--no-cache";
-  if (names(f->print_after, "lower") || names(f->print_after, "tile")) return "--print-ir-after=lower/tile";
-  if (names(f->print_before, "lower") || names(f->print_before, "tile")) return "--print-ir-before=lower/tile";
+  const char *stage;
+  if ((stage = gc_stage_listed(f->print_after))) return snprintf(buf, size, "--print-ir-after=%s", stage), buf;
+  if ((stage = gc_stage_listed(f->print_before))) return snprintf(buf, size, "--print-ir-before=%s", stage), buf;
   return NULL;
 }
 
 int gc_cli_pass_setup(const char *prog, const gc_cli_pass_flags *f, const char *backend, FILE *out,
-                      gc_pass_options *o) {
+                      gc_pass_options *o, gc_llvm_options *llvm) {
   gc_pass_options_init(o);
   gc_diag d = {0};
-  const char *only = llvm_only_flag(f);
+  char flag[64];
+  const char *only = llvm_only_flag(f, flag, sizeof flag);
   if (only && !backend)
     return gc_cli_usage_error(prog, "%s: %s compiles no kernels; use gc-run or gc-train with --backend llvm", only,
                               prog), -1;
@@ -100,9 +95,7 @@ int gc_cli_pass_setup(const char *prog, const gc_cli_pass_flags *f, const char *
   o->time_passes = f->time_passes;
   o->stats = f->stats;
   o->out = out;
-  o->no_cache = f->no_cache;
-  o->emit_llvm = f->emit_llvm;
-  o->emit_asm = f->emit_asm;
+  if (llvm) *llvm = (gc_llvm_options){f->no_cache, f->emit_llvm, f->emit_asm};
   if (f->mem_budget && (o->mem_budget = parse_bytes(f->mem_budget)) <= 0)
     return gc_cli_usage_error(prog, "--mem-budget takes a positive size in bytes (e.g. 5000000, 64M), not '%s'",
                               f->mem_budget), -1;
@@ -112,7 +105,7 @@ int gc_cli_pass_setup(const char *prog, const gc_cli_pass_flags *f, const char *
 int gc_cli_emit_dot(const char *prog, const gc_cli_pass_flags *f, const gc_graph *g) {
   if (!f->emit_dot) return 0;
   gc_diag d = {0};
-  char *text = gc_graph_dot(g, f->dot_filter);
+  char *text = gc_graph_graphviz(g, f->dot_filter);
   int rc = text ? gc_write_file_atomic(f->emit_dot, text, strlen(text), &d) : gc_diag_set(&d, "out of memory");
   if (rc) fprintf(stderr, "%s: error: %s\n", prog, d.msg);
   free(text);

@@ -22,12 +22,13 @@ extern const gc_opt gc_cli_pass_options[];
  * tools that run a backend include them (gc-opt compiles no kernels). */
 extern const gc_opt gc_cli_llvm_options[];
 
-/* The pass options the flags ask for (out: where dumps go), or -1 after
+/* The pass options the flags ask for (out: where dumps go) and the llvm
+ * backend's (llvm may be NULL when the tool runs no backend), or -1 after
  * printing a usage error (a bad --mem-budget or pipeline, or a flag of
  * the llvm backend when `backend`, the one that will run, is another or
  * NULL: gc-opt compiles no kernels). */
 int gc_cli_pass_setup(const char *prog, const gc_cli_pass_flags *f, const char *backend, FILE *out,
-                      gc_pass_options *o);
+                      gc_pass_options *o, gc_llvm_options *llvm);
 
 /* --emit-dot FILE: the graph as Graphviz (kernels as clusters).  0, or -1
  * after printing the error. */

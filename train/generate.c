@@ -3,6 +3,7 @@
  * generate loop (prefill once, then one decode step per token). */
 #include "train/generate.h"
 #include "backends/backend.h"
+#include "base/clock.h"
 #include "train/sample.h"
 
 #include <stdio.h>
@@ -62,6 +63,7 @@ struct gc_decoder {
   gc_program *step;               /* the decode program */
   gc_tensor *step_ids, *step_pos; /* its input slots */
   int64_t max_len, vocab, pos;
+  double prefill_seconds;         /* the last prefill's run */
 };
 
 /* Every param but the cache (the updated ones) must be among the weights,
@@ -129,7 +131,9 @@ int gc_decoder_prefill(gc_decoder *s, const int64_t *ids, int64_t n, double *log
   int rc = p ? gc_program_share_params(p, s->step, d) : -1;
   if (rc == 0) {
     memcpy(gc_program_input(p, "input_ids")->data, ids, (size_t)n * sizeof *ids);
+    double t0 = gc_now_seconds();
     rc = gc_program_run(p, d);
+    s->prefill_seconds = gc_now_seconds() - t0;
   }
   if (rc == 0) read_logits(s, p, logits);
   gc_program_free(p);
@@ -165,13 +169,16 @@ int64_t gc_generate(const gc_model_config *c, const gc_tensor_map *params, const
   gc_rng rng;
   gc_rng_seed(&rng, o->seed);
   int64_t n = -1;
+  gc_generate_stats st = {.prompt_tokens = n_prompt};
   if (!logits) gc_diag_set(d, "out of memory");
   else if (gc_decoder_prefill(s, prompt, n_prompt, logits, d) == 0)
     for (n = 0; n < o->max_new; n++) {
+      double t0 = gc_now_seconds();
       if (n > 0 && gc_decoder_step(s, out[n - 1], logits, d)) {
         n = -1;
         break;
       }
+      if (n > 0) st.decode_seconds += gc_now_seconds() - t0, st.decode_steps++;
       int64_t tok = gc_sample(logits, s->vocab, o->temperature, o->top_p, &rng, d);
       if (tok < 0) {
         n = -1;
@@ -183,6 +190,9 @@ int64_t gc_generate(const gc_model_config *c, const gc_tensor_map *params, const
         break;
       }
     }
+  st.prefill_seconds = s->prefill_seconds;
+  st.new_tokens = n < 0 ? 0 : n;
+  if (o->stats) *o->stats = st;
   free(logits);
   gc_decoder_free(s);
   return n;

@@ -26,12 +26,20 @@ int gc_decoder_step(gc_decoder *s, int64_t id, double *logits, gc_diag *d);
 int64_t gc_decoder_position(const gc_decoder *s);   /* tokens in the cache */
 int64_t gc_decoder_vocab(const gc_decoder *s);
 
+/* What a generation took: the prefill's run and the decode steps' runs
+ * (compiles excluded), for prefill and decode tokens per second. */
+typedef struct {
+  int64_t prompt_tokens, new_tokens, decode_steps;
+  double prefill_seconds, decode_seconds;
+} gc_generate_stats;
+
 typedef struct {
   int64_t max_new;      /* tokens to generate (>= 0) */
   double temperature;   /* 0: greedy (argmax) */
   double top_p;         /* nucleus mass in (0, 1]; 1: no filtering */
   uint64_t seed;        /* the sampler's gc_rng seed */
   int64_t eos_id;       /* stop after generating this id; -1: never stop early */
+  gc_generate_stats *stats;   /* NULL, or filled by gc_generate */
 } gc_generate_opts;
 
 /* Prefill the prompt (n_prompt >= 1), then sample up to o->max_new tokens

@@ -10,19 +10,14 @@
 #ifndef GC_RNG_H
 #define GC_RNG_H
 
+#include "base/splitmix64.h"
+
 #include <stdint.h>
 
 typedef struct {
   uint64_t s[4];   /* never all zero once seeded */
 } gc_rng;
 
-/* splitmix64: advances *x and returns the next output. */
-static inline uint64_t gc_splitmix64(uint64_t *x) {
-  uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-  return z ^ (z >> 31);
-}
 
 /* Fills the state with four splitmix64 outputs of `seed`.  Any seed (also 0)
  * gives a valid, non-zero state. */

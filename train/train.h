@@ -39,6 +39,8 @@ typedef struct {
   int threads;
   const char *passes;             /* NULL: the default pipeline */
   const struct gc_pass_options *pass_options;   /* dumps and reports; NULL: none */
+  gc_nan_options nans;            /* --check-nans: a NaN stops the run (exit 2) */
+  gc_llvm_options llvm;           /* the llvm backend's cache and emitted files */
   const char *out;                /* NULL: runs/MODEL */
   bool resume, generate;
   bool eval;                      /* --eval: evaluate on --data, train nothing */

@@ -130,6 +130,18 @@ static int diverged(const gc_train_run *r, double loss, gc_diag *d) {
   return -2;
 }
 
+/* --check-nans stopped the step at a NaN (the report in d): as for a loss
+ * that is not finite, nothing it updated is saved. */
+static int stopped_at_nan(const gc_train_run *r, gc_diag *d) {
+  size_t n = strlen(d->msg);
+  if (r->saved_step >= 0)
+    snprintf(d->msg + n, sizeof d->msg - n, "\nstopped without saving (the checkpoint in %s stays at step %ld)", r->out,
+             r->saved_step);
+  else
+    snprintf(d->msg + n, sizeof d->msg - n, "\nstopped without saving");
+  return -2;
+}
+
 static int loop(gc_train_run *r, gc_runlog *log, gc_progress *p, volatile sig_atomic_t *stop, gc_diag *d) {
   const gc_train_opts *o = r->opts;
   double tokens = (double)o->batch * o->seq * (o->grad_accum > 1 ? o->grad_accum : 1) * gc_train_world(o);
@@ -140,7 +152,8 @@ static int loop(gc_train_run *r, gc_runlog *log, gc_progress *p, volatile sig_at
       return rc ? rc : 1;
     }
     double t0 = gc_now_seconds(), loss, lr, val_loss = NAN;
-    if (train_step(r, &loss, &lr, d)) return -1;
+    gc_program_set_runs(r->train_prog, r->step);   /* a NaN report's step number */
+    if (train_step(r, &loss, &lr, d)) return gc_program_stopped_at_nan(r->train_prog) ? stopped_at_nan(r, d) : -1;
     if (!isfinite(loss)) return diverged(r, loss, d);
     double t1 = gc_now_seconds();
     gc_runlog_row row = {r->step, loss, NAN, lr, tokens / (t1 - t0)};

@@ -86,14 +86,24 @@ static int recompute(gc_train_run *r, const gc_graph *g, int seq, int32_t *ids, 
   return rc;
 }
 
+/* One line on stderr, after the text: how fast the prompt was read and the
+ * new tokens were made (each decode step feeds the token before it). */
+static void print_speed(const gc_generate_stats *st) {
+  fflush(stdout);
+  fprintf(stderr, "generate: prompt_tokens=%lld prefill_tok_s=%.1f new_tokens=%lld decode_tok_s=%.1f\n",
+          (long long)st->prompt_tokens, st->prefill_seconds > 0 ? (double)st->prompt_tokens / st->prefill_seconds : 0,
+          (long long)st->new_tokens, st->decode_seconds > 0 ? (double)st->decode_steps / st->decode_seconds : 0);
+}
+
 /* With the KV cache, the tokens generated to ids[len...] (*n_new of them);
  * 1 when the family or the length does not allow it. */
 static int cached(gc_train_run *r, int32_t *ids, int len, int max_new, double temperature, double top_p,
                   uint64_t seed, int *n_new) {
   if (!gc_decode_supported(&r->config)) return 1;
   int64_t *prompt = malloc((size_t)len * sizeof *prompt), *out = malloc(((size_t)max_new + 1) * sizeof *out);
+  gc_generate_stats st = {0};
   gc_generate_opts o = {.max_new = max_new, .temperature = temperature, .top_p = top_p, .seed = seed,
-                        .eos_id = r->eos_id};
+                        .eos_id = r->eos_id, .stats = &st};
   int64_t n = -1;
   gc_diag d = {0};
   if (prompt && out) {
@@ -105,6 +115,7 @@ static int cached(gc_train_run *r, int32_t *ids, int len, int max_new, double te
     if (out[i] != r->eos_id) put_token(r->tok, (int)out[i]);
   }
   *n_new = n < 0 ? 0 : (int)n;
+  if (n >= 0) print_speed(&st);
   free(prompt);
   free(out);
   return n < 0 ? 1 : 0;

@@ -263,6 +263,8 @@ int gc_train_compile(gc_train_run *r, gc_diag *d) {
   o.threads = r->opts->threads;
   o.passes = r->opts->passes;
   o.comm = r->opts->comm;
+  o.nans = r->opts->nans;
+  o.llvm = r->opts->llvm;
   /* the training step's compile reports one stats line */
   gc_pass_options train_po;
   if (r->opts->pass_options) train_po = *r->opts->pass_options;

@@ -10,6 +10,7 @@
 #include "backends/interp/kernels.h"
 #include "backends/runtime/alloc.h"
 #include "backends/runtime/arena_plan.h"
+#include "backends/runtime/call.h"
 #include "backends/runtime/program.h"
 #include "ir/uses.h"
 
@@ -24,6 +25,8 @@ typedef struct {
   char *arena;
   size_t arena_bytes;
   void *scratch;
+  gc_call_site **call_sites;   /* per node: a call's, prepared once; NULL otherwise */
+  int n_nodes;
 } interp_state;
 
 /* ---- planning the arena ------------------------------------------------ */
@@ -79,6 +82,8 @@ static void release(void *state) {
   gc_free(s->arena);
   gc_free(s->planned_arena);
   gc_free(s->scratch);
+  for (int i = 0; s->call_sites && i < s->n_nodes; i++) gc_call_site_free(s->call_sites[i]);
+  free(s->call_sites);
   free(s->values);
   free(s->in_slot);
   free(s->into);
@@ -97,6 +102,15 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
     return gc_diag_set(d, "out of memory");
   }
   *state = s;
+  s->n_nodes = n;
+  if (!(s->call_sites = calloc((size_t)n + 1, sizeof *s->call_sites))) return free(offset), gc_diag_set(d, "out of memory");
+  for (int i = 0; i < n; i++) {
+    const gc_node *nd = g->nodes[i];
+    if (nd->op != GC_OP_CALL) continue;
+    const gc_type *types[INTERP_MAX_OPERANDS];
+    for (int k = 0; k < nd->n_in && k < INTERP_MAX_OPERANDS; k++) types[k] = &g->nodes[nd->in[k]]->type;
+    if (!(s->call_sites[i] = gc_call_site_new(nd, i, types, d))) return free(offset), -1;
+  }
   size_t scratch = 0;
   for (int i = 0; i < n; i++)
     if (interp_scratch_bytes(g, i) > scratch) scratch = interp_scratch_bytes(g, i);
@@ -133,6 +147,9 @@ static void copy_value(gc_tensor *to, const gc_tensor *from) {
   if (to->data != from->data) memcpy(to->data, from->data, gc_tensor_bytes(from));
 }
 
+/* --check-nans: each node's value scanned (backends/runtime/nan_check.h) */
+static void *value_now(void *state, int node) { return ((interp_state *)state)->values[node].data; }
+
 static int run(gc_program *p, void *state, gc_diag *d) {
   interp_state *s = state;
   const gc_graph *g = p->graph;
@@ -144,7 +161,8 @@ static int run(gc_program *p, void *state, gc_diag *d) {
       continue;
     }
     if (s->into[i] >= 0) s->values[i].data = p->params[s->into[i]].tensor.data;
-    interp_call c = {.node = n, .id = i, .out = &s->values[i], .scratch = s->scratch, .comm = p->comm, .d = d};
+    interp_call c = {.node = n, .id = i, .out = &s->values[i], .scratch = s->scratch, .comm = p->comm,
+                     .call_site = s->call_sites[i], .d = d};
     if (slot) c.source = &slot->tensor;
     bool in_place = false;   /* planned over an operand: kernels write every element */
     for (int k = 0; k < n->n_in && k < INTERP_MAX_OPERANDS; k++) {
@@ -153,6 +171,7 @@ static int run(gc_program *p, void *state, gc_diag *d) {
     }
     if (!in_place) memset(c.out->data, 0, gc_tensor_bytes(c.out));
     if (interp_run_node(&c)) return -1;
+    if (p->nan_check && gc_nan_check_kernel(p, -1, i, i, value_now, s, d)) return -1;
   }
   for (int i = 0; i < p->n_outputs; i++) copy_value(&p->outputs[i].tensor, &s->values[p->outputs[i].node]);
   for (int i = 0; i < p->n_updates; i++)

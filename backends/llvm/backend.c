@@ -1,5 +1,5 @@
-/* The llvm backend: each kernel of the program's graph lowered to loops
- * (passes/lower.c), tiled for the host (passes/tile.c), emitted as LLVM IR
+/* The llvm backend: each kernel of the program's graph through the loop
+ * IR's stages (codegen/driver.h: lowered, split, tiled for the host), emitted as LLVM IR
  * (emit.c), compiled at O3 in parallel through the object cache
  * (compile.c) and linked by the JIT; a run calls each kernel's steps in
  * order, parallel loops and GEMMs shared out on the thread pool.
@@ -12,19 +12,19 @@
  * Constants, iota and rand_uniform are computed where they are used.
  * Intermediate values live in one arena planned by liveness over kernels;
  * params and inputs are read in their slots. */
-#include "backends/llvm/codegen.h"
-#include "backends/llvm/compile.h"
+#include "backends/llvm/machine.h"
+#include "backends/llvm/jobs.h"
 #include "backends/llvm/emit.h"
 #include "backends/llvm/gemm.h"
 #include "backends/llvm/jit.h"
+#include "backends/llvm/call_kernel.h"
 #include "backends/runtime/alloc.h"
 #include "backends/runtime/arena_plan.h"
 #include "backends/runtime/comm.h"
 #include "backends/runtime/pool.h"
 #include "backends/runtime/program.h"
-#include "passes/lower.h"
+#include "codegen/driver.h"
 #include "passes/pass.h"
-#include "passes/tile.h"
 #include "ir/uses.h"
 #include "base/clock.h"
 
@@ -36,8 +36,10 @@
 enum { MAX_STEPS = 16 };
 
 typedef struct {
-  gc_loop_fn *fn;              /* NULL for a collective */
-  int collective;             /* a collective's node + 1 (run by the runtime), 0 */
+  gc_loop_fn *fn;             /* NULL for a call kernel or a collective */
+  gc_llvm_call *call;         /* a call kernel: the user's function, no loops (call_kernel.h) */
+  int call_node;
+  int collective;             /* a collective's node + 1 (run by the runtime, no code), 0 */
   int *buffer_nodes;          /* loop buffer -> graph node */
   void **bufs;                /* the buffers' addresses for a run */
   int n_steps;
@@ -121,6 +123,7 @@ static void release(void *state) {
   llvm_state *s = state;
   if (!s) return;
   for (int k = 0; k < s->n_kernels; k++) {
+    gc_llvm_call_free(s->kernels[k].call);
     gc_loop_free(s->kernels[k].fn);
     free(s->kernels[k].buffer_nodes);
     free(s->kernels[k].bufs);
@@ -135,25 +138,6 @@ static void release(void *state) {
   free(s->value);
   free(s->into);
   free(s);
-}
-
-/* Whether the dumps ask for the IR after a backend stage ("lower", "tile"). */
-static bool dump_after(const gc_pass_options *po, const char *stage) {
-  if (!po) return false;
-  if (po->print_after_all) return true;
-  if (!po->print_after) return false;
-  size_t n = strlen(stage);
-  for (const char *p = po->print_after; (p = strstr(p, stage)); p += n)
-    if ((p == po->print_after || p[-1] == ',') && (p[n] == 0 || p[n] == ',')) return true;
-  return false;
-}
-
-static void dump_loops(const gc_pass_options *po, const char *stage, const kernel *kn) {
-  char *text = gc_loop_print(kn->fn);
-  if (!text) return;
-  fprintf(po->out ? po->out : stderr, "# IR after %s: k%d%s%s\n%s", stage, kn->display, kn->label ? " " : "",
-          kn->label ? kn->label : "", text);
-  free(text);
 }
 
 /* Which written buffer of a kernel is stored over one it reads, as the
@@ -185,32 +169,46 @@ static void mark_shared(const gc_graph *g, kernel *kn) {
   }
 }
 
-/* Lower and tile kernel k. */
+typedef struct {
+  const gc_graph *g;
+  kernel *kn;
+} lowered_arg;
+
+/* After lower: the kernel's function, its buffers marked as the plan shares them. */
+static void lowered(gc_codegen_kernel *ck, void *arg) {
+  lowered_arg *a = arg;
+  a->kn->fn = ck->fn;
+  a->kn->buffer_nodes = ck->buffer_nodes;
+  mark_shared(a->g, a->kn);
+}
+
+/* Kernel k through the loop IR's stages. */
 static int lower_one(llvm_state *s, const gc_graph *g, int k, const int *nodes, const int *first, const gc_uses *uses,
-                     bool *inside, int *buffer, const gc_pass_options *po, gc_diag *d) {
-  gc_tile_target t = {s->host.vector_bits, s->host.l1d_bytes, s->host.l2_bytes};
+                     bool *inside, int *buffer, const gc_pass_options *po, gc_codegen_times *times, gc_diag *d) {
   kernel *kn = &s->kernels[k];
   char name[64];
   snprintf(name, sizeof name, "k%d", k);
   kn->display = k;
-  const gc_node *first_node = g->nodes[nodes[first[k]]];
-  if (gc_op_is_collective(first_node->op) && first[k + 1] - first[k] == 1) {
-    kn->collective = nodes[first[k]] + 1;
-    kn->label = first_node->label;
-    kn->bytes = 2.0 * (double)gc_node_bytes(first_node);
-    return 0;
-  }
-  gc_kernel_ref ref = {g, nodes + first[k], first[k + 1] - first[k], name, uses, inside, buffer};
   for (int i = first[k]; i < first[k + 1]; i++) {
     const gc_node *nd = g->nodes[nodes[i]];
     if (!kn->label && nd->label) kn->label = nd->label;
     kn->flops += gc_node_flops(g, nodes[i]);
   }
-  if (!(kn->fn = gc_lower_kernel(&ref, &kn->buffer_nodes, d))) return -1;
-  mark_shared(g, kn);
-  if (dump_after(po, "lower")) dump_loops(po, "lower", kn);
-  gc_tile_loop_fn(kn->fn, &t);
-  if (dump_after(po, "tile")) dump_loops(po, "tile", kn);
+  if (first[k + 1] - first[k] == 1 && g->nodes[nodes[first[k]]]->op == GC_OP_CALL)
+    return (kn->call = gc_llvm_call_new(g, kn->call_node = nodes[first[k]], d)) ? 0 : -1;
+  if (first[k + 1] - first[k] == 1 && gc_op_is_collective(g->nodes[nodes[first[k]]]->op)) {
+    kn->collective = nodes[first[k]] + 1;
+    kn->bytes = 2.0 * (double)gc_node_bytes(g->nodes[nodes[first[k]]]);
+    return 0;
+  }
+  lowered_arg arg = {g, kn};
+  gc_codegen_kernel ck = {.ref = {g, nodes + first[k], first[k + 1] - first[k], name, uses, inside, buffer},
+                          .target = {s->host.vector_bits, s->host.l1d_bytes, s->host.l2_bytes},
+                          .display = k, .label = kn->label, .lowered = lowered, .arg = &arg};
+  int rc = gc_codegen_run(&ck, po, times, d);
+  kn->fn = ck.fn;
+  kn->buffer_nodes = ck.buffer_nodes;
+  if (rc) return -1;
   kn->n_steps = gc_kernel_steps(kn->fn, kn->steps, MAX_STEPS);
   if (kn->n_steps < 0) return gc_diag_set(d, "kernel %s has more than %d steps", name, MAX_STEPS);
   if (!(kn->bufs = calloc((size_t)kn->fn->n_buffers + 1, sizeof *kn->bufs))) return gc_diag_set(d, "out of memory");
@@ -223,7 +221,7 @@ static int lower_one(llvm_state *s, const gc_graph *g, int k, const int *nodes, 
   return 0;
 }
 
-/* Lower and tile every kernel. */
+/* Every kernel through the loop IR's stages. */
 static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const int *first,
                      const gc_pass_options *po, gc_diag *d) {
   gc_uses u;
@@ -234,7 +232,9 @@ static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const i
   if (!inside || !buffer) return free(inside), free(buffer), gc_uses_free(&u), gc_diag_set(d, "out of memory");
   for (int i = 0; i < g->n_nodes; i++) buffer[i] = -1;
   int rc = 0;
-  for (int k = 0; k < s->n_kernels && !rc; k++) rc = lower_one(s, g, k, nodes, first, &u, inside, buffer, po, d);
+  gc_codegen_times times = {{0}};
+  for (int k = 0; k < s->n_kernels && !rc; k++) rc = lower_one(s, g, k, nodes, first, &u, inside, buffer, po, &times, d);
+  if (rc == 0) gc_codegen_report(&times, po);
   free(inside), free(buffer);
   gc_uses_free(&u);
   return rc;
@@ -274,15 +274,15 @@ static int write_kernel_index(const llvm_state *s, const char *dir, gc_diag *d) 
   for (int k = 0; k < s->n_kernels; k++) {
     const kernel *kn = &s->kernels[k];
     len += (size_t)snprintf(text + len, cap - len, "k%d %s %s\n", kn->display,
-                            kn->fn ? kn->fn->name : "(collective)",
+                            kn->fn ? kn->fn->name : kn->call ? "call" : "(collective)",
                             kn->label ? kn->label : "");
   }
-  int rc = gc_codegen_write_text(dir, "kernels", "txt", text, d);
+  int rc = gc_machine_write_text(dir, "kernels", "txt", text, d);
   free(text);
   return rc;
 }
 
-static int compile_all(llvm_state *s, int threads, const gc_pass_options *po, gc_diag *d) {
+static int compile_all(llvm_state *s, int threads, const gc_llvm_options *lo, gc_diag *d) {
   int n = s->n_kernels, n_jobs = 0;
   gc_compile_job *jobs = calloc((size_t)n + 1, sizeof *jobs);
   job_arg *args = calloc((size_t)n + 1, sizeof *args);
@@ -292,7 +292,7 @@ static int compile_all(llvm_state *s, int threads, const gc_pass_options *po, gc
   int rc = jobs && args && keys && hash && out ? 0 : gc_diag_set(d, "out of memory");
   for (int k = 0; rc == 0 && k < n; k++) {
     kernel *kn = &s->kernels[k];
-    if (kn->collective) continue;
+    if (!kn->fn) continue;   /* a call kernel or a collective: nothing to compile */
     char *code = gc_loop_print_code(kn->fn);
     if (!code) {
       rc = gc_diag_set(d, "out of memory");
@@ -322,18 +322,18 @@ static int compile_all(llvm_state *s, int threads, const gc_pass_options *po, gc
     n_jobs++;
   }
   gc_objcache cache;
-  gc_objcache_open(&cache, &s->host, getenv("GC_NO_CACHE") != NULL || (po && po->no_cache));
+  gc_objcache_open(&cache, &s->host, getenv("GC_NO_CACHE") != NULL || lo->no_cache);
   gc_jobs_options co = {.host = &s->host, .threads = threads, .cache = &cache,
-                        .want_ir = po && po->emit_llvm, .want_asm = po && po->emit_asm, .jit = s->jit};
+                        .want_ir = lo->emit_llvm, .want_asm = lo->emit_asm, .jit = s->jit};
   gc_compile_stats stats;
   if (rc == 0) rc = gc_compile_jobs(jobs, n_jobs, &co, out, &stats, d);
   for (int k = 0; rc == 0 && k < n_jobs; k++) {
-    if (po && po->emit_llvm && out[k].ir_text) rc = gc_codegen_write_text(po->emit_llvm, jobs[k].name, "ll", out[k].ir_text, d);
-    if (rc == 0 && po && po->emit_asm && out[k].asm_text)
-      rc = gc_codegen_write_text(po->emit_asm, jobs[k].name, "s", out[k].asm_text, d);
+    if (lo->emit_llvm && out[k].ir_text) rc = gc_machine_write_text(lo->emit_llvm, jobs[k].name, "ll", out[k].ir_text, d);
+    if (rc == 0 && lo->emit_asm && out[k].asm_text)
+      rc = gc_machine_write_text(lo->emit_asm, jobs[k].name, "s", out[k].asm_text, d);
   }
-  if (rc == 0 && po && po->emit_llvm) rc = write_kernel_index(s, po->emit_llvm, d);
-  if (rc == 0 && po && po->emit_asm) rc = write_kernel_index(s, po->emit_asm, d);
+  if (rc == 0 && lo->emit_llvm) rc = write_kernel_index(s, lo->emit_llvm, d);
+  if (rc == 0 && lo->emit_asm) rc = write_kernel_index(s, lo->emit_asm, d);
   if (rc == 0) {
     s->compiled = stats.compiled;
     s->cached = stats.from_cache;
@@ -384,7 +384,8 @@ static int plan(llvm_state *s, gc_program *p, gc_diag *d) {
       if (v[x].dies < k) v[x].dies = k;
       continue;
     }
-    for (int b = 0; b < s->kernels[k].fn->n_buffers; b++) {
+    if (s->kernels[k].call) gc_llvm_call_lives(g, s->kernels[k].call_node, k, v, stored);
+    for (int b = 0; s->kernels[k].fn && b < s->kernels[k].fn->n_buffers; b++) {
       const gc_loop_buffer *lb = &s->kernels[k].fn->buffers[b];
       int node = s->kernels[k].buffer_nodes[b];
       if (lb->local) continue;
@@ -464,12 +465,12 @@ static int compile(gc_program *p, const gc_compile_options *o, void **state, gc_
   double t0 = gc_now_seconds();
   if (rc == 0) rc = lower_all(s, g, nodes, first, po, d);
   double t1 = gc_now_seconds();
-  if (rc == 0) rc = compile_all(s, gc_pool_threads(s->pool), po, d);
+  if (rc == 0) rc = compile_all(s, gc_pool_threads(s->pool), &o->llvm, d);
   double t2 = gc_now_seconds();
   if (rc == 0) rc = plan(s, p, d);
   if (po && po->time_passes)
     fprintf(po->out ? po->out : stderr, "time-passes: %-10s %9.3f ms\ntime-passes: %-10s %9.3f ms (%d kernels: %d compiled, %d cached)\ntime-passes: %-10s %9.3f ms\n",
-            "lower+tile", 1e3 * (t1 - t0), "llvm", 1e3 * (t2 - t1), s->n_kernels, s->compiled, s->cached, "arena",
+            "codegen", 1e3 * (t1 - t0), "llvm", 1e3 * (t2 - t1), s->n_kernels, s->compiled, s->cached, "arena",
             1e3 * (gc_now_seconds() - t2));
   p->stats.kernels = s->n_kernels;
   p->stats.compiled = s->compiled;
@@ -511,6 +512,14 @@ static void *address(llvm_state *s, gc_program *p, int id) {
   gc_slot *slot = gc_program_source_slot(p, id);
   if (slot) return slot->tensor.data;
   return s->into[id] >= 0 ? p->params[s->into[id]].tensor.data : s->value[id];
+}
+
+/* A call kernel: the user's function on its operands' and result's buffers. */
+static int run_call(llvm_state *s, gc_program *p, const kernel *kn, gc_diag *d) {
+  const gc_node *n = p->graph->nodes[kn->call_node];
+  const void *in[64];
+  for (int i = 0; i < n->n_in && i < 64; i++) in[i] = address(s, p, n->in[i]);
+  return gc_llvm_call_run(kn->call, in, address(s, p, kn->call_node), d);
 }
 
 static int error_message(const kernel *kn, const int64_t *err, gc_diag *d) {
@@ -567,6 +576,24 @@ static int run_collective(llvm_state *s, gc_program *p, int c, gc_diag *d) {
   return gc_diag_set(d, "%s %%%d: %s", gc_op_name(n->op), c, e.msg);
 }
 
+/* --check-nans: kernel k's results scanned (backends/runtime/nan_check.h) */
+typedef struct {
+  llvm_state *s;
+  gc_program *p;
+} run_ctx;
+
+static void *value_now(void *ctx, int node) { return address(((run_ctx *)ctx)->s, ((run_ctx *)ctx)->p, node); }
+
+static int check_kernel(llvm_state *s, gc_program *p, int k, gc_diag *d) {
+  const kernel *kn = &s->kernels[k];
+  int last = -1, lo, hi;
+  for (int b = 0; b < kn->fn->n_buffers; b++)
+    if (!kn->fn->buffers[b].local && kn->buffer_nodes[b] > last) last = kn->buffer_nodes[b];
+  gc_nan_kernel_span(p->graph, last, &lo, &hi);
+  run_ctx r = {s, p};
+  return gc_nan_check_kernel(p, kn->display, lo, hi, value_now, &r, d);
+}
+
 static int run(gc_program *p, void *state, gc_diag *d) {
   llvm_state *s = state;
   int threads = gc_pool_threads(s->pool);
@@ -579,7 +606,8 @@ static int run(gc_program *p, void *state, gc_diag *d) {
       if (s->profile) kn->seconds += gc_now_seconds() - t0, kn->runs++;
       continue;
     }
-    for (int b = 0; b < kn->fn->n_buffers; b++)
+    if (kn->call && run_call(s, p, kn, d)) return -1;
+    for (int b = 0; kn->fn && b < kn->fn->n_buffers; b++)
       if (!kn->fn->buffers[b].local) kn->bufs[b] = address(s, p, kn->buffer_nodes[b]);
     for (int i = 0; i < kn->n_steps; i++) {
       const gc_kernel_step *st = &kn->steps[i];
@@ -595,6 +623,7 @@ static int run(gc_program *p, void *state, gc_diag *d) {
       }
       if (s->err[0]) return error_message(kn, s->err, d);
     }
+    if (p->nan_check && check_kernel(s, p, k, d)) return -1;
     if (s->profile) {
       kn->seconds += gc_now_seconds() - t0;
       kn->runs++;

@@ -27,15 +27,15 @@ typedef struct {
   LLVMTypeRef i1, i8, i32, i64, f32, f64, ptr, vd;
   gc_diag *d;
   bool failed;
-} emitter;
+} llvm_writer;
 
-static int fail(emitter *e, const char *msg) {
+static int fail(llvm_writer *e, const char *msg) {
   if (!e->failed) gc_diag_set(e->d, "emit %s: %s", e->f->name, msg);
   e->failed = true;
   return -1;
 }
 
-static LLVMTypeRef type_of(emitter *e, gc_dtype dt) {
+static LLVMTypeRef type_of(llvm_writer *e, gc_dtype dt) {
   switch (dt) {
   case GC_F32: return e->f32;
   case GC_F64: return e->f64;
@@ -46,9 +46,9 @@ static LLVMTypeRef type_of(emitter *e, gc_dtype dt) {
   }
 }
 
-static LLVMTypeRef mem_type(emitter *e, gc_dtype dt) { return dt == GC_BOOL ? e->i8 : type_of(e, dt); }
+static LLVMTypeRef mem_type(llvm_writer *e, gc_dtype dt) { return dt == GC_BOOL ? e->i8 : type_of(e, dt); }
 
-static LLVMValueRef call_intrinsic(emitter *e, const char *name, LLVMTypeRef *tys, int n_tys, LLVMValueRef *args,
+static LLVMValueRef call_intrinsic(llvm_writer *e, const char *name, LLVMTypeRef *tys, int n_tys, LLVMValueRef *args,
                                    int n_args) {
   unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
   LLVMValueRef fn = LLVMGetIntrinsicDeclaration(e->m, id, tys, (size_t)n_tys);
@@ -56,7 +56,7 @@ static LLVMValueRef call_intrinsic(emitter *e, const char *name, LLVMTypeRef *ty
   return LLVMBuildCall2(e->b, ft, fn, args, (unsigned)n_args, "");
 }
 
-static LLVMValueRef value(emitter *e, int id) {
+static LLVMValueRef value(llvm_writer *e, int id) {
   const gc_loop_inst *in = &e->f->insts[id];
   if (in->op == GC_L_CONST) {
     LLVMTypeRef t = type_of(e, in->dtype);
@@ -70,15 +70,15 @@ static LLVMValueRef value(emitter *e, int id) {
   return e->val[id];
 }
 
-static gc_dtype dtype(const emitter *e, int id) { return e->f->insts[id].dtype; }
+static gc_dtype dtype(const llvm_writer *e, int id) { return e->f->insts[id].dtype; }
 
 /* ---- elementwise ops ----------------------------------------------------- */
 
-static LLVMValueRef math(emitter *e, gc_math_fn fn, LLVMValueRef x, LLVMValueRef y) {
+static LLVMValueRef math(llvm_writer *e, gc_math_fn fn, LLVMValueRef x, LLVMValueRef y) {
   return gc_llvm_math(e->b, e->m, fn, x, y);
 }
 
-static LLVMValueRef int_div(emitter *e, LLVMValueRef a, LLVMValueRef b, LLVMTypeRef t, gc_dtype dt) {
+static LLVMValueRef int_div(llvm_writer *e, LLVMValueRef a, LLVMValueRef b, LLVMTypeRef t, gc_dtype dt) {
   LLVMValueRef zero = LLVMConstInt(t, 0, 0), one = LLVMConstInt(t, 1, 0);
   LLVMValueRef minv = LLVMConstInt(t, dt == GC_I32 ? (unsigned long long)INT32_MIN : (unsigned long long)INT64_MIN, 1);
   LLVMValueRef by0 = LLVMBuildICmp(e->b, LLVMIntEQ, b, zero, "");
@@ -90,7 +90,7 @@ static LLVMValueRef int_div(emitter *e, LLVMValueRef a, LLVMValueRef b, LLVMType
   return LLVMBuildSelect(e->b, by0, zero, q, "");
 }
 
-static LLVMValueRef cast(emitter *e, LLVMValueRef x, gc_dtype from, gc_dtype to) {
+static LLVMValueRef cast(llvm_writer *e, LLVMValueRef x, gc_dtype from, gc_dtype to) {
   LLVMTypeRef t = type_of(e, to);
   if (from == to) return x;
   if (to == GC_BOOL) {
@@ -112,7 +112,7 @@ static LLVMValueRef cast(emitter *e, LLVMValueRef x, gc_dtype from, gc_dtype to)
  * a new elementwise line in ir/ops.def fails the build here until its
  * function exists.  Each gets the operands read and their dtype. */
 typedef struct {
-  emitter *e;
+  llvm_writer *e;
   const gc_loop_inst *in;
   LLVMBuilderRef bld;
   LLVMValueRef a, b;   /* operands 0 and 1 (NULL if absent) */
@@ -177,13 +177,14 @@ EW(where) { return LLVMBuildSelect(x->bld, x->a, x->b, value(x->e, x->in->in[2])
 #define EW_OF_contract(name) NULL
 #define EW_OF_index(name) NULL
 #define EW_OF_collective(name) NULL
+#define EW_OF_call(name) NULL
 static LLVMValueRef (*const ew_of[GC_OP_COUNT])(const ew *) = {
 #define GC_OPDEF(ID, name, arity, attrs, rule, kind, type, cost, view) [GC_OP_##ID] = EW_OF_##kind(name),
 #include "ir/ops.def"
 #undef GC_OPDEF
 };
 
-static LLVMValueRef elementwise(emitter *e, const gc_loop_inst *in) {
+static LLVMValueRef elementwise(llvm_writer *e, const gc_loop_inst *in) {
   if ((unsigned)in->gop >= GC_OP_COUNT || !ew_of[in->gop]) {
     fail(e, "an op that is not elementwise");
     return LLVMConstInt(e->i64, 0, 0);
@@ -196,7 +197,7 @@ static LLVMValueRef elementwise(emitter *e, const gc_loop_inst *in) {
 
 /* ---- rand_uniform: Philox4x32-10, as backends/interp/random.c --------- */
 
-static LLVMValueRef philox(emitter *e, LLVMValueRef ctr, LLVMValueRef index, int64_t seed, gc_dtype dt) {
+static LLVMValueRef philox(llvm_writer *e, LLVMValueRef ctr, LLVMValueRef index, int64_t seed, gc_dtype dt) {
   LLVMBuilderRef b = e->b;
   LLVMValueRef x[4], k0 = LLVMConstInt(e->i32, (uint32_t)seed, 0), k1 = LLVMConstInt(e->i32, (uint32_t)((uint64_t)seed >> 32), 0);
   LLVMValueRef c32 = LLVMConstInt(e->i64, 32, 0);
@@ -230,18 +231,18 @@ static LLVMValueRef philox(emitter *e, LLVMValueRef ctr, LLVMValueRef index, int
 
 /* ---- memory ---------------------------------------------------------------- */
 
-static LLVMValueRef address(emitter *e, int buffer, LLVMValueRef index) {
+static LLVMValueRef address(llvm_writer *e, int buffer, LLVMValueRef index) {
   LLVMTypeRef t = mem_type(e, e->f->buffers[buffer].dtype);
   return LLVMBuildGEP2(e->b, t, e->bufptr[buffer], &index, 1, "");
 }
 
-static LLVMValueRef load(emitter *e, const gc_loop_inst *in) {
+static LLVMValueRef load(llvm_writer *e, const gc_loop_inst *in) {
   gc_dtype dt = e->f->buffers[in->buffer].dtype;
   LLVMValueRef v = LLVMBuildLoad2(e->b, mem_type(e, dt), address(e, in->buffer, value(e, in->in[0])), "");
   return dt == GC_BOOL ? LLVMBuildICmp(e->b, LLVMIntNE, v, LLVMConstInt(e->i8, 0, 0), "") : v;
 }
 
-static void store(emitter *e, const gc_loop_inst *in) {
+static void store(llvm_writer *e, const gc_loop_inst *in) {
   gc_dtype dt = e->f->buffers[in->buffer].dtype;
   LLVMValueRef v = value(e, in->in[1]);
   if (dt == GC_BOOL) v = LLVMBuildZExt(e->b, v, e->i8, "");
@@ -250,12 +251,12 @@ static void store(emitter *e, const gc_loop_inst *in) {
 
 /* ---- blocks and loops ----------------------------------------------------- */
 
-static void emit_block(emitter *e, const gc_loop_block *blk, int from);
+static void emit_block(llvm_writer *e, const gc_loop_block *blk, int from);
 
-static LLVMBasicBlockRef new_bb(emitter *e, const char *name) { return LLVMAppendBasicBlockInContext(e->ctx, e->fn, name); }
+static LLVMBasicBlockRef new_bb(llvm_writer *e, const char *name) { return LLVMAppendBasicBlockInContext(e->ctx, e->fn, name); }
 
 /* Mark the accumulation of each iter value as reassociable. */
-static void mark_reassoc(emitter *e, int loop) {
+static void mark_reassoc(llvm_writer *e, int loop) {
   const gc_loop_inst *l = &e->f->insts[loop];
   const gc_loop_block *body = &l->body;
   int yield = body->insts[body->n - 1];
@@ -267,11 +268,11 @@ static void mark_reassoc(emitter *e, int loop) {
   }
 }
 
-/* A loop with a vector width hint (the pieces passes/split.c cuts, often
+/* A loop with a vector width hint (the pieces codegen/split.c cuts, often
  * of 16 or 32 iterations): vectorized at that width, not interleaved and
  * not unrolled first -- fully unrolled, such a loop is vectorized across
  * the loop around it instead, with strided accesses. */
-static void loop_hints(emitter *e, LLVMValueRef latch, int width) {
+static void loop_hints(llvm_writer *e, LLVMValueRef latch, int width) {
   LLVMContextRef c = e->ctx;
   LLVMMetadataRef i32w = LLVMValueAsMetadata(LLVMConstInt(LLVMInt32TypeInContext(c), (unsigned long long)width, 0));
   LLVMMetadataRef one = LLVMValueAsMetadata(LLVMConstInt(LLVMInt32TypeInContext(c), 1, 0));
@@ -288,7 +289,7 @@ static void loop_hints(emitter *e, LLVMValueRef latch, int width) {
   LLVMSetMetadata(latch, LLVMGetMDKindIDInContext(c, "llvm.loop", 9), LLVMMetadataAsValue(c, loop));
 }
 
-static void emit_for(emitter *e, int id) {
+static void emit_for(llvm_writer *e, int id) {
   const gc_loop_inst *l = &e->f->insts[id];
   LLVMValueRef lo = value(e, l->in[0]), hi = value(e, l->in[1]);
   LLVMBasicBlockRef pre = LLVMGetInsertBlock(e->b), head = new_bb(e, "head"), body = new_bb(e, "body"),
@@ -326,7 +327,7 @@ static void emit_for(emitter *e, int id) {
   free(phis);
 }
 
-static void emit_check(emitter *e, const gc_loop_inst *in) {
+static void emit_check(llvm_writer *e, const gc_loop_inst *in) {
   LLVMValueRef idx = value(e, in->in[0]), bound = value(e, in->in[1]);
   LLVMValueRef ok = LLVMBuildAnd(e->b, LLVMBuildICmp(e->b, LLVMIntSGE, idx, LLVMConstInt(e->i64, 0, 0), ""),
                                  LLVMBuildICmp(e->b, LLVMIntSLT, idx, bound, ""), "");
@@ -340,7 +341,7 @@ static void emit_check(emitter *e, const gc_loop_inst *in) {
   LLVMPositionBuilderAtEnd(e->b, good);
 }
 
-static void emit_inst(emitter *e, int id) {
+static void emit_inst(llvm_writer *e, int id) {
   const gc_loop_inst *in = &e->f->insts[id];
   switch (in->op) {
   case GC_L_CONST: case GC_L_IV: case GC_L_ITER: case GC_L_YIELD: return;
@@ -357,11 +358,11 @@ static void emit_inst(emitter *e, int id) {
     e->val[id] = e->val[l->body.insts[1 + in->ivalue]];   /* the header phi, seen from the exit */
     return;
   }
-  default: fail(e, "an instruction this emitter does not know"); return;
+  default: fail(e, "an instruction this llvm_writer does not know"); return;
   }
 }
 
-static void emit_block(emitter *e, const gc_loop_block *blk, int from) {
+static void emit_block(llvm_writer *e, const gc_loop_block *blk, int from) {
   for (int i = from; i < blk->n && !e->failed; i++) emit_inst(e, blk->insts[i]);
 }
 
@@ -369,7 +370,7 @@ static void emit_block(emitter *e, const gc_loop_block *blk, int from) {
 
 /* void NAME(ptr bufs, i64 lo, i64 hi, ptr err): loads the buffers' addresses
  * and allocates the local ones; the builder is left in the body. */
-static LLVMValueRef begin_fn(emitter *e, const char *name, LLVMTypeRef *params, int n_params) {
+static LLVMValueRef begin_fn(llvm_writer *e, const char *name, LLVMTypeRef *params, int n_params) {
   LLVMTypeRef ft = LLVMFunctionType(LLVMVoidTypeInContext(e->ctx), params, (unsigned)n_params, 0);
   e->fn = LLVMAddFunction(e->m, name, ft);
   LLVMPositionBuilderAtEnd(e->b, new_bb(e, "entry"));
@@ -393,7 +394,7 @@ static LLVMValueRef begin_fn(emitter *e, const char *name, LLVMTypeRef *params, 
   return e->fn;
 }
 
-static void step_fn(emitter *e, const char *name, const gc_loop_block *top, int from, int to, int parallel_loop) {
+static void step_fn(llvm_writer *e, const char *name, const gc_loop_block *top, int from, int to, int parallel_loop) {
   LLVMTypeRef params[4] = {e->ptr, e->i64, e->i64, e->ptr};
   begin_fn(e, name, params, 4);
   e->err = LLVMGetParam(e->fn, 3);
@@ -429,7 +430,7 @@ static void step_fn(emitter *e, const char *name, const gc_loop_block *top, int 
  * vectors per row, over kc steps; A's elements broadcast from a[k*a_k +
  * r*a_r] (packed, or read in place), B's row k loaded as NR/VW vectors
  * from b + k*b_k. */
-static void micro_kernel(emitter *e, const char *name, const gc_loop_gemm *g, int vw) {
+static void micro_kernel(llvm_writer *e, const char *name, const gc_loop_gemm *g, int vw) {
   LLVMTypeRef T = type_of(e, g->dtype), V = LLVMVectorType(T, (unsigned)vw);
   int mr = g->mr, nv = g->nr / vw;
   LLVMTypeRef params[9] = {e->ptr, e->i64, e->i64, e->ptr, e->i64, e->i64, e->ptr, e->i64, e->i64};
@@ -513,7 +514,7 @@ static void micro_kernel(emitter *e, const char *name, const gc_loop_gemm *g, in
 
 /* The epilogue over a finished block: for i < mlen, j < nlen, the epilogue
  * instructions with batch, m = m0 + i, n = n0 + j and acc = block[i*ldb + j]. */
-static void epilogue(emitter *e, const char *name, int gemm_id) {
+static void epilogue(llvm_writer *e, const char *name, int gemm_id) {
   const gc_loop_gemm *g = e->f->insts[gemm_id].gemm;
   LLVMTypeRef T = type_of(e, g->dtype);
   LLVMTypeRef params[9] = {e->ptr, e->ptr, e->i64, e->i64, e->i64, e->i64, e->i64, e->i64, e->ptr};
@@ -610,7 +611,7 @@ int gc_kernel_steps(const gc_loop_fn *f, gc_kernel_step *steps, int max) {
 }
 
 LLVMModuleRef gc_emit_loop_fn(LLVMContextRef ctx, const gc_loop_fn *f, const gc_host *h, gc_diag *d) {
-  emitter e = {.f = f, .host = h, .ctx = ctx, .d = d};
+  llvm_writer e = {.f = f, .host = h, .ctx = ctx, .d = d};
   e.m = LLVMModuleCreateWithNameInContext(f->name, ctx);
   e.b = LLVMCreateBuilderInContext(ctx);
   e.i1 = LLVMInt1TypeInContext(ctx), e.i8 = LLVMInt8TypeInContext(ctx), e.i32 = LLVMInt32TypeInContext(ctx);

@@ -27,7 +27,7 @@ typedef struct gc_jit gc_jit;
 gc_jit *gc_jit_new(gc_diag *d);
 void gc_jit_free(gc_jit *j);     /* NULL is fine */
 
-/* Adds an ELF object (`len` bytes at `obj`, e.g. gc_codegen_output.object
+/* Adds an ELF object (`len` bytes at `obj`, e.g. gc_machine_output.object
  * or a cache entry); `name` identifies it in messages.  0, or -1 with e.g.
  * "JIT: cannot add object k3: Duplicate definition of symbol 'k3'". */
 int gc_jit_add_object(gc_jit *j, const void *obj, size_t len, const char *name, gc_diag *d);

@@ -7,7 +7,7 @@
 
 /* LLVM messages may span lines (the verifier's do); a diagnostic is one
  * line per fact, so newlines become "; " and trailing ones go. */
-static void put(gc_diag *d, const char *what, const char *msg) {
+static void set_one_line(gc_diag *d, const char *what, const char *msg) {
   if (!d) return;
   gc_diag_set(d, "%s: %s", what, msg && *msg ? msg : "unknown error");
   char *s = d->msg;
@@ -29,13 +29,13 @@ static void put(gc_diag *d, const char *what, const char *msg) {
 
 int gc_llvm_error(gc_diag *d, LLVMErrorRef err, const char *what) {
   char *msg = LLVMGetErrorMessage(err);      /* consumes err */
-  put(d, what, msg);
+  set_one_line(d, what, msg);
   LLVMDisposeErrorMessage(msg);
   return -1;
 }
 
 int gc_llvm_message(gc_diag *d, char *msg, const char *what) {
-  put(d, what, msg);
+  set_one_line(d, what, msg);
   if (msg) LLVMDisposeMessage(msg);
   return -1;
 }

@@ -1,9 +1,9 @@
 /* Timing programs, and random inputs for them (see bench.h). */
 #include "backends/runtime/bench.h"
 #include "backends/runtime/alloc.h"
+#include "backends/runtime/random_fill.h"
 #include "base/clock.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -56,29 +56,6 @@ void gc_bench_print(FILE *f, const gc_bench_result *r) {
 
 /* ---- random inputs ----------------------------------------------------- */
 
-static uint64_t splitmix64(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static double uniform(uint64_t *s) { return (double)(splitmix64(s) >> 11) * 0x1p-53; }
-
-static void fill(gc_tensor *t, uint64_t *s, int64_t high) {
-  int64_t n = gc_tensor_numel(t);
-  for (int64_t i = 0; i < n; i++) {
-    double v;
-    if (gc_dtype_is_float(t->type.dtype))
-      v = sqrt(-2 * log(1 - uniform(s))) * cos(2 * M_PI * uniform(s));
-    else if (t->type.dtype == GC_BOOL)
-      v = (double)(splitmix64(s) & 1);
-    else
-      v = high > 0 ? (double)(splitmix64(s) % (uint64_t)high) : 0;
-    gc_tensor_store(t, i, v);
-  }
-}
-
 static bool listed(const char *const *only, const char *name) {
   if (!only) return true;
   for (; *only; only++)
@@ -96,7 +73,8 @@ static int random_sources(const gc_graph *g, gc_op op, gc_tensor_map *inputs, ui
     gc_tensor *t = gc_tensor_new(&n->type);
     if (!t) return gc_diag_set(d, "out of memory for input \"%s\"", name);
     uint64_t s = seed ^ XXH3_64bits(name, strlen(name));   /* per name, not per position */
-    fill(t, &s, int_high);
+    if (gc_dtype_is_float(t->type.dtype)) gc_fill_normal(t, s, 0, 1);
+    else gc_fill_integers(t, s, int_high);
     gc_tensor_map_put(inputs, name, t);
   }
   return 0;

@@ -77,6 +77,12 @@ gc_program *gc_program_new(gc_graph *g, const gc_backend *backend, const gc_comp
   gc_compile_options defaults;
   if (!o) gc_compile_options_init(&defaults), o = &defaults;
   p->comm = o->comm ? o->comm : gc_comm_local();
+  if ((o->nans.check_nans || o->nans.check_infs) && !(p->nan_check = calloc(1, sizeof *p->nan_check))) {
+    gc_program_free(p);
+    gc_diag_set(d, "out of memory");
+    return NULL;
+  }
+  if (p->nan_check) *p->nan_check = (gc_nan_check){.infs = o->nans.check_infs, .dir = o->nans.dir};
   if (make_slots(p, d) || backend->compile(p, o, &p->state, d)) {
     gc_program_free(p);
     return NULL;
@@ -102,6 +108,7 @@ void gc_program_free(gc_program *p) {
   free(p->update_param);
   free(p->slot_of_node);
   gc_graph_free(p->graph);
+  free(p->nan_check);
   free(p);
 }
 
@@ -215,7 +222,16 @@ const gc_tensor *gc_program_output(const gc_program *p, const char *name) {
   return s ? &s->tensor : NULL;
 }
 
-int gc_program_run(gc_program *p, gc_diag *d) { return p->backend->run(p, p->state, d); }
+int gc_program_run(gc_program *p, gc_diag *d) {
+  if (p->nan_check) p->nan_check->step++, p->nan_check->stopped = false;
+  return p->backend->run(p, p->state, d);
+}
+
+bool gc_program_stopped_at_nan(const gc_program *p) { return p->nan_check && p->nan_check->stopped; }
+
+void gc_program_set_runs(gc_program *p, int64_t runs) {
+  if (p->nan_check) p->nan_check->step = runs;
+}
 
 /* Move every tensor of `from` into `to` (replacing), leaving `from` empty. */
 static void move_all(gc_tensor_map *to, gc_tensor_map *from) {

@@ -11,6 +11,7 @@
 #define GC_RUNTIME_PROGRAM_H
 
 #include "backends/backend.h"
+#include "backends/runtime/nan_check.h"
 
 typedef struct {
   const char *name;    /* in the graph's arena */
@@ -29,6 +30,7 @@ struct gc_program {
   int *slot_of_node;           /* node -> its param or input slot index, -1 */
   gc_program_stats stats;
   const struct gc_comm *comm;  /* the collectives' communicator, never NULL */
+  gc_nan_check *nan_check;     /* --check-nans, else NULL (nan_check.h) */
 };
 
 /* The slot of a param or input node (NULL for other nodes). */

@@ -21,10 +21,11 @@ static const struct {
     {GC_KIND_CONTRACT, " dot "},
     {GC_KIND_INDEX, " gather scatter_add "},
     {GC_KIND_COLLECTIVE, " all_reduce reduce_scatter all_gather "},
+    {GC_KIND_CALL, " call "},
 };
 
 static const char *const declared_ops =
-    " input param const iota rand_uniform cast broadcast reshape scatter_add reduce_scatter all_gather ";
+    " input param const iota rand_uniform cast broadcast reshape scatter_add call reduce_scatter all_gather ";
 
 static bool listed(const char *list, gc_op op) {
   char word[64];
@@ -50,6 +51,8 @@ static void test_kind_of_every_op(void **state) {
   assert_string_equal(gc_kind_name(GC_KIND_INDEX), "index");
   assert_string_equal(gc_kind_name(GC_KIND_COLLECTIVE), "collective");
   assert_true(gc_op_is_collective(GC_OP_ALL_GATHER) && !gc_op_is_collective(GC_OP_SCATTER_ADD));
+  assert_string_equal(gc_kind_name(GC_KIND_CALL), "call");
+  assert_true(gc_op_is_alone(GC_OP_CALL) && gc_op_is_alone(GC_OP_GATHER) && !gc_op_is_alone(GC_OP_DOT));
   assert_string_equal(gc_kind_name(GC_KIND_COUNT), "?");
   assert_true(gc_op_is_source(GC_OP_RAND_UNIFORM) && !gc_op_is_source(GC_OP_CAST));
   assert_true(gc_op_is_elementwise(GC_OP_WHERE) && !gc_op_is_elementwise(GC_OP_BROADCAST));
@@ -65,6 +68,7 @@ static void test_fed_sources(void **state) {
  * are cheap and not views. */
 static const char *const transcendental_ops = " exp log sqrt rsqrt recip tanh sigmoid erf sin cos pow div ";
 static const char *const contract_ops = " dot ";
+static const char *const call_ops = " call ";
 static const char *const view_ops = " broadcast reshape transpose slice stop_gradient ";
 
 static void test_cost_and_view_of_every_op(void **state) {
@@ -73,6 +77,7 @@ static void test_cost_and_view_of_every_op(void **state) {
   for (int op = 0; op < GC_OP_COUNT; op++) {
     gc_cost want = listed(transcendental_ops, (gc_op)op) ? GC_COST_TRANSCENDENTAL
                    : listed(contract_ops, (gc_op)op)     ? GC_COST_CONTRACT
+                   : listed(call_ops, (gc_op)op)         ? GC_COST_CALL
                                                          : GC_COST_CHEAP;
     if (gc_op_cost((gc_op)op) != want)
       fail_msg("%s costs %d, expected %d", gc_op_name((gc_op)op), (int)gc_op_cost((gc_op)op), (int)want);
@@ -166,6 +171,10 @@ static void test_kinds_agree_with_types(void **state) {
       assert_int_equal(n->n_in, 1);
       assert_int_equal(g->nodes[n->in[0]]->type.dtype, n->type.dtype);
       for (int a = 1; a < n->type.rank; a++) assert_int_equal(g->nodes[n->in[0]]->type.dims[a], n->type.dims[a]);
+      break;
+    case GC_KIND_CALL: /* the user's function: the type is declared, an elementwise one keeps the shape */
+      for (int k = 0; n->attrs.call.elementwise && k < n->n_in; k++)
+        assert_true(gc_shape_equal(&g->nodes[n->in[k]]->type, &n->type));
       break;
     default:
       fail_msg("node %d: kind %d", i, (int)gc_op_kind(n->op));

@@ -95,6 +95,15 @@ static const error_case cases[] = {
     /* rank and element count */
     {HDR "  %b = input \"b\" : f32[1,1,1,1,1,1,1,1,1]\n}\n", 3, 40, "rank exceeds 8"},
     {HDR "  %b = input \"b\" : f32[4294967296,4294967296]\n}\n", 3, 20, "too many elements"},
+    /* call: @name(operands), the callee's own attributes numbers, a flag bare */
+    {HDR "  %b = call erff(%a) : f32[2]\n}\n", 3, 13, "call needs the callee's name"},
+    {HDR "  %b = call @erff %a : f32[2]\n}\n", 3, 19, "expected '(' after the callee's name"},
+    {HDR "  %b = call @erff(%a : f32[2]\n}\n", 3, 22, "expected ')' after the call's operands"},
+    {HDR "  %b = call @f(%a) {alpha=\"x\"} : f32[2]\n}\n", 3, 27, "attribute 'alpha' expects a number"},
+    {HDR "  %b = call @f(%a) {k=1, k=2} : f32[2]\n}\n", 3, 26, "duplicate attribute 'k'"},
+    {HDR "  %b = call @f(%a) {elementwise, elementwise} : f32[2]\n}\n", 3, 34, "duplicate attribute 'elementwise'"},
+    {HDR "  %b = call @f(%a) {elementwise} : f32[3]\n}\n", 3, 8, "operand 0 is f32[2], the result f32[3]"},
+    {HDR "  %b = neg %a {keepdims} : f32[2]\n}\n", 3, 16, "unknown attribute 'keepdims' for neg"},
     /* structure and lexing */
     {"", 1, 1, "expected 'graph"},
     {"graph t {}", 1, 7, "'@NAME'"},

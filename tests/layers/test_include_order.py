@@ -50,6 +50,9 @@ def main():
             failures.append("%s: got %r, want %r" % (what, got, want))
 
     expect("layers given", len(DIRS) > 5 and "ir" in DIRS and "train" in DIRS, True)
+    # the loop IR's stages sit between the graph passes and the compiled backends
+    expect("codegen between passes and llvm",
+           "codegen" in DIRS and DIRS.index("passes") < DIRS.index("codegen") < DIRS.index("backends/llvm"), True)
     with tempfile.TemporaryDirectory() as t:
         dirs = ["ir", "low/sub", "mid", "low"]
         write(t, "ir/a.h", '#include "ir/b.h"\n#include <stdio.h>\n')

@@ -5,8 +5,8 @@
 #define GC_TEST_LLVM_FIXTURE_H
 
 #include "tests/testutil.h"
-#include "backends/llvm/codegen.h"
-#include "backends/llvm/compile.h"
+#include "backends/llvm/machine.h"
+#include "backends/llvm/jobs.h"
 #include "backends/llvm/host.h"
 #include "backends/llvm/jit.h"
 
@@ -99,7 +99,7 @@ static inline gc_host test_host(void) {
 }
 
 /* `text` compiled for h (verify, prepare, O3, emit); fails the test on error. */
-static inline gc_codegen_output compile_text(const gc_host *h, const char *text, bool want_ir,
+static inline gc_machine_output compile_text(const gc_host *h, const char *text, bool want_ir,
                                              bool want_asm) {
   gc_diag d = {0};
   LLVMTargetMachineRef tm = gc_host_target_machine(h, &d);
@@ -107,13 +107,13 @@ static inline gc_codegen_output compile_text(const gc_host *h, const char *text,
   LLVMContextRef ctx = LLVMContextCreate();
   LLVMModuleRef m = build_from_text(ctx, (void *)text, &d);
   if (!m) fail_msg("%s", d.msg);
-  gc_codegen_options o = {.want_ir = want_ir, .want_asm = want_asm};
-  gc_codegen_output out;
-  int rc = gc_codegen_module(m, tm, &o, &out, &d);
+  gc_machine_options o = {.want_ir = want_ir, .want_asm = want_asm};
+  gc_machine_output out;
+  int rc = gc_machine_module(m, tm, &o, &out, &d);
   LLVMDisposeModule(m);
   LLVMContextDispose(ctx);
   LLVMDisposeTargetMachine(tm);
-  if (rc) fail_msg("gc_codegen_module: %s", d.msg);
+  if (rc) fail_msg("gc_machine_module: %s", d.msg);
   return out;
 }
 

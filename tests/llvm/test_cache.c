@@ -512,13 +512,13 @@ static void entries_the_jit_refuses_are_rebuilt(void **state) {
   check_refused(&c, &cold, junk, sizeof junk, "cannot add object saxpy");
   /* another kernel's sound object: it defines no saxpy */
   char other_ir[SAXPY_IR_MAX];
-  gc_codegen_output other = compile_text(&host, saxpy_ir(other_ir, "other", 1), false, false);
+  gc_machine_output other = compile_text(&host, saxpy_ir(other_ir, "other", 1), false, false);
   check_refused(&c, &cold, other.object, other.object_len, "defines no symbol saxpy");
-  gc_codegen_output_free(&other);
+  gc_machine_output_free(&other);
   /* an object that loads but does not link */
-  gc_codegen_output unlinkable = compile_text(&host, unlinkable_ir, false, false);
+  gc_machine_output unlinkable = compile_text(&host, unlinkable_ir, false, false);
   check_refused(&c, &cold, unlinkable.object, unlinkable.object_len, "gc_test_no_such_function");
-  gc_codegen_output_free(&unlinkable);
+  gc_machine_output_free(&unlinkable);
   gc_compiled_free(&cold, 1);
 }
 

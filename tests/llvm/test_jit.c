@@ -21,12 +21,12 @@ static int setup(void **state) {
 
 /* A JIT holding `text` compiled for h. */
 static gc_jit *jit_with(const gc_host *h, const char *text, const char *name) {
-  gc_codegen_output out = compile_text(h, text, false, false);
+  gc_machine_output out = compile_text(h, text, false, false);
   gc_diag d = {0};
   gc_jit *j = gc_jit_new(&d);
   if (!j) fail_msg("gc_jit_new: %s", d.msg);
   if (gc_jit_add_object(j, out.object, out.object_len, name, &d)) fail_msg("add: %s", d.msg);
-  gc_codegen_output_free(&out);
+  gc_machine_output_free(&out);
   return j;
 }
 
@@ -46,18 +46,18 @@ static void saxpy_runs_through_the_jit(void **state) {
 static void host_code_uses_the_widest_vectors(void **state) {
   (void)state;
   char ir[SAXPY_IR_MAX];
-  gc_codegen_output out = compile_text(&host, saxpy_ir(ir, "saxpy", 0), true, true);
+  gc_machine_output out = compile_text(&host, saxpy_ir(ir, "saxpy", 0), true, true);
   assert_non_null(out.asm_text);
   assert_non_null(strstr(out.asm_text, "saxpy"));
   assert_non_null(strstr(out.ir_text, " x float>"));             /* vectorised */
   if (!gc_features_have(host.features, "avx512f")) {
-    gc_codegen_output_free(&out);
+    gc_machine_output_free(&out);
     print_message("host %s has no avx512f: zmm check skipped\n", host.cpu);
     skip();
   }
   assert_int_equal(host.vector_bits, 512);
   assert_non_null(strstr(out.asm_text, "%zmm"));
-  gc_codegen_output_free(&out);
+  gc_machine_output_free(&out);
 }
 
 /* Another target through the same path: AVX2 (haswell) code uses ymm and
@@ -69,11 +69,11 @@ static void another_cpu_gets_its_own_code(void **state) {
   assert_int_equal(gc_host_for_cpu(&h, "haswell", "+avx,+avx2,+fma,+f16c,+bmi2", &d), 0);
   assert_int_equal(h.vector_bits, 256);
   char ir[SAXPY_IR_MAX];
-  gc_codegen_output out = compile_text(&h, saxpy_ir(ir, "saxpy_hsw", 0), true, true);
+  gc_machine_output out = compile_text(&h, saxpy_ir(ir, "saxpy_hsw", 0), true, true);
   assert_non_null(strstr(out.asm_text, "%ymm"));
   assert_null(strstr(out.asm_text, "%zmm"));
   assert_non_null(strstr(out.ir_text, "\"target-cpu\"=\"haswell\""));
-  gc_codegen_output_free(&out);
+  gc_machine_output_free(&out);
   if (gc_features_have(host.features, "avx2") && gc_features_have(host.features, "fma")) {
     gc_jit *j = jit_with(&h, ir, "saxpy_hsw");
     saxpy_fn fn = (saxpy_fn)gc_jit_lookup(j, "saxpy_hsw", &d);
@@ -116,7 +116,7 @@ static void every_function_carries_the_target(void **state) {
   LLVMContextRef ctx = LLVMContextCreate();
   LLVMModuleRef m = parse_ir(ctx, "two", two_functions_ir, &d);
   if (!m) fail_msg("%s", d.msg);
-  gc_codegen_prepare(m, tm);
+  gc_machine_prepare(m, tm);
   assert_string_equal(LLVMGetTarget(m), host.triple);
   assert_true(strlen(LLVMGetDataLayoutStr(m)) > 0);
   int definitions = 0;
@@ -140,12 +140,12 @@ static void every_function_carries_the_target(void **state) {
   LLVMDisposeTargetMachine(tm);
 
   /* and the optimised IR the backend keeps says so too */
-  gc_codegen_output out = compile_text(&host, two_functions_ir, true, false);
+  gc_machine_output out = compile_text(&host, two_functions_ir, true, false);
   char want[128];
   snprintf(want, sizeof want, "\"target-cpu\"=\"%s\"", host.cpu);
   assert_non_null(strstr(out.ir_text, want));
   assert_null(strstr(out.ir_text, "\"target-cpu\"=\"i386\""));
-  gc_codegen_output_free(&out);
+  gc_machine_output_free(&out);
 }
 
 static void undefined_symbol_is_an_error_naming_it(void **state) {
@@ -168,7 +168,7 @@ static void undefined_symbol_is_an_error_naming_it(void **state) {
   assert_null(gc_jit_lookup(j, "gc_test_nowhere", &d));
   if (!strstr(d.msg, "gc_test_nowhere")) fail_msg("message: %s", d.msg);
   char sax[SAXPY_IR_MAX];
-  gc_codegen_output out = compile_text(&host, saxpy_ir(sax, "saxpy", 3), false, false);
+  gc_machine_output out = compile_text(&host, saxpy_ir(sax, "saxpy", 3), false, false);
   assert_int_equal(gc_jit_add_object(j, out.object, out.object_len, "saxpy", &d), 0);
   saxpy_fn fn = (saxpy_fn)gc_jit_lookup(j, "saxpy", &d);
   assert_non_null(fn);
@@ -180,7 +180,7 @@ static void undefined_symbol_is_an_error_naming_it(void **state) {
   /* not an object file at all */
   assert_int_equal(gc_jit_add_object(j, "garbage", 7, "garbage", &d), -1);
   if (!strstr(d.msg, "garbage") || !strstr(d.msg, "object")) fail_msg("message: %s", d.msg);
-  gc_codegen_output_free(&out);
+  gc_machine_output_free(&out);
   gc_jit_free(j);
 }
 
@@ -190,8 +190,8 @@ static void invalid_module_is_an_error(void **state) {
   LLVMTargetMachineRef tm = gc_host_target_machine(&host, &d);
   LLVMContextRef ctx = LLVMContextCreate();
   LLVMModuleRef m = broken_module(ctx);
-  gc_codegen_output out;
-  assert_int_equal(gc_codegen_module(m, tm, NULL, &out, &d), -1);
+  gc_machine_output out;
+  assert_int_equal(gc_machine_module(m, tm, NULL, &out, &d), -1);
   assert_null(out.object);
   if (!strstr(d.msg, "broken") || !strstr(d.msg, "invalid") || !strstr(d.msg, "terminator"))
     fail_msg("message: %s", d.msg);
@@ -239,9 +239,9 @@ static void defined_symbols_are_visible(void **state) {
   assert_int_equal(gc_jit_define(j, "gc_test_triple", (void *)triple_it, &d), 0);
   assert_int_equal(gc_jit_define(j, "gc_test_triple", (void *)triple_it, &d), -1);
   if (!strstr(d.msg, "gc_test_triple")) fail_msg("message: %s", d.msg);
-  gc_codegen_output out = compile_text(&host, ir, false, false);
+  gc_machine_output out = compile_text(&host, ir, false, false);
   assert_int_equal(gc_jit_add_object(j, out.object, out.object_len, "plus_triple", &d), 0);
-  gc_codegen_output_free(&out);
+  gc_machine_output_free(&out);
   double (*fn)(double) = (double (*)(double))gc_jit_lookup(j, "plus_triple", &d);
   if (!fn) fail_msg("lookup: %s", d.msg);
   assert_true(fn(2.5) == 8.5);
@@ -255,10 +255,10 @@ static void text_forms_are_written_to_files(void **state) {
   char sub[128], path[256];
   snprintf(sub, sizeof sub, "%s/a/b", dir);          /* created on demand */
   char ir[SAXPY_IR_MAX];
-  gc_codegen_output out = compile_text(&host, saxpy_ir(ir, "saxpy", 0), true, true);
+  gc_machine_output out = compile_text(&host, saxpy_ir(ir, "saxpy", 0), true, true);
   gc_diag d = {0};
-  assert_int_equal(gc_codegen_write_text(sub, "saxpy", "ll", out.ir_text, &d), 0);
-  assert_int_equal(gc_codegen_write_text(sub, "k/../x y", "s", out.asm_text, &d), 0);
+  assert_int_equal(gc_machine_write_text(sub, "saxpy", "ll", out.ir_text, &d), 0);
+  assert_int_equal(gc_machine_write_text(sub, "k/../x y", "s", out.asm_text, &d), 0);
   snprintf(path, sizeof path, "%s/saxpy.ll", sub);
   size_t len;
   char *back = gc_read_file(path, &len, &d);
@@ -272,9 +272,9 @@ static void text_forms_are_written_to_files(void **state) {
   free(back);
   /* a directory that cannot be made: an error naming it */
   snprintf(path, sizeof path, "%s/saxpy.ll/deeper", sub);
-  assert_int_equal(gc_codegen_write_text(path, "x", "ll", "", &d), -1);
+  assert_int_equal(gc_machine_write_text(path, "x", "ll", "", &d), -1);
   assert_non_null(strstr(d.msg, "saxpy.ll"));
-  gc_codegen_output_free(&out);
+  gc_machine_output_free(&out);
   char cmd[200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   assert_int_equal(system(cmd), 0);

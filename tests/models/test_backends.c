@@ -9,7 +9,7 @@
  *    tensor's largest element, integers and bools exact;
  *  - the edges of pads, concats and slices (RoPE's rotate-half forward and
  *    backward through a flattening reshape, odd offsets): the loops the
- *    backend cuts there (passes/split.c) give the interpreter's results;
+ *    backend cuts there (codegen/split.c) give the interpreter's results;
  *  - buffers stored over the ones a kernel reads (an update into its param,
  *    a result over a dying operand, not one bound to an output): the
  *    emitter gives them one pointer; results as the interpreter's;
@@ -235,7 +235,7 @@ static void reduction_cases(fx *f, const reduction *cases, int n) {
       snprintf(what, sizeof what, "reduce_max %s axes %d..", shape_str(t, buf), (int)cases[c].axes[0]);
       fx_out(f, gb_reduce(f->g, GC_OP_REDUCE_MAX, x, axes, cases[c].keep), what);
       /* a result the reduction reads whole: stored by the reduction's loop
-       * and read back by the later results (passes/lower.c) */
+       * and read back by the later results (codegen/lower.c) */
       int e = gb_un(f->g, GC_OP_EXP, x);
       snprintf(what, sizeof what, "exp %s, summed over axes %d.. in the same kernel", shape_str(t, buf),
                (int)cases[c].axes[0]);
@@ -386,7 +386,7 @@ static void test_zero_size_axes(void **state) {
  * neg, pads, add), through a head transpose and a flattening reshape, and
  * pads and concats at odd offsets: lowered, their inner loops compare the
  * column with the pieces' edges and clamp their indices.  The llvm backend
- * cuts those loops at the edges (passes/split.c; strip-mined first where a
+ * cuts those loops at the edges (codegen/split.c; strip-mined first where a
  * reshape flattened heads x lanes) -- the tile IR must show the pieces --
  * and the results must still be the interpreter's. */
 static int rope_forward(gc_graph *g, int x, int cs, int sn, int64_t half) {

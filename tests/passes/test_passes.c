@@ -173,7 +173,15 @@ static void test_pipeline_errors(void **state) {
     assert_int_equal(gc_pipeline_check(empty[i], &d), -1);
     assert_non_null(strstr(d.msg, "an empty pass name"));
   }
-  assert_int_equal(gc_stage_names_check("lower,,tile", &d), -1);
+  /* the lists the dump flags take split the same way */
+  char buf[64];
+  const char *names[4];
+  assert_int_equal(gc_pass_names("cse,,dce", buf, sizeof buf, names, 4, &d), -1);
+  assert_int_equal(gc_pass_names(" cse , dce", buf, sizeof buf, names, 4, &d), 2);
+  assert_string_equal(names[1], "dce");
+  assert_int_equal(gc_pass_names("a,b,c", buf, sizeof buf, names, 2, &d), -1);
+  assert_true(gc_pass_listed("cse,dce", "dce") && !gc_pass_listed("cse,dce", "ce") && !gc_pass_listed(NULL, "cse"));
+  assert_true(gc_pass_listed("cse , dce", "cse") && gc_pass_listed(" cse, dce ", "dce") && !gc_pass_listed("cs e", "cs"));
 }
 
 int main(void) {

@@ -518,6 +518,15 @@ static void test_generate(void **state) {
   assert_int_equal(fixture_run(f, "gc-train", QWEN "--out gen --generate --prompt JULIET: --seed 7"), 0);
   assert_int_equal(strncmp(f->out, "JULIET:", 7), 0);
   assert_true(strlen(f->out) > 8);
+  /* It ends with how fast the prompt was read and the tokens were made. */
+  const char *speed = strstr(f->err, "generate: prompt_tokens=");
+  assert_non_null(speed);
+  long long prompt = 0, made = 0;
+  double prefill = 0, decode = 0;
+  assert_int_equal(sscanf(speed, "generate: prompt_tokens=%lld prefill_tok_s=%lf new_tokens=%lld decode_tok_s=%lf",
+                          &prompt, &prefill, &made, &decode), 4);
+  assert_true(prompt >= 2 && prompt <= 7);   /* "JULIET:" in the run's own tokens */
+  assert_true(made >= 2 && prefill > 0 && decode > 0);
   memcpy(first, f->out, sizeof first);
   /* Seeded: the same command samples the same text. */
   assert_int_equal(fixture_run(f, "gc-train", QWEN "--out gen --generate --prompt JULIET: --seed 7"), 0);
