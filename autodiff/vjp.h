@@ -25,6 +25,7 @@ vjp_fn vjp_neg, vjp_abs, vjp_exp, vjp_log, vjp_sqrt, vjp_rsqrt, vjp_recip, vjp_t
 vjp_fn vjp_add, vjp_sub, vjp_mul, vjp_div, vjp_max, vjp_min, vjp_pow, vjp_where;
 vjp_fn vjp_broadcast, vjp_reshape, vjp_transpose, vjp_slice, vjp_concat, vjp_pad;
 vjp_fn vjp_reduce_sum, vjp_reduce_max, vjp_dot;
+vjp_fn vjp_all_reduce, vjp_reduce_scatter, vjp_all_gather;
 vjp_fn vjp_gather, vjp_scatter_add, vjp_call;
 
 #endif

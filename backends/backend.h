@@ -65,6 +65,8 @@ typedef struct {
   const struct gc_pass_options *pass_options;   /* dumps, stats; NULL: none */
   int threads;           /* worker threads; 0: the cores available */
   bool profile;          /* time each kernel (gc_program_profile) */
+  const struct gc_comm *comm;   /* what collectives run through
+                                 * (backends/runtime/comm.h); NULL: one process */
   gc_nan_options nans;   /* off by default: the kernels are the same either way */
   gc_llvm_options llvm;  /* read by the llvm backend only */
 } gc_compile_options;

@@ -88,7 +88,7 @@ static bool trainable(const gc_node *n) {
 }
 
 /* The float params not named opt.*, in node order; their count. */
-static int collect_params(const gc_graph *g, int *out) {
+int gc_optim_collect_params(const gc_graph *g, int *out) {
   int n = 0;
   for (int i = 0; i < g->n_nodes; i++)
     if (trainable(g->nodes[i])) out[n++] = i;
@@ -97,13 +97,13 @@ static int collect_params(const gc_graph *g, int *out) {
 
 /* autodiff returns a zero const for a param the loss does not reach; such a
  * param is left alone (torch skips params whose .grad is None). */
-static bool unreached(const gc_graph *g, int grad) {
+bool gc_optim_unreached(const gc_graph *g, int grad) {
   const gc_node *n = g->nodes[grad];
   return n->op == GC_OP_CONST && n->attrs.value.value == 0;
 }
 
 /* Schedule, clipping and updates for params[i] with gradient grads[i]. */
-static void emit_step(gc_builder *b, const gc_optim_config *c, int n, const int *params,
+void gc_optim_emit_step(gc_builder *b, const gc_optim_config *c, int n, const int *params,
                       const int *grad_ids) {
   gc_graph *g = gc_builder_graph(b);
   gc_val *grads = malloc((size_t)(n > 0 ? n : 1) * sizeof *grads);
@@ -133,7 +133,7 @@ static void emit_step(gc_builder *b, const gc_optim_config *c, int n, const int 
 }
 
 /* Hand the graph back from a builder that wraps it (never freeing it). */
-static int release_graph(gc_builder *b, gc_diag *d) {
+int gc_optim_release_graph(gc_builder *b, gc_diag *d) {
   const char *err = gc_builder_error(b);
   int rc = err ? gc_diag_set(d, "%s", err) : gc_verify(b->g, d);
   b->g = NULL;
@@ -143,20 +143,20 @@ static int release_graph(gc_builder *b, gc_diag *d) {
 
 static int append_step(gc_graph *g, int loss, const gc_optim_config *c, int *params, int *grads,
                        gc_diag *d) {
-  int n = collect_params(g, params);
+  int n = gc_optim_collect_params(g, params);
   if (n == 0) return gc_diag_set(d, "optim: the graph has no float params to train");
   if (gc_grad(g, loss, params, n, grads, d) < 0) return -1;
   int kept = 0;
   for (int i = 0; i < n; i++)
-    if (!unreached(g, grads[i])) {
+    if (!gc_optim_unreached(g, grads[i])) {
       params[kept] = params[i];
       grads[kept++] = grads[i];
     }
   if (kept == 0) return gc_diag_set(d, "optim: the loss does not depend on any param");
   gc_builder *b = gc_builder_wrap(g, g->nodes[loss]->type.dtype);
   if (!b) return gc_diag_set(d, "optim: out of memory");
-  emit_step(b, c, kept, params, grads);
-  return release_graph(b, d);
+  gc_optim_emit_step(b, c, kept, params, grads);
+  return gc_optim_release_graph(b, d);
 }
 
 int gc_optim_append(gc_graph *g, const char *loss, const gc_optim_config *c, gc_diag *d) {

@@ -58,4 +58,24 @@ int gc_optim_config_set(gc_optim_config *c, const char *key, const char *value, 
  * reused.  0, or -1 with a message. */
 int gc_optim_append(gc_graph *g, const char *loss, const gc_optim_config *c, gc_diag *d);
 
+/* The same step split in two graphs, for gradient accumulation and data
+ * parallel training (frontend/optim_split.c): a gradient graph run once
+ * per micro-batch, and a step graph run once per optimizer step.
+ *
+ * gc_optim_append_grads adds to g (scalar float output `loss`) an input
+ * `scale` (a scalar of the loss's dtype) and, for every float param not
+ * named opt.* that the loss reaches, an output "grad.<param>": the gradient
+ * of loss * scale.  (A micro-batch's share of the global mean: its loss
+ * times its count of predicted tokens over the global count.)
+ *
+ * gc_optim_step_graph: a new graph with every param of `grads` (a graph
+ * gc_optim_append_grads made), an input "grad.<param>" per gradient output
+ * of it, each summed over the ranks by an `all_reduce` (the identity on one
+ * process), then what gc_optim_append appends after the backward: clipping,
+ * schedule, the updates of params and optimizer state, outputs lr and
+ * grad_norm.  Its params are those the single graph of gc_optim_append
+ * has, so checkpoints serve both.  NULL + message. */
+int gc_optim_append_grads(gc_graph *g, const char *loss, const char *scale, gc_diag *d);
+gc_graph *gc_optim_step_graph(const gc_graph *grads, const gc_optim_config *c, gc_diag *d);
+
 #endif

@@ -25,4 +25,18 @@ gc_val gc_optim_clip(gc_builder *b, const gc_optim_config *c, int n, gc_val *gra
 void gc_optim_update_param(gc_builder *b, const gc_optim_config *c, const gc_optim_step_vals *sv,
                            const char *name, gc_val p, gc_val g);
 
+/* The float params of g not named opt.*, in node order, into out; their
+ * count.  gc_optim_unreached: autodiff's zero const for a param the loss
+ * does not reach (such a param is left alone). */
+int gc_optim_collect_params(const gc_graph *g, int *out);
+bool gc_optim_unreached(const gc_graph *g, int grad);
+
+/* Schedule, clipping and the updates of params[i] (node ids) with gradient
+ * grads[i], and the outputs lr and grad_norm. */
+void gc_optim_emit_step(gc_builder *b, const gc_optim_config *c, int n, const int *params, const int *grads);
+
+/* Hand the graph back from a builder that wraps it (never freeing it): 0,
+ * or -1 with the builder's error or the verifier's. */
+int gc_optim_release_graph(gc_builder *b, gc_diag *d);
+
 #endif

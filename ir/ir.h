@@ -133,6 +133,7 @@ typedef enum {
   GC_KIND_REDUCE,       /* reduce_sum reduce_max argmax */
   GC_KIND_CONTRACT,     /* dot */
   GC_KIND_INDEX,        /* gather scatter_add */
+  GC_KIND_COLLECTIVE,   /* all_reduce reduce_scatter all_gather: effects */
   GC_KIND_CALL,         /* call: the user's function */
   GC_KIND_COUNT
 } gc_kind;
@@ -179,10 +180,14 @@ gc_cost gc_op_cost(gc_op op);
 bool gc_op_is_view(gc_op op);
 static inline bool gc_op_is_source(gc_op op) { return gc_op_kind(op) == GC_KIND_SOURCE; }
 static inline bool gc_op_is_elementwise(gc_op op) { return gc_op_kind(op) == GC_KIND_ELEMENTWISE; }
+/* A collective (all_reduce reduce_scatter all_gather) talks to the other
+ * ranks: passes keep every one, in order, and never merge or fuse one. */
+static inline bool gc_op_is_collective(gc_op op) { return gc_op_kind(op) == GC_KIND_COLLECTIVE; }
 /* A node computed alone, reading stored operands in place and storing its
- * result: an index op (gather, scatter_add) or a call. */
+ * result: an index op (gather, scatter_add), a call or a collective (which
+ * the runtime runs between kernels). */
 static inline bool gc_op_is_alone(gc_op op) {
-  return gc_op_kind(op) == GC_KIND_INDEX || gc_op_kind(op) == GC_KIND_CALL;
+  return gc_op_kind(op) == GC_KIND_INDEX || gc_op_kind(op) == GC_KIND_CALL || gc_op_kind(op) == GC_KIND_COLLECTIVE;
 }
 
 /* Fill attributes with the schema's defaults (LIST defaults get n = 0). */
@@ -213,9 +218,11 @@ typedef struct {
                        * 0: none.  gc_node_over reads it. */
 } gc_node;
 
-/* A call marked {effects}: never merged (cse), removed (dce) or computed
- * again (remat). */
-static inline bool gc_node_has_effects(const gc_node *n) { return n->op == GC_OP_CALL && n->attrs.call.effects; }
+/* A call marked {effects}, or a collective (every rank waits for each):
+ * never merged (cse), removed (dce) or computed again (remat). */
+static inline bool gc_node_has_effects(const gc_node *n) {
+  return (n->op == GC_OP_CALL && n->attrs.call.effects) || gc_op_is_collective(n->op);
+}
 
 /* The node whose bytes n is written over in place (over=), or -1. */
 static inline int gc_node_over(const gc_node *n) { return n->over - 1; }

@@ -16,7 +16,8 @@ int gc_live_init(gc_live *l, const gc_graph *g, const gc_uses *u, gc_diag *d) {
   int s = -1;
   for (int i = 0; i < n; i++) {
     const gc_node *nd = g->nodes[i];
-    bool source = !nd->kernel && gc_op_is_source(nd->op) && !(gc_uses_is_bound(u, i) && !gc_op_is_fed(nd->op));
+    bool kept = gc_uses_is_bound(u, i) || gc_uses_read_by_collective(u, g, i);   /* stored by a kernel of its own */
+    bool source = !nd->kernel && gc_op_is_source(nd->op) && !(kept && !gc_op_is_fed(nd->op));
     if (source) {
       l->step[i] = -1;
       continue;
@@ -30,7 +31,7 @@ int gc_live_init(gc_live *l, const gc_graph *g, const gc_uses *u, gc_diag *d) {
     l->stored[i] = false;
     if (l->step[i] < 0) continue;
     bool bound = gc_uses_is_bound(u, i);
-    l->stored[i] = bound;
+    l->stored[i] = bound || gc_op_is_collective(g->nodes[i]->op) || gc_uses_read_by_collective(u, g, i);
     const int *r = gc_uses_readers(u, i);
     for (int k = 0; k < gc_uses_count(u, i); k++) {
       int t = l->step[r[k]];

@@ -10,6 +10,7 @@
 #define KIND_reduce GC_KIND_REDUCE
 #define KIND_contract GC_KIND_CONTRACT
 #define KIND_index GC_KIND_INDEX
+#define KIND_collective GC_KIND_COLLECTIVE
 #define KIND_call GC_KIND_CALL
 #define TYPE_declared true
 #define TYPE_inferred false
@@ -28,7 +29,7 @@ static const gc_op_info op_table[GC_OP_COUNT] = {
 };
 
 static const char *const kind_names[GC_KIND_COUNT] = {
-    "source", "elementwise", "layout", "reduce", "contract", "index", "call",
+    "source", "elementwise", "layout", "reduce", "contract", "index", "collective", "call",
 };
 
 const gc_op_info *gc_op_info_of(gc_op op) { return &op_table[op]; }
@@ -65,6 +66,7 @@ int gc_op_parse(const char *s, size_t len) {
 #define F_reduce(K, f, r, d) MAKE_FIELD_(reduce, K, f, r, d)
 #define F_argmax(K, f, r, d) MAKE_FIELD_(argmax, K, f, r, d)
 #define F_dot(K, f, r, d) MAKE_FIELD_(dot, K, f, r, d)
+#define F_collective(K, f, r, d) MAKE_FIELD_(collective, K, f, r, d)
 #define F_call(K, f, r, d) MAKE_FIELD_(call, K, f, r, d)
 #define SCHEMA_ARRAY_(s) static const gc_field fields_##s[] = {GC_FIELDS_##s(F_##s){NULL, 0, 0, 0, 0}};
 GC_SCHEMAS(SCHEMA_ARRAY_)

@@ -347,6 +347,34 @@ static int rule_scatter_add(rule_ctx *c, gc_type *out) {
   return 0;
 }
 
+/* ---- collectives: the text names no world size, so the split of axis 0
+ * (reduce_scatter, all_gather) is checked against the ranks at run time ---- */
+
+static int rule_all_reduce(rule_ctx *c, gc_type *out) {
+  if (need_dtype(c, c->in[0], c->in[0]->dtype != GC_BOOL, "numeric")) return -1;
+  if (c->a->collective.mean && need_dtype(c, c->in[0], gc_dtype_is_float(c->in[0]->dtype), "f32 or f64 (a mean)"))
+    return -1;
+  *out = *c->in[0];
+  return 0;
+}
+
+/* `whole` is `part` with axis 0 a multiple of part's (N ranks' parts). */
+static int split_axis0(rule_ctx *c, const gc_type *whole, const gc_type *part, gc_type *out) {
+  char b1[GC_TYPE_STR_MAX], b2[GC_TYPE_STR_MAX];
+  if (check_numel(c, c->declared)) return -1;
+  if (need_dtype(c, c->in[0], c->in[0]->dtype != GC_BOOL, "numeric")) return -1;
+  bool ok = whole->dtype == part->dtype && whole->rank == part->rank && whole->rank >= 1 && part->dims[0] > 0 &&
+            whole->dims[0] % part->dims[0] == 0;
+  for (int i = 1; ok && i < whole->rank; i++) ok = whole->dims[i] == part->dims[i];
+  if (!ok)
+    return gc_diag_set(c->d, "%s: %s is not %s split along axis 0 into equal parts", OPN, TS(part, b1), TS(whole, b2));
+  *out = *c->declared;
+  return 0;
+}
+
+static int rule_reduce_scatter(rule_ctx *c, gc_type *out) { return split_axis0(c, c->in[0], c->declared, out); }
+static int rule_all_gather(rule_ctx *c, gc_type *out) { return split_axis0(c, c->declared, c->in[0], out); }
+
 /* call: the result type is declared; what the callee accepts is checked
  * when the name is resolved (backends/runtime/call.c). */
 static int rule_call(rule_ctx *c, gc_type *out) {

@@ -44,6 +44,13 @@ static inline int gc_uses_count(const gc_uses *u, int id) { return u->first[id +
 static inline const int *gc_uses_readers(const gc_uses *u, int id) { return u->readers + u->first[id]; }
 /* An output or update binds node id. */
 static inline bool gc_uses_is_bound(const gc_uses *u, int id) { return u->bound[id] != 0; }
+/* A collective reads node id (its value must then be stored, as a bound
+ * one is: the communicator reads a buffer). */
+static inline bool gc_uses_read_by_collective(const gc_uses *u, const gc_graph *g, int id) {
+  for (int k = 0; k < gc_uses_count(u, id); k++)
+    if (gc_op_is_collective(g->nodes[gc_uses_readers(u, id)[k]]->op)) return true;
+  return false;
+}
 /* Nothing reads node id and nothing binds it: removing it changes no result. */
 static inline bool gc_uses_is_dead(const gc_uses *u, int id) {
   return gc_uses_count(u, id) == 0 && !gc_uses_is_bound(u, id);

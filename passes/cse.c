@@ -5,7 +5,8 @@
  * match the two nodes are compared field by field, and only an equal node
  * is merged into the first.  Labels do not count (the first one's stays).
  * Inputs and params are distinct by name; rand_uniform is a pure function
- * of its seed and counter, so equal ones merge too.
+ * of its seed and counter, so equal ones merge too.  Collectives never
+ * merge: each is an exchange every rank makes.
  *
  * gc_cse_within_kernels merges only nodes of the same kernel (or of none):
  * fuse ends with it, as a node it computes again in each kernel reading it

@@ -156,8 +156,8 @@ static void classify(fuser *f) {
       }
     }
   }
-  /* an inlined value bound to an output or update, or read by an index op,
-   * is also stored by a kernel of its own */
+  /* an inlined value bound to an output or update, or read by an index op
+   * or a collective, is also stored by a kernel of its own */
   for (int i = f->n - 1; i >= 0; i--) {
     if (!f->inlined[i]) continue;
     bool store = gc_uses_is_bound(&f->u, i);

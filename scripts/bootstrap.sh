@@ -9,7 +9,7 @@ set -euo pipefail
 
 GC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 GC_PACKAGES=(gcc cmake ninja-build pkg-config llvm-19-dev libxxhash-dev libjansson-dev libonig-dev libutf8proc-dev
-             libcmocka-dev libffi-dev)
+             libcmocka-dev libffi-dev libopenmpi-dev openmpi-bin)
 
 # What the test suite needs besides: the independent reference implementations
 # the Python tests compare gc with; clang and its runtime (libFuzzer and the

@@ -6,6 +6,7 @@
 #include "tools/options.h"
 #include "tools/pass_cli.h"
 #include "train/train.h"
+#include "backends/runtime/comm.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,10 @@ static const gc_opt flags[] = {
     F("steps", GC_OPT_LONG_POS, steps, "N", "training steps (default 1500)"),
     F("batch", GC_OPT_INT_POS, batch, "B", "windows per batch (default 16)"),
     F("seq", GC_OPT_INT_POS, seq, "T", "tokens per window (default 128)"),
+    F("grad-accum", GC_OPT_INT_POS, grad_accum, "K",
+      "micro-batches of --batch windows per optimizer step (default 1);\n"
+      "under mpirun -np N each rank takes its share of every global\n"
+      "batch of --batch x K x N windows"),
     F("dec-seq", GC_OPT_INT_POS, dec_seq, "T", "decoder length for T5 (default seq/4)"),
     F("lr", GC_OPT_REAL_POS, lr, "X", "peak learning rate, AdamW (default 3e-3)"),
     F("warmup", GC_OPT_LONG_NONNEG, warmup, "N", "linear warmup steps, then cosine decay to lr/10 (default 100)"),
@@ -114,19 +119,31 @@ int main(int argc, char **argv) {
     gc_train_list_models(stdout);
     return gc_cli_close_stdout(prog);
   }
-  gc_diag d = {0};
-  gc_pass_options po;
-  if (gc_cli_pass_setup(prog, &f.passes, f.train.backend ? f.train.backend : gc_default_backend(), stderr, &po, &f.train.llvm)) return GC_EXIT_USAGE;
-  f.train.passes = f.passes.passes;
-  f.train.pass_options = &po;
-  f.train.catch_signals = true;
   if (f.train.generate && f.train.eval) return gc_cli_usage_error(prog, "--generate and --eval go separately");
   if ((f.train.chat || f.train.ids) && !f.train.generate)
     return gc_cli_usage_error(prog, "--chat and --ids go with --generate");
+  gc_diag d = {0};
+  /* under mpirun: one rank of data parallel training; rank 0 alone prints
+   * (and reports the passes) */
+  gc_comm *world = gc_comm_world(&d);
+  if (!world) return fprintf(stderr, "%s: error: %s\n", prog, d.msg), GC_EXIT_ERROR;
+  f.train.comm = world;
+  gc_pass_options po;
+  if (world->rank != 0 && !freopen("/dev/null", "w", stdout)) rc = GC_EXIT_ERROR;
+  else if (gc_cli_pass_setup(prog, &f.passes, f.train.backend ? f.train.backend : gc_default_backend(),
+                             world->rank ? stdout : stderr, &po, &f.train.llvm))
+    rc = GC_EXIT_USAGE;
+  if (rc) return gc_comm_free(world), rc;
+  f.train.passes = f.passes.passes;
+  f.train.pass_options = &po;
+  f.train.catch_signals = true;
   rc = f.train.eval       ? gc_train_eval_main(&f.train, &d)
        : f.train.generate ? gc_train_generate_main(&f.train, &d)
                           : gc_train_main(&f.train, &d);
-  if (rc >= GC_TRAIN_STOPPED) fprintf(stderr, "%s: %s\n", prog, d.msg);
+  /* one line for the job: rank 0's (it names a rank that failed) */
+  if (world->rank != 0) (void)0;
+  else if (rc >= GC_TRAIN_STOPPED) fprintf(stderr, "%s: %s\n", prog, d.msg);
   else if (rc) fprintf(stderr, "%s: error: %s\n", prog, d.msg);
+  gc_comm_free(world);
   return rc ? rc : gc_cli_close_stdout(prog);   /* a failure already said why */
 }

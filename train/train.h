@@ -53,6 +53,8 @@ typedef struct {
   double temperature, top_p;
   bool catch_signals;             /* gc_train_main: SIGINT and SIGTERM stop the
                                    * loop at a step boundary, after a save */
+  int grad_accum;                 /* micro-batches of --batch windows per step (>= 1) */
+  const struct gc_comm *comm;     /* the ranks (backends/runtime/comm.h); NULL: one */
 } gc_train_opts;
 
 void gc_train_opts_defaults(gc_train_opts *o);
@@ -119,6 +121,11 @@ typedef struct {
   long step;                      /* steps done */
   long saved_step;                /* the step of the checkpoint in OUT, -1: none */
   int64_t eos_id;                 /* generation stops after it; -1: never */
+  /* Data parallel or gradient accumulation (train/data_parallel.c): the
+   * gradients of one micro-batch; train_graph is then the step graph
+   * (all_reduce, clipping, AdamW) and train_prog runs it. */
+  gc_graph *grad_graph;
+  gc_program *grad_prog;
 } gc_train_run;
 
 /* Model config from opts->model and --set (optimizer keys first), optimizer
@@ -224,6 +231,46 @@ int gc_train_loop(gc_train_run *r, volatile sig_atomic_t *stop, gc_diag *d);
  * tokens decode to (0 for masked/span tasks). */
 int gc_train_evaluate(gc_train_run *r, bool whole, double *loss, double *nats, double *bytes, int *used, int *all,
                       gc_diag *d);
+
+/* Tokens whose loss a batch counts: labels other than -100 (the causal loss
+ * predicts every position but the first of a window). */
+double gc_train_counted_tokens(const gc_train_run *r, const gc_tensor_map *batch);
+
+/* ---- data parallel, gradient accumulation (train/data_parallel.c) -------- */
+
+/* Under `mpirun -np N` (opts->comm of N ranks) or with --grad-accum K > 1 a
+ * step is split: the global batch is what one process draws with --batch
+ * x K x N windows; rank r runs the gradient graph on blocks r*K .. r*K+K-1
+ * of it (K micro-batches of --batch windows), each micro-batch's loss
+ * scaled by its predicted tokens over the global count (the sum over
+ * micro-batches and ranks), summing the gradients in order; the step graph
+ * then all-reduces them (in rank order) before clipping and AdamW.  So N
+ * ranks and one process with --grad-accum N give bitwise the same weights.
+ * Rank 0 alone prints and writes OUT. */
+bool gc_train_is_split(const gc_train_opts *o);
+int gc_train_rank(const gc_train_opts *o);
+int gc_train_world(const gc_train_opts *o);
+/* The gradient graph and the step graph (gc_optim_append_grads,
+ * gc_optim_step_graph) instead of the single training graph. */
+int gc_train_dp_build(gc_train_run *r, gc_diag *d);
+/* Compile the gradient program, sharing the step program's params. */
+int gc_train_dp_compile(gc_train_run *r, const gc_compile_options *o, gc_diag *d);
+/* The global batch must fit the training split: -1 + one line. */
+int gc_train_dp_check_data(const gc_train_run *r, gc_diag *d);
+/* Collective, on every rank after its checks: status is its own check's
+ * (GC_TRAIN_OK or a failure); returns GC_TRAIN_BAD_INPUT (message in d on
+ * the ranks whose own check passed) when any rank failed or when a rank's
+ * settings (model, --set, seed, batch, seq, grad-accum, data size) differ
+ * from rank 0's; else status. */
+int gc_train_dp_agree(gc_train_run *r, int status, gc_diag *d);
+/* One split step (r->step is advanced by the caller): *loss the global
+ * mean loss, *lr the step's learning rate. */
+int gc_train_dp_step(gc_train_run *r, double *loss, double *lr, gc_diag *d);
+/* XXH3 of every param's bytes in the training program, in slot order. */
+uint64_t gc_train_params_hash(const gc_train_run *r);
+/* Appends "step,hash of rank 0,hash of rank 1,..." to OUT/params_hash.csv
+ * (collective; rank 0 writes). */
+int gc_train_dp_log_hashes(gc_train_run *r, gc_diag *d);
 
 /* ---- evaluating a file (train/train_eval.c) ------------------------------ */
 

@@ -25,9 +25,7 @@ static int run_program(gc_train_run *r, gc_program *p, gc_tensor_map *inputs, do
   return rc;
 }
 
-/* Tokens whose loss a batch counts: labels other than -100 (the causal loss
- * predicts every position but the first of a window). */
-static double counted_tokens(const gc_train_run *r, const gc_tensor_map *batch) {
+double gc_train_counted_tokens(const gc_train_run *r, const gc_tensor_map *batch) {
   const gc_tensor *labels = gc_tensor_map_get(batch, "labels");
   int64_t row = labels && labels->type.rank == 2 ? labels->type.dims[1] : 1;
   bool causal = r->spec.task == GC_TASK_CAUSAL;
@@ -69,7 +67,7 @@ int gc_train_evaluate(gc_train_run *r, bool whole, double *loss, double *nats, d
     gc_tensor_map_init(&batch);
     double l = 0;
     int rc = gc_batch_eval(&r->spec, r->val, k, n, &batch, d);
-    double count = rc == 0 ? counted_tokens(r, &batch) : 0;
+    double count = rc == 0 ? gc_train_counted_tokens(r, &batch) : 0;
     if (rc == 0) rc = run_program(r, r->eval_prog, &batch, &l, NULL, d);
     gc_tensor_map_clear(&batch);
     if (rc) return -1;
@@ -98,6 +96,11 @@ static int validate(gc_train_run *r, gc_progress *p, bool whole, double *val_los
 
 /* One training step on a fresh batch. */
 static int train_step(gc_train_run *r, double *loss, double *lr, gc_diag *d) {
+  if (gc_train_is_split(r->opts)) {
+    int rc = gc_train_dp_step(r, loss, lr, d);
+    if (rc == 0) r->step++;
+    return rc == 0 ? gc_train_dp_log_hashes(r, d) : rc;
+  }
   gc_tensor_map batch;
   gc_tensor_map_init(&batch);
   int rc = gc_batch_sample(&r->spec, r->train, &r->rng, &batch, d);
@@ -141,7 +144,7 @@ static int stopped_at_nan(const gc_train_run *r, gc_diag *d) {
 
 static int loop(gc_train_run *r, gc_runlog *log, gc_progress *p, volatile sig_atomic_t *stop, gc_diag *d) {
   const gc_train_opts *o = r->opts;
-  double tokens = (double)o->batch * o->seq;
+  double tokens = (double)o->batch * o->seq * (o->grad_accum > 1 ? o->grad_accum : 1) * gc_train_world(o);
   while (r->step < o->steps) {
     if (*stop) {
       gc_progress_message(p, "interrupted: saving a checkpoint");
@@ -165,7 +168,21 @@ static int loop(gc_train_run *r, gc_runlog *log, gc_progress *p, volatile sig_at
   return 0;
 }
 
+/* A rank other than 0: the same steps (every one takes part in each
+ * step's collectives), printing and writing nothing; the loss is the
+ * global one, so every rank stops on the same step. */
+static int follower_loop(gc_train_run *r, volatile sig_atomic_t *stop, gc_diag *d) {
+  while (r->step < r->opts->steps) {
+    if (*stop) return 1;
+    double loss, lr;
+    if (train_step(r, &loss, &lr, d)) return -1;
+    if (!isfinite(loss)) return diverged(r, loss, d);
+  }
+  return 0;
+}
+
 int gc_train_loop(gc_train_run *r, volatile sig_atomic_t *stop, gc_diag *d) {
+  if (gc_train_rank(r->opts) != 0) return follower_loop(r, stop, d);
   gc_runlog log;
   if (gc_runlog_open(&log, r->out, r->opts->resume ? r->step : -1, d)) return -1;
   gc_progress p;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- checking, then writing ------------------------------------------------ */
 
@@ -27,6 +28,7 @@ static int check_inputs(gc_train_run *r, gc_diag *d) {
   int rc = len == 0 ? gc_diag_set(d, "data file %s is empty", data_path) : 0;
   if (rc == 0) rc = gc_train_setup_data(r, text, len, d);
   free(text);
+  if (rc == 0 && gc_train_is_split(r->opts)) rc = gc_train_dp_check_data(r, d);
   if (rc == 0 && r->opts->resume) rc = gc_train_check_log(r, d);
   if (rc == 0) rc = gc_train_build_graphs(r, d);
   if (rc == 0) rc = gc_train_init_params(r, d);
@@ -34,7 +36,6 @@ static int check_inputs(gc_train_run *r, gc_diag *d) {
     rc = gc_diag_set(d, "the checkpoint in %s is at step %ld, %s --steps %ld: nothing to train (a larger --steps "
                      "continues it)", r->out, r->step, r->step > r->opts->steps ? "already past" : "already at",
                      r->opts->steps);
-  if (rc == 0) rc = gc_train_compile(r, d);
   return rc;
 }
 
@@ -52,7 +53,24 @@ static int start_outputs(gc_train_run *r, gc_diag *d) {
 /* ---- the loop, and the signals that stop it --------------------------------- */
 
 static volatile sig_atomic_t stop_signal;
-static void on_stop_signal(int sig) { stop_signal = sig; }
+static volatile sig_atomic_t stop_grace;   /* seconds a rank of several waits for its step */
+static void on_stop_signal(int sig) {
+  stop_signal = sig;
+  if (stop_grace) alarm((unsigned)stop_grace);
+}
+
+/* Under mpirun a stop signal reaches every rank, which then ends its step
+ * and saves; when a rank has died (mpirun stops the others with SIGTERM),
+ * the step's collectives never finish: the rank gives up after the grace
+ * period, so the job ends within 30 s and the last checkpoint stands. */
+enum { STOP_GRACE_SECONDS = 20 };
+static void on_stop_timeout(int sig) {
+  (void)sig;
+  static const char msg[] = "gc-train: error: stopped: another rank did not finish the step within 20 s (it died?); "
+                            "the last checkpoint stands, --resume continues it\n";
+  if (write(2, msg, sizeof msg - 1) < 0) _exit(GC_TRAIN_FAILED);
+  _exit(GC_TRAIN_FAILED);
+}
 
 /* Points SIGINT and SIGTERM at on_stop_signal, keeping the old handlers in
  * old[2]; with `restore`, puts old back. */
@@ -69,6 +87,8 @@ static void catch_stop_signals(bool restore, struct sigaction old[2]) {
 static int run_loop(gc_train_run *r, gc_diag *d) {
   struct sigaction old[2];
   stop_signal = 0;
+  stop_grace = gc_train_world(r->opts) > 1 ? STOP_GRACE_SECONDS : 0;
+  if (stop_grace) signal(SIGALRM, on_stop_timeout);
   if (r->opts->catch_signals) catch_stop_signals(false, old);
   int rc = gc_train_loop(r, &stop_signal, d);
   if (r->opts->catch_signals) catch_stop_signals(true, old);
@@ -102,8 +122,14 @@ int gc_train_main(const gc_train_opts *opts, gc_diag *d) {
   gc_train_opts o = with_saved_settings(opts, &saved);
   gc_train_run r = {.opts = &o};
   gc_tensor_map_init(&r.params);
-  int rc = check_inputs(&r, d) ? GC_TRAIN_BAD_INPUT : start_outputs(&r, d);
-  if (rc == GC_TRAIN_OK) {
+  int rc = check_inputs(&r, d) ? GC_TRAIN_BAD_INPUT : GC_TRAIN_OK;
+  rc = gc_train_dp_agree(&r, rc, d);   /* every rank passed, with the same settings */
+  if (rc == GC_TRAIN_OK && gc_train_compile(&r, d)) rc = GC_TRAIN_BAD_INPUT;
+  bool root = gc_train_rank(&o) == 0;
+  if (rc == GC_TRAIN_OK && root) rc = start_outputs(&r, d);
+  if (rc == GC_TRAIN_OK && !root) {
+    rc = run_loop(&r, d);
+  } else if (rc == GC_TRAIN_OK) {
     char count[64];
     gc_format_count((double)gc_graph_param_count(r.eval_graph), count, sizeof count);
     printf("training %s: %s params, %zu tokens (%zu train, %zu val), vocab %d, out %s\n", o.model, count, r.n_ids,
@@ -111,7 +137,7 @@ int gc_train_main(const gc_train_opts *opts, gc_diag *d) {
     fflush(stdout);
     rc = run_loop(&r, d);
   }
-  if (rc == GC_TRAIN_OK) rc = sample_after(&r, d);
+  if (rc == GC_TRAIN_OK && root) rc = sample_after(&r, d);
   gc_train_run_free(&r);
   free(saved);
   return rc;

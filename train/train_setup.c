@@ -19,7 +19,8 @@ void gc_train_opts_defaults(gc_train_opts *o) {
    * overfit without dropout). */
   *o = (gc_train_opts){.steps = 1500, .batch = 16, .seq = 128, .lr = 3e-3, .warmup = 100, .seed = 1234,
                        .eval_every = 100, .save_every = 100, .backend = NULL, .threads = 0,
-                       .prompt = "ROMEO:", .max_new = 200, .temperature = 0.8, .top_p = 0.95};
+                       .prompt = "ROMEO:", .max_new = 200, .temperature = 0.8, .top_p = 0.95,
+                       .grad_accum = 1};
 }
 
 /* One "key=value" of --set: the optimizer's if it knows the key, else the model's. */
@@ -228,6 +229,12 @@ int gc_train_setup_data(gc_train_run *r, const char *text, size_t len, gc_diag *
 int gc_train_build_graphs(gc_train_run *r, gc_diag *d) {
   gc_model_shape shape = {.batch = r->opts->batch, .seq = r->opts->seq, .dec_seq = r->spec.dec_seq,
                           .training = true};
+  if (gc_train_is_split(r->opts)) {
+    if (gc_train_dp_build(r, d)) return -1;
+    shape.training = false;
+    r->eval_graph = gc_model_build(&r->config, &shape, NULL, d);
+    return r->eval_graph ? 0 : -1;
+  }
   r->train_graph = gc_model_build(&r->config, &shape, &r->inits, d);
   if (!r->train_graph || gc_optim_append(r->train_graph, "loss", &r->optim, d)) return -1;
   shape.training = false;
@@ -255,6 +262,7 @@ int gc_train_compile(gc_train_run *r, gc_diag *d) {
   o.backend = r->opts->backend;
   o.threads = r->opts->threads;
   o.passes = r->opts->passes;
+  o.comm = r->opts->comm;
   o.nans = r->opts->nans;
   o.llvm = r->opts->llvm;
   /* the training step's compile reports one stats line */
@@ -265,6 +273,7 @@ int gc_train_compile(gc_train_run *r, gc_diag *d) {
   o.pass_options = &train_po;
   r->train_prog = gc_compile(r->train_graph, &o, d);
   if (!r->train_prog || gc_program_set_params(r->train_prog, &r->params, true, d)) return -1;
+  if (gc_train_is_split(r->opts) && gc_train_dp_compile(r, &o, d)) return -1;
   o.pass_options = r->opts->pass_options;
   if (o.pass_options && o.pass_options->stats) {   /* once is enough */
     train_po = *o.pass_options;
@@ -277,6 +286,8 @@ int gc_train_compile(gc_train_run *r, gc_diag *d) {
 
 void gc_train_run_free(gc_train_run *r) {
   gc_program_free(r->eval_prog);
+  gc_program_free(r->grad_prog);
+  gc_graph_free(r->grad_graph);
   gc_program_free(r->train_prog);
   gc_graph_free(r->train_graph);
   gc_graph_free(r->eval_graph);

@@ -172,7 +172,8 @@ static int run(gc_program *p, void *state, gc_diag *d) {
       continue;
     }
     if (s->into[i] >= 0) s->values[i].data = p->params[s->into[i]].tensor.data;
-    interp_call c = {.node = n, .id = i, .out = &s->values[i], .scratch = s->scratch, .call_site = s->call_sites[i], .d = d};
+    interp_call c = {.node = n, .id = i, .out = &s->values[i], .scratch = s->scratch, .comm = p->comm,
+                     .call_site = s->call_sites[i], .d = d};
     if (slot) c.source = &slot->tensor;
     bool in_place = false;   /* planned over an operand: kernels write every element */
     for (int k = 0; k < n->n_in && k < INTERP_MAX_OPERANDS; k++) {

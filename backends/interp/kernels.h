@@ -19,6 +19,7 @@ typedef struct {
   const gc_tensor *source;                 /* input/param: the caller's tensor */
   gc_tensor *out;
   void *scratch;                           /* interp_scratch_bytes(node) bytes */
+  const struct gc_comm *comm;              /* collectives' communicator; NULL: one process */
   const struct gc_call_site *call_site;    /* a call prepared when the program was
                                             * made, or NULL: resolved for this run */
   gc_diag *d;

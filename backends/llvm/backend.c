@@ -6,6 +6,9 @@
  *
  * Kernels: the fused kernels when the graph has them (nodes with the same
  * kernel id), else every node that computes something is its own kernel.
+ * A collective (all_reduce, ...) is a kernel of its own with no code: the
+ * runtime runs it between the kernels, through the program's communicator
+ * (backends/runtime/comm.h), on its operand's stored value.
  * Constants, iota and rand_uniform are computed where they are used.
  * Intermediate values live in one arena at the offsets the plan pass wrote
  * (kernels are gc_live's steps, as plan counts them); params and inputs are
@@ -16,6 +19,7 @@
 #include "backends/llvm/gemm.h"
 #include "backends/llvm/jit.h"
 #include "backends/llvm/call_kernel.h"
+#include "backends/runtime/comm.h"
 #include "base/alloc.h"
 #include "backends/runtime/pool.h"
 #include "backends/runtime/program.h"
@@ -33,9 +37,10 @@
 enum { MAX_STEPS = 16 };
 
 typedef struct {
-  gc_loop_fn *fn;
-  gc_llvm_call *call;         /* a call kernel: the user's function on buffers, no loops (call_kernel.h) */
+  gc_loop_fn *fn;             /* NULL for a collective */
+  gc_llvm_call *call;         /* a buffer call's site (call_kernel.h) */
   int call_node;
+  int collective;             /* a collective's node + 1 (run by the runtime, no code), 0 */
   int *buffer_nodes;          /* loop buffer -> graph node */
   void **bufs;                /* the buffers' addresses for a run */
   int n_steps;
@@ -174,6 +179,11 @@ static int lower_one(llvm_state *s, const gc_graph *g, int k, const int *nodes, 
     if (!kn->label && nd->label) kn->label = nd->label;
     kn->flops += gc_node_flops(g, nodes[i]);
   }
+  if (first[k + 1] - first[k] == 1 && gc_op_is_collective(g->nodes[nodes[first[k]]]->op)) {
+    kn->collective = nodes[first[k]] + 1;
+    kn->bytes = 2.0 * (double)gc_node_bytes(g->nodes[nodes[first[k]]]);
+    return 0;
+  }
   const gc_node *only = g->nodes[nodes[first[k]]];
   bool call_kernel = first[k + 1] - first[k] == 1 && only->op == GC_OP_CALL && !gc_node_is_fusible_call(only);
   if (call_kernel && !(kn->call = gc_llvm_call_new(g, kn->call_node = nodes[first[k]], d))) return -1;
@@ -259,7 +269,8 @@ static int write_kernel_index(const llvm_state *s, const char *dir, gc_diag *d) 
   len += (size_t)snprintf(text, cap, "# kernel, file, label\n");
   for (int k = 0; k < s->n_kernels; k++) {
     const kernel *kn = &s->kernels[k];
-    len += (size_t)snprintf(text + len, cap - len, "k%d %s %s\n", kn->display, kn->fn ? kn->fn->name : "call",
+    len += (size_t)snprintf(text + len, cap - len, "k%d %s %s\n", kn->display,
+                            kn->fn ? kn->fn->name : kn->call ? "call" : "(collective)",
                             kn->label ? kn->label : "");
   }
   int rc = gc_machine_write_text(dir, "kernels", "txt", text, d);
@@ -277,7 +288,7 @@ static int compile_all(llvm_state *s, int threads, const gc_llvm_options *lo, gc
   int rc = jobs && args && keys && hash && out ? 0 : gc_diag_set(d, "out of memory");
   for (int k = 0; rc == 0 && k < n; k++) {
     kernel *kn = &s->kernels[k];
-    if (!kn->fn) continue;   /* a call kernel: nothing to compile */
+    if (!kn->fn) continue;   /* a call kernel or a collective: nothing to compile */
     char *code = gc_loop_print_code(kn->fn);
     if (!code) {
       rc = gc_diag_set(d, "out of memory");
@@ -355,6 +366,16 @@ static int place(llvm_state *s, gc_program *p, gc_diag *d) {
   if (!stored) return gc_diag_set(d, "out of memory");
   s->arena_bytes = 0;
   for (int k = 0; k < s->n_kernels && rc == 0; k++) {
+    int c = s->kernels[k].collective - 1;
+    if (c >= 0) {   /* a collective stores its value (its operand is another kernel's) */
+      const gc_node *nd = g->nodes[c];
+      stored[c] = true;
+      if (!nd->planned)
+        rc = gc_diag_set(d, "node %%%d is stored but has no place: the graph has no plan (gc_compile runs plan)", c);
+      size_t end = (size_t)nd->offset + (size_t)gc_node_bytes(nd);
+      if (rc == 0 && !nd->into && end > s->arena_bytes) s->arena_bytes = end;
+      continue;
+    }
     for (int b = 0; b < s->kernels[k].fn->n_buffers && rc == 0; b++) {
       const gc_loop_buffer *lb = &s->kernels[k].fn->buffers[b];
       if (lb->local || !lb->written) continue;   /* a local buffer has no node */
@@ -504,6 +525,18 @@ static int write_updates(llvm_state *s, gc_program *p, gc_diag *d) {
   return rc;
 }
 
+/* Collective node c on its operand's value, through the communicator. */
+static int run_collective(llvm_state *s, gc_program *p, int c, gc_diag *d) {
+  const gc_node *n = p->graph->nodes[c];
+  void *in = address(s, p, n->in[0]), *out = address(s, p, c);
+  if (!in || !out)
+    return gc_diag_set(d, "%s %%%d: its operand %%%d has no stored value", gc_op_name(n->op), c, n->in[0]);
+  gc_diag e = {0};
+  if (gc_comm_run_node(p->comm, n, &p->graph->nodes[n->in[0]]->type, in, out, &e) == 0) return 0;
+  if (n->label) return gc_diag_set(d, "%s %%%d (\"%s\"): %s", gc_op_name(n->op), c, n->label, e.msg);
+  return gc_diag_set(d, "%s %%%d: %s", gc_op_name(n->op), c, e.msg);
+}
+
 /* --check-nans: kernel k's results scanned (backends/runtime/nan_check.h) */
 typedef struct {
   llvm_state *s;
@@ -529,6 +562,11 @@ static int run(gc_program *p, void *state, gc_diag *d) {
   for (int k = 0; k < s->n_kernels; k++) {
     kernel *kn = &s->kernels[k];
     double t0 = s->profile ? gc_now_seconds() : 0;
+    if (kn->collective) {
+      if (run_collective(s, p, kn->collective - 1, d)) return -1;
+      if (s->profile) kn->seconds += gc_now_seconds() - t0, kn->runs++;
+      continue;
+    }
     for (int b = 0; kn->fn && b < kn->fn->n_buffers; b++)
       if (!kn->fn->buffers[b].local) kn->bufs[b] = address(s, p, kn->buffer_nodes[b]);
     for (int i = 0; i < kn->n_steps; i++) {

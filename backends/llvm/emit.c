@@ -178,6 +178,7 @@ EW(where) { return LLVMBuildSelect(x->bld, x->a, x->b, value(x->e, x->in->in[2])
 #define EW_OF_reduce(name) NULL
 #define EW_OF_contract(name) NULL
 #define EW_OF_index(name) NULL
+#define EW_OF_collective(name) NULL
 #define EW_OF_call(name) NULL
 static LLVMValueRef (*const ew_of[GC_OP_COUNT])(const ew *) = {
 #define GC_OPDEF(ID, name, arity, attrs, rule, kind, type, cost, view) [GC_OP_##ID] = EW_OF_##kind(name),

@@ -1,6 +1,7 @@
 /* Programs: the slots behind params, inputs and outputs, binding tensors to
  * them, and one run through the backend (see backends/backend.h). */
 #include "backends/runtime/program.h"
+#include "backends/runtime/comm.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 
@@ -75,6 +76,7 @@ gc_program *gc_program_new(gc_graph *g, const gc_backend *backend, const gc_comp
   p->backend = backend;
   gc_compile_options defaults;
   if (!o) gc_compile_options_init(&defaults), o = &defaults;
+  p->comm = o->comm ? o->comm : gc_comm_local();
   if ((o->nans.check_nans || o->nans.check_infs) && !(p->nan_check = calloc(1, sizeof *p->nan_check))) {
     gc_program_free(p);
     gc_diag_set(d, "out of memory");

@@ -29,6 +29,7 @@ struct gc_program {
   int *update_param;           /* update i writes params[update_param[i]] */
   int *slot_of_node;           /* node -> its param or input slot index, -1 */
   gc_program_stats stats;
+  const struct gc_comm *comm;  /* the collectives' communicator, never NULL */
   gc_nan_check *nan_check;     /* --check-nans, else NULL (nan_check.h) */
 };
 

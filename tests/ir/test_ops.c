@@ -20,10 +20,12 @@ static const struct {
     {GC_KIND_REDUCE, " reduce_sum reduce_max argmax "},
     {GC_KIND_CONTRACT, " dot "},
     {GC_KIND_INDEX, " gather scatter_add "},
+    {GC_KIND_COLLECTIVE, " all_reduce reduce_scatter all_gather "},
     {GC_KIND_CALL, " call "},
 };
 
-static const char *const declared_ops = " input param const iota rand_uniform cast broadcast reshape scatter_add call ";
+static const char *const declared_ops =
+    " input param const iota rand_uniform cast broadcast reshape scatter_add call reduce_scatter all_gather ";
 
 static bool listed(const char *list, gc_op op) {
   char word[64];
@@ -47,6 +49,8 @@ static void test_kind_of_every_op(void **state) {
   assert_string_equal(gc_kind_name(GC_KIND_SOURCE), "source");
   assert_string_equal(gc_kind_name(GC_KIND_CONTRACT), "contract");
   assert_string_equal(gc_kind_name(GC_KIND_INDEX), "index");
+  assert_string_equal(gc_kind_name(GC_KIND_COLLECTIVE), "collective");
+  assert_true(gc_op_is_collective(GC_OP_ALL_GATHER) && !gc_op_is_collective(GC_OP_SCATTER_ADD));
   assert_string_equal(gc_kind_name(GC_KIND_CALL), "call");
   assert_true(gc_op_is_alone(GC_OP_CALL) && gc_op_is_alone(GC_OP_GATHER) && !gc_op_is_alone(GC_OP_DOT));
   assert_string_equal(gc_kind_name(GC_KIND_COUNT), "?");
@@ -162,6 +166,11 @@ static void test_kinds_agree_with_types(void **state) {
       break;
     case GC_KIND_INDEX: /* one operand holds integer indices */
       assert_true(gc_dtype_is_int(g->nodes[n->in[n->op == GC_OP_GATHER ? 1 : 0]]->type.dtype));
+      break;
+    case GC_KIND_COLLECTIVE: /* one operand, its dtype and its dims past axis 0 kept */
+      assert_int_equal(n->n_in, 1);
+      assert_int_equal(g->nodes[n->in[0]]->type.dtype, n->type.dtype);
+      for (int a = 1; a < n->type.rank; a++) assert_int_equal(g->nodes[n->in[0]]->type.dims[a], n->type.dims[a]);
       break;
     case GC_KIND_CALL: /* the user's function: the type is declared, an elementwise one keeps the shape */
       for (int k = 0; n->attrs.call.elementwise && k < n->n_in; k++)

@@ -43,7 +43,7 @@ static void test_all_ops_round_trip(void **state) {
   for (int op = 0; op < GC_OP_COUNT; op++)
     if (!seen[op]) fail_msg("all_ops.gcir lacks op %s", gc_op_name((gc_op)op));
 
-  assert_int_equal(g->n_nodes, 63);
+  assert_int_equal(g->n_nodes, 67);
   assert_int_equal(g->n_outputs, 3);
   assert_int_equal(g->n_updates, 2);
   char b[GC_TYPE_STR_MAX];
@@ -92,6 +92,10 @@ static void test_all_ops_round_trip(void **state) {
       "  %60 = call @erff(%0) {elementwise=true} : f32[2,3,4]\n"
       "  %61 = call @my_kernel(%0, %2) {effects=true, alpha=0.5, k=3, label=\"user\"} : f32[7]\n"
       "  %62 = call @tick() {effects=true} : i64[]\n"
+      "  %63 = all_reduce %0 : f32[2,3,4]\n"
+      "  %64 = all_reduce %0 {mean=true} : f32[2,3,4]\n"
+      "  %65 = reduce_scatter %0 : f32[1,3,4]\n"
+      "  %66 = all_gather %0 : f32[4,3,4]\n"
       "  output \"loss\" = %50\n"
       "  output \"dot\" = %53\n"
       "  output \"same\" = %50\n"
