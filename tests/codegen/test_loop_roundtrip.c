@@ -8,6 +8,7 @@
 #include "tests/testutil.h"
 #include "codegen/driver.h"
 #include "frontend/optim.h"
+#include "ir/live.h"
 #include "ir/uses.h"
 #include "models/model.h"
 
@@ -77,16 +78,7 @@ static int check_dumps(const char *model, char *text, int *read) {
   return n;
 }
 
-static bool bound(const gc_graph *g, int id) {
-  for (int i = 0; i < g->n_outputs; i++)
-    if (g->outputs[i].node == id) return true;
-  for (int i = 0; i < g->n_updates; i++)
-    if (g->updates[i].node == id) return true;
-  return false;
-}
-
-/* The kernels as a compiled backend runs them: runs of nodes of one kernel
- * region, and every other node that computes something. */
+/* The kernels as a compiled backend runs them: gc_live's steps. */
 static int check_model(const char *preset, int *read) {
   gc_diag d;
   gc_model_config c;
@@ -100,20 +92,17 @@ static int check_model(const char *preset, int *read) {
   if (!(g = gc_run_passes(g, NULL, NULL, &d))) fail_msg("%s: %s", preset, d.msg);
   gc_uses u;
   assert_int_equal(gc_uses_init(&u, g, &d), 0);
+  gc_live l;
+  assert_int_equal(gc_live_init(&l, g, &u, &d), 0);
   bool *inside = calloc((size_t)g->n_nodes, sizeof *inside);
-  int *buffer = malloc(sizeof *buffer * (size_t)g->n_nodes), *nodes = malloc(sizeof *nodes * (size_t)g->n_nodes);
+  int *buffer = malloc(sizeof *buffer * (size_t)g->n_nodes), *nodes = malloc(sizeof *nodes * ((size_t)g->n_nodes + 1));
+  int *first = malloc(sizeof *first * ((size_t)g->n_nodes + 2));
   for (int i = 0; i < g->n_nodes; i++) buffer[i] = -1;
+  gc_live_steps(&l, g, nodes, first);
   int n_stages, kernels = 0, dumps = 0;
   gc_stages(&n_stages);
-  for (int i = 0; i < g->n_nodes;) {
-    const gc_node *nd = g->nodes[i];
-    if (!nd->kernel && (gc_op_is_fed(nd->op) || (gc_op_is_generated(nd->op) && !bound(g, i)))) {
-      i++;
-      continue;
-    }
-    int n = 0;
-    do nodes[n++] = i++;
-    while (nd->kernel && i < g->n_nodes && g->nodes[i]->kernel == nd->kernel);
+  for (; kernels < l.n_steps; kernels++) {
+    int n = first[kernels + 1] - first[kernels];
     char name[32];
     snprintf(name, sizeof name, "k%d", kernels);
     char *text = NULL;
@@ -123,7 +112,7 @@ static int check_model(const char *preset, int *read) {
     gc_pass_options_init(&po);
     po.print_after_all = true;
     po.out = out;
-    gc_codegen_kernel k = {.ref = {g, nodes, n, name, &u, inside, buffer}, .target = {512, 48 << 10, 2 << 20},
+    gc_codegen_kernel k = {.ref = {g, nodes + first[kernels], n, name, &u, inside, buffer}, .target = {512, 48 << 10, 2 << 20},
                            .display = kernels};
     int rc = gc_codegen_run(&k, &po, NULL, &d);
     fclose(out);
@@ -132,11 +121,11 @@ static int check_model(const char *preset, int *read) {
     free(text);
     gc_loop_free(k.fn);
     free(k.buffer_nodes);
-    kernels++;
   }
   assert_true(kernels > 10);
   assert_int_equal(dumps, kernels * n_stages);   /* every kernel after every stage */
-  free(inside), free(buffer), free(nodes);
+  free(inside), free(buffer), free(nodes), free(first);
+  gc_live_free(&l);
   gc_uses_free(&u);
   gc_graph_free(g);
   gc_model_config_free(&c);
