@@ -124,6 +124,21 @@ static void expect_node(const gc_fixture *f, const char *intro, const char *want
   expect_line(f, file, line, node);
 }
 
+/* The same run of the unplanted program under both checks: nothing
+ * reported, no NaN folder, its outputs written; then the folders of the
+ * planted runs go. */
+static void expect_clean(gc_fixture *f, const char *file, const char *run, const char *backend) {
+  char args[512];
+  snprintf(args, sizeof args, "%s %s --check-nans --check-infs --nan-dir nd3 --backend %s", file, run, backend);
+  assert_int_equal(fixture_run(f, "gc-run", args), 0);
+  assert_string_equal(f->err, "");
+  assert_false(exists(f, "nd3"));
+  assert_true(exists(f, "o.safetensors"));
+  char rm[256];
+  snprintf(rm, sizeof rm, "rm -rf '%s/nd' '%s/nd2' '%s/o.safetensors'", f->dir, f->dir, f->dir);
+  assert_int_equal(system(rm), 0);
+}
+
 /* ---- forward: a log of a negative number in the training step ---------------- */
 
 static const char planted_log[] =
@@ -156,15 +171,7 @@ static void test_step_forward_log(void **state) {
     expect_node(f, "first produced by\n  ", " = log %", "nd2");
     expect(f, "label=\"model.layers.0.planted\"} : f32[1,8,128]   (line ");
     expect(f, " of 1024 outputs are NaN, the first at [0,");
-    /* the clean step: nothing reported, everything written */
-    snprintf(args, sizeof args, "step.gcir %s --check-nans --check-infs --nan-dir nd3 --backend %s", run, backends[b]);
-    assert_int_equal(fixture_run(f, "gc-run", args), 0);
-    assert_string_equal(f->err, "");
-    assert_false(exists(f, "nd3"));
-    assert_true(exists(f, "o.safetensors"));
-    char rm[256];
-    snprintf(rm, sizeof rm, "rm -rf '%s/nd' '%s/nd2' '%s/o.safetensors'", f->dir, f->dir, f->dir);
-    assert_int_equal(system(rm), 0);
+    expect_clean(f, "step.gcir", run, backends[b]);   /* everything written */
   }
 }
 
@@ -206,15 +213,7 @@ static void test_step_backward_sqrt(void **state) {
     expect_node(f, "first produced by\n  ", " = div %", "nd2");
     expect(f, "label=\"grad.model.layers.0.planted\"} : f32[1,8,128]   (line ");
     expect(f, " of 1024 outputs are NaN, the first at [0,");
-    /* the clean step: nothing reported, every gradient written */
-    snprintf(args, sizeof args, "fwd.gcir %s --check-nans --check-infs --nan-dir nd3 --backend %s", run, backends[b]);
-    assert_int_equal(fixture_run(f, "gc-run", args), 0);
-    assert_string_equal(f->err, "");
-    assert_false(exists(f, "nd3"));
-    assert_true(exists(f, "o.safetensors"));
-    char rm[256];
-    snprintf(rm, sizeof rm, "rm -rf '%s/nd' '%s/nd2' '%s/o.safetensors'", f->dir, f->dir, f->dir);
-    assert_int_equal(system(rm), 0);
+    expect_clean(f, "fwd.gcir", run, backends[b]);   /* every gradient written */
   }
 }
 
