@@ -548,7 +548,7 @@ static int function(reader *r) {
   }
   while (lit(r, "# call c"))
     if (callee(r)) return -1;
-  for (int i = 0; i < f->n_insts; i++)
+  for (int i = 0; i < f->n_insts && i < r->base; i++)   /* placed[] covers the printed ids */
     if (r->placed[i] && f->insts[i].op == GC_L_CALL && f->insts[i].ivalue >= f->n_callees)
       return fail(r, "%%%d calls c%lld, which no '# call' line declares", i, (long long)f->insts[i].ivalue);
   ws(r);
