@@ -98,12 +98,11 @@ static void print_speed(const gc_generate_stats *st) {
 /* With the KV cache, the tokens generated to ids[len...] (*n_new of them);
  * 1 when the family or the length does not allow it. */
 static int cached(gc_train_run *r, int32_t *ids, int len, int max_new, double temperature, double top_p,
-                  uint64_t seed, int *n_new) {
+                  uint64_t seed, int *n_new, gc_generate_stats *st) {
   if (!gc_decode_supported(&r->config)) return 1;
   int64_t *prompt = malloc((size_t)len * sizeof *prompt), *out = malloc(((size_t)max_new + 1) * sizeof *out);
-  gc_generate_stats st = {0};
   gc_generate_opts o = {.max_new = max_new, .temperature = temperature, .top_p = top_p, .seed = seed,
-                        .eos_id = r->eos_id, .stats = &st};
+                        .eos_id = r->eos_id, .stats = st};
   int64_t n = -1;
   gc_diag d = {0};
   if (prompt && out) {
@@ -115,7 +114,6 @@ static int cached(gc_train_run *r, int32_t *ids, int len, int max_new, double te
     if (out[i] != r->eos_id) put_token(r->tok, (int)out[i]);
   }
   *n_new = n < 0 ? 0 : (int)n;
-  if (n >= 0) print_speed(&st);
   free(prompt);
   free(out);
   return n < 0 ? 1 : 0;
@@ -144,9 +142,12 @@ int gc_train_sample(gc_train_run *r, const char *prompt, int max_new, double tem
     int eot = gc_tokenizer_special_id(r->tok, "<|endoftext|>");
     if (n == 0) ids[n++] = eot >= 0 ? eot : '\n';
     fputs(prompt, stdout);
-    if (cached(r, ids, (int)n, max_new, temperature, top_p, seed, &n_new))
+    gc_generate_stats st = {0};
+    bool with_cache = cached(r, ids, (int)n, max_new, temperature, top_p, seed, &n_new, &st) == 0;
+    if (!with_cache)
       rc = recompute(r, g, seq, ids, (int)n, max_new, temperature, top_p, seed, &n_new, d);
     fputc('\n', stdout);
+    if (with_cache) print_speed(&st);   /* after the text's last line */
   }
   if (rc == 0 && r->opts->ids) {   /* the generated ids, as one JSON array on the last line */
     fputc('[', stdout);
