@@ -12,31 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* About 12 KB of verse-like text, the same every time. */
-static void write_corpus(const gc_fixture *f) {
-  static const char *const lines[] = {
-      "ROMEO:\nBut soft, what light through yonder window breaks?\n",
-      "JULIET:\nO Romeo, Romeo, wherefore art thou Romeo?\n",
-      "MERCUTIO:\nA plague on both your houses!\n",
-      "FRIAR:\nThese violent delights have violent ends.\n",
-      "NURSE:\nGood morrow to the gentle lady and her love.\n",
-  };
-  char text[13000];
-  size_t n = 0;
-  for (unsigned i = 0; n + 64 < sizeof text; i = i * 7 + 3) {
-    const char *l = lines[i % 5];
-    memcpy(text + n, l, strlen(l));
-    n += strlen(l);
-  }
-  fixture_write(f, "corpus.txt", text, n);
-}
-
-static int setup(void **state) {
-  if (fixture_setup(state)) return -1;
-  write_corpus(*state);
-  return 0;
-}
-
 #define RUN "--data corpus.txt --batch 2 --seq 16 --threads 1 --max-new 0 --eval-every 10 --save-every 10 "
 #define QWEN "qwen2_tiny " RUN "--set num_hidden_layers=1"
 #define BERT "bert_tiny " RUN "--set num_hidden_layers=1"
@@ -222,13 +197,13 @@ int main(void) {
   setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
   setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_qwen2_f32_shm, setup, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_qwen2_f64_tcp, setup, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_bert_f32_tcp, setup, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_bert_f64_shm, setup, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_resume_on_one_rank, setup, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_refusals, setup, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_killed_rank, setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_qwen2_f32_shm, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_qwen2_f64_tcp, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_bert_f32_tcp, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_bert_f64_shm, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_resume_on_one_rank, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_refusals, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_killed_rank, fixture_setup_with_corpus, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,32 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* About 12 KB of verse-like text, the same every time. */
-static void write_corpus(const gc_fixture *f) {
-  static const char *const lines[] = {
-      "ROMEO:\nBut soft, what light through yonder window breaks?\n",
-      "JULIET:\nO Romeo, Romeo, wherefore art thou Romeo?\n",
-      "MERCUTIO:\nA plague on both your houses!\n",
-      "FRIAR:\nThese violent delights have violent ends.\n",
-      "NURSE:\nGood morrow to the gentle lady and her love.\n",
-  };
-  char text[13000];
-  size_t n = 0;
-  for (unsigned i = 0; n + 64 < sizeof text; i = i * 7 + 3) {
-    const char *l = lines[i % 5];
-    memcpy(text + n, l, strlen(l));
-    n += strlen(l);
-  }
-  fixture_write(f, "corpus.txt", text, n);
-}
-
-/* The fixture, with the corpus written into its directory. */
-static int setup_with_corpus(void **state) {
-  if (fixture_setup(state)) return -1;
-  write_corpus(*state);
-  return 0;
-}
-
 #define TINY "--data corpus.txt --batch 2 --seq 16 --max-new 8 "
 #define QWEN "qwen2_tiny " TINY "--set num_hidden_layers=1 "
 #define GPT2 "gpt2_tiny " TINY "--set n_layer=1,decay_steps=6 "
@@ -617,25 +591,25 @@ static void test_families(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_help, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_list_models, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_bad_input, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_refused_creates_nothing, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_bad_checkpoint, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_corrupt_state, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_nonfinite_loss, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_corrupt_log, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_stale_temps, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_second_run_refused, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_resume_mistakes, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_loss_csv, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_resume_bitwise, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_checkpoint_pair, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_checkpoint_through_symlinks, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_generate, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_interrupt, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_sigterm, setup_with_corpus, fixture_teardown),
-      cmocka_unit_test_setup_teardown(test_families, setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_help, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_list_models, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_bad_input, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_refused_creates_nothing, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_bad_checkpoint, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_corrupt_state, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_nonfinite_loss, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_corrupt_log, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_stale_temps, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_second_run_refused, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_resume_mistakes, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_loss_csv, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_resume_bitwise, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_checkpoint_pair, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_checkpoint_through_symlinks, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_generate, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_interrupt, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_sigterm, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_families, fixture_setup_with_corpus, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

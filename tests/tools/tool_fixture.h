@@ -106,4 +106,31 @@ static inline int fixture_teardown(void **state) {
   return rc == 0 ? 0 : -1;
 }
 
+/* About 12 KB of verse-like text, the same every time, as corpus.txt in
+ * the fixture's directory (the training tools' tests read it). */
+static inline void fixture_write_corpus(const gc_fixture *f) {
+  static const char *const lines[] = {
+      "ROMEO:\nBut soft, what light through yonder window breaks?\n",
+      "JULIET:\nO Romeo, Romeo, wherefore art thou Romeo?\n",
+      "MERCUTIO:\nA plague on both your houses!\n",
+      "FRIAR:\nThese violent delights have violent ends.\n",
+      "NURSE:\nGood morrow to the gentle lady and her love.\n",
+  };
+  char text[13000];
+  size_t n = 0;
+  for (unsigned i = 0; n + 64 < sizeof text; i = i * 7 + 3) {
+    const char *l = lines[i % 5];
+    memcpy(text + n, l, strlen(l));
+    n += strlen(l);
+  }
+  fixture_write(f, "corpus.txt", text, n);
+}
+
+/* The fixture, with corpus.txt written into its directory. */
+static inline int fixture_setup_with_corpus(void **state) {
+  if (fixture_setup(state)) return -1;
+  fixture_write_corpus(*state);
+  return 0;
+}
+
 #endif
