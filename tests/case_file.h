@@ -5,6 +5,8 @@
 #define GC_TESTS_CASE_FILE_H
 
 #include "tests/testutil.h"
+#include "base/strbuf.h"
+#include "io/file.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -43,6 +45,36 @@ static inline char *gc_case_expectation(const char *text) {
   }
   out[n] = 0;
   return out;
+}
+
+/* The case file dir/name, whole (malloc'd), its length in *len. */
+static inline char *gc_case_read(const char *dir, const char *name, size_t *len) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  gc_diag d;
+  char *text = gc_read_file(path, len, &d);
+  if (!text) fail_msg("%s", d.msg);
+  return text;
+}
+
+/* GC_UPDATE_EXPECT=1: rewrite the case file dir/name with `printed` as its
+ * expectation (everything before "# expect:" kept). */
+static inline void gc_case_update_expectation(const char *dir, const char *name, const char *text,
+                                              const char *printed) {
+  const char *p = strstr(text, "# expect:\n");
+  gc_strbuf o = {0};
+  gc_strbuf_printf(&o, "%.*s# expect:\n", (int)(p ? (size_t)(p - text) : strlen(text)), text);
+  for (const char *l = printed; *l;) {
+    size_t len = strcspn(l, "\n");
+    gc_strbuf_printf(&o, "# %.*s\n", (int)len, l);
+    l += len + (l[len] ? 1 : 0);
+  }
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  gc_diag d;
+  char *out = gc_strbuf_take(&o);
+  if (gc_write_file_atomic(path, out, strlen(out), &d)) fail_msg("%s", d.msg);
+  free(out);
 }
 
 static inline int gc_by_name_(const void *a, const void *b) {

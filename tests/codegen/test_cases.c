@@ -38,21 +38,6 @@ static char *input_of(const char *text) {
   return strndup(p, end ? (size_t)(end - p) : strlen(p));
 }
 
-static void update_expectation(const char *path, const char *text, const char *printed) {
-  const char *p = strstr(text, "# expect:\n");
-  gc_strbuf o = {0};
-  gc_strbuf_printf(&o, "%.*s# expect:\n", (int)(p ? (size_t)(p - text) : strlen(text)), text);
-  for (const char *l = printed; *l;) {
-    size_t len = strcspn(l, "\n");
-    gc_strbuf_printf(&o, "# %.*s\n", (int)len, l);
-    l += len + (l[len] ? 1 : 0);
-  }
-  gc_diag d;
-  char *out = gc_strbuf_take(&o);
-  if (gc_write_file_atomic(path, out, strlen(out), &d)) fail_msg("%s", d.msg);
-  free(out);
-}
-
 /* print(parse(text)) is text; the parsed function verifies. */
 static gc_loop_fn *reads_back(const char *name, const char *what, const char *text) {
   gc_diag d;
@@ -84,12 +69,9 @@ static void lowered(const char *name, const char *text, gc_codegen_kernel *k, gc
 static int checked, failed;
 
 static void run_case(const char *dir, const char *name) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
   gc_diag d;
   size_t len;
-  char *text = gc_read_file(path, &len, &d);
-  if (!text) fail_msg("%s", d.msg);
+  char *text = gc_case_read(dir, name, &len);
   char *stage_name = gc_case_header(text, "stage"), *input = input_of(text);
   if (!stage_name) fail_msg("%s: no '# stage:' line", name);
   const gc_stage *stage = gc_stage_find(stage_name);
@@ -101,7 +83,7 @@ static void run_case(const char *dir, const char *name) {
   if (stage->run(&k, &d)) fail_msg("%s: stage %s: %s", name, stage_name, d.msg);
   if (gc_loop_verify(k.fn, &d)) fail_msg("%s: stage %s broke the loop IR: %s", name, stage_name, d.msg);
   char *printed = gc_loop_print(k.fn), *want = gc_case_expectation(text);
-  if (getenv("GC_UPDATE_EXPECT")) update_expectation(path, text, printed);
+  if (getenv("GC_UPDATE_EXPECT")) gc_case_update_expectation(dir, name, text, printed);
   else if (strcmp(printed, want) != 0) {   /* reported, and the other cases still checked */
     print_error("%s: after %s the loop IR prints as\n%s\nbut the case expects\n%s\n", name, stage_name, printed, want);
     failed++;

@@ -28,23 +28,6 @@
 #define GC_SOURCE_DIR "."
 #endif
 
-static void update_expectation(const char *path, const char *text, const char *printed) {
-  const char *p = strstr(text, "# expect:\n");
-  size_t keep = p ? (size_t)(p - text) : strlen(text);
-  size_t cap = keep + 2 * strlen(printed) + 64, n = keep;
-  char *out = malloc(cap);
-  memcpy(out, text, keep);
-  n += (size_t)sprintf(out + n, "# expect:\n");
-  for (const char *l = printed; *l;) {
-    size_t len = strcspn(l, "\n");
-    n += (size_t)sprintf(out + n, "# %.*s\n", (int)len, l);
-    l += len + (l[len] ? 1 : 0);
-  }
-  gc_diag d;
-  if (gc_write_file_atomic(path, out, n, &d)) fail_msg("%s", d.msg);
-  free(out);
-}
-
 static void same_results(const char *file, const gc_tensor_map *a, const gc_tensor_map *b) {
   assert_int_equal(a->n, b->n);
   for (int i = 0; i < a->n; i++) {
@@ -62,12 +45,9 @@ static void same_results(const char *file, const gc_tensor_map *a, const gc_tens
 static int checked, failed;
 
 static void run_case(const char *dir, const char *name) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
   gc_diag d;
   size_t len;
-  char *text = gc_read_file(path, &len, &d);
-  if (!text) fail_msg("%s", d.msg);
+  char *text = gc_case_read(dir, name, &len);
   char *pipeline = gc_case_header(text, "pipeline"), *high = gc_case_header(text, "int-high");
   if (!pipeline) fail_msg("%s: no '# pipeline:' line", name);
   gc_graph *g = gc_parse(text, len, &d);
@@ -75,7 +55,7 @@ static void run_case(const char *dir, const char *name) {
   gc_graph *out = gc_run_passes(gc_graph_clone(g), pipeline, NULL, &d);
   if (!out) fail_msg("%s: %s", name, d.msg);
   char *printed = gc_print(out), *want = gc_case_expectation(text);
-  if (getenv("GC_UPDATE_EXPECT")) update_expectation(path, text, printed);
+  if (getenv("GC_UPDATE_EXPECT")) gc_case_update_expectation(dir, name, text, printed);
   else if (strcmp(printed, want) != 0) {   /* reported, and the other cases still checked */
     print_error("%s: after %s the graph prints as\n%s\nbut the case expects\n%s\n", name, pipeline, printed, want);
     failed++;
