@@ -134,6 +134,8 @@ int gc_train_main(const gc_train_opts *opts, gc_diag *d) {
     gc_format_count((double)gc_graph_param_count(r.eval_graph), count, sizeof count);
     printf("training %s: %s params, %zu tokens (%zu train, %zu val), vocab %d, out %s\n", o.model, count, r.n_ids,
            r.train.n, r.val.n, gc_tokenizer_vocab_size(r.tok), r.out);
+    printf("optimizer state: %lld bytes per rank%s\n", (long long)gc_train_optimizer_bytes(&r),
+           gc_train_zero(&o) ? " (--zero 1: a block of the moments on each rank)" : "");
     fflush(stdout);
     rc = run_loop(&r, d);
   }

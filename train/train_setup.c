@@ -66,6 +66,8 @@ int gc_train_configure(gc_train_run *r, gc_diag *d) {
     if (rc) return -1;
   }
   if (!min_lr_set) r->optim.min_lr = r->optim.lr / 10;
+  if (o->zero > 1) return gc_diag_set(d, "--zero must be 0 or 1 (ZeRO stage 1: the optimizer state sharded), got %d",
+                                      o->zero);
   if (gc_model_config_validate(&r->config, d)) return -1;
   if (o->out) snprintf(r->out, sizeof r->out, "%s", o->out);
   else {

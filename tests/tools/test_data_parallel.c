@@ -3,7 +3,9 @@
  * same params on both ranks after every step, over shared memory and over
  * TCP on the loopback interface only; within 1e-12 (f64) of one process
  * with the batch doubled; a 2-rank checkpoint resumed by one process
- * continues the same trajectory; bad settings refused with one line. */
+ * continues the same trajectory; bad settings refused with one line;
+ * --zero 1 (the moments sharded) gives the same weights with half the
+ * optimizer state per rank, its checkpoints resumable without it. */
 #include "tests/tools/tool_fixture.h"
 #include "io/safetensors.h"
 
@@ -134,6 +136,47 @@ static void test_resume_on_one_rank(void **state) {
   assert_same_file(f, "whole/state.safetensors", "part/state.safetensors");
 }
 
+/* N in the line "optimizer state: N bytes per rank" of f->out. */
+static long long optimizer_bytes(const gc_fixture *f) {
+  const char *at = strstr(f->out, "optimizer state: ");
+  if (!at) fail_msg("no optimizer state line in: %.300s", f->out);
+  return atoll(at + strlen("optimizer state: "));
+}
+
+/* --zero 1 on 2 ranks against one process with --grad-accum 2: bitwise the
+ * same weights and (gathered) moments, and each rank's optimizer state is
+ * half of it (but the 8 bytes of opt.step; every param here has an even
+ * number of elements, so no padding). */
+static void check_zero(gc_fixture *f, const char *dtype, const char *net) {
+  char m[512];
+  snprintf(m, sizeof m, QWEN ",dtype=%s", dtype);
+  run_ok(f, NULL, m, "--steps 4 --grad-accum 2 --out accum");
+  long long whole = optimizer_bytes(f);
+  run_ok(f, net, m, "--steps 4 --zero 1 --out zero");
+  assert_int_equal(2 * (optimizer_bytes(f) - 8), whole - 8);
+  assert_same_file(f, "accum/model.safetensors", "zero/model.safetensors");
+  assert_same_file(f, "accum/state.safetensors", "zero/state.safetensors");
+  assert_hashes(f, "zero", "accum", 4);
+}
+
+static void test_zero_f32_shm(void **state) { check_zero(*state, "f32", shm); }
+static void test_zero_f64_tcp(void **state) { check_zero(*state, "f64", tcp); }
+
+/* A --zero 1 checkpoint resumed by one process, and one process's
+ * checkpoint resumed with --zero 1 on 2 ranks, end where one run does. */
+static void test_zero_resume(void **state) {
+  gc_fixture *f = *state;
+  run_ok(f, NULL, QWEN, "--steps 4 --grad-accum 2 --save-every 2 --out whole");
+  run_ok(f, shm, QWEN, "--steps 2 --zero 1 --out zero");
+  run_ok(f, NULL, QWEN, "--steps 4 --grad-accum 2 --out zero --resume");
+  assert_same_file(f, "whole/model.safetensors", "zero/model.safetensors");
+  assert_same_file(f, "whole/state.safetensors", "zero/state.safetensors");
+  run_ok(f, NULL, QWEN, "--steps 2 --grad-accum 2 --out one");
+  run_ok(f, shm, QWEN, "--steps 4 --zero 1 --out one --resume");
+  assert_same_file(f, "whole/model.safetensors", "one/model.safetensors");
+  assert_same_file(f, "whole/state.safetensors", "one/state.safetensors");
+}
+
 static int lines(const char *text) {
   int n = 0;
   for (; *text; text++) n += *text == '\n';
@@ -202,6 +245,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bert_f32_tcp, fixture_setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_bert_f64_shm, fixture_setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_resume_on_one_rank, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_zero_f32_shm, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_zero_f64_tcp, fixture_setup_with_corpus, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_zero_resume, fixture_setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_refusals, fixture_setup_with_corpus, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_killed_rank, fixture_setup_with_corpus, fixture_teardown),
   };
