@@ -274,6 +274,17 @@ uint64_t gc_train_params_hash(const gc_train_run *r);
  * (collective; rank 0 writes). */
 int gc_train_dp_log_hashes(gc_train_run *r, gc_diag *d);
 
+/* ---- a rank that died (train/peers.c) ------------------------------------ */
+
+/* Collective, at start: every rank's host and pid, so a survivor can name
+ * a rank of its host whose process is gone (mpirun then stops the others
+ * with SIGTERM, and a collective would never finish). */
+int gc_train_peers_init(const struct gc_comm *c, gc_diag *d);
+/* Async-signal-safe: when a rank of this host has died, writes "gc-train:
+ * error: rank K (pid P) died; ..." to stderr (from the lowest surviving
+ * rank of the host only) and returns true; else false. */
+bool gc_train_peers_report_dead(void);
+
 /* ---- --zero 1 (train/zero.c) -------------------------------------------- */
 
 /* ZeRO-1: under mpirun -np N with --zero 1 the step graph updates block
