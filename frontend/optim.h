@@ -43,6 +43,9 @@ typedef struct {
    * zero-padded to shards equal blocks); the updated blocks are gathered
    * (all_gather) into the whole param.  0 or 1: whole params. */
   int shard, shards;
+  /* gc_optim_step_graph: the gradients' all_reduce in buckets of
+   * consecutive params of at most this many bytes (0: one per param). */
+  int64_t bucket_bytes;
 } gc_optim_config;
 
 /* lr 1e-3, betas 0.9/0.95, eps 1e-8, momentum 0.9, weight_decay 0.1,
@@ -75,8 +78,8 @@ int gc_optim_append(gc_graph *g, const char *loss, const gc_optim_config *c, gc_
  *
  * gc_optim_step_graph: a new graph with every param of `grads` (a graph
  * gc_optim_append_grads made), an input "grad.<param>" per gradient output
- * of it, each summed over the ranks by an `all_reduce` (the identity on one
- * process), then what gc_optim_append appends after the backward: clipping,
+ * of it, summed over the ranks by `all_reduce`s (the identity on one
+ * process; in buckets of c->bucket_bytes), then what gc_optim_append appends after the backward: clipping,
  * schedule, the updates of params and optimizer state, outputs lr and
  * grad_norm.  Its params are those the single graph of gc_optim_append
  * has, so checkpoints serve both (with c->shards > 1 the optimizer

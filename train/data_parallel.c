@@ -28,6 +28,7 @@ int gc_train_dp_build(gc_train_run *r, gc_diag *d) {
                           .training = true};
   r->grad_graph = gc_model_build(&r->config, &shape, &r->inits, d);
   if (!r->grad_graph || gc_optim_append_grads(r->grad_graph, "loss", LOSS_SCALE, d)) return -1;
+  r->optim.bucket_bytes = (int64_t)r->opts->bucket_mb << 20;
   if (gc_train_zero(r->opts)) r->optim.shard = gc_train_rank(r->opts), r->optim.shards = gc_train_world(r->opts);
   r->train_graph = gc_optim_step_graph(r->grad_graph, &r->optim, d);
   return r->train_graph ? 0 : -1;
@@ -56,9 +57,9 @@ int gc_train_dp_check_data(const gc_train_run *r, gc_diag *d) {
 static int64_t settings_hash(const gc_train_run *r) {
   const gc_train_opts *o = r->opts;
   char text[8192];
-  snprintf(text, sizeof text, "model=%s set=%s seed=%llu batch=%d seq=%d dec_seq=%d grad_accum=%d data=%zu steps=%ld zero=%d",
+  snprintf(text, sizeof text, "model=%s set=%s seed=%llu batch=%d seq=%d dec_seq=%d grad_accum=%d data=%zu steps=%ld zero=%d bucket_mb=%d",
            o->model ? o->model : "", o->set ? o->set : "", (unsigned long long)o->seed, o->batch, o->seq, o->dec_seq,
-           accum(o), r->n_ids, o->steps, o->zero);
+           accum(o), r->n_ids, o->steps, o->zero, o->bucket_mb);
   return (int64_t)XXH3_64bits(text, strlen(text));
 }
 
@@ -83,7 +84,7 @@ int gc_train_dp_agree(gc_train_run *r, int status, gc_diag *d) {
   if (failed >= 0) return gc_diag_set(d, "rank %d failed its checks", failed), GC_TRAIN_BAD_INPUT;
   if (differs >= 0)
     return gc_diag_set(d, "rank %d's settings (model, --set, --seed, --batch, --seq, --grad-accum, --steps, "
-                       "--zero, data size) differ from rank 0's", differs), GC_TRAIN_BAD_INPUT;
+                       "--zero, --bucket-mb, data size) differ from rank 0's", differs), GC_TRAIN_BAD_INPUT;
   return GC_TRAIN_OK;
 }
 

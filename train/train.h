@@ -55,6 +55,7 @@ typedef struct {
                                    * loop at a step boundary, after a save */
   int grad_accum;                 /* micro-batches of --batch windows per step (>= 1) */
   int zero;                       /* --zero 1: each rank keeps 1/N of the optimizer state */
+  int bucket_mb;                  /* the gradients' all_reduce in buckets of this many MiB */
   const struct gc_comm *comm;     /* the ranks (backends/runtime/comm.h); NULL: one */
 } gc_train_opts;
 
