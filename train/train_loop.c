@@ -146,9 +146,9 @@ static int loop(gc_train_run *r, gc_runlog *log, gc_progress *p, volatile sig_at
   const gc_train_opts *o = r->opts;
   double tokens = (double)o->batch * o->seq * (o->grad_accum > 1 ? o->grad_accum : 1) * gc_train_world(o);
   while (r->step < o->steps) {
-    int agreed;
-    bool stopping = gc_train_stop_agreed(r, *stop, d, &agreed);
-    if (agreed) return -1;
+    int failed;
+    bool stopping = gc_train_stop_agreed(r, *stop, d, &failed);
+    if (failed) return -1;
     if (stopping) {
       gc_progress_message(p, "interrupted: saving a checkpoint");
       int rc = checkpoint(r, p, d);
@@ -178,9 +178,9 @@ static int follower_loop(gc_train_run *r, volatile sig_atomic_t *stop, gc_diag *
   const gc_train_opts *o = r->opts;
   bool zero = gc_train_zero(o);   /* rank 0's saves gather every rank's blocks */
   while (r->step < o->steps) {
-    int agreed;
-    bool stopping = gc_train_stop_agreed(r, *stop, d, &agreed);
-    if (agreed) return -1;
+    int failed;
+    bool stopping = gc_train_stop_agreed(r, *stop, d, &failed);
+    if (failed) return -1;
     if (stopping) return zero && gc_train_zero_gather(r, false, d) ? -1 : 1;
     double loss, lr;
     if (train_step(r, &loss, &lr, d)) return -1;
