@@ -46,9 +46,9 @@ static int check(const gc_comm *c, gc_dtype dt, bool mean, const char *what, gc_
   return 0;
 }
 
-/* A reduce-scatter then an all-gather, so each rank sends and receives
- * about 2n elements whatever the world size (an all-gather of every rank's
- * whole buffer would move size * n): a piece of up to size * CHUNK elements
+/* A reduce-scatter then an all-gather: each rank sends 2 (size-1)/size n
+ * elements (an all-gather of the whole buffers sends (size-1) n: the same
+ * at 2 ranks, more from 3 on) and sums n/size of them, not n: a piece of up to size * CHUNK elements
  * is cut into `size` blocks (the last zero-padded), rank r sums block r of
  * every rank in rank order, and the sums are gathered back.  Every element
  * is still x0 + x1 + ... on every rank: bitwise the result of summing the

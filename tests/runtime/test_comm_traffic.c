@@ -2,9 +2,8 @@
  * SIZE threads, one per rank, exchanging through shared memory.  An
  * all_reduce is every rank's rank-ordered sum (x0 + x1) + x2, bitwise, over
  * more than one chunk and a length the world does not divide; and each rank
- * receives about 2n elements, not SIZE * n (a reduce-scatter then an
- * all-gather, where an all-gather of the whole buffers moves SIZE times the
- * data). */
+ * receives about 2n elements, its own blocks included (a reduce-scatter
+ * then an all-gather), not SIZE * n (an all-gather of the whole buffers). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
