@@ -38,6 +38,14 @@ typedef struct {
   double min_lr;
   double clip;                 /* global-norm clipping; 0 turns it off */
   gc_schedule_kind schedule;   /* key "schedule": cosine | constant */
+  /* ZeRO-1 (gc_optim_step_graph only): with shards > 1 each param's update
+   * and optimizer state cover block `shard` of its elements (flattened,
+   * zero-padded to shards equal blocks); the updated blocks are gathered
+   * (all_gather) into the whole param.  0 or 1: whole params. */
+  int shard, shards;
+  /* gc_optim_step_graph: the gradients' all_reduce in buckets of
+   * consecutive params of at most this many bytes (0: one per param). */
+  int64_t bucket_bytes;
 } gc_optim_config;
 
 /* lr 1e-3, betas 0.9/0.95, eps 1e-8, momentum 0.9, weight_decay 0.1,
@@ -70,12 +78,18 @@ int gc_optim_append(gc_graph *g, const char *loss, const gc_optim_config *c, gc_
  *
  * gc_optim_step_graph: a new graph with every param of `grads` (a graph
  * gc_optim_append_grads made), an input "grad.<param>" per gradient output
- * of it, each summed over the ranks by an `all_reduce` (the identity on one
- * process), then what gc_optim_append appends after the backward: clipping,
+ * of it, summed over the ranks by `all_reduce`s (the identity on one
+ * process; in buckets of c->bucket_bytes), then what gc_optim_append appends after the backward: clipping,
  * schedule, the updates of params and optimizer state, outputs lr and
  * grad_norm.  Its params are those the single graph of gc_optim_append
- * has, so checkpoints serve both.  NULL + message. */
+ * has, so checkpoints serve both (with c->shards > 1 the optimizer
+ * state params hold this rank's block: gc_optim_shard_len).  NULL +
+ * message. */
 int gc_optim_append_grads(gc_graph *g, const char *loss, const char *scale, gc_diag *d);
 gc_graph *gc_optim_step_graph(const gc_graph *grads, const gc_optim_config *c, gc_diag *d);
+
+/* The length of one rank's block of a param of `numel` elements over
+ * `shards` ranks: ceil(numel / shards). */
+int64_t gc_optim_shard_len(int64_t numel, int shards);
 
 #endif

@@ -46,8 +46,8 @@ int gc_optim_append_grads(gc_graph *g, const char *loss, const char *scale, gc_d
 }
 
 /* Every param of `from` into `to`, in order; of the trainable ones with a
- * gradient output, params[k] and grads[k] (all_reduce of input
- * "grad.<param>"), their count in *n. */
+ * gradient output, params[k] and grads[k] (the input "grad.<param>"), their
+ * count in *n. */
 static int copy_params(gc_graph *to, const gc_graph *from, int *params, int *grads, int *n, gc_diag *d) {
   *n = 0;
   for (int i = 0; i < from->n_nodes; i++) {
@@ -61,15 +61,63 @@ static int copy_params(gc_graph *to, const gc_graph *from, int *params, int *gra
     if (gc_graph_find_output(from, name) < 0) continue;
     gc_attrs in = {.name = {.name = gc_arena_strdup(to->arena, name)}};
     int g = gc_graph_add(to, GC_OP_INPUT, NULL, 0, &in, &src->type, d);
-    int r = g < 0 ? -1 : gc_graph_add(to, GC_OP_ALL_REDUCE, &g, 1, NULL, NULL, d);
-    if (r < 0) return -1;
-    snprintf(name, sizeof name, "grad.%s.all_reduce", a.name.name);
-    gc_graph_set_label(to, r, gc_arena_strdup(to->arena, name));
+    if (g < 0) return -1;
     params[*n] = p;
-    grads[(*n)++] = r;
+    grads[(*n)++] = g;
   }
   if (*n == 0) return gc_diag_set(d, "optim: the gradient graph has no \"grad.*\" outputs");
   return 0;
+}
+
+/* grads[s..e) summed over the ranks by one all_reduce: alone, of the input
+ * itself; else of their concatenation (flattened), sliced back.  Each
+ * element is summed as alone, in rank order: the same sums bitwise. */
+static void reduce_bucket(gc_builder *b, const int *params, int *grads, int s, int e) {
+  gc_graph *g = gc_builder_graph(b);
+  char label[600];
+  if (e - s == 1) {
+    gc_val x = gc_val_of(grads[s]);
+    if (gc_b_skip(b, "all_reduce", 1, &x)) return;
+    gc_val r = gc_b_emit(b, "all_reduce", GC_OP_ALL_REDUCE, 1, &x, NULL, NULL);
+    snprintf(label, sizeof label, "grad.%s.all_reduce", param_name(g, params[s]));
+    if (gc_val_node(r) >= 0) gc_graph_set_label(g, gc_val_node(r), gc_arena_strdup(g->arena, label));
+    grads[s] = gc_val_node(r);
+    return;
+  }
+  gc_val *flat = malloc((size_t)(e - s) * sizeof *flat);
+  if (!flat) {
+    gc_builder_fail(b, "optim: out of memory");
+    return;
+  }
+  for (int k = s; k < e; k++) flat[k - s] = gc_flatten(b, gc_val_of(grads[k]));
+  gc_val all = gc_concat(b, e - s, flat, 0);
+  free(flat);
+  if (gc_b_skip(b, "all_reduce", 1, &all)) return;
+  gc_val r = gc_b_emit(b, "all_reduce", GC_OP_ALL_REDUCE, 1, &all, NULL, NULL);
+  snprintf(label, sizeof label, "grad.bucket.%s..%s.all_reduce", param_name(g, params[s]), param_name(g, params[e - 1]));
+  if (gc_val_node(r) >= 0) gc_graph_set_label(g, gc_val_node(r), gc_arena_strdup(g->arena, label));
+  int64_t at = 0;
+  for (int k = s; k < e; k++) {
+    const gc_type *t = &g->nodes[grads[k]]->type;
+    int64_t n = gc_type_numel_unchecked(t);
+    grads[k] = gc_val_node(gc_reshape(b, gc_slice(b, r, 0, at, at + n, 1), t->rank, t->dims));
+    at += n;
+  }
+}
+
+/* The gradients all-reduced in buckets of consecutive ones of at most
+ * c->bucket_bytes (one gradient alone when larger; 0: one each). */
+static void reduce_grads(gc_builder *b, const gc_optim_config *c, const int *params, int *grads, int n) {
+  gc_graph *g = gc_builder_graph(b);
+  int s = 0;
+  int64_t bytes = 0;
+  for (int k = 0; k < n; k++) {
+    const gc_type *t = &g->nodes[grads[k]]->type;
+    int64_t kb = gc_type_numel_unchecked(t) * (int64_t)gc_dtype_size(t->dtype);
+    if (k > s && bytes + kb > c->bucket_bytes) reduce_bucket(b, params, grads, s, k), s = k, bytes = 0;
+    bytes += kb;
+  }
+  if (n > s) reduce_bucket(b, params, grads, s, n);
 }
 
 gc_graph *gc_optim_step_graph(const gc_graph *grads, const gc_optim_config *c, gc_diag *d) {
@@ -82,7 +130,7 @@ gc_graph *gc_optim_step_graph(const gc_graph *grads, const gc_optim_config *c, g
   if (rc == 0) {
     gc_builder *b = gc_builder_wrap(g, dt);
     if (!b) rc = gc_diag_set(d, "optim: out of memory");
-    else gc_optim_emit_step(b, c, n, params, ids), rc = gc_optim_release_graph(b, d);
+    else reduce_grads(b, c, params, ids, n), gc_optim_emit_step(b, c, n, params, ids), rc = gc_optim_release_graph(b, d);
   }
   free(params), free(ids);
   if (rc) gc_graph_free(g), g = NULL;

@@ -28,6 +28,14 @@ static const gc_opt flags[] = {
       "micro-batches of --batch windows per optimizer step (default 1);\n"
       "under mpirun -np N each rank takes its share of every global\n"
       "batch of --batch x K x N windows"),
+    F("zero", GC_OPT_INT_NONNEG, zero, "0|1",
+      "under mpirun -np N: 1 shards the optimizer state (ZeRO-1):\n"
+      "each rank keeps and updates 1/N of every param's moments,\n"
+      "then the params are gathered; the same weights (default 0)"),
+    F("bucket-mb", GC_OPT_INT_NONNEG, bucket_mb, "MB",
+      "under mpirun: the gradients summed over the ranks in buckets\n"
+      "of consecutive params of at most MB MiB, one all_reduce each\n"
+      "(default 25; 0: one per param)"),
     F("dec-seq", GC_OPT_INT_POS, dec_seq, "T", "decoder length for T5 (default seq/4)"),
     F("lr", GC_OPT_REAL_POS, lr, "X", "peak learning rate, AdamW (default 3e-3)"),
     F("warmup", GC_OPT_LONG_NONNEG, warmup, "N", "linear warmup steps, then cosine decay to lr/10 (default 100)"),

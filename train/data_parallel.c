@@ -28,6 +28,8 @@ int gc_train_dp_build(gc_train_run *r, gc_diag *d) {
                           .training = true};
   r->grad_graph = gc_model_build(&r->config, &shape, &r->inits, d);
   if (!r->grad_graph || gc_optim_append_grads(r->grad_graph, "loss", LOSS_SCALE, d)) return -1;
+  r->optim.bucket_bytes = (int64_t)r->opts->bucket_mb << 20;
+  if (gc_train_zero(r->opts)) r->optim.shard = gc_train_rank(r->opts), r->optim.shards = gc_train_world(r->opts);
   r->train_graph = gc_optim_step_graph(r->grad_graph, &r->optim, d);
   return r->train_graph ? 0 : -1;
 }
@@ -55,9 +57,9 @@ int gc_train_dp_check_data(const gc_train_run *r, gc_diag *d) {
 static int64_t settings_hash(const gc_train_run *r) {
   const gc_train_opts *o = r->opts;
   char text[8192];
-  snprintf(text, sizeof text, "model=%s set=%s seed=%llu batch=%d seq=%d dec_seq=%d grad_accum=%d data=%zu steps=%ld",
+  snprintf(text, sizeof text, "model=%s set=%s seed=%llu batch=%d seq=%d dec_seq=%d grad_accum=%d data=%zu steps=%ld zero=%d bucket_mb=%d",
            o->model ? o->model : "", o->set ? o->set : "", (unsigned long long)o->seed, o->batch, o->seq, o->dec_seq,
-           accum(o), r->n_ids, o->steps);
+           accum(o), r->n_ids, o->steps, o->zero, o->bucket_mb);
   return (int64_t)XXH3_64bits(text, strlen(text));
 }
 
@@ -81,8 +83,8 @@ int gc_train_dp_agree(gc_train_run *r, int status, gc_diag *d) {
   if (status != GC_TRAIN_OK) return status;   /* its own message stands */
   if (failed >= 0) return gc_diag_set(d, "rank %d failed its checks", failed), GC_TRAIN_BAD_INPUT;
   if (differs >= 0)
-    return gc_diag_set(d, "rank %d's settings (model, --set, --seed, --batch, --seq, --grad-accum, --steps, data "
-                       "size) differ from rank 0's", differs), GC_TRAIN_BAD_INPUT;
+    return gc_diag_set(d, "rank %d's settings (model, --set, --seed, --batch, --seq, --grad-accum, --steps, "
+                       "--zero, --bucket-mb, data size) differ from rank 0's", differs), GC_TRAIN_BAD_INPUT;
   return GC_TRAIN_OK;
 }
 
@@ -193,7 +195,8 @@ uint64_t gc_train_params_hash(const gc_train_run *r) {
   XXH3_64bits_reset(s);
   const gc_graph *g = gc_program_graph(r->train_prog);
   for (int i = 0; i < g->n_nodes; i++) {
-    if (g->nodes[i]->op != GC_OP_PARAM) continue;
+    /* the model's params: with --zero 1 each rank holds its own block of the moments */
+    if (g->nodes[i]->op != GC_OP_PARAM || strncmp(g->nodes[i]->attrs.name.name, "opt.", 4) == 0) continue;
     const gc_tensor *t = gc_program_param(r->train_prog, g->nodes[i]->attrs.name.name);
     if (t) XXH3_64bits_update(s, t->data, gc_tensor_bytes(t));
   }

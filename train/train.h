@@ -54,6 +54,8 @@ typedef struct {
   bool catch_signals;             /* gc_train_main: SIGINT and SIGTERM stop the
                                    * loop at a step boundary, after a save */
   int grad_accum;                 /* micro-batches of --batch windows per step (>= 1) */
+  int zero;                       /* --zero 1: each rank keeps 1/N of the optimizer state */
+  int bucket_mb;                  /* the gradients' all_reduce in buckets of this many MiB */
   const struct gc_comm *comm;     /* the ranks (backends/runtime/comm.h); NULL: one */
 } gc_train_opts;
 
@@ -266,11 +268,45 @@ int gc_train_dp_agree(gc_train_run *r, int status, gc_diag *d);
 /* One split step (r->step is advanced by the caller): *loss the global
  * mean loss, *lr the step's learning rate. */
 int gc_train_dp_step(gc_train_run *r, double *loss, double *lr, gc_diag *d);
-/* XXH3 of every param's bytes in the training program, in slot order. */
+/* XXH3 of the bytes of every param of the training program but the
+ * optimizer state (opt.*), in slot order. */
 uint64_t gc_train_params_hash(const gc_train_run *r);
 /* Appends "step,hash of rank 0,hash of rank 1,..." to OUT/params_hash.csv
  * (collective; rank 0 writes). */
 int gc_train_dp_log_hashes(gc_train_run *r, gc_diag *d);
+
+/* ---- a rank that died (train/peers.c) ------------------------------------ */
+
+/* Collective, at start: every rank's host and pid, so a survivor can name
+ * a rank of its host whose process is gone (mpirun then stops the others
+ * with SIGTERM, and a collective would never finish). */
+int gc_train_peers_init(const struct gc_comm *c, gc_diag *d);
+/* Async-signal-safe: when a rank of this host has died, writes "gc-train:
+ * error: rank K (pid P) died; ..." to stderr (from the lowest surviving
+ * rank of the host only) and returns true; else false. */
+bool gc_train_peers_report_dead(void);
+
+/* ---- --zero 1 (train/zero.c) -------------------------------------------- */
+
+/* ZeRO-1: under mpirun -np N with --zero 1 the step graph updates block
+ * `rank` of every param (flattened, zero-padded to N blocks) and keeps only
+ * that block of its moments (opt.m.P, opt.v.P); the updated blocks are
+ * all-gathered into the params.  The gradients are all-reduced whole as
+ * without it, so the clipping norm and every update are bitwise those of a
+ * run without it.  Checkpoints hold the moments whole. */
+bool gc_train_zero(const gc_train_opts *o);
+/* The whole moments in m (a checkpoint's tensors) replaced by this rank's
+ * blocks; tensors of other shapes are left for the loader to refuse. */
+int gc_train_zero_scatter(const gc_train_run *r, gc_tensor_map *m, gc_diag *d);
+/* Collective: every rank's blocks of the step program's moments gathered;
+ * with `keep`, put whole into r->params (rank 0, to save them). */
+int gc_train_zero_gather(gc_train_run *r, bool keep, gc_diag *d);
+/* Bytes of the optimizer state (params opt.*) this rank's step holds. */
+int64_t gc_train_optimizer_bytes(const gc_train_run *r);
+/* With --zero 1 a stop (a signal seen by any rank) is agreed on by all
+ * (a collective: each rank then takes part in the gather of the save);
+ * else `stop` itself.  *rc -1 + message when the ranks cannot agree. */
+bool gc_train_stop_agreed(const gc_train_run *r, bool stop, gc_diag *d, int *rc);
 
 /* ---- evaluating a file (train/train_eval.c) ------------------------------ */
 

@@ -188,6 +188,7 @@ int gc_train_save(gc_train_run *r, gc_diag *d) {
   snprintf(path, sizeof path, "%s/model.safetensors", r->out);
   snprintf(next, sizeof next, "%s/model.next.safetensors", r->out);
   if (r->train_prog && gc_program_get_params(r->train_prog, &r->params, d)) return -1;
+  if (r->train_prog && gc_train_zero(r->opts) && gc_train_zero_gather(r, true, d)) return -1;   /* the moments whole */
   const char *bad = not_finite(&r->params);
   if (bad) {
     gc_diag_set(d, "step %ld: \"%s\" is not finite; not saving it over the checkpoint in %s", r->step, bad, r->out);
@@ -276,6 +277,7 @@ int gc_train_load(gc_train_run *r, const gc_graph *g, bool with_state, gc_diag *
   }
   snprintf(path, sizeof path, "%s/model.safetensors", r->out);
   if (rc == 0) rc = gc_safetensors_read(path, &file, d);
+  if (rc == 0 && with_state && gc_train_zero(r->opts)) rc = gc_train_zero_scatter(r, &file, d);   /* this rank's block */
   if (rc == 0 && gc_model_load_params(&r->config, g, &file, &r->params, NULL, 0, NULL, d)) {
     snprintf(msg, sizeof msg, "checkpoint in %.300s does not match %.100s: %.580s", r->out, r->opts->model, d->msg);
     rc = gc_diag_set(d, "%s", msg);

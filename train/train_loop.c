@@ -146,7 +146,10 @@ static int loop(gc_train_run *r, gc_runlog *log, gc_progress *p, volatile sig_at
   const gc_train_opts *o = r->opts;
   double tokens = (double)o->batch * o->seq * (o->grad_accum > 1 ? o->grad_accum : 1) * gc_train_world(o);
   while (r->step < o->steps) {
-    if (*stop) {
+    int failed;
+    bool stopping = gc_train_stop_agreed(r, *stop, d, &failed);
+    if (failed) return -1;
+    if (stopping) {
       gc_progress_message(p, "interrupted: saving a checkpoint");
       int rc = checkpoint(r, p, d);
       return rc ? rc : 1;
@@ -172,11 +175,17 @@ static int loop(gc_train_run *r, gc_runlog *log, gc_progress *p, volatile sig_at
  * step's collectives), printing and writing nothing; the loss is the
  * global one, so every rank stops on the same step. */
 static int follower_loop(gc_train_run *r, volatile sig_atomic_t *stop, gc_diag *d) {
-  while (r->step < r->opts->steps) {
-    if (*stop) return 1;
+  const gc_train_opts *o = r->opts;
+  bool zero = gc_train_zero(o);   /* rank 0's saves gather every rank's blocks */
+  while (r->step < o->steps) {
+    int failed;
+    bool stopping = gc_train_stop_agreed(r, *stop, d, &failed);
+    if (failed) return -1;
+    if (stopping) return zero && gc_train_zero_gather(r, false, d) ? -1 : 1;
     double loss, lr;
     if (train_step(r, &loss, &lr, d)) return -1;
     if (!isfinite(loss)) return diverged(r, loss, d);
+    if (zero && (r->step % o->save_every == 0 || r->step == o->steps) && gc_train_zero_gather(r, false, d)) return -1;
   }
   return 0;
 }

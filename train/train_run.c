@@ -55,6 +55,7 @@ static int start_outputs(gc_train_run *r, gc_diag *d) {
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t stop_grace;   /* seconds a rank of several waits for its step */
 static void on_stop_signal(int sig) {
+  if (stop_grace && gc_train_peers_report_dead()) _exit(GC_TRAIN_FAILED);   /* its collectives would hang */
   stop_signal = sig;
   if (stop_grace) alarm((unsigned)stop_grace);
 }
@@ -66,6 +67,7 @@ static void on_stop_signal(int sig) {
 enum { STOP_GRACE_SECONDS = 20 };
 static void on_stop_timeout(int sig) {
   (void)sig;
+  if (gc_train_peers_report_dead()) _exit(GC_TRAIN_FAILED);
   static const char msg[] = "gc-train: error: stopped: another rank did not finish the step within 20 s (it died?); "
                             "the last checkpoint stands, --resume continues it\n";
   if (write(2, msg, sizeof msg - 1) < 0) _exit(GC_TRAIN_FAILED);
@@ -124,6 +126,7 @@ int gc_train_main(const gc_train_opts *opts, gc_diag *d) {
   gc_tensor_map_init(&r.params);
   int rc = check_inputs(&r, d) ? GC_TRAIN_BAD_INPUT : GC_TRAIN_OK;
   rc = gc_train_dp_agree(&r, rc, d);   /* every rank passed, with the same settings */
+  if (rc == GC_TRAIN_OK && o.comm && gc_train_peers_init(o.comm, d)) rc = GC_TRAIN_FAILED;
   if (rc == GC_TRAIN_OK && gc_train_compile(&r, d)) rc = GC_TRAIN_BAD_INPUT;
   bool root = gc_train_rank(&o) == 0;
   if (rc == GC_TRAIN_OK && root) rc = start_outputs(&r, d);
@@ -134,6 +137,8 @@ int gc_train_main(const gc_train_opts *opts, gc_diag *d) {
     gc_format_count((double)gc_graph_param_count(r.eval_graph), count, sizeof count);
     printf("training %s: %s params, %zu tokens (%zu train, %zu val), vocab %d, out %s\n", o.model, count, r.n_ids,
            r.train.n, r.val.n, gc_tokenizer_vocab_size(r.tok), r.out);
+    printf("optimizer state: %lld bytes per rank%s\n", (long long)gc_train_optimizer_bytes(&r),
+           gc_train_zero(&o) ? " (--zero 1: a block of the moments on each rank)" : "");
     fflush(stdout);
     rc = run_loop(&r, d);
   }

@@ -20,7 +20,7 @@ void gc_train_opts_defaults(gc_train_opts *o) {
   *o = (gc_train_opts){.steps = 1500, .batch = 16, .seq = 128, .lr = 3e-3, .warmup = 100, .seed = 1234,
                        .eval_every = 100, .save_every = 100, .backend = NULL, .threads = 0,
                        .prompt = "ROMEO:", .max_new = 200, .temperature = 0.8, .top_p = 0.95,
-                       .grad_accum = 1};
+                       .grad_accum = 1, .bucket_mb = 25};
 }
 
 /* One "key=value" of --set: the optimizer's if it knows the key, else the model's. */
@@ -66,6 +66,8 @@ int gc_train_configure(gc_train_run *r, gc_diag *d) {
     if (rc) return -1;
   }
   if (!min_lr_set) r->optim.min_lr = r->optim.lr / 10;
+  if (o->zero > 1) return gc_diag_set(d, "--zero must be 0 or 1 (ZeRO stage 1: the optimizer state sharded), got %d",
+                                      o->zero);
   if (gc_model_config_validate(&r->config, d)) return -1;
   if (o->out) snprintf(r->out, sizeof r->out, "%s", o->out);
   else {

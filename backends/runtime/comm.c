@@ -46,6 +46,13 @@ static int check(const gc_comm *c, gc_dtype dt, bool mean, const char *what, gc_
   return 0;
 }
 
+/* A reduce-scatter then an all-gather: each rank sends 2 (size-1)/size n
+ * elements (an all-gather of the whole buffers sends (size-1) n: the same
+ * at 2 ranks, more from 3 on) and sums n/size of them, not n: a piece of up to size * CHUNK elements
+ * is cut into `size` blocks (the last zero-padded), rank r sums block r of
+ * every rank in rank order, and the sums are gathered back.  Every element
+ * is still x0 + x1 + ... on every rank: bitwise the result of summing the
+ * whole buffers. */
 int gc_comm_all_reduce(const gc_comm *c, const void *in, void *out, int64_t n, gc_dtype dt, bool mean, gc_diag *d) {
   if (check(c, dt, mean, "all_reduce", d)) return -1;
   size_t es = gc_dtype_size(dt);
@@ -53,10 +60,17 @@ int gc_comm_all_reduce(const gc_comm *c, const void *in, void *out, int64_t n, g
     if (in != out) memmove(out, in, (size_t)n * es);
     return 0;
   }
-  for (int64_t at = 0; at < n; at += GC_COMM_CHUNK) {
-    int64_t m = n - at < GC_COMM_CHUNK ? n - at : GC_COMM_CHUNK;
-    if (c->ops->all_gather(c, (const char *)in + (size_t)at * es, c->scratch, m, dt, d)) return -1;
-    sum_parts(c->scratch, (char *)out + (size_t)at * es, m, m, c->size, dt, mean);
+  int size = c->size;
+  char *send = c->scratch, *recv = send + (size_t)size * GC_COMM_CHUNK * es;
+  for (int64_t at = 0; at < n; at += (int64_t)size * GC_COMM_CHUNK) {
+    int64_t len = n - at < (int64_t)size * GC_COMM_CHUNK ? n - at : (int64_t)size * GC_COMM_CHUNK;
+    int64_t b = (len + size - 1) / size;   /* block length, <= CHUNK */
+    memcpy(send, (const char *)in + (size_t)at * es, (size_t)len * es);
+    memset(send + (size_t)len * es, 0, (size_t)(size * b - len) * es);
+    if (c->ops->all_to_all(c, send, recv, b, dt, d)) return -1;
+    sum_parts(recv, send, b, b, size, dt, mean);
+    if (c->ops->all_gather(c, send, recv, b, dt, d)) return -1;
+    memcpy((char *)out + (size_t)at * es, recv, (size_t)len * es);
   }
   return 0;
 }
