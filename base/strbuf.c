@@ -18,17 +18,24 @@ void gc_strbuf_reserve(gc_strbuf *b, size_t extra) {
   b->cap = cap;
 }
 
+/* Formats once into the room there is; only a text that does not fit is
+ * formatted again, after the buffer grew (printers call this per token:
+ * measuring every one first doubled their time). */
 void gc_strbuf_printf(gc_strbuf *b, const char *fmt, ...) {
+  if (b->failed) return;
+  size_t room = b->cap - b->len;
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
+  int n = vsnprintf(room ? b->s + b->len : NULL, room, fmt, ap);
   va_end(ap);
   if (n < 0) return;
-  gc_strbuf_reserve(b, (size_t)n);
-  if (b->failed) return;
-  va_start(ap, fmt);
-  vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-  va_end(ap);
+  if ((size_t)n >= room) {
+    gc_strbuf_reserve(b, (size_t)n);
+    if (b->failed) return;
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+  }
   b->len += (size_t)n;
 }
 

@@ -32,9 +32,20 @@ gets its best setup here:
 gc's side is `gc-run model:MODEL --train --init 1 --random-inputs 1 --batch B
 --seq T --bench STEPS` (one key=value line: median_ms=... and more).  Programs
 come from build/bin, or $GC_BIN_DIR when set.  Its kernel cache
-(GC_CACHE_DIR) is a fresh temporary directory: one untimed run with it empty
-(`--bench 1`) gives the cold compile time, then the timed runs reuse it and
-give the warm one (compile_ms of each; the directory is removed at the end).
+(GC_CACHE_DIR) is a fresh temporary directory: one compile with it empty
+(`--compile-only`: no weights drawn, nothing run) gives the cold compile time,
+then the timed runs reuse it and give the warm one (compile_ms of each; the
+directory is removed at the end).
+
+Model FLOP utilisation: gc's FLOP count of the step (gc-run's gflops x its
+median ms) / the step's time / (threads x the FMA peak of one core, measured
+by ../shared/tools/fma-peak in the same run), for gc and for torch's kept
+setup on the same count.
+
+Big models (Qwen2-0.5B: a torch step takes tens of seconds, and torch's
+two-thread setups once did not finish in 10 minutes): --steps 2 --warmup 1
+--runs 1 and --timeout S, after which a torch setup's worker is stopped and
+the setup left out (said so in the output).
 
 Peak RSS: gc's is gc-run's peak_rss_mb (getrusage's ru_maxrss of the whole
 process: weights, compile, steps), the median over the timed runs; torch's
@@ -45,12 +56,14 @@ second copy of the weights no training needs.
 
 The output ends with one key=value line: gc_ms=... torch_ms=... ratio=...
 gc_tokens_s=... torch_tokens_s=... gc_rss_mb=... torch_rss_mb=...
-compile_cold_ms=... compile_warm_ms=..., where ratio = torch_ms / gc_ms
-(above 1: gc is faster).  bench/vs_peers.sh runs this for qwen2_tiny and
+compile_cold_ms=... compile_warm_ms=... gc_mfu=... torch_mfu=... (the last
+two when the FMA peak is known), where ratio = torch_ms / gc_ms (above 1: gc
+is faster).  bench/vs_peers.sh runs this for qwen2_tiny and
 GPT-2 124M beside bench/kernels_vs_numpy.py.
 
     /usr/bin/python3 bench/train_step_vs_torch.py [--model M] [--batch B] [--seq T]
-        [--steps N] [--warmup W] [--runs R] [--backend interp|llvm] [--threads N] [--skip-setup]
+        [--steps N] [--warmup W] [--runs R] [--backend interp|llvm] [--threads N] [--timeout S]
+        [--skip-setup]
 """
 import argparse
 import json
@@ -279,7 +292,11 @@ def run_worker(args, setup, steps, blas_env, probe=False):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", setup, "--model", args.model,
            "--batch", str(args.batch), "--seq", str(args.seq), "--steps", str(steps),
            "--warmup", str(args.warmup)] + (["--probe"] if probe else [])
-    r = subprocess.run(cmd, capture_output=True, text=True, env=environment(blas_env, env_extra))
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, env=environment(blas_env, env_extra),
+                           timeout=args.timeout if steps and args.timeout else None)
+    except subprocess.TimeoutExpired:
+        return {"timed_out": True}
     if r.returncode != 0:
         raise Refused(f"the torch worker ({setup}) failed ({r.returncode}):\n{r.stderr.strip()}")
     out = json.loads(r.stdout.strip().splitlines()[-1])
@@ -305,23 +322,23 @@ def gc_command(args):
 
 
 def cold_command(cmd):
-    """gc's command for the cold-compile run: the same with --bench 1 (the
-    compile is the same; fewer steps are quicker)."""
+    """gc's command for the cold-compile run: the same with --compile-only
+    for --bench N (the compile is the same; no weights are drawn, nothing runs)."""
     i = cmd.index("--bench")
-    return cmd[:i + 1] + ["1"] + cmd[i + 2:]
+    return cmd[:i] + ["--compile-only"] + cmd[i + 2:]
 
 
-def run_gc(cmd, cache_dir):
-    """gc's figures as a dict: every key=value of gc-run's line (numbers as
-    floats), with gc's kernel cache in cache_dir."""
+def run_gc(cmd, cache_dir, wanted="median_ms"):
+    """gc's figures as a dict: every key=value of gc-run's line holding
+    `wanted` (numbers as floats), with gc's kernel cache in cache_dir."""
     r = subprocess.run(cmd, capture_output=True, text=True, env=environment({"GC_CACHE_DIR": cache_dir}))
     if r.returncode != 0:
         raise Refused(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr.strip()}")
     for line in reversed(r.stdout.splitlines()):
         pairs = dict(re.findall(r"([A-Za-z_]\w*)=(\S+)", line))
-        if "median_ms" in pairs:
+        if wanted in pairs:
             return {k: float(v) if re.fullmatch(r"[-+0-9.eE]+", v) else v for k, v in pairs.items()}
-    raise Refused(f"no median_ms in the output of {' '.join(cmd)}:\n{r.stdout}")
+    raise Refused(f"no {wanted} in the output of {' '.join(cmd)}:\n{r.stdout}")
 
 
 # ---- the comparison
@@ -340,6 +357,12 @@ def fma_peak():
         return None
     r = subprocess.run([FMA_PEAK], capture_output=True, text=True)
     return r.stdout.strip() or None
+
+
+def fma_peak_per_core(line):
+    """GFLOP/s of one core from fma-peak's line (fma_peak_gflops_per_core=X), or None."""
+    m = re.search(r"fma_peak_gflops_per_core=([0-9.eE+-]+)", line or "")
+    return float(m.group(1)) if m else None
 
 
 def check_blas(probe):
@@ -409,7 +432,7 @@ def choose_blas(args, rounds=3):
 
 def compile_cold(gc_cmd, cache_dir):
     """gc's untimed run with its kernel cache empty: its figures."""
-    g = run_gc(cold_command(gc_cmd), cache_dir)
+    g = run_gc(cold_command(gc_cmd), cache_dir, "compile_ms")
     progress(f"  gc, cold (empty kernel cache {cache_dir}): compile {g['compile_ms']:.0f} ms"
              + (f", {g['compiled']:.0f} kernels compiled" if "compiled" in g else ""))
     return g
@@ -423,9 +446,14 @@ def measure(args, gc_cmd, blas_env, cache_dir):
     gc_runs, loads = [], []
     for run in range(1, args.runs + 1):
         for setup in SETUPS:
+            if any(r.get("timed_out") for r in torch_runs[setup]):
+                continue
             with OthersLoad() as load:
                 out = run_worker(args, setup, args.steps, blas_env)
             torch_runs[setup].append(out)
+            if out.get("timed_out"):
+                progress(f"  run {run}/{args.runs}: torch {setup}: did not finish within {args.timeout:g} s; left out")
+                continue
             progress(f"  run {run}/{args.runs}: torch {setup} ({out['threads']} thread{'s' if out['threads'] > 1 else ''}): "
                      f"{out['median_ms']:.1f} ms/step (min {out['min_ms']:.1f}), peak RSS {out['peak_rss_mb']:.0f} MB, "
                      f"loss check {out['loss_rel_err']:.2g}, others' load {load.share:.0%}")
@@ -445,8 +473,12 @@ def median_figures(runs):
     return {k: statistics.median(r[k] for r in runs if k in r) for k in keys}
 
 
-def report(args, torch_runs, gc_runs, gc_cold, loads, gc_desc, blas_name):
+def report(args, torch_runs, gc_runs, gc_cold, loads, gc_desc, blas_name, peak):
     tokens = args.batch * args.seq
+    timed_out = [s for s, v in torch_runs.items() if any(r.get("timed_out") for r in v)]
+    torch_runs = {s: v for s, v in torch_runs.items() if s not in timed_out}
+    if not torch_runs:
+        raise Refused(f"no torch setup finished a measurement within --timeout {args.timeout:g} s")
     torch_ms = {s: [r["median_ms"] for r in v] for s, v in torch_runs.items()}
     medians = {s: statistics.median(v) for s, v in torch_ms.items()}
     best = min(medians, key=medians.get)
@@ -457,6 +489,8 @@ def report(args, torch_runs, gc_runs, gc_cold, loads, gc_desc, blas_name):
     for s, ms in medians.items():
         runs = ", ".join(f"{x:.1f}" for x in torch_ms[s])
         print(f"  torch, {s:{width}s} {ms:8.1f} ms/step   (runs: {runs}){'   <- kept' if s == best else ''}")
+    for s in timed_out:
+        print(f"  torch, {s}: did not finish within {args.timeout:g} s (left out)")
     gc = median_figures(gc_runs)
     gc_ms, pt_ms, gc_rss = gc["median_ms"], medians[best], gc["peak_rss_mb"]
     extra = "  ".join(f"{k}={v:g}" for k, v in gc.items() if k != "median_ms")
@@ -472,8 +506,19 @@ def report(args, torch_runs, gc_runs, gc_cold, loads, gc_desc, blas_name):
     counts = (lambda g: f" ({g['compiled']:.0f} kernels compiled, {g['cached']:.0f} from the cache)"
               if "compiled" in g else "")
     print(f"  gc's compile: cold {cold_ms:.0f} ms{counts(gc_cold)}, warm {warm_ms:.0f} ms{counts(gc)}")
+    mfu = ""
     if "gflops" in gc:
         print(f"  by gc's FLOP count: gc {gc['gflops']:.1f} GFLOP/s, torch {gc['gflops'] * gc_ms / pt_ms:.1f} GFLOP/s")
+        per_core = fma_peak_per_core(peak)
+        if per_core:
+            gc_threads = args.threads or os.cpu_count()
+            pt_threads = statistics.median(r["threads"] for r in torch_runs[best])
+            gc_mfu = gc["gflops"] / (gc_threads * per_core)
+            pt_mfu = gc["gflops"] * gc_ms / pt_ms / (pt_threads * per_core)
+            print(f"  model FLOP utilisation ({gc['gflops'] * gc_ms / 1e3:.1f} GFLOP per step, FMA peak "
+                  f"{per_core:g} GFLOP/s per core): gc {gc_mfu:.2f} on {gc_threads} threads, "
+                  f"torch {pt_mfu:.2f} on {pt_threads:g}")
+            mfu = f" gc_mfu={gc_mfu:.4f} torch_mfu={pt_mfu:.4f}"
     noisy = "  (noisy: run again on an idle machine)" if max(loads) > 0.10 else ""
     print(f"  other processes kept the CPUs {statistics.median(loads):.0%} busy while timing "
           f"(median; max {max(loads):.0%}){noisy}")
@@ -483,7 +528,7 @@ def report(args, torch_runs, gc_runs, gc_cold, loads, gc_desc, blas_name):
     print(f"gc_ms={gc_ms:.2f} torch_ms={pt_ms:.2f} ratio={pt_ms / gc_ms:.4f} "
           f"gc_tokens_s={tokens / gc_ms * 1e3:.0f} torch_tokens_s={tokens / pt_ms * 1e3:.0f} "
           f"gc_rss_mb={gc_rss:.1f} torch_rss_mb={pt_rss:.1f} "
-          f"compile_cold_ms={cold_ms:.1f} compile_warm_ms={warm_ms:.1f}")
+          f"compile_cold_ms={cold_ms:.1f} compile_warm_ms={warm_ms:.1f}{mfu}")
 
 
 def compare(args):
@@ -507,7 +552,7 @@ def compare(args):
         torch_runs, gc_runs, loads = measure(args, gc_cmd, blas_env, cache_dir)
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
-    report(args, torch_runs, gc_runs, gc_cold, loads, gc_desc, blas_name)
+    report(args, torch_runs, gc_runs, gc_cold, loads, gc_desc, blas_name, peak)
 
 
 def parse_args(argv):
@@ -527,6 +572,8 @@ def parse_args(argv):
     p.add_argument("--runs", type=int, default=3, help="repeat the whole measurement, report medians (default 3)")
     p.add_argument("--backend", help="gc's backend, passed to gc-run (interp, llvm)")
     p.add_argument("--threads", type=int, default=0, help="gc's threads, passed to gc-run (default: the cores)")
+    p.add_argument("--timeout", type=float, default=0, help="seconds a torch setup's measurement may take "
+                   "before it is stopped and left out (default 0: no limit; for big models)")
     p.add_argument("--skip-setup", action="store_true", help="do not run bench/setup.sh (packages are in place)")
     p.add_argument("--worker", choices=list(SETUPS), help=argparse.SUPPRESS)
     p.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)

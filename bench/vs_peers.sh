@@ -9,7 +9,13 @@
 #      (batch 4 x seq 64; 3 steps x 3 runs, a step takes seconds) against
 #      PyTorch eager in its fastest setup: ms/step, tokens/s and peak RSS;
 #  (d) gc's compile time for each, cold (empty kernel cache) and warm
-#      -- (c) and (d) are bench/train_step_vs_torch.py.
+#      -- (c) and (d) are bench/train_step_vs_torch.py;
+#  (e) a Qwen2-0.5B training step (B=1, T=512, 2 threads, f32) against
+#      PyTorch eager at its best, on the big models' short path (1 warm-up
+#      and 2 timed steps, one run, each torch setup stopped after 10 minutes):
+#      ms/step, the ratio, model FLOP utilisation of both, peak RSS of both;
+#  (f) gc's compile of that step at 6, 12 and 24 layers, cold and warm
+#      (bench/compile_scaling.py).
 #
 # It runs bench/setup.sh once (the peers' packages: numpy, torch, OpenBLAS),
 # then each bench with --skip-setup; their own output scrolls by, and the
@@ -40,6 +46,10 @@ gc against its peers on this machine, ending with a summary table of ratios:
       at its fastest setup: ms/step, tokens/s, peak RSS
   (d) gc's compile time, cold (empty GC_CACHE_DIR) and warm
       (c, d: bench/train_step_vs_torch.py)
+  (e) a Qwen2-0.5B training step (B=1, T=512, 2 threads) vs PyTorch eager: 1 warm-up and
+      2 timed steps, torch setups stopped after 600 s; ms/step, MFU, peak RSS
+  (f) gc's compile of that step at 6, 12, 24 layers, cold and warm
+      (bench/compile_scaling.py)
 
   --skip-setup   do not run bench/setup.sh (numpy, torch, OpenBLAS are in place)
   --help         this text
@@ -87,6 +97,9 @@ run() {
 run kernels "$PY" "$HERE/kernels_vs_numpy.py" --skip-setup
 run qwen2_tiny "$PY" "$HERE/train_step_vs_torch.py" --skip-setup --model qwen2_tiny --batch 8 --seq 128
 run gpt2 "$PY" "$HERE/train_step_vs_torch.py" --skip-setup --model gpt2 --batch 4 --seq 64 --steps 3 --runs 3
+run qwen2_0.5b "$PY" "$HERE/train_step_vs_torch.py" --skip-setup --model qwen2_0.5b --batch 1 --seq 512 \
+  --threads 2 --steps 2 --warmup 1 --runs 1 --timeout 600
+run compile "$PY" "$HERE/compile_scaling.py" --model qwen2_0.5b --layers 6,12,24 --batch 1 --seq 512
 
 # get NAME KEY: KEY's value on the last key=value line of bench NAME's output, or -
 get() {
@@ -132,4 +145,18 @@ echo
 echo "(d) gc's compile         cold ms   warm ms"
 for m in qwen2_tiny gpt2; do
   printf '    %-20s %9s %9s\n' "$m" "$(get $m compile_cold_ms)" "$(get $m compile_warm_ms)"
+done
+echo
+echo "(e) Qwen2-0.5B training step, B1 T512, 2 threads, f32 (torch eager at its fastest setup that finished)"
+m=qwen2_0.5b
+printf '    %-10s %10s %10s %10s %8s %10s %10s %9s\n' "gc ms" "torch ms" "torch/gc" "gc MFU" \
+  "torch MFU" "gc MB" "torch MB" "torch/gc"
+printf '    %-10s %10s %10s %10s %8s %10s %10s %9s\n' "$(get $m gc_ms)" "$(get $m torch_ms)" \
+  "$(div "$(get $m torch_ms)" "$(get $m gc_ms)")" "$(pct "$(get $m gc_mfu)")" "$(pct "$(get $m torch_mfu)")" \
+  "$(get $m gc_rss_mb)" "$(get $m torch_rss_mb)" "$(div "$(get $m torch_rss_mb)" "$(get $m gc_rss_mb)")"
+echo
+echo "(f) gc's compile of the Qwen2-0.5B step   cold ms   warm ms   kernels   compiled"
+for n in 6 12 24; do
+  printf '    %-34s %9s %9s %9s %10s\n' "$n layers" "$(get compile "compile_cold_ms_L$n")" \
+    "$(get compile "compile_warm_ms_L$n")" "$(get compile "kernels_L$n")" "$(get compile "compiled_L$n")"
 done

@@ -16,6 +16,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 /* The same computation: op, type, attributes, operands (new ids). */
 static bool same_node(const gc_node *a, const gc_node *b) {
@@ -83,9 +84,14 @@ static gc_graph *merge_equal(gc_graph *g, gc_pass_ctx *ctx, bool within_kernels)
     gc_node probe = *g->nodes[i];
     for (int k = 0; k < probe.n_in && k < 64; k++) in[k] = gc_rebuild_id(&r, probe.in[k]);
     probe.in = in;
-    size_t k = node_hash[i] & t.mask;
+    /* within kernels the kernel is part of the key: the copies of one
+     * recomputed node in a thousand kernels are a thousand keys, not one
+     * probe chain a thousand long */
+    uint64_t key = within_kernels ? XXH3_64bits_withSeed(&node_hash[i], sizeof node_hash[i], (uint64_t)probe.kernel)
+                                  : node_hash[i];
+    size_t k = key & t.mask;
     for (; t.id[k] >= 0; k = (k + 1) & t.mask)
-      if (t.hash[k] == node_hash[i] && probe.n_in <= 64 && same_node(r.em.g->nodes[t.id[k]], &probe) &&
+      if (t.hash[k] == key && probe.n_in <= 64 && same_node(r.em.g->nodes[t.id[k]], &probe) &&
           (!within_kernels || r.em.g->nodes[t.id[k]]->kernel == probe.kernel))
         break;
     if (t.id[k] >= 0) {
@@ -94,7 +100,7 @@ static gc_graph *merge_equal(gc_graph *g, gc_pass_ctx *ctx, bool within_kernels)
     }
     int id = gc_rebuild_copy(&r, i);
     if (id < 0) break;
-    t.hash[k] = node_hash[i];
+    t.hash[k] = key;
     t.id[k] = id;
   }
   free(t.hash);

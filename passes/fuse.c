@@ -67,8 +67,14 @@ typedef struct {
                       * computes again from what it reads (recompute_in_readers) */
   int *parent;       /* union-find over real nodes */
   int *reduces;      /* each group's reductions (at its root) */
+  int *reduction;    /* one of them, -1: none (they all reduce alike) */
   int *next, *head, *tail;   /* each group's members, a list from its root */
   int *lo, *hi;              /* each group's first and last node */
+  /* merge_producers' memory: a try that failed fails again until one of
+   * its two groups changes (see merge_operands) */
+  int clock;
+  int *changed;      /* each group's clock when it last grew (at its root) */
+  int *walked;       /* each consumer node's clock when its operands were last tried */
   /* scratch for one legality check */
   bool *in_set;
   int *set, n_set;
@@ -78,7 +84,7 @@ typedef struct {
   int *mark[3], stamp[3];
   /* the walks' explicit stacks (no recursion as deep as the graph): per
    * walk kind, and one for closures; each node is pushed once per walk */
-  int *stack_node[4], *stack_next[4];
+  int *stack_node[4], *stack_next[4], stack_top[4];
 } fuser;
 
 enum { WALK_NEEDED, WALK_READERS, WALK_OPERANDS, WALK_CLOSURE };
@@ -95,6 +101,33 @@ static bool walk_visit(fuser *f, int w, int x) {
 static int find(fuser *f, int x) {
   while (f->parent[x] != x) x = f->parent[x] = f->parent[f->parent[x]];
   return x;
+}
+
+/* A walk of kind w over the readers of x and, through each recomputed
+ * reader (entered once per walk), its readers: depth first, in node order.
+ * The kernels that can start earliest come first, so a check that fails
+ * on an early reader stops there: a value every update kernel reads (the
+ * gradient norm's clip factor) costs O(1) to check, not O(its readers).
+ * The caller starts the walk's marks (walk_start). */
+static void readers_begin(fuser *f, int w, int x) {
+  f->stack_node[w][0] = x, f->stack_next[w][0] = 0;
+  f->stack_top[w] = 1;
+}
+
+/* The next reader, or -1 when there is none. */
+static int readers_next(fuser *f, int w) {
+  int *node = f->stack_node[w], *next = f->stack_next[w], *top = &f->stack_top[w];
+  while (*top) {
+    int y = node[*top - 1];
+    if (next[*top - 1] == gc_uses_count(&f->u, y)) {
+      --*top;
+      continue;
+    }
+    int c = gc_uses_readers(&f->u, y)[next[*top - 1]++];
+    if (f->inlined[c] && !f->real[c] && walk_visit(f, w, c)) node[*top] = c, next[(*top)++] = 0;
+    return c;
+  }
+  return -1;
 }
 
 /* ---- which nodes are recomputed where they are read ---------------------- */
@@ -223,22 +256,11 @@ static void gather(fuser *f, int a, int b) {
  * outside it — directly, or through inlined nodes, which every kernel
  * reading them computes again. */
 static bool needed_outside(fuser *f, int x) {
+  if (gc_uses_is_bound(&f->u, x)) return true;
   walk_start(f, WALK_NEEDED);
-  int *node = f->stack_node[WALK_NEEDED], top = 0;
-  node[top++] = x;
-  while (top) {
-    int y = node[--top];
-    if (gc_uses_is_bound(&f->u, y)) return true;
-    const int *r = gc_uses_readers(&f->u, y);
-    for (int k = 0; k < gc_uses_count(&f->u, y); k++) {
-      int c = r[k];
-      if (f->inlined[c] && !f->real[c]) {
-        if (walk_visit(f, WALK_NEEDED, c)) node[top++] = c;
-      } else if (!f->in_set[c]) {
-        return true;
-      }
-    }
-  }
+  readers_begin(f, WALK_NEEDED, x);
+  for (int c; (c = readers_next(f, WALK_NEEDED)) >= 0;)
+    if (f->inlined[c] && !f->real[c] ? gc_uses_is_bound(&f->u, c) : !f->in_set[c]) return true;
   return false;
 }
 
@@ -251,6 +273,8 @@ static bool in_set_stop(int id, void *ctx) { return !((fuser *)ctx)->in_set[id];
 
 static bool same_squeezed(const gc_type *a, const gc_type *b);
 
+static int by_id(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
+
 static bool legal_dot(fuser *f, int dot) {
   const gc_graph *g = f->g;
   const gc_node *d = g->nodes[dot];
@@ -258,16 +282,14 @@ static bool legal_dot(fuser *f, int dot) {
     gc_view v;
     if (f->in_set[d->in[k]] && (!gc_view_of(g, d->in[k], in_set_stop, f, &v) || f->in_set[v.base])) return false;
   }
-  /* which nodes read the dot's value (the set's nodes in node order) */
-  int lo = dot, hi = dot;
-  for (int i = 0; i < f->n_set; i++) {
-    if (f->set[i] > hi) hi = f->set[i];
-    if (f->set[i] < lo) lo = f->set[i];
-  }
+  /* which nodes read the dot's value (the set's nodes in node order: not
+   * every node between its first and last, which may be far apart) */
+  qsort(f->set, (size_t)f->n_set, sizeof *f->set, by_id);
   bool ok = true;
-  for (int x = lo; x <= hi; x++) {
+  for (int i = 0; i < f->n_set; i++) {
+    int x = f->set[i];
     f->on_dot[x] = x == dot;
-    if (!f->in_set[x] || x == dot) continue;
+    if (x == dot) continue;
     const gc_node *n = g->nodes[x];
     for (int k = 0; k < n->n_in; k++) f->on_dot[x] = f->on_dot[x] || (f->in_set[n->in[k]] && f->on_dot[n->in[k]]);
     gc_kind k = gc_node_kind(n);
@@ -280,7 +302,7 @@ static bool legal_dot(fuser *f, int dot) {
     if (gc_op_is_view(n->op) && f->on_dot[x] && !(n->op == GC_OP_RESHAPE && same_squeezed(&n->type, &d->type)))
       ok = false;
   }
-  for (int x = lo; x <= hi; x++) f->on_dot[x] = false;
+  for (int i = 0; i < f->n_set; i++) f->on_dot[f->set[i]] = false;
   return ok;
 }
 
@@ -297,6 +319,22 @@ static bool same_squeezed(const gc_type *a, const gc_type *b) {
   }
 }
 
+/* The axes reduction n reduces. */
+static void reduced_axes(const gc_node *n, bool r[GC_MAX_RANK]) {
+  memset(r, 0, sizeof(bool) * GC_MAX_RANK);
+  if (n->op == GC_OP_ARGMAX) r[n->attrs.argmax.axis] = true;
+  else for (int a = 0; a < n->attrs.reduce.axes.n; a++) r[n->attrs.reduce.axes.v[a]] = true;
+}
+
+/* Two reductions one loop kernel can hold: the same axes of the same shape. */
+static bool reduce_alike(const gc_graph *g, int x, int y) {
+  bool rx[GC_MAX_RANK], ry[GC_MAX_RANK];
+  reduced_axes(g->nodes[x], rx);
+  reduced_axes(g->nodes[y], ry);
+  return gc_shape_equal(&g->nodes[g->nodes[x]->in[0]]->type, &g->nodes[g->nodes[y]->in[0]]->type) &&
+         memcmp(rx, ry, sizeof rx) == 0;
+}
+
 static bool legal_loop(fuser *f) {
   const gc_graph *g = f->g;
   int first_reduce = -1;
@@ -307,9 +345,8 @@ static bool legal_loop(fuser *f) {
     gc_kind k = gc_node_kind(n);
     if (k == GC_KIND_CONTRACT || gc_node_is_alone(n)) return false;
     if (k != GC_KIND_REDUCE) continue;
-    bool r[GC_MAX_RANK] = {0};
-    if (n->op == GC_OP_ARGMAX) r[n->attrs.argmax.axis] = true;
-    else for (int a = 0; a < n->attrs.reduce.axes.n; a++) r[n->attrs.reduce.axes.v[a]] = true;
+    bool r[GC_MAX_RANK];
+    reduced_axes(n, r);
     const gc_type *in = &g->nodes[n->in[0]]->type;
     if (first_reduce < 0) {
       first_reduce = f->set[i];
@@ -376,34 +413,35 @@ static bool legal(fuser *f) {
  * wholly after b (its first node follows b's last: nothing it computes can
  * feed b, so merging a into b makes no cycle through it). */
 static bool read_only_by(fuser *f, int x, int a, int b) {
-  int *node = f->stack_node[WALK_READERS], top = 0;
-  node[top++] = x;
-  while (top) {
-    int y = node[--top];
-    const int *r = gc_uses_readers(&f->u, y);
-    for (int k = 0; k < gc_uses_count(&f->u, y); k++) {
-      int c = r[k];
-      if (f->real[c]) {
-        int gc = find(f, c);
-        if (gc != a && gc != b && f->lo[gc] <= f->hi[b]) return false;
-      }
-      if (f->inlined[c] && !f->real[c] && walk_visit(f, WALK_READERS, c)) node[top++] = c;
-    }
+  readers_begin(f, WALK_READERS, x);
+  for (int c; (c = readers_next(f, WALK_READERS)) >= 0;) {
+    int gc = f->real[c] ? find(f, c) : a;
+    if (gc != a && gc != b && f->lo[gc] <= f->hi[b]) return false;
   }
   return true;
 }
 
 static void unite(fuser *f, int into, int from) {
   f->parent[from] = into;
+  f->changed[into] = ++f->clock;
   f->reduces[into] += f->reduces[from];
+  if (f->reduction[into] < 0) f->reduction[into] = f->reduction[from];
   f->next[f->tail[into]] = f->head[from];
   f->tail[into] = f->tail[from];
   if (f->lo[from] < f->lo[into]) f->lo[into] = f->lo[from];
   if (f->hi[from] > f->hi[into]) f->hi[into] = f->hi[from];
 }
 
+/* Groups a and b hold reductions no one kernel can hold together (a dot's
+ * kernel holds none; a loop kernel's all reduce alike): no merge of
+ * theirs is legal, which this says without gathering their nodes. */
+static bool reductions_clash(fuser *f, int a, int b) {
+  return f->reduction[a] >= 0 && f->reduction[b] >= 0 && !reduce_alike(f->g, f->reduction[a], f->reduction[b]);
+}
+
 /* Try to merge producer group p into consumer group c. */
 static bool try_merge(fuser *f, int p, int c) {
+  if (reductions_clash(f, p, c)) return false;
   walk_start(f, WALK_READERS);
   for (int x = f->head[p]; x >= 0; x = f->next[x])
     if (!read_only_by(f, x, p, c)) return false;
@@ -414,8 +452,16 @@ static bool try_merge(fuser *f, int p, int c) {
 }
 
 /* The groups whose values node x reads, directly or through inlined nodes
- * (depth first, operands in order), tried as producers of group c. */
-static bool merge_operands(fuser *f, int x, int c) {
+ * (depth first, operands in order), tried as producers of group c.  A pair
+ * tried from x before (at clock `since`) whose groups have not changed
+ * since is not tried again: it failed then and would fail now, as a try
+ * depends only on the two groups, the nodes' classes (fixed for one
+ * merge_producers) and the other groups' first nodes, which only move
+ * earlier, making a try fail more.  Without this every pass of
+ * merge_producers tried again each update kernel's failed merges with the
+ * gradient norm, whose closure grows with the number of params: a cost
+ * quadratic in the layers. */
+static bool merge_operands(fuser *f, int x, int c, int since) {
   int *node = f->stack_node[WALK_OPERANDS], *next = f->stack_next[WALK_OPERANDS], top = 0;
   bool merged = false;
   node[top] = x, next[top++] = 0;
@@ -431,17 +477,23 @@ static bool merge_operands(fuser *f, int x, int c) {
       continue;
     }
     if (!f->real[o]) continue;
-    int p = find(f, o);
-    if (p != find(f, c) && try_merge(f, p, find(f, c))) merged = true;
+    int p = find(f, o), q = find(f, c);
+    if (p != q && (f->changed[p] >= since || f->changed[q] >= since) && try_merge(f, p, q)) merged = true;
   }
   return merged;
 }
 
 static void merge_producers(fuser *f) {
+  for (int x = 0; x < f->n; x++) f->walked[x] = 0;   /* classes may have changed: try everything */
   for (bool changed = true; changed;) {
     changed = false;
-    for (int x = f->n - 1; x >= 0; x--)
-      if (f->real[x] && (walk_start(f, WALK_OPERANDS), merge_operands(f, x, x))) changed = true;
+    for (int x = f->n - 1; x >= 0; x--) {
+      if (!f->real[x]) continue;
+      int since = f->walked[x];
+      f->walked[x] = ++f->clock;
+      walk_start(f, WALK_OPERANDS);
+      if (merge_operands(f, x, x, since)) changed = true;
+    }
   }
 }
 
@@ -520,7 +572,7 @@ static bool merge_siblings(fuser *f) {
         }
         if (!f->real[r[j]]) continue;
         int a = find(f, r[i]), b = find(f, r[j]);
-        if (a == b || (!f->reduces[a] && !f->reduces[b]) || !independent(f, a, b)) continue;
+        if (a == b || (!f->reduces[a] && !f->reduces[b]) || reductions_clash(f, a, b) || !independent(f, a, b)) continue;
         gather(f, a, b);
         if (!small(f) || !legal(f)) continue;
         unite(f, a < b ? a : b, a < b ? b : a);
@@ -616,8 +668,6 @@ static int emit_copy(kernel_writer *e, int x, int kernel) {
   if (id >= 0) e->r.em.g->nodes[id]->kernel = kernel;
   return id;
 }
-
-static int by_id(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
 
 /* Emit group root's kernel: its inlined producers, then its members, in node order. */
 static void emit_group(kernel_writer *e, int root, int kernel) {
@@ -768,12 +818,18 @@ static gc_graph *fuse_once(const gc_graph *g, gc_pass_ctx *ctx) {
   }
   f.on_dot = calloc((size_t)n + 1, sizeof(bool));
   f.reduces = calloc((size_t)n + 1, sizeof(int));
+  f.reduction = malloc(sizeof(int) * (size_t)(n + 1));
+  f.changed = calloc((size_t)n + 1, sizeof(int));
+  f.walked = calloc((size_t)n + 1, sizeof(int));
   gc_graph *out = NULL;
   if (f.real && f.inlined && f.stored && f.pure && f.again && f.in_set && f.parent && f.next && f.head && f.tail && f.set &&
-      f.lo && f.hi && f.mark[0] && f.mark[1] && f.mark[2] && f.on_dot && f.reduces && stacks) {
+      f.lo && f.hi && f.mark[0] && f.mark[1] && f.mark[2] && f.on_dot && f.reduces && f.reduction && f.changed && f.walked && stacks) {
     for (int i = 0; i < n; i++) f.parent[i] = f.head[i] = f.tail[i] = f.lo[i] = f.hi[i] = i, f.next[i] = -1;
     classify(&f);
-    for (int i = 0; i < n; i++) f.reduces[i] = f.real[i] && gc_node_kind(g->nodes[i]) == GC_KIND_REDUCE;
+    for (int i = 0; i < n; i++) {
+      f.reduces[i] = f.real[i] && gc_node_kind(g->nodes[i]) == GC_KIND_REDUCE;
+      f.reduction[i] = f.reduces[i] ? i : -1;
+    }
     group_all(&f);
     out = emit_all(&f, ctx->d);
   } else {
@@ -784,7 +840,7 @@ static gc_graph *fuse_once(const gc_graph *g, gc_pass_ctx *ctx) {
       free(f.tail), free(f.set), free(f.lo), free(f.hi);
   for (int w = 0; w < 3; w++) free(f.mark[w]);
   for (int w = 0; w < 4; w++) free(f.stack_node[w]), free(f.stack_next[w]);
-  free(f.on_dot), free(f.reduces);
+  free(f.on_dot), free(f.reduces), free(f.reduction), free(f.changed), free(f.walked);
   return out;
 }
 

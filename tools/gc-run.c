@@ -28,7 +28,7 @@
 typedef struct {
   const char *graph, *params, *inputs, *out, *grad, *backend;
   int threads, bench;                   /* 0: the cores; 0: run once */
-  bool profile;
+  bool profile, compile_only;
   gc_opt_seed random_inputs;
   gc_cli_model_flags model;
   gc_cli_pass_flags passes;
@@ -54,6 +54,10 @@ static const gc_opt flags[] = {
     GC_OPT("profile", 0, GC_OPT_FLAG, options, profile, NULL,
            "with --bench: time each kernel and print the slowest with their\n"
            "label, MFLOP, GFLOP/s and GB/s (llvm backend)"),
+    GC_OPT("compile-only", 0, GC_OPT_FLAG, options, compile_only, NULL,
+           "compile, print one line: compile_ms= peak_rss_mb= (llvm:\n"
+           "kernels= compiled= cached=) and stop: no params are read\n"
+           "or initialised, nothing runs (--out is then optional)"),
     GC_OPT("random-inputs", 0, GC_OPT_SEED_OPT, options, random_inputs, "SEED",
            "fill the inputs I lacks: floats N(0,1); a model's\n"
            "token ids and labels uniform in [0, vocab)"),
@@ -90,8 +94,10 @@ static int parse_args(int argc, char **argv, options *o) {
   if (args.n == 0) return gc_cli_usage_error(prog, "no graph file given");
   if (args.n > 1) return gc_cli_usage_error(prog, "more than one graph file ('%s' and '%s')", args.args[0], args.args[1]);
   o->graph = args.args[0];
-  if (!o->out && !o->bench && !o->nans.check_nans && !o->nans.check_infs)
-    return gc_cli_usage_error(prog, "--out is required (or --bench N, or --check-nans)");
+  if (!o->out && !o->bench && !o->compile_only && !o->nans.check_nans && !o->nans.check_infs)
+    return gc_cli_usage_error(prog, "--out is required (or --bench N, --compile-only, or --check-nans)");
+  if (o->compile_only && (o->out || o->bench))
+    return gc_cli_usage_error(prog, "--compile-only runs nothing: it takes neither --out nor --bench");
   gc_cli_model_flags model_only = o->model;
   model_only.init.given = false;   /* --init goes with a .gcir file too */
   if (!gc_cli_is_model(o->graph) && gc_cli_model_flags_used(&model_only))
@@ -182,6 +188,11 @@ static int run(gc_graph *g, const options *o, gc_tensor_map *params, const gc_te
   if (o->grad && gc_grad_outputs(g, o->grad, &d) < 0) goto done;
   if (!(p = gc_compile(g, &co, &d))) goto done;
   if (gc_cli_emit_dot(prog, &o->passes, gc_program_graph(p))) goto done;
+  if (o->compile_only) {
+    gc_bench_print_compile(stdout, p);
+    rc = 0;
+    goto done;
+  }
   if (gc_program_adopt_params(p, params, true, &d) || gc_program_feed(p, inputs, &d)) goto done;
   if (o->bench) {
     gc_bench_result b;
@@ -230,8 +241,8 @@ static int load(const options *o, gc_graph **g, gc_cli_model *m, gc_tensor_map *
   int rc = 0;
   if (gc_cli_is_model(o->graph)) {
     rc = gc_cli_model_build(prog, o->graph, &o->model, inputs, m);
-    if (!rc) rc = random_inputs(o, m->graph, m, inputs, true);
-    if (!rc) rc = gc_cli_model_feed(prog, m, &file, params, inputs);
+    if (!rc && !o->compile_only) rc = random_inputs(o, m->graph, m, inputs, true);
+    if (!rc && !o->compile_only) rc = gc_cli_model_feed(prog, m, &file, params, inputs);
     if (!rc) *g = m->graph;
   } else if (!(*g = load_graph(o->graph))) {
     rc = GC_EXIT_ERROR;
@@ -239,9 +250,10 @@ static int load(const options *o, gc_graph **g, gc_cli_model *m, gc_tensor_map *
     note_unused(*g, &file, "param", gc_graph_find_param);
     note_unused(*g, inputs, "input", gc_graph_find_input);
     for (int i = 0; i < file.n; i++) gc_tensor_map_put(params, file.names[i], gc_tensor_clone(file.tensors[i]));
-    if (o->model.init.given && init_missing_params(*g, o->model.init.value, params)) rc = GC_EXIT_ERROR;
+    if (o->model.init.given && !o->compile_only && init_missing_params(*g, o->model.init.value, params))
+      rc = GC_EXIT_ERROR;
   }
-  if (!rc) rc = random_inputs(o, *g, m, inputs, false);
+  if (!rc && !o->compile_only) rc = random_inputs(o, *g, m, inputs, false);
   gc_tensor_map_clear(&file);
   return rc;
 }

@@ -236,9 +236,13 @@ static int lower_all(llvm_state *s, const gc_graph *g, const int *nodes, const i
   return rc;
 }
 
-/* code followed by the unoptimised LLVM IR the loop function emits to. */
+/* code followed by the unoptimised LLVM IR the loop function emits to,
+ * its values unnamed: the emitter names them after graph nodes (%464), which
+ * differ between kernels alike (a model's layers, the same layer in a model
+ * with more of them), so the key would too and a warm cache would miss. */
 static char *key_text(const char *code, const gc_loop_fn *fn, const gc_host *host) {
   LLVMContextRef ctx = LLVMContextCreate();
+  LLVMContextSetDiscardValueNames(ctx, 1);
   gc_diag d;
   LLVMModuleRef m = gc_emit_loop_fn(ctx, fn, host, &d);
   char *ir = m ? LLVMPrintModuleToString(m) : NULL;

@@ -14,6 +14,11 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+static double peak_rss_mb(void) {
+  struct rusage u;
+  return getrusage(RUSAGE_SELF, &u) == 0 ? (double)u.ru_maxrss / 1024.0 : 0;
+}
+
 int gc_program_bench(gc_program *p, int runs, gc_bench_result *r, gc_diag *d) {
   memset(r, 0, sizeof *r);
   if (runs < 1) return gc_diag_set(d, "bench: at least one run");
@@ -40,8 +45,7 @@ int gc_program_bench(gc_program *p, int runs, gc_bench_result *r, gc_diag *d) {
     r->kernels = s.kernels;
     r->compiled = s.compiled;
     r->cached = s.cached;
-    struct rusage u;
-    if (getrusage(RUSAGE_SELF, &u) == 0) r->peak_rss_mb = (double)u.ru_maxrss / 1024.0;
+    r->peak_rss_mb = peak_rss_mb();
   }
   free(ms);
   return rc;
@@ -51,6 +55,13 @@ void gc_bench_print(FILE *f, const gc_bench_result *r) {
   fprintf(f, "median_ms=%.3f min_ms=%.3f gflops=%.2f compile_ms=%.1f peak_rss_mb=%.1f", r->median_ms, r->min_ms,
           r->gflops, r->compile_ms, r->peak_rss_mb);
   if (r->kernels) fprintf(f, " kernels=%d compiled=%d cached=%d", r->kernels, r->compiled, r->cached);
+  fputc('\n', f);
+}
+
+void gc_bench_print_compile(FILE *f, const gc_program *p) {
+  gc_program_stats s = gc_program_stats_of(p);
+  fprintf(f, "compile_ms=%.1f peak_rss_mb=%.1f", s.compile_ms, peak_rss_mb());
+  if (s.kernels) fprintf(f, " kernels=%d compiled=%d cached=%d", s.kernels, s.compiled, s.cached);
   fputc('\n', f);
 }
 

@@ -30,6 +30,10 @@ int gc_program_bench(gc_program *p, int runs, gc_bench_result *r, gc_diag *d);
  * compiling backend, " kernels=… compiled=… cached=…" */
 void gc_bench_print(FILE *f, const gc_bench_result *r);
 
+/* After a compile alone: "compile_ms=… peak_rss_mb=…" and, for a compiling
+ * backend, " kernels=… compiled=… cached=…" (gc-run --compile-only). */
+void gc_bench_print_compile(FILE *f, const gc_program *p);
+
 /* For every input of g that `inputs` lacks, a tensor of its type filled
  * from `seed`: floats N(0,1), integers uniform in [0, int_high) (0 when
  * int_high < 1), bools uniform.  Only the names in `only` (NULL-terminated;

@@ -319,12 +319,14 @@ static void test_usage(void **state) {
   /* the help comes from the option table: every flag, the model flags too */
   const char *flags[] = {"-o, --out", "--params", "--inputs", "--grad", "--backend", "--threads", "--bench",
                          "--random-inputs", "--set", "--batch", "--dec-seq", "--init", "--train", "-h, --help",
-                         "--no-cache", "--emit-llvm", "--emit-asm"};
+                         "--no-cache", "--emit-llvm", "--emit-asm", "--compile-only"};
   for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
     if (!strstr(f->out, flags[i])) fail_msg("--help does not show %s:\n%s", flags[i], f->out);
   assert_non_null(strstr(f->out, "llvm (default)"));
   expect_usage(f, "", "no graph file");
   expect_usage(f, "g.gcir", "--out");
+  expect_usage(f, "g.gcir --compile-only --bench 1", "--compile-only runs nothing");
+  expect_usage(f, "g.gcir --compile-only -o o.safetensors", "--compile-only runs nothing");
   expect_usage(f, "g.gcir --out o.safetensors --bogus 1", "unknown option '--bogus'");
   expect_usage(f, "g.gcir --out o.safetensors --bogus=1", "unknown option '--bogus'");
   expect_usage(f, "g.gcir -x", "unknown option '-x'");
@@ -401,6 +403,43 @@ static void test_emit_llvm_and_asm(void **state) {
   }
 }
 
+/* --compile-only compiles and stops (the params it lacks are not asked
+ * for: nothing runs), printing the compile's figures; kernels alike in another graph
+ * are cache hits there although their nodes have other numbers (the cache
+ * key held the emitter's value names, %<node>: a model with more layers, or
+ * any graph with one node more in front, compiled every kernel again). */
+static const char two_blocks[] =
+    "  %x = input \"x\" : f32[4,8]\n  %w1 = param \"w1\" : f32[8,8]\n  %w2 = param \"w2\" : f32[8,8]\n"
+    "  %h1 = dot %x, %w1 : f32[4,8]\n  %a1 = tanh %h1 : f32[4,8]\n"
+    "  %h2 = dot %a1, %w2 : f32[4,8]\n  %a2 = tanh %h2 : f32[4,8]\n  output \"y\" = %a2\n}\n";
+
+static void test_compile_only_and_kernels_alike(void **state) {
+  gc_fixture *f = *state;
+  char a[512], b[640], cache[300];
+  snprintf(a, sizeof a, "graph @a {\n%s", two_blocks);
+  snprintf(b, sizeof b, "graph @b {\n  %%z = input \"z\" : f32[3]\n  %%nz = neg %%z : f32[3]\n"
+                        "  output \"nz\" = %%nz\n%s", two_blocks);
+  fixture_write_text(f, "a.gcir", a);
+  fixture_write_text(f, "b.gcir", b);
+  const char *prev = getenv("GC_CACHE_DIR");
+  char *saved = prev ? strdup(prev) : NULL;
+  fixture_path(f, "cache", cache, sizeof cache);
+  setenv("GC_CACHE_DIR", cache, 1);
+  int rc = fixture_run(f, "gc-run", "a.gcir --compile-only");
+  if (rc != 0) fail_msg("exit %d: %s", rc, f->err);
+  assert_non_null(strstr(f->out, "compile_ms="));
+  assert_non_null(strstr(f->out, "peak_rss_mb="));
+  /* two kernels (a dot with tanh on its tiles, twice), one code */
+  if (!strstr(f->out, " kernels=2 compiled=1 cached=0\n")) fail_msg("cold: %s", f->out);
+  rc = fixture_run(f, "gc-run", "b.gcir --compile-only");
+  if (rc != 0) fail_msg("exit %d: %s", rc, f->err);
+  /* the neg is new; the blocks' kernel, at other node numbers, is a hit */
+  if (!strstr(f->out, " kernels=3 compiled=1 cached=1\n")) fail_msg("b after a: %s", f->out);
+  if (saved) setenv("GC_CACHE_DIR", saved, 1);
+  else unsetenv("GC_CACHE_DIR");
+  free(saved);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_mlp_f32, fixture_setup, fixture_teardown),
@@ -410,6 +449,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_parse_error, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_readme_graph_with_init, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_emit_llvm_and_asm, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_compile_only_and_kernels_alike, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_usage, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_flag_spellings, fixture_setup, fixture_teardown),
   };
