@@ -45,8 +45,10 @@ second copy of the weights no training needs.
 
 The output ends with one key=value line: gc_ms=... torch_ms=... ratio=...
 gc_tokens_s=... torch_tokens_s=... gc_rss_mb=... torch_rss_mb=...
-compile_cold_ms=... compile_warm_ms=..., where ratio = torch_ms / gc_ms
-(above 1: gc is faster).  bench/vs_peers.sh runs this for qwen2_tiny and
+compile_cold_ms=... compile_warm_ms=... gc_mfu=..., where ratio = torch_ms / gc_ms
+(above 1: gc is faster) and gc_mfu, the model FLOP utilisation, is gc's GFLOP/s
+(gc's own FLOP count of the step over its median time) over threads x one
+core's FMA peak (fma-peak, run after the timing; absent without it).  bench/vs_peers.sh runs this for qwen2_tiny and
 GPT-2 124M beside bench/kernels_vs_numpy.py.
 
     /usr/bin/python3 bench/train_step_vs_torch.py [--model M] [--batch B] [--seq T]
@@ -342,6 +344,18 @@ def fma_peak():
     return r.stdout.strip() or None
 
 
+def gc_mfu(gflops, threads):
+    """(MFU, per-core peak): gc's GFLOP/s (its own FLOP count of the step over
+    the median time) over threads x one core's FMA peak, measured now by
+    fma-peak; (None, None) when fma-peak is missing."""
+    line = fma_peak() or ""
+    m = re.search(r"fma_peak_gflops_per_core=([0-9.]+)", line)
+    if not m:
+        return None, None
+    threads = threads or len(os.sched_getaffinity(0))   # gc-run's default: the cores available
+    return gflops / (threads * float(m.group(1))), float(m.group(1))
+
+
 def check_blas(probe):
     """Refuses a torch whose BLAS is too slow to be torch at its best."""
     gf = probe["matmul_gflops"]
@@ -474,6 +488,10 @@ def report(args, torch_runs, gc_runs, gc_cold, loads, gc_desc, blas_name):
     print(f"  gc's compile: cold {cold_ms:.0f} ms{counts(gc_cold)}, warm {warm_ms:.0f} ms{counts(gc)}")
     if "gflops" in gc:
         print(f"  by gc's FLOP count: gc {gc['gflops']:.1f} GFLOP/s, torch {gc['gflops'] * gc_ms / pt_ms:.1f} GFLOP/s")
+    mfu, core_peak = gc_mfu(gc["gflops"], args.threads) if "gflops" in gc else (None, None)
+    if mfu is not None:
+        print(f"  gc's model FLOP utilisation: {mfu:.2f} of {args.threads or len(os.sched_getaffinity(0))} "
+              f"x {core_peak:g} GFLOP/s (fma-peak, measured after the timing)")
     noisy = "  (noisy: run again on an idle machine)" if max(loads) > 0.10 else ""
     print(f"  other processes kept the CPUs {statistics.median(loads):.0%} busy while timing "
           f"(median; max {max(loads):.0%}){noisy}")
@@ -483,7 +501,8 @@ def report(args, torch_runs, gc_runs, gc_cold, loads, gc_desc, blas_name):
     print(f"gc_ms={gc_ms:.2f} torch_ms={pt_ms:.2f} ratio={pt_ms / gc_ms:.4f} "
           f"gc_tokens_s={tokens / gc_ms * 1e3:.0f} torch_tokens_s={tokens / pt_ms * 1e3:.0f} "
           f"gc_rss_mb={gc_rss:.1f} torch_rss_mb={pt_rss:.1f} "
-          f"compile_cold_ms={cold_ms:.1f} compile_warm_ms={warm_ms:.1f}")
+          f"compile_cold_ms={cold_ms:.1f} compile_warm_ms={warm_ms:.1f}"
+          f"{f' gc_mfu={mfu:.3f}' if mfu is not None else ''}")
 
 
 def compare(args):
@@ -516,7 +535,8 @@ def parse_args(argv):
                     "PyTorch in its fastest setup on this machine: ms/step, tokens/s, peak RSS, and gc's "
                     "compile time cold and warm.  Ends with gc_ms=... torch_ms=... ratio=torch_ms/gc_ms "
                     "gc_tokens_s=... torch_tokens_s=... gc_rss_mb=... torch_rss_mb=... "
-                    "compile_cold_ms=... compile_warm_ms=....")
+                    "compile_cold_ms=... compile_warm_ms=... gc_mfu=... (gc's FLOP count over its time over "
+                    "threads x fma-peak's one-core peak).")
     p.add_argument("--model", default="qwen2_tiny", help="model preset (default qwen2_tiny; "
                    "torch side: qwen2_* and gpt2*)")
     p.add_argument("--batch", type=int, default=8, help="batch size (default 8)")
