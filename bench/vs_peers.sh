@@ -130,14 +130,14 @@ printf '    %-20s %12s\n' "layer norm rows" "$(pct "$(get kernels layer_of_bound
 echo
 # div A B: A / B as 1.23x, - when either is missing
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2fx", a / b }'; }
-fmt='    %-20s %9s %10s %10s %10s %11s %9s %9s %9s\n'
-echo "(c) training step (torch eager at its fastest setup; ratios torch/gc)"
+fmt='    %-20s %9s %7s %10s %10s %10s %11s %9s %9s %9s\n'
+echo "(c) training step (torch eager at its fastest setup; ratios torch/gc; gc MFU: of threads x FMA peak)"
 # shellcheck disable=SC2059
-printf "$fmt" "" "step time" "gc ms" "torch ms" "gc tok/s" "torch tok/s" "peak RSS" "gc MB" "torch MB"
+printf "$fmt" "" "step time" "gc MFU" "gc ms" "torch ms" "gc tok/s" "torch tok/s" "peak RSS" "gc MB" "torch MB"
 for m in qwen2_tiny gpt2; do
   label=$([[ $m == gpt2 ]] && echo "gpt2 B4 T64" || echo "qwen2_tiny B8 T128")
   # shellcheck disable=SC2059
-  printf "$fmt" "$label" "$(div "$(get $m torch_ms)" "$(get $m gc_ms)")" \
+  printf "$fmt" "$label" "$(div "$(get $m torch_ms)" "$(get $m gc_ms)")" "$(pct "$(get $m gc_mfu)")" \
     "$(get $m gc_ms)" "$(get $m torch_ms)" "$(get $m gc_tokens_s)" "$(get $m torch_tokens_s)" \
     "$(div "$(get $m torch_rss_mb)" "$(get $m gc_rss_mb)")" "$(get $m gc_rss_mb)" "$(get $m torch_rss_mb)"
 done

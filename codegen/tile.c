@@ -33,6 +33,9 @@ static void balance(gc_loop_gemm *g) {
   }
 }
 
+/* The elements of C computed with MR x NR tiles: C padded to whole tiles. */
+static int64_t up_area(int64_t m, int64_t n, int64_t mr, int64_t nr) { return round_up(m, mr) * round_up(n, nr); }
+
 static void tile_gemm(gc_loop_gemm *g, const gc_tile_target *t) {
   int esize = (int)gc_dtype_size(g->dtype);
   int vw = t->vector_bits / (8 * esize);
@@ -42,6 +45,12 @@ static void tile_gemm(gc_loop_gemm *g, const gc_tile_target *t) {
    * registers, 6 x 2 */
   g->mr = 6;
   g->nr = (t->vector_bits >= 512 ? 4 : 2) * vw;
+  /* with 16 registers, 4 rows x 3 vectors is the other tile of 12
+   * accumulators (3 loads of B and 4 broadcasts per step of k): taken when
+   * it pads C less, as for the 256 rows of a batch of 4 x 64 tokens (6 rows
+   * would leave 4 of every 128 computed for nothing) */
+  if (t->vector_bits < 512 && up_area(g->m, g->n, 4, 3 * vw) < up_area(g->m, g->n, g->mr, g->nr))
+    g->mr = 4, g->nr = 3 * vw;
   /* a narrow C (attention's [T,T]·[T,d] with d = 32) would leave half of
    * each tile empty: 12 rows x 2 vectors instead (AVX-512) */
   if (t->vector_bits >= 512 && g->n <= 2 * vw) g->mr = 12, g->nr = 2 * vw;

@@ -10,8 +10,9 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 size_t gc_gemm_scratch_bytes(const gc_loop_gemm *g) {
   int64_t mc = up(g->mc, g->mr), nc = up(g->nc, g->nr);
-  /* C block, B block (when B must be packed), one edge panel of A */
-  return (size_t)(mc * nc + g->kc * nc + g->mr * g->kc) * gc_dtype_size(g->dtype) + 256;
+  /* C block, B block (when B must be packed), A block (when A is packed:
+   * transposed; else its one edge panel) */
+  return (size_t)(mc * nc + g->kc * nc + mc * g->kc) * gc_dtype_size(g->dtype) + 256;
 }
 
 typedef struct {
@@ -24,13 +25,16 @@ typedef struct {
   int64_t m_blocks, n_blocks;
 } run;
 
-/* Rows m0 .. m0+rows-1 of A (rows <= mr), k0 .. k0+kc-1, zero padded to an
- * mr-row panel: out[k*mr + r]. */
+/* Rows m0 .. m0+rows-1 of A, k0 .. k0+kc-1, as mr-row panels zero padded
+ * to a whole panel: panel p at out + p*mr*kc, out[p*mr*kc + k*mr + r].  k
+ * outermost: a transposed A (row == 1) is read along its rows. */
 #define PACK(T)                                                                                          \
   static void pack_a_##T(const T *a, int64_t row, int64_t col, int64_t m0, int64_t rows, int64_t k0,     \
                          int64_t kc, int mr, T *out) {                                                   \
     for (int64_t k = 0; k < kc; k++)                                                                     \
-      for (int r = 0; r < mr; r++) out[k * mr + r] = r < rows ? a[(m0 + r) * row + (k0 + k) * col] : 0; \
+      for (int64_t p = 0; p < rows; p += mr)                                                             \
+        for (int r = 0; r < mr; r++)                                                                     \
+          out[p * kc + k * mr + r] = p + r < rows ? a[(m0 + p + r) * row + (k0 + k) * col] : 0;         \
   }                                                                                                      \
   /* Columns n0 .. n0+nc-1 of B's rows k0 .. k0+kc-1 as NR-column panels,   \
    * zero padded: panel q at out + q*kc, out[q*kc + k*nr + c]. */                                        \
@@ -147,9 +151,15 @@ static void task(void *ctx, int64_t t, int worker) {
       if (f32) pack_b_float((const float *)B, g->b_row, 1, n0 + q, nc - q, k0, kc, g->nr, (float *)bp);
       else pack_b_double((const double *)B, g->b_row, 1, n0 + q, nc - q, k0, kc, g->nr, (double *)bp);
     }
-    /* the last panel of A when it is short of MR rows, zero padded */
-    bool a_edge = mc % g->mr != 0;
-    if (a_edge) {
+    /* A transposed (a weight's gradient X^T·dY) is packed whole: read in
+     * place, each step of k would touch a new cache line and, A's rows
+     * apart, a new page, for every NR panel of B.  Else only the last
+     * panel when it is short of MR rows, zero padded. */
+    bool a_packed = g->a_col != 1, a_edge = mc % g->mr != 0;
+    if (a_packed) {
+      if (f32) pack_a_float((const float *)A, g->a_row, g->a_col, m0, mc, k0, kc, g->mr, (float *)ap);
+      else pack_a_double((const double *)A, g->a_row, g->a_col, m0, mc, k0, kc, g->mr, (double *)ap);
+    } else if (a_edge) {
       int64_t p = mc / g->mr * g->mr;
       if (f32) pack_a_float((const float *)A, g->a_row, g->a_col, m0 + p, mc - p, k0, kc, g->mr, (float *)ap);
       else pack_a_double((const double *)A, g->a_row, g->a_col, m0 + p, mc - p, k0, kc, g->mr, (double *)ap);
@@ -166,7 +176,9 @@ static void task(void *ctx, int64_t t, int worker) {
       }
       for (int64_t p = 0; p < mcp; p += g->mr) {
         char *c = cb + (size_t)(p * ldc + q) * es;
-        if (p + g->mr <= mc)
+        if (a_packed)
+          r->ukr(ap + (size_t)(p * kc) * es, g->mr, 1, bq, bk, kc, c, ldc, k0 > 0);
+        else if (p + g->mr <= mc)
           r->ukr(A + (size_t)((m0 + p) * g->a_row + k0 * g->a_col) * es, g->a_col, g->a_row, bq, bk, kc, c, ldc, k0 > 0);
         else
           r->ukr(ap, g->mr, 1, bq, bk, kc, c, ldc, k0 > 0);

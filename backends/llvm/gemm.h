@@ -4,8 +4,9 @@
  * one per (batch, MC block of rows, NC block of columns), shared out on the
  * thread pool.  For each KC block of the contraction a task gives the
  * micro-kernel, for each MR x NR tile of its C block, A read in place
- * (through its row and column strides: a transposed A costs nothing; only
- * a last panel short of MR rows is copied, zero padded) and B either read
+ * (through its row and column strides when its K axis is contiguous; only a
+ * last panel short of MR rows is copied, zero padded; a transposed A is
+ * packed whole into MR-row panels, once per KC block) and B either read
  * in place (contiguous rows and K <= 64: small panels) or packed into
  * NR-column panels (larger K, for locality, and a transposed B, through
  * 16 x 16 register transposes on AVX-512).  The C block is accumulated in

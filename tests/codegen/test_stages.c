@@ -157,8 +157,8 @@ static const char *gemm =
     "  }\n"
     "}\n";
 
-/* The register tile from the vector width, kc a fixed 256 of k, C blocks
- * whole tiles; and tiling cuts no loop (split is its own stage). */
+/* The register tile from the vector width (and, with 16 registers, from
+ * the padding of C), kc a fixed 256 of k, C blocks whole tiles; and tiling cuts no loop (split is its own stage). */
 static void test_tile_loop_fn(void **state) {
   (void)state;
   int widths[2] = {256, 512}, nr[2] = {16, 64};
@@ -174,6 +174,27 @@ static void test_tile_loop_fn(void **state) {
     assert_true(g->nc >= g->nr && g->nc % g->nr == 0);
     /* at least 4 tasks of C blocks */
     assert_true(((g->m + g->mc - 1) / g->mc) * ((g->n + g->nc - 1) / g->nc) >= 4);
+    gc_loop_free(f);
+  }
+  /* with 16 registers (256 bits), 4 rows x 3 vectors where it pads C less:
+   * 256 rows (a batch of 4 x 64 tokens) by 3072; 6 x 2 for 128 x 128 above */
+  char text[1024];
+  snprintf(text, sizeof text,
+           "loop @k0(%%b0: f32[196608] \"x\", %%b1: f32[2359296] \"w\", %%b2: f32[786432] out \"y\") {\n"
+           "  gemm %%b0, %%b1 {m=256, n=3072, k=768, batch=0, a=[768,1,+0], b=[3072,1,+0]} epilogue(%%1 = batch, "
+           "%%2 = m, %%3 = n, %%4 = acc) {\n"
+           "    %%5 = mul %%2, 3072 : i64\n"
+           "    %%6 = add %%5, %%3 : i64\n"
+           "    store %%b2[%%6], %%4\n"
+           "  }\n"
+           "}\n");
+  for (int w = 0; w < 2; w++) {
+    gc_loop_fn *f = parse_loop(text);
+    gc_tile_loop_fn(f, &(gc_tile_target){widths[w], 32 << 10, 1 << 20});
+    const gc_loop_gemm *g = f->insts[f->body.insts[0]].gemm;
+    assert_int_equal(g->mr, w ? 6 : 4);
+    assert_int_equal(g->nr, w ? 64 : 24);
+    assert_true(g->mc % g->mr == 0 && g->nc % g->nr == 0);
     gc_loop_free(f);
   }
   gc_loop_fn *f = parse_loop(padded);

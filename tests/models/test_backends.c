@@ -308,6 +308,9 @@ static void test_odd_dot(void **state) {
       odd_dot(&f, dt, 0, NULL, 0, NULL, 7, 13, 5, t & 1, t & 2);
       odd_dot(&f, dt, 0, NULL, 0, NULL, 37, 41, 43, t & 1, t & 2);
     }
+    /* A transposed (packed whole, backends/llvm/gemm.c) past the blocks:
+     * more rows than one MC block, K over two KC blocks, a short last panel */
+    odd_dot(&f, dt, 0, NULL, 0, NULL, 397, 263, 23, true, false);
     /* batch broadcasting: [3,1] against [2]; a matrix against a batch; size-1 batches */
     odd_dot(&f, dt, 2, (int64_t[]){3, 1}, 1, (int64_t[]){2}, 7, 13, 5, false, false);
     odd_dot(&f, dt, 0, NULL, 1, (int64_t[]){3}, 7, 13, 5, false, true);
