@@ -9,7 +9,12 @@
 #      (batch 4 x seq 64; 3 steps x 3 runs, a step takes seconds) against
 #      PyTorch eager in its fastest setup: ms/step, tokens/s and peak RSS;
 #  (d) gc's compile time for each, cold (empty kernel cache) and warm
-#      -- (c) and (d) are bench/train_step_vs_torch.py.
+#      -- (c) and (d) are bench/train_step_vs_torch.py;
+#  (e) generation with the KV cache on Qwen2-0.5B (random weights, batch 1,
+#      a 128-token prompt then 128 new tokens, greedy): prefill and decode
+#      tokens/s against PyTorch eager with a static cache, decode against the
+#      memory-bandwidth bound, peak RSS against the weights' size
+#      -- bench/decode_vs_torch.py.
 #
 # It runs bench/setup.sh once (the peers' packages: numpy, torch, OpenBLAS),
 # then each bench with --skip-setup; their own output scrolls by, and the
@@ -40,6 +45,8 @@ gc against its peers on this machine, ending with a summary table of ratios:
       at its fastest setup: ms/step, tokens/s, peak RSS
   (d) gc's compile time, cold (empty GC_CACHE_DIR) and warm
       (c, d: bench/train_step_vs_torch.py)
+  (e) Qwen2-0.5B generation (128-token prompt, 128 new tokens) vs PyTorch eager with a
+      static KV cache, decode vs the memory-bandwidth bound (bench/decode_vs_torch.py)
 
   --skip-setup   do not run bench/setup.sh (numpy, torch, OpenBLAS are in place)
   --help         this text
@@ -87,6 +94,7 @@ run() {
 run kernels "$PY" "$HERE/kernels_vs_numpy.py" --skip-setup
 run qwen2_tiny "$PY" "$HERE/train_step_vs_torch.py" --skip-setup --model qwen2_tiny --batch 8 --seq 128
 run gpt2 "$PY" "$HERE/train_step_vs_torch.py" --skip-setup --model gpt2 --batch 4 --seq 64 --steps 3 --runs 3
+run decode "$PY" "$HERE/decode_vs_torch.py" --skip-setup --model qwen2_0.5b
 
 # get NAME KEY: KEY's value on the last key=value line of bench NAME's output, or -
 get() {
@@ -133,3 +141,10 @@ echo "(d) gc's compile         cold ms   warm ms"
 for m in qwen2_tiny gpt2; do
   printf '    %-20s %9s %9s\n' "$m" "$(get $m compile_cold_ms)" "$(get $m compile_warm_ms)"
 done
+echo
+echo "(e) qwen2_0.5b generation  gc/torch   gc tok/s  torch tok/s   of bound  bound tok/s"
+printf '    %-20s %9s %10s %12s %10s %12s\n' "prefill (128 tokens)" "$(div "$(get decode gc_prefill_tok_s)" "$(get decode torch_prefill_tok_s)")" \
+  "$(get decode gc_prefill_tok_s)" "$(get decode torch_prefill_tok_s)" "" ""
+printf '    %-20s %9s %10s %12s %10s %12s\n' "decode (f32)" "$(div "$(get decode gc_decode_tok_s)" "$(get decode torch_decode_tok_s)")" \
+  "$(get decode gc_decode_tok_s)" "$(get decode torch_decode_tok_s)" "$(pct "$(get decode of_bound)")" "$(get decode bound_tok_s)"
+echo "    peak RSS: gc $(get decode gc_rss_mb) MB, $(get decode rss_of_weights)x the f32 weights ($(get decode weights_mb) MB)"
