@@ -154,6 +154,15 @@ static void check_model(const char *name, const char *dtype, double tol) {
   generate(&m, 0.8, 0.9, 78, other);
   assert_memory_equal(again, got, sizeof got);
   assert_memory_not_equal(other, got, sizeof got);
+
+  /* taking the weights: the same tokens, and the map holds none of them */
+  gc_generate_opts take = {.max_new = NEW, .temperature = 0.8, .top_p = 0.9, .seed = 77, .eos_id = -1,
+                           .take_weights = true};
+  int n_weights = m.params.n;
+  assert_int_equal(gc_generate(&m.c, &m.params, prompt, P, &take, again, &d), NEW);
+  assert_memory_equal(again, got, sizeof got);
+  assert_true(n_weights > 0);
+  assert_int_equal(m.params.n, 0);
   model_free(&m);
 }
 
