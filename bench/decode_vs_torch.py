@@ -273,7 +273,10 @@ def compare(args):
           f"bound {bound:.1f} tokens/s")
     with tempfile.TemporaryDirectory(prefix="gc-decode-bench-") as tmp:
         model_dir, cache_dir = os.path.join(tmp, "model"), os.path.join(tmp, "cache")
-        write_model_dir(model_dir, cfg, args.bf16)
+        # in a process of its own: a child forked from this one would start
+        # its peak RSS at this process's size, random weights included
+        subprocess.run([sys.executable, os.path.abspath(__file__), "--write-dir", model_dir, "--model", args.model] +
+                       (["--set", args.set] if args.set else []) + (["--bf16"] if args.bf16 else []), check=True)
         gc = run_gc(args, model_dir, cache_dir)
     progress(f"  gc: prefill {gc['prefill_tok_s']:.1f} tok/s, decode {gc['decode_tok_s']:.1f} tok/s, "
              f"{gc['new_tokens']} new tokens, peak RSS {gc['peak_rss_mb']:.0f} MB, wall {gc['wall_s']:.1f} s")
@@ -325,6 +328,7 @@ def parse_args(argv):
     p.add_argument("--skip-setup", action="store_true", help="do not run bench/setup.sh (packages are in place)")
     p.add_argument("--worker", choices=list(ts.SETUPS), help=argparse.SUPPRESS)
     p.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--write-dir", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.prompt_tokens < 1 or args.new < 2:
         p.error("--prompt-tokens must be >= 1 and --new >= 2")
@@ -334,7 +338,9 @@ def parse_args(argv):
 def main(argv):
     args = parse_args(argv)
     try:
-        if args.worker:
+        if args.write_dir:
+            write_model_dir(args.write_dir, config(args), args.bf16)
+        elif args.worker:
             worker(args)
         else:
             compare(args)
