@@ -15,7 +15,12 @@
 #      and 2 timed steps, one run, each torch setup stopped after 10 minutes):
 #      ms/step, the ratio, model FLOP utilisation of both, peak RSS of both;
 #  (f) gc's compile of that step at 6, 12 and 24 layers, cold and warm
-#      (bench/compile_scaling.py).
+#      (bench/compile_scaling.py);
+#  (g) generation with the KV cache on Qwen2-0.5B (random weights, batch 1,
+#      a 128-token prompt then 128 new tokens, greedy): prefill and decode
+#      tokens/s against PyTorch eager with a static cache, decode against the
+#      memory-bandwidth bound, peak RSS against the weights' size
+#      -- bench/decode_vs_torch.py.
 #
 # It runs bench/setup.sh once (the peers' packages: numpy, torch, OpenBLAS),
 # then each bench with --skip-setup; their own output scrolls by, and the
@@ -50,6 +55,8 @@ gc against its peers on this machine, ending with a summary table of ratios:
       2 timed steps, torch setups stopped after 600 s; ms/step, MFU, peak RSS
   (f) gc's compile of that step at 6, 12, 24 layers, cold and warm
       (bench/compile_scaling.py)
+  (g) Qwen2-0.5B generation (128-token prompt, 128 new tokens) vs PyTorch eager with a
+      static KV cache, decode vs the memory-bandwidth bound (bench/decode_vs_torch.py)
 
   --skip-setup   do not run bench/setup.sh (numpy, torch, OpenBLAS are in place)
   --help         this text
@@ -100,6 +107,7 @@ run gpt2 "$PY" "$HERE/train_step_vs_torch.py" --skip-setup --model gpt2 --batch 
 run qwen2_0.5b "$PY" "$HERE/train_step_vs_torch.py" --skip-setup --model qwen2_0.5b --batch 1 --seq 512 \
   --threads 2 --steps 2 --warmup 1 --runs 1 --timeout 600
 run compile "$PY" "$HERE/compile_scaling.py" --model qwen2_0.5b --layers 6,12,24 --batch 1 --seq 512
+run decode "$PY" "$HERE/decode_vs_torch.py" --skip-setup --model qwen2_0.5b
 
 # get NAME KEY: KEY's value on the last key=value line of bench NAME's output, or -
 get() {
@@ -160,3 +168,9 @@ for n in 6 12 24; do
   printf '    %-34s %9s %9s %9s %10s\n' "$n layers" "$(get compile "compile_cold_ms_L$n")" \
     "$(get compile "compile_warm_ms_L$n")" "$(get compile "kernels_L$n")" "$(get compile "compiled_L$n")"
 done
+echo "(g) qwen2_0.5b generation  gc/torch   gc tok/s  torch tok/s   of bound  bound tok/s"
+printf '    %-20s %9s %10s %12s %10s %12s\n' "prefill (128 tokens)" "$(div "$(get decode gc_prefill_tok_s)" "$(get decode torch_prefill_tok_s)")" \
+  "$(get decode gc_prefill_tok_s)" "$(get decode torch_prefill_tok_s)" "" ""
+printf '    %-20s %9s %10s %12s %10s %12s\n' "decode (f32)" "$(div "$(get decode gc_decode_tok_s)" "$(get decode torch_decode_tok_s)")" \
+  "$(get decode gc_decode_tok_s)" "$(get decode torch_decode_tok_s)" "$(pct "$(get decode of_bound)")" "$(get decode bound_tok_s)"
+echo "    peak RSS: gc $(get decode gc_rss_mb) MB, $(get decode rss_of_weights)x the f32 weights ($(get decode weights_mb) MB)"

@@ -119,6 +119,12 @@ typedef struct {
   bool no_scale;     /* T5: scores are not scaled */
   double scale;      /* 0: 1 / sqrt(D) */
   double dropout;    /* on the probabilities, in training mode only */
+  /* Grouped-query heads read their kv head in place: the scores and the
+   * weighted values as dots whose kv operand is broadcast over the group
+   * ([B, Hkv, 1, T, D] against q as [B, Hkv, Hq/Hkv, Tq, D]) rather than k
+   * and v repeated into [B, Hq, Tk, D] copies (a decode step's KV cache is
+   * not copied per token).  The same values; off: HF's repeat_kv. */
+  bool kv_in_place;
 } gc_attn_opts;
 
 /* Scaled dot-product attention.  q [B, Hq, Tq, D]; k, v [B, Hkv, Tk, D] with

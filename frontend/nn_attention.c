@@ -81,14 +81,24 @@ gc_val gc_attention(gc_builder *b, gc_val q, gc_val k, gc_val v, const gc_attn_o
   if (gc_b_skip(b, "attention", 3, (gc_val[]){q, k, v}) || !attention_shapes_ok(b, q, k, v))
     return GC_NONE;
   int64_t hq = gc_dim(b, q, 1), hkv = gc_dim(b, k, 1), d = gc_dim(b, q, 3);
-  int64_t tq = gc_dim(b, q, 2), tk = gc_dim(b, k, 2);
-  k = gc_repeat_kv(b, k, hq / hkv);
-  v = gc_repeat_kv(b, v, hq / hkv);
+  int64_t tq = gc_dim(b, q, 2), tk = gc_dim(b, k, 2), B = gc_dim(b, q, 0), g = hq / hkv;
+  bool grouped = o->kv_in_place && g > 1;
+  if (grouped) {   /* [B, Hkv, g, Tq, D] against [B, Hkv, 1, Tk, D] */
+    q = gc_reshape(b, q, GC_SHAPE(B, hkv, g, tq, d));
+    k = gc_reshape(b, k, GC_SHAPE(B, hkv, 1, tk, d));
+    v = gc_reshape(b, v, GC_SHAPE(B, hkv, 1, tk, gc_dim(b, v, 3)));
+  } else {
+    k = gc_repeat_kv(b, k, g);
+    v = gc_repeat_kv(b, v, g);
+  }
   gc_val s = gc_matmul_t(b, q, k, false, true);                  /* [B, H, Tq, Tk] */
+  if (grouped) s = gc_reshape(b, s, GC_SHAPE(B, hq, tq, tk));
   if (!o->no_scale) s = gc_mulf(b, s, o->scale != 0 ? o->scale : 1.0 / sqrt((double)d));
   if (!gc_is_none(o->bias)) s = gc_add(b, s, o->bias);
   if (o->causal) s = mask_scores(b, s, causal_keep(b, tq, tk));
   if (!gc_is_none(o->mask)) s = mask_scores(b, s, padding_keep(b, o->mask));
   gc_val p = gc_dropout(b, gc_softmax(b, s, -1), o->dropout);
-  return gc_matmul(b, p, v);
+  if (!grouped) return gc_matmul(b, p, v);
+  gc_val y = gc_matmul(b, gc_reshape(b, p, GC_SHAPE(B, hkv, g, tq, tk)), v);
+  return gc_reshape(b, y, GC_SHAPE(B, hq, tq, gc_dim(b, v, 4)));
 }

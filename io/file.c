@@ -124,6 +124,17 @@ void gc_unmap_file(const void *data, size_t len) {
   if (data && len > 0) munmap((void *)data, len);
 }
 
+void gc_map_file_done(const void *data, size_t len, size_t off, size_t n) {
+  if (!data || off >= len || n == 0) return;
+  if (n > len - off) n = len - off;
+  /* whole pages, outward: a private read-only mapping of a file is never
+   * written, so dropping a neighbour's page only means reading it again */
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), base = (uintptr_t)data;
+  uintptr_t lo = (base + off) & ~(page - 1), hi = (base + off + n + page - 1) & ~(page - 1);
+  if (lo < base) lo = base;   /* a mapping starts on a page */
+  madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 /* ---- temp file names -------------------------------------------------------- */
 
 int gc_temp_name(const char *path, long pid, unsigned serial, char *out, size_t size) {

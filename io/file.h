@@ -30,6 +30,11 @@ char *gc_read_regular_file(const char *path, size_t max_len, size_t *len, gc_dia
  * (a directory or device is "not a regular file"). */
 const void *gc_map_file(const char *path, size_t *len, gc_diag *d);
 void gc_unmap_file(const void *data, size_t len);
+/* Bytes [off, off+n) of such a mapping are read and done with: the pages
+ * holding them leave memory (the process's RSS) now rather than at
+ * gc_unmap_file; reading them again reads the file again.  So a large file
+ * copied piece by piece is never resident whole beside its copy. */
+void gc_map_file_done(const void *data, size_t len, size_t off, size_t n);
 
 /* Replace `path` with `len` bytes atomically: write a temp file beside it
  * (gc_temp_name), fsync it, rename it over path, fsync the directory.  A

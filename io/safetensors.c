@@ -4,6 +4,7 @@
 #include "io/file.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,24 +360,35 @@ static int check_layout(const entry *entries, int n, uint64_t data_len, gc_diag 
   return rc;
 }
 
-static int load_all(const entry *entries, int n, const unsigned char *data, gc_tensor_map *out,
+/* The file as parsed: its bytes, and whether they are a gc_map_file mapping
+ * (each tensor's pages then leave memory once it is copied). */
+typedef struct {
+  const unsigned char *p;
+  size_t len;
+  bool mapped;
+} source;
+
+static int load_all(const entry *entries, int n, const source *src, size_t data_off, gc_tensor_map *out,
                     gc_diag *d) {
   gc_tensor_map tmp;
   gc_tensor_map_init(&tmp);
   for (int i = 0; i < n; i++) {
-    gc_tensor *t = load_tensor(&entries[i], data, d);
+    gc_tensor *t = load_tensor(&entries[i], src->p + data_off, d);
     if (!t) {
       gc_tensor_map_clear(&tmp);
       return -1;
     }
+    if (src->mapped)
+      gc_map_file_done(src->p, src->len, data_off + entries[i].begin, entries[i].end - entries[i].begin);
     gc_tensor_map_put(&tmp, entries[i].name, t);
   }
   move_all(&tmp, out);
   return 0;
 }
 
-int gc_safetensors_parse(const void *buf, size_t len, gc_tensor_map *out, gc_diag *d) {
-  const unsigned char *p = buf;
+static int parse(const source *src, gc_tensor_map *out, gc_diag *d) {
+  const unsigned char *p = src->p;
+  size_t len = src->len;
   if (len < 8) return gc_diag_set(d, "too short (%zu bytes) to be a safetensors file", len);
   uint64_t hlen = 0;
   for (int i = 7; i >= 0; i--) hlen = hlen << 8 | p[i];
@@ -396,10 +408,14 @@ int gc_safetensors_parse(const void *buf, size_t len, gc_tensor_map *out, gc_dia
   if (!json_is_object(header))
     gc_diag_set(d, "header: expected a JSON object, got %s", json_kind_name(header));
   else if ((entries = read_entries(header, data_len, &n, d)) && check_layout(entries, n, data_len, d) == 0)
-    rc = load_all(entries, n, p + 8 + hlen, out, d);
+    rc = load_all(entries, n, src, 8 + hlen, out, d);
   free(entries);
   json_decref(header);
   return rc;
+}
+
+int gc_safetensors_parse(const void *buf, size_t len, gc_tensor_map *out, gc_diag *d) {
+  return parse(&(source){buf, len, false}, out, d);
 }
 
 int gc_safetensors_read(const char *path, gc_tensor_map *out, gc_diag *d) {
@@ -407,7 +423,7 @@ int gc_safetensors_read(const char *path, gc_tensor_map *out, gc_diag *d) {
   const void *map = gc_map_file(path, &size, d);
   if (!map) return -1;
   gc_diag pd;
-  int rc = gc_safetensors_parse(map, size, out, &pd);
+  int rc = parse(&(source){map, size, true}, out, &pd);
   gc_unmap_file(map, size);
   if (rc < 0) gc_diag_set(d, "%s: %s", path, pd.msg);
   return rc;

@@ -40,8 +40,10 @@
 
 /* The whole file image in `buf` (len bytes); `buf` is only read. */
 int gc_safetensors_parse(const void *buf, size_t len, gc_tensor_map *out, gc_diag *d);
-/* Reads the file at `path` (memory-mapped, so large checkpoints are not
- * copied twice).  Error messages start with the path. */
+/* Reads the file at `path`: memory-mapped, each tensor copied once, its
+ * pages of the file leaving memory as soon as it is (gc_map_file_done), so
+ * a large checkpoint is never resident twice.  Error messages start with
+ * the path. */
 int gc_safetensors_read(const char *path, gc_tensor_map *out, gc_diag *d);
 /* Writes every tensor of `m` to `path`, atomically. */
 int gc_safetensors_write(const char *path, const gc_tensor_map *m, gc_diag *d);

@@ -39,6 +39,7 @@ static gc_val write_slot(gc_builder *b, const gc_kv_cache *kv, int64_t layer, co
 void gc_kv_cache_fn(gc_builder *b, void *ctx, int64_t layer, gc_val *k, gc_val *v, gc_attn_opts *o) {
   const gc_kv_cache *kv = ctx;
   if (gc_builder_error(b)) return;
+  o->kv_in_place = true;   /* grouped-query heads read the cache, no copy of it */
   if (gc_is_none(kv->position)) {
     write_prompt(b, kv, layer, "k", *k);
     write_prompt(b, kv, layer, "v", *v);

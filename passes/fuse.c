@@ -21,7 +21,9 @@
  *
  * Some nodes are no kernel's own: every kernel reading one computes it
  * again, which saves its buffer and a pass over memory.  They are small
- * values (at most 64 elements: step counters, bias corrections), views
+ * values (scalars: step counters, bias corrections; at most 64 elements
+ * when their op is cheap: not a transcendental made again for each element
+ * of a large reader), views
  * (broadcast, reshape, transpose, slice), cheap functions of the element's
  * index alone (masks), and one cheap elementwise op over values stored
  * anyway and read by several kernels (a gradient squared for the norm and
@@ -167,8 +169,12 @@ static void classify(fuser *f) {
       over_stored = gc_op_is_source(g->nodes[n->in[j]]->op) || ok == GC_KIND_CONTRACT || ok == GC_KIND_REDUCE ||
                     gc_node_is_alone(g->nodes[n->in[j]]);
     }
-    bool cheap = movable && (gc_type_numel_unchecked(&n->type) <= CHEAP_ELEMENTS || gc_op_is_view(n->op) || pure ||
-                             over_stored);
+    /* a small value: a scalar, or a few elements that are cheap to make (a
+     * costly one, RoPE's cos and sin at a decode step's position, would be
+     * made again for every element of a large reader: a KV cache) */
+    int64_t numel = gc_type_numel_unchecked(&n->type);
+    bool small = numel == 1 || (numel <= CHEAP_ELEMENTS && !costly(n->op));
+    bool cheap = movable && (small || gc_op_is_view(n->op) || pure || over_stored);
     f->inlined[i] = cheap;
     f->pure[i] = pure;
     f->real[i] = !cheap;

@@ -54,12 +54,12 @@ gc_graph *gc_decode_build_step(const gc_model_config *c, int64_t max_len, gc_dia
 
 /* ---- the decoder ------------------------------------------------------- */
 
-/* The decode program owns the weights (copied in once) and the cache; each
- * prefill program shares both with it, so the cache a prefill writes is the
- * one the steps read. */
+/* The decode program owns the weights (copied in once, or taken) and the
+ * cache; each prefill program shares both with it, so the cache a prefill
+ * writes is the one the steps read. */
 struct gc_decoder {
   const gc_model_config *config;
-  const gc_tensor_map *weights;   /* borrowed, for checks */
+  const gc_compile_options *options;   /* borrowed; NULL: the defaults */
   gc_program *step;               /* the decode program */
   gc_tensor *step_ids, *step_pos; /* its input slots */
   int64_t max_len, vocab, pos;
@@ -82,32 +82,44 @@ static int check_params(const gc_graph *g, const gc_tensor_map *weights, gc_diag
   return 0;
 }
 
-/* A program for g on the default backend. */
-static gc_program *compile(gc_graph *g, gc_diag *d) {
-  gc_program *p = g ? gc_compile(g, NULL, d) : NULL;
+/* A program for g with the decoder's options. */
+static gc_program *compile(const gc_decoder *s, gc_graph *g, gc_diag *d) {
+  gc_program *p = g ? gc_compile(g, s->options, d) : NULL;
   gc_graph_free(g);
   return p;
 }
 
-gc_decoder *gc_decoder_new(const gc_model_config *c, const gc_tensor_map *params, int64_t max_len,
-                           gc_diag *d) {
+/* A decoder whose program copies the weights from params (take false) or
+ * takes them out of it (true), once it has compiled. */
+static gc_decoder *make(const gc_model_config *c, gc_tensor_map *params, bool take, int64_t max_len,
+                        const gc_compile_options *options, gc_diag *d) {
   gc_decoder *s = calloc(1, sizeof *s);
   if (!s) return gc_diag_set(d, "out of memory"), NULL;
-  *s = (gc_decoder){.config = c, .weights = params, .max_len = max_len, .vocab = c->family->vocab_size(c->config)};
+  *s = (gc_decoder){.config = c, .options = options, .max_len = max_len, .vocab = c->family->vocab_size(c->config)};
   gc_graph *g = gc_decode_build_step(c, max_len, d);
   if (!g || check_params(g, params, d)) {
     gc_graph_free(g);
     gc_decoder_free(s);
     return NULL;
   }
-  s->step = compile(g, d);
-  if (!s->step || gc_program_set_params(s->step, params, false, d)) {
+  s->step = compile(s, g, d);
+  if (!s->step || (take ? gc_program_adopt_params(s->step, params, false, d)
+                        : gc_program_set_params(s->step, params, false, d))) {
     gc_decoder_free(s);
     return NULL;
   }
   s->step_ids = gc_program_input(s->step, "input_ids");
   s->step_pos = gc_program_input(s->step, "position");
   return s;
+}
+
+gc_decoder *gc_decoder_new(const gc_model_config *c, const gc_tensor_map *params, int64_t max_len,
+                           gc_diag *d) {
+  return make(c, (gc_tensor_map *)params, false, max_len, NULL, d);   /* only read */
+}
+
+gc_decoder *gc_decoder_new_taking(const gc_model_config *c, gc_tensor_map *params, int64_t max_len, gc_diag *d) {
+  return make(c, params, true, max_len, NULL, d);
 }
 
 void gc_decoder_free(gc_decoder *s) {
@@ -127,7 +139,7 @@ static void read_logits(const gc_decoder *s, const gc_program *p, double *logits
 
 int gc_decoder_prefill(gc_decoder *s, const int64_t *ids, int64_t n, double *logits, gc_diag *d) {
   s->pos = 0;
-  gc_program *p = compile(gc_decode_build_prefill(s->config, n, s->max_len, d), d);
+  gc_program *p = compile(s, gc_decode_build_prefill(s->config, n, s->max_len, d), d);
   int rc = p ? gc_program_share_params(p, s->step, d) : -1;
   if (rc == 0) {
     memcpy(gc_program_input(p, "input_ids")->data, ids, (size_t)n * sizeof *ids);
@@ -155,7 +167,7 @@ int gc_decoder_step(gc_decoder *s, int64_t id, double *logits, gc_diag *d) {
 
 /* ---- the generate loop ------------------------------------------------- */
 
-int64_t gc_generate(const gc_model_config *c, const gc_tensor_map *params, const int64_t *prompt,
+int64_t gc_generate(const gc_model_config *c, gc_tensor_map *params, const int64_t *prompt,
                     int64_t n_prompt, const gc_generate_opts *o, int64_t *out, gc_diag *d) {
   if (o->max_new < 0) return gc_diag_set(d, "generation: max_new %lld < 0", (long long)o->max_new);
   if (o->temperature > 0 && !(o->top_p > 0 && o->top_p <= 1))
@@ -163,7 +175,7 @@ int64_t gc_generate(const gc_model_config *c, const gc_tensor_map *params, const
   /* The last generated token is never fed back, so the cache needs
    * n_prompt + max_new - 1 slots (at least the prompt's). */
   int64_t max_len = n_prompt + (o->max_new > 0 ? o->max_new - 1 : 0);
-  gc_decoder *s = gc_decoder_new(c, params, max_len, d);
+  gc_decoder *s = make(c, params, o->take_weights, max_len, o->compile, d);
   if (!s) return -1;
   double *logits = malloc((size_t)s->vocab * sizeof *logits);
   gc_rng rng;

@@ -5,6 +5,7 @@
 #ifndef GC_TRAIN_GENERATE_H
 #define GC_TRAIN_GENERATE_H
 
+#include "backends/backend.h"
 #include "models/decode.h"
 
 /* ---- running them ------------------------------------------------------ */
@@ -16,6 +17,11 @@ typedef struct gc_decoder gc_decoder;
  * the map) and owns the cache.  NULL + message (unsupported family, bad max_len). */
 gc_decoder *gc_decoder_new(const gc_model_config *c, const gc_tensor_map *params, int64_t max_len,
                            gc_diag *d);
+/* The same, but the decoder takes the weights it uses out of `params`
+ * (gc_program_adopt_params: moved, not copied, so a large model is not held
+ * twice) once its graph has compiled; on an earlier error params is as it
+ * was. */
+gc_decoder *gc_decoder_new_taking(const gc_model_config *c, gc_tensor_map *params, int64_t max_len, gc_diag *d);
 void gc_decoder_free(gc_decoder *s);
 /* Run the prompt (1 <= n <= max_len) from position 0, resetting the cache;
  * logits[vocab] receives the last token's logits.  0 or -1 + message. */
@@ -40,13 +46,16 @@ typedef struct {
   uint64_t seed;        /* the sampler's gc_rng seed */
   int64_t eos_id;       /* stop after generating this id; -1: never stop early */
   gc_generate_stats *stats;   /* NULL, or filled by gc_generate */
+  bool take_weights;    /* move the weights out of params into the decoder
+                         * (gc_decoder_new_taking) rather than copy them */
+  const gc_compile_options *compile;   /* backend, threads, ...; NULL: defaults */
 } gc_generate_opts;
 
 /* Prefill the prompt (n_prompt >= 1), then sample up to o->max_new tokens
  * into out[] (room for max_new), one decode step each; prompt + max_new must
  * fit the family's positions.  Returns the count generated (< max_new only
  * when eos_id was generated, which is included), or -1 + message. */
-int64_t gc_generate(const gc_model_config *c, const gc_tensor_map *params, const int64_t *prompt,
+int64_t gc_generate(const gc_model_config *c, gc_tensor_map *params, const int64_t *prompt,
                     int64_t n_prompt, const gc_generate_opts *o, int64_t *out, gc_diag *d);
 
 #endif

@@ -101,8 +101,15 @@ static int cached(gc_train_run *r, int32_t *ids, int len, int max_new, double te
                   uint64_t seed, int *n_new, gc_generate_stats *st) {
   if (!gc_decode_supported(&r->config)) return 1;
   int64_t *prompt = malloc((size_t)len * sizeof *prompt), *out = malloc(((size_t)max_new + 1) * sizeof *out);
+  gc_compile_options co;   /* the run's backend, threads and passes, as recompute's */
+  gc_compile_options_init(&co);
+  co.backend = r->opts->backend;
+  co.threads = r->opts->threads;
+  co.passes = r->opts->passes;
+  /* the weights loaded for this alone (not a training run's) move into the
+   * decoder: a large model is not held twice */
   gc_generate_opts o = {.max_new = max_new, .temperature = temperature, .top_p = top_p, .seed = seed,
-                        .eos_id = r->eos_id, .stats = st};
+                        .eos_id = r->eos_id, .stats = st, .take_weights = !r->train_prog, .compile = &co};
   int64_t n = -1;
   gc_diag d = {0};
   if (prompt && out) {

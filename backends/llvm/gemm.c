@@ -1,5 +1,6 @@
 /* The GEMM driver (see gemm.h). */
 #include "backends/llvm/gemm.h"
+#include "backends/llvm/gemv.h"
 
 #include <immintrin.h>
 #include <stdbool.h>
@@ -138,6 +139,10 @@ static void task(void *ctx, int64_t t, int worker) {
   int64_t mcp = up(mc, g->mr), ncp = up(nc, g->nr), ldc = up(g->nc, g->nr);
   char *s = (char *)(((uintptr_t)r->scratch[worker] + 63) & ~(uintptr_t)63);
   char *cb = s, *bp = cb + (size_t)(up(g->mc, g->mr) * ldc) * es, *ap = bp + (size_t)(g->kc * ldc) * es;
+  if (f32 && gc_gemv_f32(g, (const float *)A, (const float *)B, n0, nc, (float *)cb)) {   /* one row */
+    r->epi(r->bufs, cb, ldc, b, m0, n0, mc, nc, r->err);
+    return;
+  }
   /* B's rows are read in place when contiguous; else (or at the ragged
    * right edge) packed */
   bool b_inplace = g->b_col == 1 && g->k <= 64;   /* small panels in place; else packed for locality */

@@ -4,7 +4,7 @@
  *  - odd shapes: prime extents (no multiple of any vector width), size-1 axes
  *    and zero-size axes through elementwise chains, broadcasts, reductions,
  *    dot (both transposes, batch broadcasting, K = 0, M = 0, shapes past the
- *    GEMM's register and cache blocks), gather and scatter_add; every output
+ *    GEMM's register and cache blocks, one row: the matrix-vector products), gather and scatter_add; every output
  *    within 1e-12 (f64) or 1e-5 (f32) of the interpreter's, relative to the
  *    tensor's largest element, integers and bools exact;
  *  - the edges of pads, concats and slices (RoPE's rotate-half forward and
@@ -316,6 +316,12 @@ static void test_odd_dot(void **state) {
     odd_dot(&f, dt, 0, NULL, 1, (int64_t[]){3}, 7, 13, 5, false, true);
     odd_dot(&f, dt, 1, (int64_t[]){5}, 0, NULL, 1, 13, 7, true, false);
     odd_dot(&f, dt, 2, (int64_t[]){1, 2}, 2, (int64_t[]){3, 1}, 5, 3, 11, true, true);
+    /* one row (backends/llvm/gemv.h): each transpose, K past 16 lanes with a
+     * tail, N past groups of four rows and past one task's columns, batches */
+    for (int t = 0; t < 4; t++) odd_dot(&f, dt, 0, NULL, 0, NULL, 1, 37, 70, t & 1, t & 2);
+    odd_dot(&f, dt, 0, NULL, 0, NULL, 1, 300, 517, false, true);
+    odd_dot(&f, dt, 0, NULL, 0, NULL, 1, 300, 517, false, false);
+    odd_dot(&f, dt, 2, (int64_t[]){2, 1}, 2, (int64_t[]){1, 3}, 1, 19, 9, false, true);
   }
   fx_compare(&f);
   fx_free(&f);

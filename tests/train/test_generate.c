@@ -154,6 +154,15 @@ static void check_model(const char *name, const char *dtype, double tol) {
   generate(&m, 0.8, 0.9, 78, other);
   assert_memory_equal(again, got, sizeof got);
   assert_memory_not_equal(other, got, sizeof got);
+
+  /* taking the weights: the same tokens, and the map holds none of them */
+  gc_generate_opts take = {.max_new = NEW, .temperature = 0.8, .top_p = 0.9, .seed = 77, .eos_id = -1,
+                           .take_weights = true};
+  int n_weights = m.params.n;
+  assert_int_equal(gc_generate(&m.c, &m.params, prompt, P, &take, again, &d), NEW);
+  assert_memory_equal(again, got, sizeof got);
+  assert_true(n_weights > 0);
+  assert_int_equal(m.params.n, 0);
   model_free(&m);
 }
 
@@ -183,6 +192,12 @@ static void test_graph_interface(void **st) {
         assert_true(gc_type_equal(&g->nodes[p]->type, &want));
       }
     }
+  /* the 4 query heads read their kv head's cache in place: no copy of it
+   * repeated for them, as [1, 4, 10, 32] or [1, 2, 2, 10, 32] */
+  gc_type repeated = gc_type_make(GC_F32, 4, (const int64_t[]){1, 4, 10, 32});
+  gc_type grouped = gc_type_make(GC_F32, 5, (const int64_t[]){1, 2, 2, 10, 32});
+  for (int i = 0; i < dec->n_nodes; i++)
+    assert_false(gc_type_equal(&dec->nodes[i]->type, &repeated) || gc_type_equal(&dec->nodes[i]->type, &grouped));
   assert_int_equal(pre->n_updates, 8);
   assert_int_equal(dec->n_updates, 8);
   assert_true(gc_graph_find_input(pre, "input_ids") >= 0);
