@@ -96,7 +96,7 @@ static void test_backward_sqrt(void **state) {
     expect(f, "is 0; 1 of 2 outputs are NaN, the first at [1]");
     expect(f, "it is the gradient of %");
     expect(f, " = sqrt %");
-    expect(f, "{label=\"block.norm\"} : f32[2]   (line ");
+    expect(f, "label=\"block.norm\"} : f32[2]   (line ");   /* {offset=..., when stored */
     expect(f, "of nd/nan-program.gcir), in block.norm");
     assert_int_equal(fixture_run(f, "gc-run", "nd/nan-kernel.gcir --inputs nd/nan-inputs.safetensors --check-nans "
                                               "--nan-dir nd2"), 1);
