@@ -35,7 +35,8 @@ static const gc_opt flags[] = {
     F("bucket-mb", GC_OPT_INT_NONNEG, bucket_mb, "MB",
       "under mpirun: the gradients summed over the ranks in buckets\n"
       "of consecutive params of at most MB MiB, one all_reduce each\n"
-      "(default 25; 0: one per param)"),
+      "(default 0: one per param; buckets are not yet overlapped\n"
+      "with the backward, and their concatenation costs time)"),
     F("dec-seq", GC_OPT_INT_POS, dec_seq, "T", "decoder length for T5 (default seq/4)"),
     F("lr", GC_OPT_REAL_POS, lr, "X", "peak learning rate, AdamW (default 3e-3)"),
     F("warmup", GC_OPT_LONG_NONNEG, warmup, "N", "linear warmup steps, then cosine decay to lr/10 (default 100)"),

@@ -20,7 +20,7 @@ void gc_train_opts_defaults(gc_train_opts *o) {
   *o = (gc_train_opts){.steps = 1500, .batch = 16, .seq = 128, .lr = 3e-3, .warmup = 100, .seed = 1234,
                        .eval_every = 100, .save_every = 100, .backend = NULL, .threads = 0,
                        .prompt = "ROMEO:", .max_new = 200, .temperature = 0.8, .top_p = 0.95,
-                       .grad_accum = 1, .bucket_mb = 25};
+                       .grad_accum = 1, .bucket_mb = 0};
 }
 
 /* One "key=value" of --set: the optimizer's if it knows the key, else the model's. */

@@ -151,7 +151,7 @@ static void test_zero_f64_tcp(void **state) {
   gc_fixture *f = *state;
   run_ok(f, NULL, QWEN ",dtype=f64", "--steps 4 --grad-accum 2 --out accum");
   long long whole = optimizer_bytes(f);
-  run_ok(f, tcp, QWEN ",dtype=f64", "--steps 4 --zero 1 --out zero");
+  run_ok(f, tcp, QWEN ",dtype=f64", "--steps 4 --zero 1 --bucket-mb 1 --out zero");
   assert_int_equal(2 * (optimizer_bytes(f) - 8), whole - 8);
   assert_same_file(f, "accum/model.safetensors", "zero/model.safetensors");
   assert_same_file(f, "accum/state.safetensors", "zero/state.safetensors");
