@@ -142,6 +142,10 @@ static int stopped_at_nan(const gc_train_run *r, gc_diag *d) {
   return -2;
 }
 
+/* Whether the step just taken ends with a checkpoint: rank 0 saves then,
+ * and with --zero 1 the other ranks must take part in the same gather. */
+static bool save_due(const gc_train_run *r) { return r->step % r->opts->save_every == 0 || r->step == r->opts->steps; }
+
 static int loop(gc_train_run *r, gc_runlog *log, gc_progress *p, volatile sig_atomic_t *stop, gc_diag *d) {
   const gc_train_opts *o = r->opts;
   double tokens = (double)o->batch * o->seq * (o->grad_accum > 1 ? o->grad_accum : 1) * gc_train_world(o);
@@ -165,7 +169,7 @@ static int loop(gc_train_run *r, gc_runlog *log, gc_progress *p, volatile sig_at
     if (eval && validate(r, p, r->step == o->steps, &val_loss, d)) return -1;
     row.val_loss = val_loss;
     if (gc_runlog_append(log, &row, d) || (eval && gc_runlog_plot(log, d))) return -1;
-    int rc = r->step % o->save_every == 0 || r->step == o->steps ? checkpoint(r, p, d) : 0;
+    int rc = save_due(r) ? checkpoint(r, p, d) : 0;
     if (rc) return rc;
   }
   return 0;
@@ -185,7 +189,7 @@ static int follower_loop(gc_train_run *r, volatile sig_atomic_t *stop, gc_diag *
     double loss, lr;
     if (train_step(r, &loss, &lr, d)) return -1;
     if (!isfinite(loss)) return diverged(r, loss, d);
-    if (zero && (r->step % o->save_every == 0 || r->step == o->steps) && gc_train_zero_gather(r, false, d)) return -1;
+    if (zero && save_due(r) && gc_train_zero_gather(r, false, d)) return -1;
   }
   return 0;
 }
