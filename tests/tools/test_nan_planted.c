@@ -185,13 +185,20 @@ static const char planted_sqrt[] =
     "  %plant_sq = mul %plant_sqrt, %plant_sqrt {label=\"model.layers.0.planted\"} : $T\n"
     "  %plant = add $X, %plant_sq {label=\"model.layers.0.planted\"} : $T\n";
 
-static void test_step_backward_sqrt(void **state) {
-  gc_fixture *f = *state;
+/* The model's step as gc-opt writes it (fwd.gcir), the same with `lines`
+ * planted (planted.gcir), and its inputs. */
+static void planted_step(gc_fixture *f, const char *lines) {
   char args[512];
   snprintf(args, sizeof args, "%s -o fwd.gcir", model);
   assert_int_equal(fixture_run(f, "gc-opt", args), 0);
-  plant(f, "fwd.gcir", "planted.gcir", planted_sqrt);
+  plant(f, "fwd.gcir", "planted.gcir", lines);
   write_inputs(f);
+}
+
+static void test_step_backward_sqrt(void **state) {
+  gc_fixture *f = *state;
+  char args[512];
+  planted_step(f, planted_sqrt);
   for (int b = 0; b < 2; b++) {
     const char *run = "--init 1 --inputs inputs.safetensors -o o.safetensors --grad loss";
     snprintf(args, sizeof args, "planted.gcir %s --check-nans --nan-dir nd --backend %s", run, backends[b]);
@@ -233,10 +240,7 @@ static const char planted_masked[] =
 static void test_step_masked_nan(void **state) {
   gc_fixture *f = *state;
   char args[512];
-  snprintf(args, sizeof args, "%s -o fwd.gcir", model);
-  assert_int_equal(fixture_run(f, "gc-opt", args), 0);
-  plant(f, "fwd.gcir", "planted.gcir", planted_masked);
-  write_inputs(f);
+  planted_step(f, planted_masked);
   const char *run = "planted.gcir --init 1 --inputs inputs.safetensors -o o.safetensors --grad loss --check-nans";
   snprintf(args, sizeof args, "%s --backend llvm", run);
   assert_int_equal(fixture_run(f, "gc-run", args), 0);
